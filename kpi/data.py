@@ -1,0 +1,53 @@
+"""Reading, writing and preparing a set of canonical tables (one Parquet file per table)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from kpi.schema import TABLES, conform
+from kpi.settings import Settings, initiative_for, normalise_channel
+
+Tables = dict[str, pl.DataFrame]
+
+
+def read_dir(path: str | Path) -> Tables:
+    """The canonical tables found in `path` as `<table>.parquet`; absent tables are simply missing."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"data folder '{folder}' does not exist")
+    files = {name: folder / f"{name}.parquet" for name in TABLES}
+    return {name: pl.read_parquet(file) for name, file in files.items() if file.exists()}
+
+
+def write_dir(tables: Mapping[str, pl.DataFrame], path: str | Path) -> list[Path]:
+    """Write each table as `path/<table>.parquet`; returns the files written."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        target = folder / f"{name}.parquet"
+        frame.write_parquet(target)
+        written.append(target)
+    return written
+
+
+def prepare(tables: Mapping[str, pl.DataFrame], settings: Settings | None = None) -> Tables:
+    """Tables ready for the engine: canonical types, channel names in the workspace vocabulary,
+    and initiatives filled from the workspace's campaign rules where a row has none."""
+    settings = settings or Settings()
+    out: Tables = {}
+    for name, frame in tables.items():
+        frame = conform(name, frame) if name in TABLES else frame
+        cols = frame.columns
+        exprs = []
+        if "channel" in cols and name != "touches":
+            exprs.append(normalise_channel(pl.col("channel"), settings.channels).alias("channel"))
+        if "campaign" in cols and settings.initiative_rules:
+            derived = initiative_for(pl.col("campaign"), settings.initiative_rules)
+            exprs.append((pl.coalesce(pl.col("initiative"), derived) if "initiative" in cols else derived)
+                         .alias("initiative"))
+        out[name] = frame.with_columns(exprs) if exprs else frame
+    return out

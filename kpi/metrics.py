@@ -1,0 +1,457 @@
+"""The metric catalog and the one aggregation path for every number the app shows.
+
+A metric is one of three kinds:
+
+* ``sum``: an additive count or amount from one table (leads, spend, sessions, ...). Totals equal
+  the sum over any breakdown.
+* ``ratio``: sum(numerator) / sum(denominator) at the requested grain, never an average of ratios.
+* ``quantile``: a median or 75th percentile of the time between two lead timestamps.
+
+`compute` answers "these metrics, by these dimensions, in this period, at this grain, under these
+filters" as one tidy polars frame: the dimension columns (plus ``period`` when a grain is asked),
+then one column per metric. A metric that the data cannot answer at that breakdown (sessions by
+segment, say, when traffic has no segment) is null, never a guess; cost metrics by a dimension
+that spend lacks can instead be allocated by lead share when asked (`allocate_cost=True`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Literal
+
+import polars as pl
+
+from kpi.period import Compare, Grain, Period, bucket, compare_period
+from kpi.settings import Settings, Stage
+
+Unit = Literal["count", "currency", "ratio", "days", "hours"]
+View = Literal["cohort", "flow"]
+VIEWS: tuple[View, ...] = ("cohort", "flow")
+PERIOD_COL = "period"
+
+Frames = Mapping[str, pl.DataFrame | pl.LazyFrame]
+
+
+class MetricError(ValueError):
+    """A request the engine cannot answer: unknown metric or dimension. The message lists what is valid."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an aggregate expression may depend on besides the rows."""
+
+    settings: Settings
+    period: Period | None
+    as_of: datetime | None
+
+
+@dataclass(frozen=True)
+class Base:
+    """An additive or quantile aggregate computed directly from one table's rows.
+
+    `expr` aggregates the rows in scope. `event` dates the aggregate for the flow view (a lead
+    counts as MQL in the period its MQL timestamp falls in); the cohort view dates every lead
+    aggregate by created_at.
+    """
+
+    id: str
+    table: str
+    expr: Callable[[Context], pl.Expr]
+    columns: tuple[str, ...]
+    event: str = "created_at"
+    additive: bool = True
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    label: str
+    unit: Unit
+    kind: Literal["sum", "ratio", "quantile"]
+    higher_is_better: bool
+    description: str
+    numerator: str = ""
+    denominator: str = ""
+    scale: float = 1.0  # CPM is cost per thousand impressions
+    minus_one: bool = False  # ROI = revenue / spend - 1
+    tables: tuple[str, ...] = field(default=())
+
+
+def _reached(stages: Sequence[Stage], index: int) -> pl.Expr:
+    """A lead has reached stage `index` when it carries that stage's timestamp or any later one."""
+    return pl.any_horizontal([pl.col(s.column).is_not_null() for s in stages[index:]])
+
+
+def _sum(col: str) -> Callable[[Context], pl.Expr]:
+    return lambda _c: pl.col(col).sum()
+
+
+def _days_between(a: str, b: str) -> pl.Expr:
+    return (pl.col(b) - pl.col(a)).dt.total_seconds(fractional=True) / 86_400
+
+
+@cache
+def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metric]]:
+    bases: dict[str, Base] = {}
+    metrics: dict[str, Metric] = {}
+
+    def base(b: Base, label: str, unit: Unit, up: bool, description: str) -> None:
+        bases[b.id] = b
+        kind: Literal["sum", "quantile"] = "sum" if b.additive else "quantile"
+        metrics[b.id] = Metric(b.id, label, unit, kind, up, description, tables=(b.table,))
+
+    def ratio(id: str, label: str, unit: Unit, up: bool, num: str, den: str, description: str,
+              scale: float = 1.0, minus_one: bool = False) -> None:
+        tables = tuple(dict.fromkeys((bases[num].table, bases[den].table)))
+        metrics[id] = Metric(id, label, unit, "ratio", up, description, num, den, scale, minus_one, tables)
+
+    # --- traffic
+    for col, label, desc in (
+        ("sessions", "Sessions", "Visits to the website."),
+        ("users", "Users", "Daily active users added up over the days; a person visiting on two days counts twice."),
+        ("new_users", "New users", "First-time visitors."),
+        ("engaged_sessions", "Engaged sessions", "Sessions of 10 s or more, with a key event or 2+ page views."),
+        ("key_events", "Key events", "Conversions tracked on the website (GA4 key events)."),
+    ):
+        base(Base(col, "traffic", _sum(col), (col,), "date"), label, "count", True, desc)
+
+    # --- spend
+    base(Base("spend", "spend", _sum("spend"), ("spend",), "date"),
+         "Spend", "currency", False, "Media cost paid to ad platforms.")
+    for col, label, desc in (("impressions", "Impressions", "Times an ad was shown."),
+                             ("clicks", "Clicks", "Clicks on ads.")):
+        base(Base(col, "spend", _sum(col), (col,), "date"), label, "count", True, desc)
+
+    # --- leads: one count per stage
+    for i, st in enumerate(stages):
+        cols = tuple(s.column for s in stages[i:])
+        count = pl.len() if i == 0 else _reached(stages, i).sum()
+        expr: Callable[[Context], pl.Expr] = lambda _c, count=count: count  # noqa: E731
+        base(Base(st.count_metric, "leads", expr, cols, st.column), st.label, "count", True,
+             "New leads." if i == 0 else f"Leads that reached the stage '{st.label}' (or a later one).")
+    won, opp = stages[-1], next((s for s in stages if s.column == "opportunity_at"), None)
+    base(Base("revenue", "leads", lambda _c: pl.col("amount").filter(pl.col(won.column).is_not_null()).sum(),
+              ("amount", won.column), won.column),
+         "Revenue", "currency", True, "Value of won deals.")
+    if opp is not None:
+        base(Base("lost", "leads", lambda _c: (_reached(stages, stages.index(opp)) & pl.col("lost_at").is_not_null()
+                                               & pl.col(won.column).is_null()).sum(),
+                  ("opportunity_at", "lost_at", won.column), "lost_at"),
+             "Lost deals", "count", False, "Opportunities that were lost.")
+
+        def pipeline(c: Context) -> pl.Expr:
+            end = pl.lit(c.period.end_exclusive_dt if c.period else datetime.max)
+            still_open = ((pl.col(won.column).is_null() | (pl.col(won.column) >= end))
+                          & (pl.col("lost_at").is_null() | (pl.col("lost_at") >= end)))
+            return pl.col("amount").filter((pl.col(opp.column) < end) & still_open).sum()
+
+        base(Base("pipeline", "leads", pipeline, ("amount", opp.column, "lost_at", won.column), opp.column),
+             "Pipeline", "currency", True, "Value of opportunities still open at the end of the period.")
+
+    # --- leads: speed to lead and leakage
+    def sla_eligible(c: Context) -> pl.Expr:
+        return pl.col("created_at") <= pl.lit(c.as_of or datetime.max) - timedelta(hours=c.settings.sla_hours)
+
+    def leaked(c: Context) -> pl.Expr:
+        late = pl.col("first_contact_at").is_null() | (
+            pl.col("first_contact_at") - pl.col("created_at") > timedelta(hours=c.settings.sla_hours))
+        return (sla_eligible(c) & late).sum()
+
+    base(Base("sla_leads", "leads", lambda c: sla_eligible(c).sum(), ("first_contact_at",)),
+         "Leads past the SLA window", "count", True, "Leads old enough that sales should have contacted them.")
+    base(Base("leaked_leads", "leads", leaked, ("first_contact_at",)),
+         "Leaked leads", "count", False, "Leads never contacted by sales, or contacted after the SLA.")
+    base(Base("speed_to_lead_hours", "leads",
+              lambda _c: ((pl.col("first_contact_at") - pl.col("created_at")).dt.total_seconds(fractional=True)
+                          / 3600).median(),
+              ("first_contact_at",), "first_contact_at", additive=False),
+         "Speed to lead", "hours", False, "Median hours from a lead's creation to the first sales contact.")
+
+    # --- leads: time between stages
+    pairs = list(itertools.pairwise(stages))
+    for a, b, id_ in [*((a, b, f"days_{a.id}_to_{b.id}") for a, b in pairs),
+                      (stages[0], won, "sales_cycle_days")]:
+        for q, suffix, word in ((0.5, "", "Median"), (0.75, "_p75", "75th percentile of")):
+            days = _days_between(a.column, b.column).quantile(q, "linear")
+            base(Base(id_ + suffix, "leads", lambda _c, days=days: days,
+                      (a.column, b.column), b.column, additive=False),
+                 f"Days {a.label} → {b.label}" + (" (p75)" if suffix else ""), "days", False,
+                 f"{word} days from {a.label} to {b.label}, over leads that reached both.")
+
+    # --- ratios
+    ratio("engagement_rate", "Engagement rate", "ratio", True, "engaged_sessions", "sessions",
+          "Engaged sessions / sessions.")
+    ratio("ctr", "CTR", "ratio", True, "clicks", "impressions", "Clicks / impressions.")
+    ratio("cpc", "CPC", "currency", False, "spend", "clicks", "Spend / clicks.")
+    ratio("cpm", "CPM", "currency", False, "spend", "impressions", "Spend per thousand impressions.", scale=1000)
+    ratio("session_to_lead", "Session → lead rate", "ratio", True, "leads", "sessions", "Leads / sessions.")
+    lead = stages[0]
+    for a, b in pairs:
+        ratio(f"{a.id}_to_{b.id}", f"{a.label} → {b.label}", "ratio", True, b.count_metric, a.count_metric,
+              f"Share of {a.label} that reached {b.label}.")
+    ratio(f"{lead.id}_to_{won.id}", f"{lead.label} → {won.label}", "ratio", True, won.count_metric,
+          lead.count_metric, f"Share of {lead.label} that became {won.label}.")
+    ratio("cpl", "Cost per lead (CPL)", "currency", False, "spend", lead.count_metric, "Spend / leads.")
+    for st in stages[1:-1]:
+        ratio(f"cost_per_{st.id}", f"Cost per {st.label}", "currency", False, "spend", st.count_metric,
+              f"Spend / {st.label}.")
+    ratio("cac", "Customer acquisition cost (CAC)", "currency", False, "spend", won.count_metric,
+          "Spend / won deals.")
+    ratio("avg_deal_size", "Average deal size", "currency", True, "revenue", won.count_metric,
+          "Revenue / won deals.")
+    if opp is not None:
+        bases["closed"] = Base("closed", "leads", lambda c: bases[won.count_metric].expr(c) + bases["lost"].expr(c),
+                               ("opportunity_at", "lost_at", won.column), won.column)
+        ratio("win_rate", "Win rate", "ratio", True, won.count_metric, "closed", "Won / (won + lost) opportunities.")
+    ratio("roas", "ROAS", "ratio", True, "revenue", "spend", "Revenue / spend.")
+    ratio("roi", "ROI", "ratio", True, "revenue", "spend", "(Revenue − spend) / spend.", minus_one=True)
+    ratio("leakage", "Leakage", "ratio", False, "leaked_leads", "sla_leads",
+          "Share of leads never contacted by sales or contacted after the SLA.")
+    return bases, metrics
+
+
+def catalog(settings: Settings | None = None) -> dict[str, Metric]:
+    """Every metric the engine knows for these settings (stage metrics follow the workspace's stages)."""
+    return _catalog((settings or Settings()).stages)[1]
+
+
+def _bases_of(metric: Metric, bases: dict[str, Base]) -> list[Base]:
+    if metric.kind == "ratio":
+        return [bases[metric.numerator], bases[metric.denominator]]
+    return [bases[metric.id]]
+
+
+def _schema(frame: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
+    return frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+
+
+def available_dimensions(tables: Frames) -> list[str]:
+    """Dimension columns found in any table (strings other than ids)."""
+    dims: dict[str, None] = {}
+    for name in ("leads", "spend", "traffic"):
+        if name in tables:
+            for col, dtype in _schema(tables[name]).items():
+                if dtype == pl.String and col not in ("lead_id", "currency"):
+                    dims[col] = None
+    return list(dims)
+
+
+def _check_request(tables: Frames, metrics: Sequence[str], by: Sequence[str], filters: Mapping[str, object],
+                   cat: dict[str, Metric]) -> None:
+    unknown = [m for m in metrics if m not in cat]
+    if unknown:
+        raise MetricError(f"unknown metric(s): {', '.join(unknown)}. Valid metrics: {', '.join(cat)}")
+    dims = available_dimensions(tables)
+    bad = [d for d in (*by, *filters) if d not in dims]
+    if bad:
+        raise MetricError(f"unknown dimension(s): {', '.join(bad)}. Valid dimensions: {', '.join(dims) or 'none'}")
+
+
+def _filter(frame: pl.LazyFrame, filters: Mapping[str, Sequence[str]]) -> pl.LazyFrame:
+    for dim, values in filters.items():
+        frame = frame.filter(pl.col(dim).is_in(list(values)))
+    return frame
+
+
+def _group(frame: pl.LazyFrame, keys: list[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
+    return frame.group_by(keys).agg(aggs) if keys else frame.select(aggs)
+
+
+def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], period: Period | None,
+                   grain: Grain | None, view: View, ctx: Context) -> pl.LazyFrame:
+    """Lead aggregates; cohort dates every lead by created_at, flow dates each aggregate by its event."""
+    by_event: dict[str, list[Base]] = {}
+    for b in wanted:
+        by_event.setdefault("created_at" if view == "cohort" else b.event, []).append(b)
+    parts = []
+    for event, group in by_event.items():
+        frame = leads if period is None else leads.filter(period.contains(pl.col(event)))
+        if view == "flow" and period is None:
+            frame = frame.filter(pl.col(event).is_not_null())
+        if grain:
+            frame = frame.with_columns(bucket(pl.col(event), grain).alias(PERIOD_COL))
+        parts.append(_group(frame, keys, [b.expr(ctx).alias(b.id) for b in group]))
+    return _join_all(parts, keys)
+
+
+def _spend_days(spend: pl.LazyFrame, period: Period | None, grain: Grain | None) -> pl.LazyFrame:
+    """Spend rows in the period. Rows covering a date range count whole when the period contains the
+    range; at a grain they are spread evenly over their days."""
+    schema = spend.collect_schema()
+    measures = [c for c in ("spend", "impressions", "clicks") if c in schema]
+    if "period_start" not in schema:
+        daily = spend
+        ranged = None
+    else:
+        has_date = pl.col("date").is_not_null() if "date" in schema else pl.lit(False)
+        daily = spend.filter(has_date)
+        ranged = spend.filter(~has_date)
+        if grain:
+            n_days = ((pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1).cast(pl.Float64)
+            ranged = (ranged.with_columns([pl.col(m).cast(pl.Float64) / n_days for m in measures])
+                      .with_columns(pl.date_ranges("period_start", "period_end").alias("date")).explode("date"))
+        elif period is not None:
+            ranged = ranged.filter((pl.col("period_start") >= period.start) & (pl.col("period_end") <= period.end))
+    frames = [daily] if ranged is None else [daily, ranged]
+    out = pl.concat([f.with_columns([pl.col(m).cast(pl.Float64) for m in measures]) for f in frames],
+                    how="diagonal_relaxed")
+    if period is not None and (grain or ranged is None):
+        out = out.filter(period.contains(pl.col("date")))
+    elif period is not None:
+        out = out.filter(pl.col("date").is_null() | period.contains(pl.col("date")))
+    if grain:
+        out = out.with_columns(bucket(pl.col("date"), grain).alias(PERIOD_COL))
+    return out
+
+
+def _join_all(parts: list[pl.LazyFrame], keys: list[str]) -> pl.LazyFrame:
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.join(part, on=keys, how="full", coalesce=True, nulls_equal=True) if keys else pl.concat(
+            [out, part], how="horizontal")
+    return out
+
+
+def _allocated_spend(spend: pl.LazyFrame, leads: pl.LazyFrame, wanted: list[Base], by: list[str],
+                     grain: Grain | None, period: Period | None, filters: Mapping[str, Sequence[str]],
+                     view: View, ctx: Context) -> pl.LazyFrame:
+    """Spend at a breakdown spend does not have, split in proportion to leads."""
+    spend_cols = set(spend.collect_schema())
+    shared = [d for d in by if d in spend_cols]
+    time_key = [PERIOD_COL] if grain else []
+    spend_filters = {d: v for d, v in filters.items() if d in spend_cols}
+    spend_part = _group(_spend_days(_filter(spend, spend_filters), period, grain), shared + time_key,
+                        [b.expr(ctx).alias(b.id) for b in wanted])
+    count = _catalog(ctx.settings.stages)[0][ctx.settings.stages[0].count_metric]
+    share_all = _leads_partial(_filter(leads, spend_filters), [count], shared + time_key, period, grain, view, ctx)
+    share_part = _leads_partial(_filter(leads, filters), [count], by + time_key, period, grain, view, ctx)
+    n, on = count.id, shared + time_key
+
+    def join(left: pl.LazyFrame, right: pl.LazyFrame) -> pl.LazyFrame:
+        return left.join(right, on=on, how="left", nulls_equal=True) if on else left.join(right, how="cross")
+
+    return (join(join(share_part, share_all.rename({n: "_all"})), spend_part)
+            .select(*by, *time_key, *[(pl.col(b.id) * pl.col(n) / pl.col("_all")).alias(b.id) for b in wanted]))
+
+
+def compute(
+    tables: Frames,
+    metrics: Sequence[str],
+    by: Sequence[str] = (),
+    period: Period | None = None,
+    grain: Grain | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    view: View = "cohort",
+    settings: Settings | None = None,
+    as_of: datetime | None = None,
+    allocate_cost: bool = False,
+) -> pl.DataFrame:
+    """`metrics` by `by` (and by `period` buckets of `grain`) over prepared canonical tables.
+
+    `filters` keeps rows whose dimension value is in the given list. `view` decides when a lead
+    counts: cohort in the period it was created, flow in the period each stage timestamp falls in.
+    `as_of` is the moment the data describes (default: the latest created_at) and decides which
+    leads are old enough to judge against the sales-contact SLA.
+    """
+    settings = settings or Settings()
+    filters = {d: v for d, v in (filters or {}).items() if v}
+    bases, cat = _catalog(settings.stages)
+    by = list(by)
+    _check_request(tables, metrics, by, filters, cat)
+    keys = by + ([PERIOD_COL] if grain else [])
+    lazy = {name: t.lazy() for name, t in tables.items()}
+
+    wanted: dict[str, list[Base]] = {}
+    for m in metrics:
+        for b in _bases_of(cat[m], bases):
+            if b not in wanted.setdefault(b.table, []):
+                wanted[b.table].append(b)
+
+    needs_as_of = any(b.id in ("sla_leads", "leaked_leads") for b in wanted.get("leads", []))
+    if as_of is None and needs_as_of and "leads" in lazy:
+        as_of = lazy["leads"].select(pl.col("created_at").max()).collect().item()
+    ctx = Context(settings, period, as_of)
+
+    parts: list[pl.LazyFrame] = []
+    available: set[str] = set()
+    for table, group in wanted.items():
+        frame = lazy.get(table)
+        if frame is None:
+            continue
+        cols = set(frame.collect_schema())
+        group = [b for b in group if set(b.columns) <= cols]
+        if not group:
+            continue
+        if not set(by) | set(filters) <= cols:
+            if table == "spend" and allocate_cost and "leads" in lazy and set(by) | set(filters) <= set(
+                    lazy["leads"].collect_schema()):
+                parts.append(_allocated_spend(frame, lazy["leads"], group, by, grain, period, filters, view, ctx))
+                available.update(b.id for b in group)
+            continue
+        frame = _filter(frame, filters)
+        aggs = [b.expr(ctx).alias(b.id) for b in group]
+        if table == "leads":
+            parts.append(_leads_partial(frame, group, keys, period, grain, view, ctx))
+        elif table == "spend":
+            parts.append(_group(_spend_days(frame, period, grain), keys, aggs))
+        else:
+            if period is not None:
+                frame = frame.filter(period.contains(pl.col("date")))
+            if grain:
+                frame = frame.with_columns(bucket(pl.col("date"), grain).alias(PERIOD_COL))
+            parts.append(_group(frame, keys, aggs))
+        available.update(b.id for b in group)
+
+    if parts:
+        out = _join_all(parts, keys).collect()
+    else:
+        out = pl.DataFrame({k: [] for k in keys}, schema={k: pl.Date if k == PERIOD_COL else pl.String for k in keys})
+        if not keys:
+            out = pl.DataFrame({"_": [0]})
+
+    def base_col(id_: str) -> pl.Expr:
+        if id_ not in available:
+            return pl.lit(None, pl.Float64)
+        return pl.col(id_).fill_null(0) if bases[id_].additive else pl.col(id_)
+
+    def metric_expr(m: Metric) -> pl.Expr:
+        if m.kind != "ratio":
+            return base_col(m.id).cast(pl.Int64 if m.unit == "count" else pl.Float64)
+        num, den = base_col(m.numerator).cast(pl.Float64), base_col(m.denominator).cast(pl.Float64)
+        value = pl.when(den != 0).then(num / den * m.scale)
+        return value - 1 if m.minus_one else value
+
+    out = out.select(*keys, *[metric_expr(cat[m]).alias(m) for m in dict.fromkeys(metrics)])
+    return out.sort(keys, nulls_last=True) if keys else out
+
+
+def compare(
+    tables: Frames,
+    metrics: Sequence[str],
+    period: Period,
+    compare_to: Compare,
+    by: Sequence[str] = (),
+    **kwargs: object,
+) -> pl.DataFrame:
+    """`metrics` in `period` beside the comparison period: for each metric m, columns m, m_prev,
+    m_delta (m − m_prev) and m_delta_pct ((m − m_prev) / |m_prev|, null when m_prev is 0)."""
+    current = compute(tables, metrics, by=by, period=period, **kwargs)  # type: ignore[arg-type]
+    other = compare_period(period, compare_to)
+    if other is None:
+        return current
+    prev = compute(tables, metrics, by=by, period=other, **kwargs)  # type: ignore[arg-type]
+    prev = prev.rename({m: f"{m}_prev" for m in metrics})
+    by = list(by)
+    out = current.join(prev, on=by, how="full", coalesce=True, nulls_equal=True) if by else pl.concat(
+        [current, prev], how="horizontal")
+    deltas = []
+    for m in dict.fromkeys(metrics):
+        cur, old = pl.col(m), pl.col(f"{m}_prev")
+        deltas += [(cur - old).alias(f"{m}_delta"),
+                   pl.when(old != 0).then((cur - old) / old.abs()).alias(f"{m}_delta_pct")]
+    out = out.with_columns(deltas)
+    return out.sort(by, nulls_last=True) if by else out

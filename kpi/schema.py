@@ -1,0 +1,301 @@
+"""Canonical tables: their columns, types, and one validation function.
+
+Every source (demo, files, GA4) lands its rows in these tables; the engine reads nothing else.
+Column names are snake_case English. Dimension columns are strings, and a table keeps any extra
+string column as an extra dimension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+TableName = Literal["leads", "spend", "traffic", "touches", "events", "kpis"]
+
+TIMESTAMP: pl.DataType = pl.Datetime("us")
+DATE: pl.DataType = pl.Date()
+STR: pl.DataType = pl.String()
+FLOAT: pl.DataType = pl.Float64()
+INT: pl.DataType = pl.Int64()
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: pl.DataType
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: TableName
+    grain: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def dtypes(self) -> dict[str, pl.DataType]:
+        return {c.name: c.dtype for c in self.columns}
+
+    def empty(self) -> pl.DataFrame:
+        """A frame with every known column and no rows."""
+        return pl.DataFrame(schema=self.dtypes)
+
+
+LEADS = Table(
+    "leads",
+    "one lead, contact or deal",
+    (
+        Column("lead_id", STR, True, "unique id of the lead in its source system"),
+        Column("created_at", TIMESTAMP, True, "when the lead was created"),
+        Column("first_contact_at", TIMESTAMP, description="first contact by sales"),
+        Column("mql_at", TIMESTAMP, description="became marketing-qualified"),
+        Column("sql_at", TIMESTAMP, description="accepted by sales (sales-ready)"),
+        Column("opportunity_at", TIMESTAMP, description="became an opportunity"),
+        Column("won_at", TIMESTAMP, description="deal won"),
+        Column("lost_at", TIMESTAMP, description="deal or lead lost / disqualified"),
+        Column("amount", FLOAT, description="deal value (expected, or actual once won)"),
+        Column("currency", STR),
+        Column("channel", STR),
+        Column("source", STR),
+        Column("medium", STR),
+        Column("campaign", STR),
+        Column("initiative", STR),
+        Column("segment", STR),
+        Column("region", STR),
+        Column("owner", STR),
+    ),
+    key=("lead_id",),
+)
+
+SPEND = Table(
+    "spend",
+    "day x campaign (x platform dimensions); range exports carry period_start/period_end",
+    (
+        Column("date", DATE, True, "day of the spend (or period_start + period_end)"),
+        Column("period_start", DATE, description="first day of a row that covers a range"),
+        Column("period_end", DATE, description="last day of a row that covers a range"),
+        Column("spend", FLOAT, True, "media cost in the workspace currency"),
+        Column("impressions", INT),
+        Column("clicks", INT),
+        Column("platform_conversions", FLOAT),
+        Column("channel", STR),
+        Column("campaign", STR),
+        Column("initiative", STR),
+        Column("currency", STR),
+    ),
+)
+
+TRAFFIC = Table(
+    "traffic",
+    "day x channel x campaign (x dimensions)",
+    (
+        Column("date", DATE, True),
+        Column("sessions", INT, True),
+        Column("users", INT),
+        Column("new_users", INT),
+        Column("engaged_sessions", INT),
+        Column("key_events", FLOAT),
+        Column("revenue", FLOAT),
+        Column("channel", STR),
+        Column("source", STR),
+        Column("medium", STR),
+        Column("campaign", STR),
+        Column("initiative", STR),
+        Column("device", STR),
+        Column("country", STR),
+        Column("landing_page", STR),
+    ),
+)
+
+TOUCHES = Table(
+    "touches",
+    "one marketing touch of a lead",
+    (
+        Column("lead_id", STR, True),
+        Column("touched_at", TIMESTAMP, True),
+        Column("channel", STR, True),
+        Column("campaign", STR),
+        Column("touch_type", STR),
+    ),
+)
+
+EVENTS = Table(
+    "events",
+    "one event of a user",
+    (
+        Column("user_id", STR, True),
+        Column("timestamp", TIMESTAMP, True),
+        Column("event", STR, True),
+    ),
+)
+
+KPIS = Table(
+    "kpis",
+    "KPI definitions and their targets per period",
+    (
+        Column("kpi_id", STR, True),
+        Column("name", STR, True),
+        Column("metric", STR, True, "metric id from the catalog"),
+        Column("parent", STR, description="kpi_id of the KPI or goal this one breaks down"),
+        Column("owner", STR),
+        Column("why", STR, description="the goal it serves"),
+        Column("how", STR, description="how it is measured (data source)"),
+        Column("direction", STR, description="'up' or 'down': which way is good"),
+        Column("target", FLOAT),
+        Column("period", STR, description="target period: 2025, 2025-Q3 or 2025-07"),
+    ),
+    key=("kpi_id", "period"),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (LEADS, SPEND, TRAFFIC, TOUCHES, EVENTS, KPIS)}
+
+#: Stage timestamp columns the default funnel knows, in order.
+DEFAULT_STAGE_COLUMNS = ("mql_at", "sql_at", "opportunity_at", "won_at")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a table, phrased for the person who has to fix it."""
+
+    table: str
+    column: str | None
+    message: str
+    rows: tuple[int, ...] = ()  # 1-based row numbers in the frame as given
+    n_rows: int = 0  # how many rows have the problem (rows lists at most the first 20)
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.table}" + (f".{self.column}" if self.column else "")
+        rows = ""
+        if self.n_rows:
+            shown = ", ".join(str(r) for r in self.rows)
+            more = f" and {self.n_rows - len(self.rows)} more" if self.n_rows > len(self.rows) else ""
+            rows = f" (rows {shown}{more})"
+        return f"{self.severity}: {where}: {self.message}{rows}"
+
+
+_MAX_ROWS_LISTED = 20
+
+
+def _rows_where(df: pl.DataFrame, mask: pl.Expr) -> tuple[tuple[int, ...], int]:
+    hits = df.select(pl.int_range(1, pl.len() + 1).filter(mask.fill_null(False)).alias("row"))["row"]
+    return tuple(hits.head(_MAX_ROWS_LISTED).to_list()), hits.len()
+
+
+def _type_ok(actual: pl.DataType, expected: pl.DataType) -> bool:
+    if expected == TIMESTAMP:
+        return isinstance(actual, pl.Datetime)
+    if expected in (FLOAT, INT):
+        return actual.is_numeric()
+    return actual == expected
+
+
+def validate(table: str, df: pl.DataFrame, stage_columns: tuple[str, ...] | None = None) -> list[Problem]:
+    """Every problem found in `df` as the canonical `table`; an empty list means it is usable.
+
+    Rows are never dropped here: each problem names the rows so the person importing can fix them.
+    """
+    spec = TABLES[table]
+    problems: list[Problem] = []
+    schema = df.schema
+
+    required = spec.required
+    if table == "spend" and "date" not in schema and {"period_start", "period_end"} <= set(schema):
+        required = [c for c in required if c != "date"]
+    for col in required:
+        if col not in schema:
+            problems.append(Problem(table, col, f"required column '{col}' is missing; map a column of your file to it"))
+
+    for col, expected in spec.dtypes.items():
+        if col in schema and not _type_ok(schema[col], expected) and schema[col] != pl.Null:
+            problems.append(
+                Problem(table, col, f"column '{col}' has type {schema[col]}, expected {expected}; convert it on import")
+            )
+    for col, dtype in schema.items():
+        if col not in spec.dtypes and dtype not in (pl.String, pl.Categorical) and not isinstance(dtype, pl.Enum):
+            problems.append(
+                Problem(table, col, f"extra column '{col}' is {dtype}; extra columns must be text dimensions",
+                        severity="warning")
+            )
+    if any(p.severity == "error" for p in problems):
+        return problems  # row checks need the right columns and types
+
+    def flag(mask: pl.Expr, column: str | None, message: str, severity: Literal["error", "warning"] = "error") -> None:
+        rows, n = _rows_where(df, mask)
+        if n:
+            problems.append(Problem(table, column, message, rows, n, severity))
+
+    for col in required:
+        flag(pl.col(col).is_null(), col, f"'{col}' is empty")
+    for col in spec.key if len(spec.key) == 1 else ():
+        flag(pl.col(col).is_duplicated() & pl.col(col).is_not_null(), col, f"duplicate {col}: each must be unique")
+    if len(spec.key) > 1 and set(spec.key) <= set(schema):
+        flag(pl.struct(list(spec.key)).is_duplicated(), None, f"duplicate rows for ({', '.join(spec.key)})")
+
+    if table == "leads":
+        stages = stage_columns or tuple(c for c in (*DEFAULT_STAGE_COLUMNS, "lost_at", "first_contact_at"))
+        for col in stages:
+            if col in schema:
+                flag(pl.col(col) < pl.col("created_at"), col, f"'{col}' is before created_at")
+        if "amount" in schema:
+            flag(pl.col("amount") < 0, "amount", "amount is negative")
+        if "won_at" in schema and "lost_at" in schema:
+            flag(pl.col("won_at").is_not_null() & pl.col("lost_at").is_not_null(), "lost_at",
+                 "lead is both won and lost", "warning")
+    if table in ("spend", "traffic"):
+        measures = ("spend", "impressions", "clicks") if table == "spend" else (
+            "sessions", "users", "new_users", "engaged_sessions", "key_events")
+        for col in measures:
+            if col in schema:
+                flag(pl.col(col) < 0, col, f"{col} is negative")
+        if table == "spend" and {"clicks", "impressions"} <= set(schema):
+            flag(pl.col("clicks") > pl.col("impressions"), "clicks", "more clicks than impressions", "warning")
+        if table == "spend" and {"period_start", "period_end"} <= set(schema):
+            flag(pl.col("period_end") < pl.col("period_start"), "period_end", "period_end is before period_start")
+            if "date" in schema:
+                flag(pl.col("date").is_null() & pl.col("period_start").is_null(), "date",
+                     "row has neither date nor period_start/period_end")
+        if table == "traffic" and {"engaged_sessions", "sessions"} <= set(schema):
+            flag(pl.col("engaged_sessions") > pl.col("sessions"), "engaged_sessions",
+                 "more engaged sessions than sessions", "warning")
+    if table == "kpis" and "direction" in schema:
+        flag(~pl.col("direction").is_in(["up", "down"]) & pl.col("direction").is_not_null(), "direction",
+             "direction must be 'up' or 'down'")
+    return problems
+
+
+def conform(table: str, df: pl.DataFrame) -> pl.DataFrame:
+    """`df` with the canonical column types (numbers widened, timestamps in microseconds).
+
+    Only safe, lossless casts; anything else is left for `validate` to report.
+    """
+    spec = TABLES[table]
+    casts = []
+    for col, dtype in df.schema.items():
+        expected = spec.dtypes.get(col)
+        if expected is None or dtype == expected:
+            continue
+        if expected == TIMESTAMP and isinstance(dtype, pl.Datetime):
+            casts.append(pl.col(col).dt.replace_time_zone(None).cast(TIMESTAMP) if dtype.time_zone
+                         else pl.col(col).cast(TIMESTAMP))
+        elif expected == TIMESTAMP and dtype == pl.Date:
+            casts.append(pl.col(col).cast(TIMESTAMP))
+        elif dtype == pl.Null or (dtype.is_numeric() and expected == FLOAT) or (expected == INT and dtype.is_integer()):
+            casts.append(pl.col(col).cast(expected))
+        elif expected == STR and (dtype == pl.Categorical or isinstance(dtype, pl.Enum)):
+            casts.append(pl.col(col).cast(pl.String))
+    return df.with_columns(casts) if casts else df
+
+
+def dimensions(df: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The dimension columns of a canonical table: every string column except ids."""
+    schema = df.collect_schema() if isinstance(df, pl.LazyFrame) else df.schema
+    return [c for c, t in schema.items() if t == pl.String and c not in ("lead_id", "user_id", "currency")]
