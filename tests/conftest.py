@@ -1,0 +1,28 @@
+"""Fixtures shared by every test suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose outside dependency is missing; under CI=true that is a failure instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The team's shared folder (../shared next to the repo), with the real-exports corpus."""
+    path = Path(os.environ.get("KPI_SHARED_DIR", REPO.parent / "shared"))
+    require((path / "real-exports").is_dir(), f"shared corpus not found at {path}/real-exports")
+    return path
