@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -51,3 +52,18 @@ def prepare(tables: Mapping[str, pl.DataFrame], settings: Settings | None = None
                          .alias("initiative"))
         out[name] = frame.with_columns(exprs) if exprs else frame
     return out
+
+
+SETTINGS_FILE = "settings.json"
+
+
+def read_settings(path: str | Path) -> Settings:
+    """The workspace settings saved next to the tables (`settings.json`), else the defaults."""
+    file = Path(path) / SETTINGS_FILE
+    return Settings.from_dict(json.loads(file.read_text(encoding="utf-8"))) if file.exists() else Settings()
+
+
+def write_settings(settings: Settings, path: str | Path) -> Path:
+    file = Path(path) / SETTINGS_FILE
+    file.write_text(json.dumps(settings.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    return file

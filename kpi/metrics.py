@@ -86,8 +86,13 @@ def _reached(stages: Sequence[Stage], index: int) -> pl.Expr:
     return pl.any_horizontal([pl.col(s.column).is_not_null() for s in stages[index:]])
 
 
+def _fixed(expr: pl.Expr) -> Callable[[Context], pl.Expr]:
+    """An aggregate that does not depend on the request context."""
+    return lambda _c: expr
+
+
 def _sum(col: str) -> Callable[[Context], pl.Expr]:
-    return lambda _c: pl.col(col).sum()
+    return _fixed(pl.col(col).sum())
 
 
 def _days_between(a: str, b: str) -> pl.Expr:
@@ -130,8 +135,7 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
     for i, st in enumerate(stages):
         cols = tuple(s.column for s in stages[i:])
         count = pl.len() if i == 0 else _reached(stages, i).sum()
-        expr: Callable[[Context], pl.Expr] = lambda _c, count=count: count  # noqa: E731
-        base(Base(st.count_metric, "leads", expr, cols, st.column), st.label, "count", True,
+        base(Base(st.count_metric, "leads", _fixed(count), cols, st.column), st.label, "count", True,
              "New leads." if i == 0 else f"Leads that reached the stage '{st.label}' (or a later one).")
     won, opp = stages[-1], next((s for s in stages if s.column == "opportunity_at"), None)
     base(Base("revenue", "leads", lambda _c: pl.col("amount").filter(pl.col(won.column).is_not_null()).sum(),
@@ -177,7 +181,7 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
                       (stages[0], won, "sales_cycle_days")]:
         for q, suffix, word in ((0.5, "", "Median"), (0.75, "_p75", "75th percentile of")):
             days = _days_between(a.column, b.column).quantile(q, "linear")
-            base(Base(id_ + suffix, "leads", lambda _c, days=days: days,
+            base(Base(id_ + suffix, "leads", _fixed(days),
                       (a.column, b.column), b.column, additive=False),
                  f"Days {a.label} → {b.label}" + (" (p75)" if suffix else ""), "days", False,
                  f"{word} days from {a.label} to {b.label}, over leads that reached both.")

@@ -1,0 +1,156 @@
+"""Engine commands: `demo`, `metrics` and `funnel`.
+
+Output columns are the dimension names followed by the metric ids; ratios are plain fractions
+(0.034, not 3.4 %) and money is unformatted: formatting is the app's job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from kpi.cli import UsageError
+from kpi.data import prepare, read_dir, read_settings, write_dir, write_settings
+from kpi.funnel import stage_funnel
+from kpi.metrics import VIEWS, MetricError, catalog, compute
+from kpi.period import GRAINS, Period
+
+FORMATS = ("table", "csv", "json")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD, for example 2025-01-31") from None
+
+
+def _list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _filters(values: list[str] | None) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in values or []:
+        dim, sep, vals = item.partition("=")
+        if not sep or not dim.strip() or not vals.strip():
+            raise UsageError(f"filter '{item}' must look like dimension=value1,value2 (for example channel=Email)")
+        filters.setdefault(dim.strip(), []).extend(_list(vals))
+    return filters
+
+
+def _period(args: argparse.Namespace) -> Period | None:
+    if args.date_from is None and args.date_to is None:
+        return None
+    start = args.date_from or date.min
+    end = args.date_to or date.max
+    if end < start:
+        raise UsageError(f"--to {end} is before --from {start}")
+    return Period(start, end)
+
+
+def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Any]:
+    try:
+        raw = read_dir(args.data)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    if not raw:
+        raise UsageError(f"no canonical tables (leads.parquet, spend.parquet, traffic.parquet, ...) in '{args.data}'")
+    settings = read_settings(args.data)
+    return prepare(raw, settings), settings
+
+
+def _emit(frame: pl.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        frame.write_csv(buffer, float_precision=None, date_format="%Y-%m-%d")
+        sys.stdout.write(buffer.getvalue())
+    elif fmt == "json":
+        rows = frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).to_dicts()
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    else:
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=60):
+            print(frame)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="folder with <table>.parquet files (see `demo --out`)")
+    parser.add_argument("--by", type=_list, default=[], help="comma-separated dimensions, e.g. channel,segment")
+    parser.add_argument("--from", dest="date_from", type=_date, help="first day, inclusive (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive (YYYY-MM-DD)")
+    parser.add_argument("--view", choices=VIEWS, default="cohort",
+                        help="cohort: leads counted when created; flow: each stage when it happened")
+    parser.add_argument("--filter", action="append", metavar="DIM=V1,V2",
+                        help="keep rows whose DIM is one of the values (repeatable)")
+    parser.add_argument("--format", choices=FORMATS, default="table")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from kpi.sources.demo import DEMO_SETTINGS, generate
+
+    tables = generate(today=args.today, seed=args.seed, scale=args.scale)
+    for path in write_dir(tables, args.out):
+        print(f"wrote {path} ({pl.scan_parquet(path).select(pl.len()).collect().item()} rows)")
+    print(f"wrote {write_settings(DEMO_SETTINGS, args.out)}")
+    return 0
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    tables, settings = _load(args)
+    try:
+        result = compute(tables, args.metrics, by=args.by, period=_period(args), grain=args.grain,
+                         filters=_filters(args.filter), view=args.view, settings=settings)
+    except MetricError as exc:
+        raise UsageError(str(exc)) from None
+    _emit(result, args.format)
+    return 0
+
+
+def run_funnel(args: argparse.Namespace) -> int:
+    tables, settings = _load(args)
+    try:
+        result = stage_funnel(tables, by=args.by, period=_period(args), filters=_filters(args.filter),
+                              view=args.view, settings=settings)
+    except MetricError as exc:
+        raise UsageError(str(exc)) from None
+    _emit(result, args.format)
+    return 0
+
+
+def run_catalog(args: argparse.Namespace) -> int:
+    settings = read_settings(args.data) if args.data else None
+    rows = [{"id": m.id, "label": m.label, "unit": m.unit, "kind": m.kind, "tables": ",".join(m.tables),
+             "higher_is_better": m.higher_is_better, "description": m.description} for m in catalog(settings).values()]
+    _emit(pl.DataFrame(rows), args.format)
+    return 0
+
+
+def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="write the demo workspace as Parquet, one file per table")
+    demo.add_argument("--out", required=True, help="folder to write leads.parquet, spend.parquet, ...")
+    demo.add_argument("--today", type=_date, default=None, help="last day of the demo data (default: today)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--scale", type=float, default=1.0, help="multiplies the number of leads")
+    demo.set_defaults(run=run_demo)
+
+    metrics = sub.add_parser("metrics", help="metrics by dimensions over a period",
+                             epilog="Metric ids: see `python -m kpi catalog`.")
+    metrics.add_argument("--metrics", type=_list, required=True, help="comma-separated metric ids, e.g. leads,mql,cpl")
+    metrics.add_argument("--grain", choices=GRAINS, default=None, help="add a period column bucketed by this grain")
+    _common(metrics)
+    metrics.set_defaults(run=run_metrics)
+
+    funnel = sub.add_parser("funnel", help="the stage funnel: counts, conversion, drop-off and days between stages")
+    _common(funnel)
+    funnel.set_defaults(run=run_funnel)
+
+    cat = sub.add_parser("catalog", help="list every metric: id, label, unit, source tables, meaning")
+    cat.add_argument("--data", default=None, help="folder whose settings.json defines the funnel stages")
+    cat.add_argument("--format", choices=FORMATS, default="table")
+    cat.set_defaults(run=run_catalog)

@@ -1,0 +1,172 @@
+"""The stage funnel: from sessions to leads to each sales stage, with conversion and time between stages.
+
+All numbers come from `kpi.metrics.compute`, so the funnel and every KPI card agree by construction.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from kpi.metrics import PERIOD_COL, Frames, View, available_dimensions, compute
+from kpi.period import Grain, Period
+from kpi.settings import Settings
+
+SESSIONS_STAGE = "sessions"
+
+#: Columns of `stage_funnel`, after the breakdown dimensions.
+FUNNEL_COLUMNS = ("position", "stage", "label", "count", "step_conversion", "overall_conversion", "drop_off",
+                  "days_from_previous", "days_from_previous_p75")
+
+
+def _has_columns(tables: Frames, table: str, columns: Sequence[str]) -> bool:
+    frame = tables.get(table)
+    if frame is None:
+        return False
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+    return set(columns) <= set(schema)
+
+
+def stage_funnel(
+    tables: Frames,
+    by: Sequence[str] = (),
+    period: Period | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    view: View = "cohort",
+    settings: Settings | None = None,
+) -> pl.DataFrame:
+    """One row per stage (per breakdown value): how many reached it, and how they got there.
+
+    * count: sessions for the first row when traffic can be broken down the same way, then leads
+      reaching each stage (cohort: leads created in the period; flow: stage reached in the period);
+    * step_conversion: count / count of the stage before;
+    * overall_conversion: count / leads (the lead stage is 1);
+    * drop_off: how many of the stage before did not reach this one;
+    * days_from_previous (median) and days_from_previous_p75 between consecutive lead stages.
+    """
+    settings = settings or Settings()
+    stages = settings.stages
+    filters = {d: v for d, v in (filters or {}).items() if v}
+    with_sessions = _has_columns(tables, "traffic", [*by, *filters, "sessions"])
+    counts = [s.count_metric for s in stages]
+    days = [f"days_{a.id}_to_{b.id}" for a, b in itertools.pairwise(stages)]
+    metrics = ([SESSIONS_STAGE] if with_sessions else []) + counts + days + [d + "_p75" for d in days]
+    wide = compute(tables, metrics, by=by, period=period, filters=filters, view=view, settings=settings)
+
+    rows = []
+    if with_sessions:
+        rows.append(wide.select(*by, pl.lit(0).alias("position"), pl.lit(SESSIONS_STAGE).alias("stage"),
+                                pl.lit("Sessions").alias("label"), pl.col(SESSIONS_STAGE).cast(pl.Int64).alias("count"),
+                                pl.lit(None, pl.Float64).alias("days_from_previous"),
+                                pl.lit(None, pl.Float64).alias("days_from_previous_p75")))
+    for i, stage in enumerate(stages):
+        day = days[i - 1] if i else None
+        rows.append(wide.select(
+            *by, pl.lit(i + 1).alias("position"), pl.lit(stage.id).alias("stage"), pl.lit(stage.label).alias("label"),
+            pl.col(stage.count_metric).cast(pl.Int64).alias("count"),
+            (pl.col(day) if day else pl.lit(None, pl.Float64)).alias("days_from_previous"),
+            (pl.col(day + "_p75") if day else pl.lit(None, pl.Float64)).alias("days_from_previous_p75"),
+        ))
+    long = pl.concat(rows).sort([*by, "position"], nulls_last=True)
+    over = list(by) or None
+    previous = pl.col("count").shift(1).over(over) if over else pl.col("count").shift(1)
+    leads = pl.col("count").filter(pl.col("stage") == stages[0].id).first()
+    leads = leads.over(over) if over else leads
+    return long.with_columns(
+        pl.when(previous > 0).then(pl.col("count") / previous).alias("step_conversion"),
+        pl.when((leads > 0) & (pl.col("stage") != SESSIONS_STAGE)).then(pl.col("count") / leads)
+        .alias("overall_conversion"),
+        (previous - pl.col("count")).alias("drop_off"),
+    ).select(*by, *FUNNEL_COLUMNS)
+
+
+def conversion_trend(
+    tables: Frames,
+    grain: Grain,
+    period: Period | None = None,
+    by: Sequence[str] = (),
+    filters: Mapping[str, Sequence[str]] | None = None,
+    view: View = "cohort",
+    settings: Settings | None = None,
+) -> pl.DataFrame:
+    """Step conversion per time bucket, long: (by…), period, position, step, label, conversion, reached, base."""
+    settings = settings or Settings()
+    stages = settings.stages
+    counts = [s.count_metric for s in stages]
+    wide = compute(tables, counts, by=by, period=period, grain=grain, filters=filters, view=view, settings=settings)
+    parts = [
+        wide.select(*by, PERIOD_COL, pl.lit(i).alias("position"), pl.lit(f"{a.id}_to_{b.id}").alias("step"),
+                    pl.lit(f"{a.label} → {b.label}").alias("label"),
+                    pl.when(pl.col(a.count_metric) > 0).then(pl.col(b.count_metric) / pl.col(a.count_metric))
+                    .alias("conversion"),
+                    pl.col(b.count_metric).alias("reached"), pl.col(a.count_metric).alias("base"))
+        for i, (a, b) in enumerate(itertools.pairwise(stages), start=1)
+    ]
+    return pl.concat(parts).sort([*by, PERIOD_COL, "position"])
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    """The step of the funnel that loses the most, and why it was picked."""
+
+    from_stage: str
+    to_stage: str
+    conversion: float
+    reference: float | None  # the previous period's conversion when compared, else None
+    reason: str  # "fell_most_vs_previous" or "lowest_conversion"
+
+    @property
+    def change(self) -> float | None:
+        return None if self.reference is None else self.conversion - self.reference
+
+
+def bottleneck(current: pl.DataFrame, previous: pl.DataFrame | None = None) -> Bottleneck | None:
+    """The weakest lead step of a (not broken down) funnel from `stage_funnel`.
+
+    With a previous-period funnel: the step whose conversion fell the most (in points), if any fell.
+    Otherwise: the step with the lowest conversion. Sessions → leads is left out: it measures the
+    website, not the hand-over between marketing and sales.
+    """
+    steps = (current.filter(pl.col("stage") != SESSIONS_STAGE)
+             .with_columns(pl.col("stage").shift(1).alias("from"))
+             .filter(pl.col("from").is_not_null() & pl.col("step_conversion").is_not_null()))
+    if steps.is_empty():
+        return None
+    if previous is not None:
+        joined = steps.join(previous.select("stage", pl.col("step_conversion").alias("before")), on="stage")
+        joined = joined.filter(pl.col("before").is_not_null()).with_columns(
+            (pl.col("step_conversion") - pl.col("before")).alias("change")).sort("change")
+        if not joined.is_empty() and joined["change"][0] < 0:
+            row = joined.row(0, named=True)
+            return Bottleneck(row["from"], row["stage"], row["step_conversion"], row["before"],
+                              "fell_most_vs_previous")
+    row = steps.sort("step_conversion").row(0, named=True)
+    return Bottleneck(row["from"], row["stage"], row["step_conversion"], None, "lowest_conversion")
+
+
+def best_and_worst(funnel: pl.DataFrame, dimension: str, min_base: int = 30) -> pl.DataFrame:
+    """Per stage, the `dimension` value with the highest and the lowest step conversion.
+
+    Values whose previous stage has fewer than `min_base` leads are left out: a rate over a handful
+    of leads says little.
+    """
+    base = pl.col("count") + pl.col("drop_off")
+    eligible = funnel.filter(pl.col("step_conversion").is_not_null() & (base >= min_base))
+    return (
+        eligible.sort(["position", "step_conversion", dimension], descending=[False, True, False])
+        .group_by("position", "stage", "label", maintain_order=True)
+        .agg(pl.col(dimension).first().alias("best"), pl.col("step_conversion").first().alias("best_conversion"),
+             pl.col(dimension).last().alias("worst"), pl.col("step_conversion").last().alias("worst_conversion"))
+        .sort("position")
+    )
+
+
+def funnel_dimensions(tables: Frames) -> list[str]:
+    """Dimensions the lead funnel can be broken down by."""
+    leads = tables.get("leads")
+    if leads is None:
+        return []
+    return available_dimensions({"leads": leads})
