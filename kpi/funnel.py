@@ -127,8 +127,9 @@ def bottleneck(current: pl.DataFrame, previous: pl.DataFrame | None = None) -> B
     """The weakest lead step of a (not broken down) funnel from `stage_funnel`.
 
     With a previous-period funnel: the step whose conversion fell the most (in points), if any fell.
-    Otherwise: the step with the lowest conversion. Sessions → leads is left out: it measures the
-    website, not the hand-over between marketing and sales.
+    Otherwise: the step with the lowest conversion. On a tie the earlier step wins: fixing it feeds
+    every later stage. Sessions → leads is left out: it measures the website, not the hand-over
+    between marketing and sales.
     """
     steps = (current.filter(pl.col("stage") != SESSIONS_STAGE)
              .with_columns(pl.col("stage").shift(1).alias("from"))
@@ -138,12 +139,12 @@ def bottleneck(current: pl.DataFrame, previous: pl.DataFrame | None = None) -> B
     if previous is not None:
         joined = steps.join(previous.select("stage", pl.col("step_conversion").alias("before")), on="stage")
         joined = joined.filter(pl.col("before").is_not_null()).with_columns(
-            (pl.col("step_conversion") - pl.col("before")).alias("change")).sort("change")
+            (pl.col("step_conversion") - pl.col("before")).alias("change")).sort("change", "position")
         if not joined.is_empty() and joined["change"][0] < 0:
             row = joined.row(0, named=True)
             return Bottleneck(row["from"], row["stage"], row["step_conversion"], row["before"],
                               "fell_most_vs_previous")
-    row = steps.sort("step_conversion").row(0, named=True)
+    row = steps.sort("step_conversion", "position").row(0, named=True)
     return Bottleneck(row["from"], row["stage"], row["step_conversion"], None, "lowest_conversion")
 
 

@@ -133,9 +133,8 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
 
     # --- leads: one count per stage
     for i, st in enumerate(stages):
-        cols = tuple(s.column for s in stages[i:])
         count = pl.len() if i == 0 else _reached(stages, i).sum()
-        base(Base(st.count_metric, "leads", _fixed(count), cols, st.column), st.label, "count", True,
+        base(Base(st.count_metric, "leads", _fixed(count), (st.column,), st.column), st.label, "count", True,
              "New leads." if i == 0 else f"Leads that reached the stage '{st.label}' (or a later one).")
     won, opp = stages[-1], next((s for s in stages if s.column == "opportunity_at"), None)
     base(Base("revenue", "leads", lambda _c: pl.col("amount").filter(pl.col(won.column).is_not_null()).sum(),
@@ -399,6 +398,9 @@ def compute(
         frame = _filter(frame, filters)
         aggs = [b.expr(ctx).alias(b.id) for b in group]
         if table == "leads":
+            # a stage can be reached through a later stage's date even when that column is absent
+            frame = frame.with_columns(pl.lit(None, pl.Datetime("us")).alias(s.column)
+                                       for s in settings.stages if s.column not in cols)
             parts.append(_leads_partial(frame, group, keys, period, grain, view, ctx))
         elif table == "spend":
             parts.append(_group(_spend_days(frame, period, grain), keys, aggs))

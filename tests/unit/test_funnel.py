@@ -1,0 +1,85 @@
+"""The stage funnel on the handmade workspace, worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from kpi.funnel import best_and_worst, bottleneck, conversion_trend, stage_funnel
+from kpi.period import Period
+from tests.unit.handmade import tables
+
+JAN = Period(date(2025, 1, 1), date(2025, 1, 31))
+Q1 = Period(date(2025, 1, 1), date(2025, 3, 31))
+
+
+def test_funnel_from_sessions_to_won() -> None:
+    f = stage_funnel(tables(), period=Q1)
+    assert f["stage"].to_list() == ["sessions", "lead", "mql", "sql", "opportunity", "won"]
+    assert f["count"].to_list() == [1200, 6, 5, 4, 3, 1]  # L6 reached MQL through its SQL date
+    assert f["step_conversion"][0] is None
+    assert f["step_conversion"].to_list()[1:] == pytest.approx([6 / 1200, 5 / 6, 4 / 5, 3 / 4, 1 / 3])
+    assert f["overall_conversion"].to_list()[1:] == pytest.approx([1, 5 / 6, 4 / 6, 3 / 6, 1 / 6])
+    assert f["overall_conversion"][0] is None
+    assert f["drop_off"].to_list()[1:] == [1194, 1, 1, 1, 2]
+    # MQL → SQL days: L1 4, L2 8, L5 1 → median 4
+    assert f.filter(pl.col("stage") == "sql")["days_from_previous"].item() == pytest.approx(4.0)
+
+
+def test_funnel_without_traffic_starts_at_leads_and_breaks_down() -> None:
+    f = stage_funnel(tables(), by=["segment"], period=JAN)
+    assert "sessions" not in f["stage"].to_list()  # traffic has no segment
+    smb = f.filter(pl.col("segment") == "SMB")
+    assert smb["count"].to_list() == [2, 2, 1, 1, 1]
+    ent = f.filter(pl.col("segment") == "ENT")
+    assert ent["count"].to_list() == [1, 1, 1, 1, 0]
+    assert ent["step_conversion"].to_list()[1:] == [1.0, 1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("by", [[], ["channel"], ["segment"]])
+def test_cohort_funnel_never_increases(by: list[str]) -> None:
+    f = stage_funnel(tables(), by=by).filter(pl.col("stage") != "sessions")
+    worse = f.group_by(by or pl.lit(1)).agg((pl.col("count").diff() > 0).any().alias("up"))
+    assert not worse["up"].any()
+
+
+def test_bottleneck_is_the_largest_fall_against_the_previous_period() -> None:
+    jan = stage_funnel(tables(), period=JAN)
+    feb = stage_funnel(tables(), period=Period(date(2025, 2, 1), date(2025, 2, 28)))
+    # January: lead→mql 3/3, mql→sql 2/3, sql→opp 2/2, opp→won 1/2; February: 1/2, 1/1, 1/1, 0/1.
+    # lead→mql and opp→won both fell 50 points: the earlier step is named.
+    b = bottleneck(feb, jan)
+    assert b is not None and (b.from_stage, b.to_stage) == ("lead", "mql")
+    assert b.conversion == 0.5 and b.reference == 1.0 and b.reason == "fell_most_vs_previous"
+    assert b.change == -0.5
+    # against a previous funnel where opp→won was perfect, that step fell most (-100 points)
+    better_before = jan.with_columns(
+        pl.when(pl.col("stage") == "won").then(1.0).otherwise(pl.col("step_conversion")).alias("step_conversion"))
+    b2 = bottleneck(feb, better_before)
+    assert b2 is not None and (b2.from_stage, b2.to_stage, b2.change) == ("opportunity", "won", -1.0)
+    assert bottleneck(jan, jan) is not None and bottleneck(jan, jan).reason == "lowest_conversion"  # nothing fell
+    alone = bottleneck(jan)
+    assert alone is not None and (alone.from_stage, alone.to_stage, alone.reason) == ("opportunity", "won",
+                                                                                      "lowest_conversion")
+
+
+def test_best_and_worst_segment_per_stage() -> None:
+    f = stage_funnel(tables(), by=["channel"], period=Q1)
+    bw = best_and_worst(f, "channel", min_base=1)
+    mql = bw.filter(pl.col("stage") == "mql").row(0, named=True)
+    # Email: 3 leads → 2 MQL (L1, L6); Meta: 3 leads → 3 MQL
+    assert (mql["best"], mql["best_conversion"]) == ("Meta", 1.0)
+    assert (mql["worst"], mql["worst_conversion"]) == ("Email", pytest.approx(2 / 3))
+    # only the sessions → leads step has 100+ at its base: Email 3 of 300 sessions, Meta 3 of 900
+    big = best_and_worst(f, "channel", min_base=100)
+    assert big.select("stage", "best", "worst").rows() == [("lead", "Email", "Meta")]
+    assert big["worst_conversion"].item() == pytest.approx(3 / 900)
+
+
+def test_conversion_trend_by_month() -> None:
+    trend = conversion_trend(tables(), "month", period=Q1)
+    jan = trend.filter(pl.col("period") == date(2025, 1, 1))
+    assert jan["step"].to_list() == ["lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"]
+    assert jan["conversion"].to_list() == pytest.approx([1.0, 2 / 3, 1.0, 0.5])
