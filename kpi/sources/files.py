@@ -1,0 +1,520 @@
+"""Reading exported files into a raw table of text columns, with everything around the data removed.
+
+`read_file` / `read_bytes` sniff what a file is (CSV/TSV/TXT, XLSX/XLS, Parquet), its encoding
+(UTF-8 with or without BOM, UTF-16 LE/BE, cp1251, koi8-r, cp1252), separator (`,` `;` tab `|`)
+and decimal mark, skip preambles (GA4 `#` lines, report title and date-range lines), and drop
+total and footer rows (`Total: Campaigns`, `Grand total`, Explore's grand-total row with an extra
+field, confidentiality notes). What was detected and what was dropped travels with the result so
+the person importing can see it and override it.
+
+Cells stay text here; `kpi.sources.importer` turns them into canonical numbers and timestamps.
+Large CSVs go through polars' native reader; Python only looks at a small head and tail sample.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from kpi.sources.values import parse_day, parse_range
+
+ROW = "__row"  #: column holding the 1-based data row number (row 1 = first row under the header)
+SEPARATORS = (",", ";", "\t", "|")
+ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be", "cp1251", "koi8-r", "cp1252", "latin-1")
+MAX_UNZIPPED_BYTES = 1_000_000_000  # an .xlsx that inflates beyond this is refused as a zip bomb
+MAX_ZIP_RATIO = 200
+
+_SAMPLE_CHARS = 256_000
+_TOTAL_RE = re.compile(
+    r"(?i)^\s*(total:|total\s*$|totals\s*$|total\s*\(|grand\s+totals?\b|итого|всего\s*:?\s*$|всего:|totalt\b|summa\s*:?\s*$"
+    r"|gesamt|общий итог)")
+_FOOTER_RE = re.compile(r"(?i)(confidential|konfidentiell|конфиденц|generated|©|copyright|all rights reserved)")
+_GA4_DATE_RE = re.compile(r"(?i)^#\s*(start|end) date:\s*(\d{8})")
+Kind = Literal["csv", "excel", "parquet"]
+
+
+class FileRefused(ValueError):
+    """A file that cannot be read as a table. The message names the file and says what to do."""
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A row that was in the file but is not data (a total, a footer), with its data row number."""
+
+    row: int
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What the reader found out about a file. Any of encoding/separator/decimal/part can be
+    overridden by passing it back to `read_bytes`."""
+
+    name: str
+    kind: Kind
+    encoding: str | None = None
+    separator: str | None = None
+    decimal: str = "."
+    header_line: int = 0  # 0-based line (or sheet row) of the header within the part read
+    preamble: tuple[str, ...] = ()  # title, '#' and date-range lines above the header
+    period: tuple[date, date] | None = None  # date range written above the header
+    period_text: str | None = None  # the range as written ('All time' included)
+    parts: tuple[str, ...] = ()  # sheets of a workbook or sections of a multi-table CSV
+    part: int = 0  # which of `parts` was read
+
+    def describe(self) -> str:
+        bits = [self.kind.upper()]
+        if self.encoding:
+            bits.append(self.encoding)
+        if self.separator:
+            bits.append("separator " + {"\t": "tab", " ": "space"}.get(self.separator, f"'{self.separator}'"))
+        bits.append(f"decimal '{self.decimal}'")
+        if self.parts and len(self.parts) > 1:
+            bits.append(f"part {self.part + 1} of {len(self.parts)}: {self.parts[self.part]}")
+        if self.period:
+            bits.append(f"period {self.period[0]}..{self.period[1]}")
+        elif self.period_text:
+            bits.append(f"period '{self.period_text}'")
+        return ", ".join(bits)
+
+
+@dataclass
+class RawTable:
+    """A file's data rows as text columns (plus `ROW`), and how they were found."""
+
+    frame: pl.DataFrame
+    detected: Detected
+    excluded: list[Excluded] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c != ROW]
+
+    @property
+    def n_rows(self) -> int:
+        return self.frame.height
+
+
+# --- what kind of file --------------------------------------------------------------------------------
+
+def _kind_of(data: bytes, name: str) -> Kind:
+    head = data[:8]
+    if head.startswith(b"PK\x03\x04"):
+        return "excel"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "excel"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    lowered = name.lower()
+    if lowered.endswith((".xlsx", ".xlsm", ".xls")):
+        raise FileRefused(f"{name}: the file is named like an Excel workbook but is not one; "
+                          "open it in Excel and save it again as .xlsx or .csv")
+    if lowered.endswith(".parquet"):
+        raise FileRefused(f"{name}: the file is named .parquet but is not a Parquet file")
+    return "csv"
+
+
+def _refuse_non_text(data: bytes, name: str) -> None:
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise FileRefused(f"{name}: the file is empty; export the report again with at least one row of data")
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in head[:1024]:
+        raise FileRefused(f"{name}: this is a web page (HTML) saved with a .csv name, not an export; "
+                          "download the CSV file itself from the tool (Export/Download), not the page")
+    if head.startswith(b"%pdf"):
+        raise FileRefused(f"{name}: this is a PDF; export the report as CSV or Excel instead")
+
+
+def detect_encoding(data: bytes) -> tuple[str, int]:
+    """(encoding, length of its byte-order mark) for the bytes of a text file."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8", 3
+    if data.startswith(b"\xff\xfe"):
+        return "utf-16-le", 2
+    if data.startswith(b"\xfe\xff"):
+        return "utf-16-be", 2
+    sample = data[:20_000]
+    if len(sample) >= 4:
+        even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+        half = len(sample) / 2
+        if odd_nuls > 0.3 * half and even_nuls < 0.05 * half:
+            return "utf-16-le", 0
+        if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
+            return "utf-16-be", 0
+    try:
+        data[:200_000].decode("utf-8")
+        return "utf-8", 0
+    except UnicodeDecodeError as exc:
+        if exc.start >= 200_000 - 4:  # a character cut at the sample's end
+            return "utf-8", 0
+    high = sum(1 for b in data[:200_000] if b >= 0xC0)
+    letters = sum(1 for b in data[:200_000] if 0x41 <= b <= 0x7A) + high
+    if letters and high / letters > 0.3:  # words made of high bytes: Cyrillic
+        upper_cp1251 = sum(1 for b in data[:200_000] if 0xC0 <= b <= 0xDF)
+        lower_cp1251 = high - upper_cp1251
+        # cp1251 puts lower-case letters in E0-FF, koi8-r puts them in C0-DF; text is mostly lower case
+        return ("cp1251", 0) if lower_cp1251 >= upper_cp1251 else ("koi8-r", 0)
+    return "cp1252", 0
+
+
+def _decode(data: bytes, encoding: str, bom: int, name: str) -> bytes:
+    """UTF-8 bytes without BOM (the same object when the input already is UTF-8)."""
+    if encoding in ("utf-8", "utf8") and bom == 0:
+        return data
+    try:
+        text = data[bom:].decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise FileRefused(f"{name}: cannot be read as {encoding} ({exc}); choose another encoding") from exc
+    return text.encode("utf-8")
+
+
+# --- layout: separator, header, preamble --------------------------------------------------------------
+
+def _split(line: str, sep: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=sep), [])
+    except csv.Error:
+        return line.split(sep)
+
+
+def _choose_separator(lines: list[str]) -> str:
+    body = [ln for ln in lines if ln.strip() and not ln.startswith("#")][:80]
+    best, best_score = ",", (-1, -1)
+    for sep in SEPARATORS:
+        counts = Counter(len(_split(ln, sep)) for ln in body)
+        width, freq = max(counts.items(), key=lambda kv: (kv[1], kv[0])) if counts else (1, 0)
+        score = (freq if width > 1 else 0, width)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _modal_width(rows: list[list[str]]) -> int:
+    counts = Counter(len(r) for r in rows if any(c.strip() for c in r) and not r[0].startswith("#"))
+    return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else 0
+
+
+def _header_index(rows: list[list[str]], width: int) -> int:
+    """First row that has the table's width and looks like names (not a '#' line, mostly non-empty)."""
+    for i, r in enumerate(rows):
+        if r and r[0].startswith("#"):
+            continue
+        filled = [c for c in r if c.strip()]
+        if len(r) >= width and len(filled) >= max(1, (width + 1) // 2):
+            return i
+    return 0
+
+
+def _period_from(preamble: list[str]) -> tuple[tuple[date, date] | None, str | None]:
+    found: dict[str, date] = {}
+    for line in preamble:
+        m = _GA4_DATE_RE.match(line.strip())
+        if m:
+            d = parse_range(f"{m.group(2)}-{m.group(2)}")
+            if d:
+                found[m.group(1).lower()] = d[0]
+    if {"start", "end"} <= set(found):
+        return (found["start"], found["end"]), f"{found['start']}..{found['end']}"
+    start = end = None
+    for line in preamble:
+        text = line.strip().lstrip("#").strip().strip('"').strip()
+        rng = parse_range(text)
+        if rng:
+            return rng, text
+        low = text.lower()
+        if low in ("all time", "за всё время", "за все время", "hela perioden"):
+            return None, text
+        m = re.match(r"(?i)^report (start|end)\s*:\s*(.+)$", text)
+        if m:
+            day = parse_day(m.group(2))
+            if m.group(1).lower() == "start":
+                start = day
+            else:
+                end = day
+    if start and end:
+        return (start, end), f"{start}..{end}"
+    return None, None
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: Counter[str] = Counter()
+    out = []
+    for i, raw in enumerate(names):
+        name = raw if raw.strip() else f"column {i + 1}"
+        seen[name] += 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def _is_total_cells(cells: list[str]) -> bool:
+    return any(_TOTAL_RE.match(c or "") for c in cells[:4])
+
+
+# --- CSV ------------------------------------------------------------------------------------------------
+
+def _sections(text: str) -> list[tuple[str, int]]:
+    """(title, start offset) of each table in a multi-table CSV (GA4 'Report CSV Export'):
+    tables are separated by a blank line followed by '#' lines."""
+    starts = [0] + [m.start() + 1 for m in re.finditer(r"\n[ \t\r]*\n(?=#)", text)]
+    out = []
+    for pos in starts:
+        chunk = text[pos:pos + 4000].lstrip("\r\n")
+        lines = chunk.splitlines()
+        comments = [ln.lstrip("#").strip() for ln in lines if ln.startswith("#")]
+        header = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
+        titled = [c for c in comments if c and not set(c) <= {"-"} and not _GA4_DATE_RE.match("# " + c)
+                  and not c.lower().startswith(("account:", "property:"))]
+        title = (titled[-1] + " — " if titled and pos else "") + header.strip()
+        out.append((title, pos))
+    return out
+
+
+def _guess_decimal(frame: pl.DataFrame, sep: str) -> str:
+    sample = frame.head(500)
+    comma = dot = 0
+    for col in sample.columns:
+        if col == ROW:
+            continue
+        s = sample[col].drop_nulls().str.strip_chars()
+        comma += int(s.str.contains(r"^[-+]?[\d\s\u00a0.]*\d,\d+\s*%?$").sum())
+        dot += int(s.str.contains(r"^[-+]?[\d\s\u00a0,]*\d\.\d+\s*%?$").sum())
+        if sep == ",":
+            # with a comma separator, 'x,yyy' is a thousands group unless the group is not 3 digits
+            comma -= int(s.str.contains(r"^[-+]?\d{1,3}(,\d{3})+$").sum())
+    return "," if comma > dot else "."
+
+
+def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | None, decimal: str | None,
+              part: int | None) -> RawTable:
+    _refuse_non_text(data, name)
+    if encoding is None:
+        encoding, bom = detect_encoding(data)
+    else:
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") and encoding.startswith("utf-8") else (
+            2 if data[:2] in (b"\xff\xfe", b"\xfe\xff") and encoding.startswith("utf-16") else 0)
+    utf8 = _decode(data, encoding, bom, name)
+    if b"\x00" in utf8[:65536]:
+        raise FileRefused(f"{name}: this is a binary file, not a CSV or text export; upload the CSV or Excel file")
+
+    head_text = utf8[:_SAMPLE_CHARS].decode("utf-8", errors="ignore")
+    parts: tuple[str, ...] = ()
+    if re.search(r"\n[ \t\r]*\n#", utf8[:4_000_000].decode("utf-8", errors="ignore")) and len(utf8) < 50_000_000:
+        full = utf8.decode("utf-8", errors="replace")
+        sections = _sections(full)
+        if len(sections) > 1:
+            parts = tuple(t for t, _ in sections)
+            part = part or 0
+            if not 0 <= part < len(sections):
+                raise FileRefused(f"{name}: has {len(sections)} tables; choose one of 1..{len(sections)}")
+            start = sections[part][1]
+            end = sections[part + 1][1] if part + 1 < len(sections) else len(full)
+            chunk = full[start:end].lstrip("\r\n")
+            utf8 = chunk.encode("utf-8")
+            head_text = chunk[:_SAMPLE_CHARS]
+
+    lines = head_text.splitlines()[:200]
+    sep = separator or _choose_separator(lines)
+    rows = [_split(ln, sep) if ln.strip() else [] for ln in lines]
+    width = _modal_width(rows)
+    hdr = _header_index(rows, width)
+    preamble = [ln for ln in lines[:hdr] if ln.strip()]
+    period, period_text = _period_from(preamble)
+    if hdr >= len(rows) or not rows:
+        raise FileRefused(f"{name}: no table found in the file")
+    header = [c.strip().strip("\ufeff") for c in rows[hdr]]
+    if len(header) < 2:
+        raise FileRefused(f"{name}: found only one column; if the file uses another separator, choose it")
+    columns = _dedupe(header)
+    has_rows = any(ln.strip() for ln in lines[hdr + 1:]) or len(head_text) >= _SAMPLE_CHARS
+    if not has_rows:
+        raise FileRefused(f"{name}: has a header ({', '.join(columns[:5])}…) but no data rows; "
+                          "export the report for a period that has data")
+    try:
+        frame = pl.read_csv(
+            utf8, has_header=True, separator=sep, skip_lines=hdr, infer_schema=False, new_columns=columns,
+            truncate_ragged_lines=True, raise_if_empty=False, quote_char='"', encoding="utf8",
+        )
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower() and encoding == "utf-8":
+            raise FileRefused(f"{name}: is not valid UTF-8 further into the file; choose its encoding "
+                              "(for example cp1251 or cp1252)") from exc
+        raise FileRefused(f"{name}: cannot be read as a table with separator '{sep}': {exc}") from exc
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+    # leading total rows (GA4 Explore writes the grand total first, with one extra field)
+    excluded: list[Excluded] = []
+    lead = 0
+    for r in rows[hdr + 1:hdr + 4]:
+        if (len(r) > len(header) and any("total" in c.lower() for c in r[len(header):])) or _is_total_cells(r):
+            excluded.append(Excluded(lead + 1, "total row", sep.join(r)[:120]))
+            lead += 1
+        else:
+            break
+    detected = Detected(name, "csv", encoding, sep, decimal or ".", hdr, tuple(preamble), period, period_text,
+                        parts, part or 0)
+    raw = RawTable(frame.slice(lead), detected, excluded)
+    raw = _drop_totals_and_footers(raw)
+    _refuse_if_no_rows(raw)
+    if decimal is None:
+        raw.detected = replace(raw.detected, decimal=_guess_decimal(raw.frame, sep))
+    _nth_day_dates(raw)
+    return raw
+
+
+def _nth_day_dates(raw: RawTable) -> None:
+    """GA4 'Nth day' tables count days from the report's start date; add the calendar date."""
+    cols = raw.columns
+    if cols and cols[0] == "Nth day" and raw.detected.period:
+        start = raw.detected.period[0]
+        raw.frame = raw.frame.with_columns(
+            (pl.lit(start) + pl.duration(days=pl.col("Nth day").cast(pl.Int64, strict=False)))
+            .dt.strftime("%Y-%m-%d").alias("Date"))
+
+
+def _drop_totals_and_footers(raw: RawTable) -> RawTable:
+    """Remove blank rows, total rows anywhere, and the trailing block of footers."""
+    cols = raw.columns
+    f = raw.frame
+    first = cols[: min(4, len(cols))]
+    is_total = pl.any_horizontal([pl.col(c).fill_null("").str.contains(_TOTAL_RE.pattern) for c in first])
+    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cols])
+    only_first = pl.all_horizontal([pl.col(c).is_null() for c in cols[1:]]) if len(cols) > 2 else pl.lit(False)
+    marks = f.select(ROW, is_total.alias("t"), blank.alias("b"), only_first.alias("o"),
+                     pl.concat_str([pl.col(c) for c in first], separator=" | ", ignore_nulls=True)
+                     .str.strip_chars(" |").alias("first"))
+    # trailing footer block: rows after the last real data row that are blank, totals or one-cell notes
+    real = marks.filter(~(pl.col("t") | pl.col("b") | pl.col("o")))
+    last_real = real[ROW].max() if real.height else 0
+    footer = marks.filter((pl.col(ROW) > last_real) & pl.col("o") & ~pl.col("t") & ~pl.col("b"))
+    totals = marks.filter(pl.col("t"))
+    drop = set(totals[ROW].to_list()) | set(footer[ROW].to_list())
+    for row, text in totals.select(ROW, "first").iter_rows():
+        raw.excluded.append(Excluded(row, "total row", str(text)[:120]))
+    for row, text in footer.select(ROW, "first").iter_rows():
+        note = "footer note" if _FOOTER_RE.search(str(text)) else "footer line"
+        raw.excluded.append(Excluded(row, note, str(text)[:120]))
+    keep = ~pl.col(ROW).is_in(list(drop)) & ~blank if drop else ~blank
+    raw.frame = f.filter(keep)
+    raw.excluded.sort(key=lambda e: e.row)
+    return raw
+
+
+# --- Excel and Parquet ----------------------------------------------------------------------------------
+
+def _check_zip(data: bytes, name: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise FileRefused(f"{name}: is a damaged or incomplete Excel/zip file; save it again and re-upload") from exc
+    total = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    if total > MAX_UNZIPPED_BYTES or (total / packed > MAX_ZIP_RATIO and total > 50_000_000):
+        raise FileRefused(f"{name}: refused: it would unpack to {total / 1e6:,.0f} MB from {len(data) / 1e6:,.1f} MB "
+                          "(a zip bomb or a corrupt workbook); export the data as CSV instead")
+    if not any(i.filename.startswith("xl/") for i in infos):
+        raise FileRefused(f"{name}: is a zip archive, not an Excel workbook; unzip it and upload the CSV inside")
+
+
+def _read_excel(data: bytes, name: str, part: int | None) -> RawTable:
+    if data.startswith(b"PK"):
+        _check_zip(data, name)
+    try:
+        sheets = pl.read_excel(io.BytesIO(data), sheet_id=0, has_header=False, infer_schema_length=0,
+                               drop_empty_rows=False)
+    except Exception as exc:  # fastexcel raises its own error types
+        raise FileRefused(f"{name}: cannot be opened as an Excel workbook ({exc})") from exc
+    names = tuple(sheets)
+    part = part or 0
+    if not 0 <= part < len(names):
+        raise FileRefused(f"{name}: has {len(names)} sheets; choose one of 1..{len(names)}")
+    sheet = sheets[names[part]].select(pl.all().cast(pl.String))
+    if sheet.height == 0:
+        raise FileRefused(f"{name}: sheet '{names[part]}' is empty")
+    rows = [["" if v is None else str(v) for v in r] for r in sheet.head(200).iter_rows()]
+    rows = [r[: max((i + 1 for i, v in enumerate(r) if v.strip()), default=0)] for r in rows]
+    width = _modal_width(rows)
+    hdr = _header_index(rows, width)
+    preamble = [" ".join(c for c in r if c).strip() for r in rows[:hdr] if any(c.strip() for c in r)]
+    period, period_text = _period_from(preamble)
+    header = [c.strip() for c in rows[hdr]] + [""] * (sheet.width - len(rows[hdr]))
+    columns = _dedupe(header)
+    frame = sheet.slice(hdr + 1).rename(dict(zip(sheet.columns, columns, strict=True)))
+    frame = frame.select([c for c, h in zip(columns, header, strict=True) if h.strip()])
+    if frame.height == 0:
+        raise FileRefused(f"{name}: sheet '{names[part]}' has a header but no data rows")
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    detected = Detected(name, "excel", None, None, ".", hdr, tuple(preamble), period, period_text, names, part)
+    raw = _drop_totals_and_footers(RawTable(frame, detected))
+    _refuse_if_no_rows(raw)
+    return raw
+
+
+def _refuse_if_no_rows(raw: RawTable) -> None:
+    if raw.frame.height:
+        return
+    notes = "; ".join(f"'{e.text}'" for e in raw.excluded[:3])
+    said = f" (the file says {notes})" if notes else ""
+    raise FileRefused(f"{raw.detected.name}: has a header but no data rows{said}; "
+                      "export the report for a period that has data")
+
+
+def _read_parquet(data: bytes, name: str) -> RawTable:
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow/polars raise several error types for damaged files
+        raise FileRefused(f"{name}: cannot be read as Parquet ({exc})") from exc
+    frame = frame.select(pl.all().cast(pl.String)).with_row_index(ROW, offset=1)
+    frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
+    if frame.height == 0:
+        raise FileRefused(f"{name}: the Parquet file has no rows")
+    return RawTable(frame, Detected(name, "parquet"))
+
+
+# --- entry points ------------------------------------------------------------------------------------
+
+def read_bytes(data: bytes, name: str, *, encoding: str | None = None, separator: str | None = None,
+               decimal: str | None = None, part: int | None = None) -> RawTable:
+    """Read an uploaded file. `name` is used for messages and to tell the format apart;
+    `encoding`, `separator`, `decimal` and `part` (sheet or section, 0-based) override detection."""
+    if not data:
+        raise FileRefused(f"{name}: the file is empty; export the report again with at least one row of data")
+    if separator is not None and separator not in SEPARATORS:
+        raise FileRefused(f"separator must be one of {', '.join(repr(s) for s in SEPARATORS)}, got {separator!r}")
+    if decimal is not None and decimal not in (".", ","):
+        raise FileRefused(f"decimal mark must be '.' or ',', got {decimal!r}")
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError as exc:
+            raise FileRefused(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}") from exc
+    kind = _kind_of(data, name)
+    if kind == "excel":
+        return _read_excel(data, name, part)
+    if kind == "parquet":
+        return _read_parquet(data, name)
+    return _read_csv(data, name, encoding, separator, decimal, part)
+
+
+def read_file(path: str | Path, **options: object) -> RawTable:
+    """`read_bytes` for a file on disk."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileRefused(f"{p}: no such file")
+    return read_bytes(p.read_bytes(), p.name, **options)  # type: ignore[arg-type]
+
+
+def days(period: tuple[date, date]) -> int:
+    """Number of days a period covers, both ends included."""
+    return (period[1] - period[0]) // timedelta(days=1) + 1
