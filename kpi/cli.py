@@ -13,6 +13,7 @@ from collections.abc import Sequence
 #: Modules that each define `add_command(subparsers)`; the handler is set with `set_defaults(run=...)`.
 COMMANDS: tuple[str, ...] = (
     "kpi.commands",
+    "kpi.sources.ga4",
 )
 
 EXIT_USAGE = 2
