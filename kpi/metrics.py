@@ -28,7 +28,7 @@ import polars as pl
 from kpi.period import Compare, Grain, Period, bucket, compare_period
 from kpi.settings import Settings, Stage
 
-Unit = Literal["count", "currency", "ratio", "days", "hours"]
+Unit = Literal["count", "currency", "ratio", "multiple", "days", "hours"]
 View = Literal["cohort", "flow"]
 VIEWS: tuple[View, ...] = ("cohort", "flow")
 PERIOD_COL = "period"
@@ -210,7 +210,7 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
         bases["closed"] = Base("closed", "leads", lambda c: bases[won.count_metric].expr(c) + bases["lost"].expr(c),
                                ("opportunity_at", "lost_at", won.column), won.column)
         ratio("win_rate", "Win rate", "ratio", True, won.count_metric, "closed", "Won / (won + lost) opportunities.")
-    ratio("roas", "ROAS", "ratio", True, "revenue", "spend", "Revenue / spend.")
+    ratio("roas", "ROAS", "multiple", True, "revenue", "spend", "Revenue / spend (2.0 means 2 back per 1 spent).")
     ratio("roi", "ROI", "ratio", True, "revenue", "spend", "(Revenue − spend) / spend.", minus_one=True)
     ratio("leakage", "Leakage", "ratio", False, "leaked_leads", "sla_leads",
           "Share of leads never contacted by sales or contacted after the SLA.")
@@ -443,14 +443,20 @@ def compare(
     by: Sequence[str] = (),
     **kwargs: object,
 ) -> pl.DataFrame:
-    """`metrics` in `period` beside the comparison period: for each metric m, columns m, m_prev,
-    m_delta (m − m_prev) and m_delta_pct ((m − m_prev) / |m_prev|, null when m_prev is 0)."""
+    """`metrics` in `period` beside the comparison period (see `with_deltas`)."""
     current = compute(tables, metrics, by=by, period=period, **kwargs)  # type: ignore[arg-type]
     other = compare_period(period, compare_to)
     if other is None:
         return current
-    prev = compute(tables, metrics, by=by, period=other, **kwargs)  # type: ignore[arg-type]
-    prev = prev.rename({m: f"{m}_prev" for m in metrics})
+    previous = compute(tables, metrics, by=by, period=other, **kwargs)  # type: ignore[arg-type]
+    return with_deltas(current, previous, metrics, by)
+
+
+def with_deltas(current: pl.DataFrame, previous: pl.DataFrame, metrics: Sequence[str],
+                by: Sequence[str] = ()) -> pl.DataFrame:
+    """For each metric m: m, m_prev, m_delta (m − m_prev) and m_delta_pct ((m − m_prev) / |m_prev|,
+    null when m_prev is 0). Rows present in only one period get nulls on the other side."""
+    prev = previous.select(*by, *[pl.col(m).alias(f"{m}_prev") for m in dict.fromkeys(metrics)])
     by = list(by)
     out = current.join(prev, on=by, how="full", coalesce=True, nulls_equal=True) if by else pl.concat(
         [current, prev], how="horizontal")

@@ -1,0 +1,88 @@
+"""Overview: headline KPIs, the funnel from visit to won deal, trends, best and worst initiatives."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi.funnel import bottleneck
+from ui import format as fmt
+from ui import workspace as data
+from ui.charts import funnel_chart, ranked_bars, trend_chart
+from ui.components import filter_chips, kpi_cards, period_caption, select_to_filter
+from ui.i18n import metric_label, t
+from ui.state import ViewState, current
+
+HEADLINE = ("leads", "mql", "won", "revenue", "spend", "cpl", "cac", "roas")
+TREND = ("leads", "mql", "won", "spend")
+RANK_BY = ("roas", "cpl", "cac", "lead_to_won", "revenue", "leads")
+INITIATIVE = "initiative"
+
+
+def render_header(state: ViewState) -> None:
+    st.title(t("page.overview", state.lang))
+    period_caption(state)
+    filter_chips(state)
+
+
+def render_kpis(ws: data.Workspace, state: ViewState) -> None:
+    st.subheader(t("overview.headline", state.lang))
+    values = data.compare(ws, HEADLINE, state.period, state.compare_period, filters=state.filters, view=state.view)
+    trend = data.compute(ws, HEADLINE, period=state.period, grain=state.grain, filters=state.filters,
+                         view=state.view)
+    catalog = data.catalog(ws)
+    kpi_cards(values, trend, [catalog[m] for m in HEADLINE], state, ws.settings.currency)
+
+
+def render_funnel(ws: data.Workspace, state: ViewState) -> None:
+    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view)
+    if funnel["count"].fill_null(0).sum() == 0:
+        st.info(t("notice.no_data", state.lang))
+        return
+    st.altair_chart(funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), width="stretch")
+    previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
+                if state.compare_period else None)
+    weakest = bottleneck(funnel, previous)
+    if weakest is not None:
+        labels = dict(zip(funnel["stage"], funnel["label"], strict=True))
+        change = (t("overview.bottleneck_change", state.lang, change=fmt.points(weakest.change, state.lang))
+                  if weakest.change is not None else "")
+        st.markdown(t("overview.bottleneck", state.lang, from_stage=labels[weakest.from_stage],
+                      to_stage=labels[weakest.to_stage], rate=fmt.percent(weakest.conversion, state.lang),
+                      change=change))
+
+
+def render_trend(ws: data.Workspace, state: ViewState) -> None:
+    trend = data.compute(ws, TREND, period=state.period, grain=state.grain, filters=state.filters, view=state.view)
+    if trend.is_empty():
+        return
+    units = {m: data.catalog(ws)[m].unit for m in TREND}
+    st.altair_chart(trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang)))
+
+
+def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
+    if INITIATIVE not in data.dimensions(ws):
+        return
+    st.subheader(t("overview.initiatives", state.lang))
+    metric = st.selectbox(t("overview.rank_by", state.lang), RANK_BY, format_func=lambda m: metric_label(m, state.lang),
+                          key="rank_by")
+    m = data.catalog(ws)[metric]
+    ranked = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, filters=state.filters,
+                          view=state.view).drop_nulls(INITIATIVE).drop_nulls(metric)
+    ranked = ranked.sort(metric, descending=m.higher_is_better)
+    best, worst = st.columns(2)
+    for col, rows, title in ((best, ranked.head(5), "overview.best"),
+                             (worst, ranked.tail(5).reverse(), "overview.worst")):
+        key = f"initiatives_{title}"
+        col.altair_chart(ranked_bars(rows, INITIATIVE, metric, m.unit, state.lang, t(title, state.lang),
+                                     t("dim.initiative", state.lang)),
+                         key=key, on_select=lambda key=key: select_to_filter(key, INITIATIVE),
+                         selection_mode="pick", width="stretch")
+
+
+ws = data.current()
+state = current()
+render_header(state)
+render_kpis(ws, state)
+render_funnel(ws, state)
+render_trend(ws, state)
+render_initiatives(ws, state)

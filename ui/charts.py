@@ -1,0 +1,72 @@
+"""Altair chart builders, fed polars frames. Pages draw with these and never build specs themselves.
+
+Colours come from a colour-blind-safe palette (Okabe–Ito); every chart has a title and units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import polars as pl
+
+from ui.format import d3_format
+from ui.i18n import metric_label, t
+
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+SELECTION = "pick"  # name of the click selection in every clickable chart
+
+
+def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
+    """Horizontal bars from the top of the funnel down, labelled with the step conversion."""
+    data = funnel.select(
+        "position",
+        pl.when(pl.col("stage") == "sessions").then(pl.lit(t("stage.sessions", lang))).otherwise(pl.col("label"))
+        .alias("stage"),
+        "count", "step_conversion", "overall_conversion",
+    )
+    order = data["stage"].to_list()
+    base = alt.Chart(data).encode(
+        y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang)),
+        x=alt.X("count:Q", title=t("chart.count", lang), axis=alt.Axis(format=",.0f")),
+    )
+    bars = base.mark_bar(color=PALETTE[0]).encode(tooltip=[
+        alt.Tooltip("stage:N", title=t("chart.stage", lang)),
+        alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
+        alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
+        alt.Tooltip("overall_conversion:Q", title=t("chart.overall_conversion", lang), format=".1%"),
+    ])
+    labels = base.mark_text(align="left", dx=4, color="#333").encode(
+        text=alt.Text("step_conversion:Q", format=".1%"))
+    return (bars + labels).properties(title=title, height=alt.Step(34))
+
+
+def trend_chart(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, str], lang: str,
+                title: str) -> alt.FacetChart | alt.LayerChart | alt.Chart:
+    """One small line chart per metric over the `period` column (metrics keep their own scale)."""
+    long = frame.unpivot(index="period", on=list(metrics), variable_name="metric", value_name="value")
+    long = long.with_columns(pl.col("metric").replace_strict({m: metric_label(m, lang) for m in metrics})
+                             .alias("metric"))
+    chart = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("period:T", title=t("chart.period", lang)),
+        y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(format=",.0f")),
+        color=alt.Color("metric:N", scale=alt.Scale(range=PALETTE), legend=None),
+        tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
+                 alt.Tooltip("metric:N", title=t("chart.metric", lang)),
+                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f")],
+    ).properties(height=140, width=260)
+    return chart.facet(facet=alt.Facet("metric:N", title=None, sort=[metric_label(m, lang) for m in metrics]),
+                       columns=len(metrics)).resolve_scale(y="independent").properties(title=title)
+
+
+def ranked_bars(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lang: str, title: str,
+                dimension_title: str) -> alt.Chart:
+    """Bars of `metric` per `dimension` value, best first; clicking a bar selects that value."""
+    pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick")
+    return alt.Chart(frame.drop_nulls(metric)).mark_bar().encode(
+        y=alt.Y(f"{dimension}:N", sort=None, title=dimension_title),
+        x=alt.X(f"{metric}:Q", title=metric_label(metric, lang), axis=alt.Axis(format=d3_format(unit))),
+        color=alt.condition(pick, alt.value(PALETTE[0]), alt.value("#BBBBBB")),
+        tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
+                 alt.Tooltip(f"{metric}:Q", title=metric_label(metric, lang), format=d3_format(unit))],
+    ).add_params(pick).properties(title=title, height=alt.Step(26))

@@ -1,0 +1,71 @@
+"""Small reusable Streamlit pieces: KPI cards, period caption, click-to-filter, active filter chips."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+import streamlit as st
+
+from kpi.metrics import Metric
+from ui import format as fmt
+from ui.charts import SELECTION
+from ui.i18n import metric_label, t
+from ui.state import FILTER_DIMENSIONS, ViewState
+
+
+def period_caption(state: ViewState) -> None:
+    text = t("notice.period_label", state.lang, start=fmt.day(state.period.start, state.lang),
+             end=fmt.day(state.period.end, state.lang))
+    if state.compare_period:
+        text += " · " + t("notice.compared_with", state.lang, start=fmt.day(state.compare_period.start, state.lang),
+                          end=fmt.day(state.compare_period.end, state.lang))
+    st.caption(text + " · " + t(f"view.{state.view}.explain", state.lang))
+
+
+def kpi_cards(values: pl.DataFrame, trend: pl.DataFrame, metrics: Sequence[Metric], state: ViewState,
+              currency: str, per_row: int = 4) -> None:
+    """One card per metric: value, change against the comparison period, and a sparkline."""
+    row = values.row(0, named=True) if values.height else {}
+    for start in range(0, len(metrics), per_row):
+        for col, m in zip(st.columns(per_row), metrics[start:start + per_row], strict=False):
+            value = row.get(m.id)
+            delta = None
+            if state.compare_period is not None and row.get(f"{m.id}_delta") is not None:
+                delta = (fmt.points(row[f"{m.id}_delta"], state.lang) + " pp" if m.unit == "ratio"
+                         else fmt.percent(row.get(f"{m.id}_delta_pct"), state.lang))
+            col.metric(
+                metric_label(m.id, state.lang),
+                fmt.metric_value(value, m.unit, state.lang, currency, compact=True),
+                delta=delta if delta != fmt.DASH else None,
+                delta_color="normal" if m.higher_is_better else "inverse",
+                chart_data=trend[m.id].fill_null(0).to_list() if m.id in trend.columns else None,
+                help=m.description,
+                border=True,
+            )
+
+
+def select_to_filter(chart_key: str, dimension: str) -> None:
+    """on_select callback: make the clicked chart values the dimension's global filter."""
+    event = st.session_state.get(chart_key)
+    points = event.selection.get(SELECTION, []) if event is not None else []
+    values = sorted({str(p[dimension]) for p in points if p.get(dimension) is not None})
+    if values:
+        st.session_state[dimension] = values
+
+
+def clear_filters() -> None:
+    for dim in FILTER_DIMENSIONS:
+        st.session_state[dim] = []
+
+
+def filter_chips(state: ViewState) -> None:
+    """The active filters as one line of chips, with a button that clears them all."""
+    active = state.active_filters
+    if not active:
+        return
+    chips = "  ".join(f":blue-badge[{t(f'dim.{d}', state.lang)}: {', '.join(v)}]" for d, v in active.items())
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.markdown(chips)
+    right.button(t("sidebar.clear_filters", state.lang), on_click=clear_filters, key="clear_filters",
+                 icon=":material/filter_alt_off:")

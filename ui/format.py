@@ -1,0 +1,77 @@
+"""Numbers, money, percentages and dates in the reader's locale (Babel)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
+
+from ui.i18n import t
+
+LOCALES = {"en": "en_GB", "sv": "sv_SE", "ru": "ru_RU"}
+DASH = "–"
+
+
+def locale_of(lang: str) -> str:
+    return LOCALES.get(lang, "en_GB")
+
+
+def number(value: float | None, lang: str, digits: int = 0) -> str:
+    if value is None:
+        return DASH
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=locale_of(lang))
+
+
+def money(value: float | None, currency: str, lang: str, compact: bool = False) -> str:
+    """Money with the locale's currency placement; whole units from 1 000 up, cents below."""
+    if value is None:
+        return DASH
+    loc = locale_of(lang)
+    if compact and abs(value) >= 10_000:
+        return format_compact_currency(value, currency, locale=loc, fraction_digits=1)
+    pattern = Locale.parse(loc).currency_formats["standard"].pattern
+    if abs(value) >= 1_000:
+        pattern = pattern.replace(".00", "")
+    return format_currency(value, currency, format=pattern, locale=loc, currency_digits=False)
+
+
+def percent(value: float | None, lang: str, digits: int = 1) -> str:
+    if value is None:
+        return DASH
+    return format_percent(value, format="#,##0." + "0" * digits + "%", locale=locale_of(lang))
+
+
+def points(value: float | None, lang: str) -> str:
+    """A change in a rate, in percentage points, with its sign."""
+    if value is None:
+        return DASH
+    return ("+" if value > 0 else "") + format_decimal(value * 100, format="#,##0.0", locale=locale_of(lang))
+
+
+def day(value: date, lang: str) -> str:
+    return format_date(value, format="medium", locale=locale_of(lang))
+
+
+def metric_value(value: float | None, unit: str, lang: str, currency: str, compact: bool = False) -> str:
+    """A metric's value formatted by its unit (count, currency, ratio, days, hours)."""
+    if value is None:
+        return DASH
+    if unit == "currency":
+        return money(value, currency, lang, compact)
+    if unit == "ratio":
+        return percent(value, lang, 2 if abs(value) < 0.1 else 1)
+    if unit == "multiple":
+        return number(value, lang, 2) + "×"
+    if unit == "days":
+        return t("unit.days", lang, value=number(value, lang, 1))
+    if unit == "hours":
+        return t("unit.hours", lang, value=number(value, lang, 1))
+    return number(value, lang)
+
+
+def d3_format(unit: str) -> str:
+    """The Vega-Lite axis format for a unit (the chart's locale supplies separators)."""
+    return {"ratio": ".1%", "multiple": ",.2f", "currency": ",.0f", "days": ",.1f", "hours": ",.1f"}.get(unit, ",.0f")
