@@ -14,6 +14,7 @@ from collections.abc import Sequence
 COMMANDS: tuple[str, ...] = (
     "kpi.commands",
     "kpi.sources.ga4",
+    "kpi.sources.importer",
 )
 
 EXIT_USAGE = 2
