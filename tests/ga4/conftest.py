@@ -6,6 +6,7 @@ import json
 import random
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +122,9 @@ def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def clients(backend: Backend, transport: str) -> Iterator[Clients]:
-    """Real google-analytics clients talking to the local backend over REST (anonymous credentials on an
+@contextmanager
+def serve_clients(backend: Backend, transport: str) -> Iterator[Clients]:
+    """Real google-analytics clients talking to `backend` on 127.0.0.1 over REST (anonymous credentials on an
     http:// endpoint) or gRPC (insecure channel)."""
     if transport == "rest":
         with rest_server(backend) as server:
@@ -131,6 +132,12 @@ def clients(backend: Backend, transport: str) -> Iterator[Clients]:
     else:
         with grpc_server(backend) as address:
             yield make_clients(None, f"grpc://{address}")
+
+
+@pytest.fixture
+def clients(backend: Backend, transport: str) -> Iterator[Clients]:
+    with serve_clients(backend, transport) as made:
+        yield made
 
 
 @pytest.fixture

@@ -217,10 +217,9 @@ class Backend:
         mets = [m.name for m in req.metrics]
 
         def ok(name: str, is_dim: bool) -> bool:
-            others_d = [d for d in dims if d != name] if is_dim else dims
-            others_m = mets if is_dim else [m for m in mets if m != name]
-            return any(name in (c.dimensions if is_dim else c.metrics) and set(others_d) <= set(c.dimensions)
-                       and set(others_m) <= set(c.metrics) for c in self.cubes)
+            """A dimension must live with all the requested metrics, a metric with all the requested dimensions."""
+            return any(name in c.dimensions and set(mets) <= set(c.metrics) if is_dim
+                       else name in c.metrics and set(dims) <= set(c.dimensions) for c in self.cubes)
 
         good, bad = beta.Compatibility.COMPATIBLE, beta.Compatibility.INCOMPATIBLE
         return beta.CheckCompatibilityResponse(
