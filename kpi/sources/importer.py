@@ -1,0 +1,531 @@
+"""From a raw table and a mapping to a canonical table, with a validation report; and the
+`python -m kpi import` command.
+
+Nothing is dropped silently: totals and footers (found by the reader), rows with a required value
+missing or unreadable, rows that break a canonical rule (a stage dated before creation, a negative
+amount) and repeated ids are listed in the report with their data row numbers (row 1 = the first
+row under the header). The accepted rows always pass `kpi.schema.validate` without errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kpi.schema import DATE, FLOAT, INT, STR, TABLES, TIMESTAMP, conform, validate
+from kpi.sources.files import ROW, FileRefused, RawTable, read_file
+from kpi.sources.mapping import Mapping, MappingStore, suggest
+from kpi.sources.presets import BY_ID, Preset, recognise
+from kpi.sources.values import is_missing, number_failures, parse_dates, parse_number
+
+_MAX_LISTED = 20
+
+
+class ImportRefused(FileRefused):
+    """The file was read but cannot become a canonical table; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """Rows left out (`rejected=True`) or changed, for one reason."""
+
+    reason: str
+    rows: tuple[int, ...]
+    file: str = ""
+    rejected: bool = True
+
+    def __str__(self) -> str:
+        shown = ", ".join(str(r) for r in self.rows[:_MAX_LISTED])
+        more = f" and {len(self.rows) - _MAX_LISTED} more" if len(self.rows) > _MAX_LISTED else ""
+        where = f"{self.file}: " if self.file else ""
+        return f"{where}{self.reason} — {len(self.rows)} row(s): {shown}{more}"
+
+
+@dataclass
+class Report:
+    """What an import found, before anyone confirms it."""
+
+    file: str
+    detected: str
+    preset: str
+    table: str
+    rows_read: int = 0
+    rows_accepted: int = 0
+    totals_excluded: list[str] = field(default_factory=list)
+    issues: list[RowIssue] = field(default_factory=list)
+    columns_used: dict[str, str] = field(default_factory=dict)
+    columns_ignored: list[str] = field(default_factory=list)
+    date_range: tuple[str, str] | None = None
+    duplicates: int = 0
+    ambiguous_dates: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        return len({(i.file, r) for i in self.issues if i.rejected for r in i.rows})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "detected": self.detected, "preset": self.preset, "table": self.table,
+            "rows_read": self.rows_read, "rows_accepted": self.rows_accepted, "rows_rejected": self.rows_rejected,
+            "totals_excluded": self.totals_excluded,
+            "rejected": [{"reason": i.reason, "rows": list(i.rows), "file": i.file} for i in self.issues if i.rejected],
+            "changed": [{"reason": i.reason, "rows": list(i.rows), "file": i.file}
+                        for i in self.issues if not i.rejected],
+            "columns_used": self.columns_used, "columns_ignored": self.columns_ignored,
+            "date_range": list(self.date_range) if self.date_range else None, "duplicates": self.duplicates,
+            "ambiguous_dates": self.ambiguous_dates, "warnings": self.warnings,
+        }
+
+    def lines(self) -> list[str]:
+        out = [f"file: {self.file}", f"detected: {self.detected}", f"format: {self.preset} → {self.table}",
+               f"rows read: {self.rows_read}, accepted: {self.rows_accepted}, rejected: {self.rows_rejected}"]
+        out += [f"excluded (not data): {t}" for t in self.totals_excluded]
+        out += [("rejected: " if i.rejected else "changed: ") + str(i) for i in self.issues]
+        if self.columns_used:
+            out.append("columns used: " + ", ".join(f"{c} → {f}" for f, c in self.columns_used.items()))
+        if self.columns_ignored:
+            out.append("columns ignored: " + ", ".join(self.columns_ignored))
+        if self.date_range:
+            out.append(f"date range: {self.date_range[0]} .. {self.date_range[1]}")
+        if self.duplicates:
+            out.append(f"duplicates: {self.duplicates}")
+        out += [f"ambiguous dates: {a}" for a in self.ambiguous_dates]
+        out += [f"warning: {w}" for w in self.warnings]
+        return out
+
+
+@dataclass
+class ImportResult:
+    table: str
+    frame: pl.DataFrame  # canonical columns only, accepted rows
+    report: Report
+
+
+# --- conversion -----------------------------------------------------------------------------------------
+
+def _issue_rows(frame: pl.DataFrame, mask: pl.Expr) -> tuple[int, ...]:
+    return tuple(frame.filter(mask.fill_null(False))[ROW].to_list())
+
+
+def _convert_column(raw: RawTable, col: str, dtype: pl.DataType, mapping: Mapping,
+                    report: Report) -> tuple[pl.Series, tuple[int, ...]]:
+    """The column as `dtype`, and the data rows whose non-empty cell could not be read."""
+    s = raw.frame[col]
+    if dtype in (TIMESTAMP, DATE):
+        parsed = parse_dates(s, mapping.dayfirst)
+        if parsed is None:
+            missing = raw.frame.select(is_missing(pl.col(col))).to_series()
+            bad = tuple(raw.frame.filter(~missing)[ROW].to_list())
+            return pl.Series(col, [None] * len(s), dtype=TIMESTAMP), bad
+        if parsed.ambiguous:
+            report.ambiguous_dates.append(
+                f"'{col}': every value fits both day/month and month/day; read as {parsed.format} "
+                "(choose month-first if that is wrong)")
+        values = parsed.values
+        bad_mask = values.is_null() & ~raw.frame.select(is_missing(pl.col(col))).to_series()
+        bad = tuple(raw.frame.filter(bad_mask)[ROW].to_list())
+        return (values.dt.date() if dtype == DATE else values), bad
+    if dtype in (FLOAT, INT):
+        decimal = raw.detected.decimal
+        frame = raw.frame.select(parse_number(pl.col(col), decimal).alias("v"),
+                                 number_failures(pl.col(col), decimal).alias("bad"), ROW)
+        values = frame["v"]
+        bad_mask = frame["bad"]
+        if dtype == INT:
+            fractional = values.is_not_null() & (values != values.round(0))
+            bad_mask = bad_mask | fractional
+            values = values.round(0).cast(pl.Int64, strict=False)
+        bad = tuple(frame.filter(bad_mask)[ROW].to_list())
+        return values, bad
+    text = raw.frame.select(pl.when(is_missing(pl.col(col))).then(None).otherwise(pl.col(col).str.strip_chars())
+                            .alias(col)).to_series()
+    return text, ()
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"[^0-9a-zа-я]+", "_", name.strip().lower()).strip("_") or "column"
+
+
+def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
+    """Canonical columns (plus `ROW`) for every data row, and a report of what could not be read.
+    Rows are not rejected here; `finish` does that."""
+    spec = TABLES[mapping.table]
+    detected = raw.detected
+    report = Report(detected.name, detected.describe(), mapping.label, mapping.table)
+    report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded]
+    report.warnings += list(mapping.notes)
+    report.rows_read = raw.n_rows + len(raw.excluded)
+    unknown = [c for c in mapping.fields.values() if c not in raw.frame.columns]
+    if unknown:
+        raise ImportRefused(f"{detected.name}: the mapping names column(s) not in the file: {', '.join(unknown)}")
+    bad_fields = [f for f in mapping.fields if f not in spec.dtypes]
+    if bad_fields:
+        raise ImportRefused(f"{detected.name}: {', '.join(bad_fields)} is not a field of {mapping.table}; "
+                            f"fields are {', '.join(spec.dtypes)}")
+
+    if mapping.drop_first_if_empty and raw.n_rows:
+        first = raw.frame.head(1)
+        if first.select(is_missing(pl.col(mapping.drop_first_if_empty))).item():
+            report.totals_excluded.append(f"row {first[ROW][0]}: account total row (empty "
+                                          f"'{mapping.drop_first_if_empty}')")
+            raw = RawTable(raw.frame.slice(1), raw.detected, raw.excluded)
+
+    columns: dict[str, pl.Series] = {ROW: raw.frame[ROW]}
+    for fld, col in mapping.fields.items():
+        dtype = spec.dtypes[fld]
+        values, bad = _convert_column(raw, col, dtype, mapping, report)
+        columns[fld] = values.alias(fld)
+        if bad:
+            required = fld in spec.required
+            what = "a date" if dtype in (TIMESTAMP, DATE) else "a number" if dtype in (FLOAT, INT) else "valid"
+            report.issues.append(RowIssue(
+                f"'{col}' ({fld}) is not {what}" + ("" if required else "; left empty"), bad, detected.name,
+                rejected=required))
+    for fld, value in mapping.constants.items():
+        if fld not in columns and fld in spec.dtypes:
+            columns[fld] = pl.Series(fld, [value] * raw.n_rows, dtype=STR)
+    for name, col in mapping.extras.items():
+        if col in raw.frame.columns:
+            key = _snake(name)
+            if key not in columns and key not in spec.dtypes:
+                columns[key] = raw.frame.select(
+                    pl.when(is_missing(pl.col(col))).then(None).otherwise(pl.col(col).str.strip_chars())).to_series()
+    frame = pl.DataFrame([s.alias(name) for name, s in columns.items()])
+
+    if mapping.stage and mapping.table == "leads":
+        frame = _apply_stage(raw, frame, mapping, report)
+    if mapping.table == "spend" and "date" not in frame.columns:
+        frame = _with_period(raw, frame, mapping, report)
+    if "currency" in frame.columns and mapping.table in ("spend",) and frame["currency"].n_unique() > 1:
+        report.warnings.append("rows are in more than one currency: " + ", ".join(
+            str(c) for c in frame["currency"].unique().drop_nulls().to_list()))
+    used = set(mapping.fields.values()) | set(mapping.extras.values())
+    if mapping.stage:
+        used |= {mapping.stage.column, *mapping.stage.date_columns}
+    if mapping.range_columns:
+        used |= set(mapping.range_columns)
+    report.columns_used = dict(mapping.fields)
+    report.columns_ignored = [c for c in raw.columns if c not in used]
+    return frame, report
+
+
+def _apply_stage(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
+    rule = mapping.stage
+    assert rule is not None
+    stage = raw.frame[rule.column].str.strip_chars().str.to_lowercase()
+    closed: pl.Series | None = None
+    approx_rows: list[int] = []
+    for col in rule.date_columns:
+        parsed = parse_dates(raw.frame[col], mapping.dayfirst)
+        if parsed is None:
+            continue
+        values = parsed.values
+        if closed is None:
+            closed = values
+            if col in rule.approximate:
+                approx_rows = raw.frame.filter(values.is_not_null())[ROW].to_list()
+        else:
+            fill = closed.is_null() & values.is_not_null()
+            if col in rule.approximate:
+                approx_rows += raw.frame.filter(fill)[ROW].to_list()
+            closed = pl.select(pl.when(pl.lit(fill)).then(pl.lit(values)).otherwise(pl.lit(closed))).to_series()
+    if closed is None:
+        report.warnings.append(f"stage column '{rule.column}' has no date column to date won/lost; left empty")
+        return frame
+    won = stage.is_in(list(rule.won)) if rule.won else pl.Series([False] * len(stage))
+    lost = stage.is_in(list(rule.lost)) if rule.lost else pl.Series([False] * len(stage))
+    out = frame
+    for fld, mask in (("won_at", won), ("lost_at", lost)):
+        if fld in frame.columns or not mask.any():
+            continue
+        values = pl.select(pl.when(pl.lit(mask)).then(pl.lit(closed)).otherwise(None)).to_series().alias(fld)
+        out = out.with_columns(values.cast(TIMESTAMP))
+        approx = sorted(set(approx_rows) & set(raw.frame.filter(mask)[ROW].to_list()))
+        if approx:
+            report.issues.append(RowIssue(
+                f"{fld} taken from a 'last modified' date (an upper bound: the export has no close date)",
+                tuple(approx), raw.detected.name, rejected=False))
+    return out
+
+
+def _with_period(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
+    if mapping.range_columns:
+        a, b = mapping.range_columns
+        start, end = parse_dates(raw.frame[a]), parse_dates(raw.frame[b])
+        if start is not None and end is not None:
+            return frame.with_columns(start.values.dt.date().alias("period_start"),
+                                      end.values.dt.date().alias("period_end"))
+    period = mapping.period or raw.detected.period
+    if period is None:
+        said = f" ('{raw.detected.period_text}')" if raw.detected.period_text else ""
+        raise ImportRefused(
+            f"{raw.detected.name}: the rows are totals over a period{said} without dates, and spend needs the "
+            "days it covers. Export the report again with a custom date range (or a Day column), or give the "
+            "period (Data page: 'Period the rows cover'; command line: --period 2025-01-01..2025-01-31).")
+    if mapping.period is None:
+        report.warnings.append(f"each row covers {period[0]}..{period[1]} (from the file's date-range line)")
+    return frame.with_columns(pl.lit(period[0]).alias("period_start"), pl.lit(period[1]).alias("period_end"))
+
+
+def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple[str, ...] | None = None
+           ) -> ImportResult:
+    """Reject rows that break the canonical rules, check the rest with `validate`, fill the report."""
+    spec = TABLES[table]
+    missing = [c for c in spec.required if c not in frame.columns]
+    if table == "spend" and "date" in missing and {"period_start", "period_end"} <= set(frame.columns):
+        missing.remove("date")
+    if missing:
+        hint = ""
+        if table == "traffic" and "date" in missing:
+            hint = (" The rows are totals over the whole report period; traffic needs one row per day. "
+                    "Add 'Date' as a dimension in the report (GA4: Reports → Acquisition → Traffic acquisition "
+                    "→ add Date), download again, or connect GA4 directly.")
+        if table == "leads" and missing == ["created_at"] and "lead_id" in frame.columns:
+            hint = (" If this file completes another one (closed deals for a file of leads), join the two: "
+                    "Data page 'Join with a second file', or python -m kpi import LEADS.csv --join THIS.csv.")
+        raise ImportRefused(f"{report.file}: no column for required field(s) {', '.join(missing)} of {table}."
+                            f"{hint} Map a column of the file to each.")
+    frame = _within_precision(table, frame, report)
+    checks: list[tuple[str, pl.Expr]] = [(f"'{c}' is empty", pl.col(c).is_null()) for c in spec.required
+                                         if c in frame.columns]
+    if table == "leads":
+        for c in ("first_contact_at", "mql_at", "sql_at", "opportunity_at", "won_at", "lost_at"):
+            if c in frame.columns:
+                checks.append((f"{c} is before created_at", pl.col(c) < pl.col("created_at")))
+        if "amount" in frame.columns:
+            checks.append(("amount is negative", pl.col("amount") < 0))
+    for c in ("spend", "impressions", "clicks", "sessions", "users", "new_users", "engaged_sessions", "key_events"):
+        if c in frame.columns and c in spec.dtypes:
+            checks.append((f"{c} is negative", pl.col(c) < 0))
+    if {"period_start", "period_end"} <= set(frame.columns):
+        checks.append(("period_end is before period_start", pl.col("period_end") < pl.col("period_start")))
+    rejected = {r for i in report.issues if i.rejected and i.file == report.file for r in i.rows}
+    for reason, mask in checks:
+        rows = _issue_rows(frame, mask)
+        new = tuple(r for r in rows if r not in rejected)
+        if new:
+            report.issues.append(RowIssue(reason, new, report.file))
+            rejected |= set(new)
+    keep = frame.filter(~pl.col(ROW).is_in(list(rejected)))
+    if len(spec.key) == 1 and spec.key[0] in keep.columns:
+        key = spec.key[0]
+        body = [c for c in keep.columns if c != ROW]
+        exact = keep.select(pl.struct(body).is_duplicated() & ~pl.struct(body).is_first_distinct()).to_series()
+        repeated_key = keep.select(~pl.col(key).is_first_distinct()).to_series() & ~exact
+        report.duplicates = int(exact.sum()) + int(repeated_key.sum())
+        if exact.any():
+            report.issues.append(RowIssue("exact copy of an earlier row", tuple(keep.filter(exact)[ROW].to_list()),
+                                          report.file))
+        if repeated_key.any():
+            report.issues.append(RowIssue(f"{key} repeats an earlier row's {key} with other values (first kept)",
+                                          tuple(keep.filter(repeated_key)[ROW].to_list()), report.file))
+        keep = keep.filter(~(exact | repeated_key))
+    else:
+        body = [c for c in keep.columns if c != ROW]
+        report.duplicates = int(keep.select(pl.struct(body).is_duplicated() & ~pl.struct(body).is_first_distinct())
+                                .to_series().sum()) if keep.height else 0
+        if report.duplicates:
+            report.warnings.append(f"{report.duplicates} row(s) repeat an earlier row exactly; kept, as exports "
+                                   "often have identical rows for different breakdown values")
+    out = conform(table, keep.drop(ROW))
+    problems = [p for p in validate(table, out, stage_columns) if p.severity == "error"]
+    if problems:
+        raise ImportRefused(f"{report.file}: " + "; ".join(str(p) for p in problems))
+    report.warnings += [str(p) for p in validate(table, out, stage_columns) if p.severity == "warning"]
+    report.rows_accepted = out.height
+    report.date_range = _date_range(table, out)
+    if out.height == 0:
+        raise ImportRefused(f"{report.file}: no row could be accepted; " + "; ".join(str(i) for i in report.issues[:3]))
+    return ImportResult(table, out, report)
+
+
+def _within_precision(table: str, frame: pl.DataFrame, report: Report) -> pl.DataFrame:
+    """A stage written to the minute (or the day) that falls in the same minute (or day) as the
+    creation time, but reads as earlier, happened at or after creation as far as the file can tell:
+    it is set to created_at and reported, instead of rejecting the lead."""
+    if table != "leads" or "created_at" not in frame.columns:
+        return frame
+    created = pl.col("created_at")
+    for c in ("first_contact_at", "mql_at", "sql_at", "opportunity_at", "won_at", "lost_at"):
+        if c not in frame.columns:
+            continue
+        stage = pl.col(c)
+        same_minute = (stage.dt.second() == 0) & (stage.dt.truncate("1m") == created.dt.truncate("1m"))
+        same_day = (stage == stage.dt.truncate("1d")) & (stage.dt.truncate("1d") == created.dt.truncate("1d"))
+        fix = (stage < created) & (same_minute | same_day)
+        rows = _issue_rows(frame, fix)
+        if rows:
+            frame = frame.with_columns(pl.when(fix).then(created).otherwise(stage).alias(c))
+            report.issues.append(RowIssue(f"{c} is only precise to the minute or day and falls in created_at's; "
+                                          "set to created_at", rows, report.file, rejected=False))
+    return frame
+
+
+def _date_range(table: str, frame: pl.DataFrame) -> tuple[str, str] | None:
+    cols = {"leads": ["created_at"], "spend": ["date", "period_start", "period_end"], "traffic": ["date"],
+            "touches": ["touched_at"]}.get(table, [])
+    lo: list[date | datetime] = []
+    hi: list[date | datetime] = []
+    for c in cols:
+        if c in frame.columns and frame[c].is_not_null().any():
+            lo.append(frame[c].min())  # type: ignore[arg-type]
+            hi.append(frame[c].max())  # type: ignore[arg-type]
+    if not lo:
+        return None
+    return str(min(lo))[:10], str(max(hi))[:10]
+
+
+# --- choosing a mapping --------------------------------------------------------------------------------
+
+def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = None) -> tuple[Mapping, Preset | None]:
+    """The mapping for a file: a named preset, the recognised one, or one saved for this header shape.
+    Raises ImportRefused for formats that are not performance data or that nothing recognises."""
+    name = raw.detected.name
+    if preset != "auto":
+        if preset not in BY_ID:
+            raise ImportRefused(f"unknown preset '{preset}'; choose auto or one of {', '.join(BY_ID)}")
+        chosen: Preset | None = BY_ID[preset]
+    else:
+        chosen = recognise(raw)
+    if chosen is not None and chosen.refuse:
+        raise ImportRefused(f"{name}: {chosen.refuse}")
+    if chosen is not None:
+        return chosen.mapping_for(raw), chosen
+    saved = (store or MappingStore()).get(raw.columns)
+    if saved is not None:
+        return saved, None
+    raise ImportRefused(
+        f"{name}: not an export format I recognise (columns: {', '.join(raw.columns[:8])}"
+        f"{', …' if len(raw.columns) > 8 else ''}). If it is marketing data (leads, ad spend, traffic), map its "
+        "columns on the Data page or with --table and --map field=column.")
+
+
+def import_raw(raw: RawTable, mapping: Mapping) -> ImportResult:
+    frame, report = convert(raw, mapping)
+    return finish(mapping.table, frame, report)
+
+
+def join(primary: tuple[RawTable, Mapping], secondary: tuple[RawTable, Mapping], on: str = "lead_id"
+         ) -> ImportResult:
+    """One leads table from two related files (Olist MQLs + closed deals): the secondary file's
+    fields fill the primary's rows with the same key; secondary rows whose key is not in the
+    primary file are reported as rejected."""
+    left, report = convert(*primary)
+    right, right_report = convert(*secondary)
+    if on not in left.columns or on not in right.columns:
+        raise ImportRefused(f"both files need a column mapped to '{on}' to be joined")
+    report.issues += right_report.issues
+    report.totals_excluded += [f"{right_report.file}: {t}" for t in right_report.totals_excluded]
+    report.columns_used.update({f"{k} ({right_report.file})": v for k, v in right_report.columns_used.items()})
+    report.preset = f"{report.preset} + {right_report.preset}"
+    report.rows_read += right_report.rows_read
+    right_rows = right.rename({ROW: "__row_right"})
+    dup = right_rows.filter(~pl.col(on).is_first_distinct() & pl.col(on).is_not_null())
+    if dup.height:
+        report.issues.append(RowIssue(f"{on} repeats an earlier row (first kept)",
+                                      tuple(dup["__row_right"].to_list()), right_report.file))
+    right_rows = right_rows.unique(on, keep="first", maintain_order=True)
+    orphans = right_rows.join(left.select(on), on=on, how="anti")
+    if orphans.height:
+        report.issues.append(RowIssue(f"no row with this {on} in {report.file}",
+                                      tuple(orphans["__row_right"].to_list()), right_report.file))
+    shared = [c for c in right_rows.columns if c in left.columns and c != on]
+    joined = left.join(right_rows.drop("__row_right"), on=on, how="left", suffix="__r")
+    joined = joined.with_columns([pl.coalesce(pl.col(c), pl.col(f"{c}__r")).alias(c) for c in shared]).drop(
+        [f"{c}__r" for c in shared])
+    report.warnings.append(f"joined {right_rows.height - orphans.height} of {right_report.rows_read} rows of "
+                           f"{right_report.file} on {on}")
+    return finish("leads", joined, report)
+
+
+# --- command line --------------------------------------------------------------------------------------
+
+def _period_arg(text: str) -> tuple[date, date]:
+    try:
+        a, b = text.split("..")
+        start, end = date.fromisoformat(a), date.fromisoformat(b)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"period must look like 2025-01-01..2025-01-31, got {text!r}") from exc
+    if end < start:
+        raise argparse.ArgumentTypeError(f"period ends before it starts: {text!r}")
+    return start, end
+
+
+def _load(path: str, args: argparse.Namespace, preset: str, maps: list[str]) -> tuple[RawTable, Mapping]:
+    raw = read_file(path, encoding=args.encoding, separator=args.sep, decimal=args.decimal,
+                    part=None if args.part is None else args.part - 1)
+    if maps:
+        if not args.table:
+            raise ImportRefused("--map needs --table (leads, spend, traffic or touches)")
+        fields = dict(m.split("=", 1) for m in maps)
+        mapping = Mapping(args.table, fields, label="mapping from the command line")
+    else:
+        mapping, _ = resolve(raw, preset)
+        if mapping.fields == {} and args.table:
+            mapping = replace(mapping, fields=suggest(raw.frame, args.table, raw.columns, raw.detected.decimal))
+    if args.period:
+        mapping = replace(mapping, period=args.period)
+    if args.dates != "auto":
+        mapping = replace(mapping, dayfirst=args.dates == "dayfirst")
+    return raw, mapping
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kpi.cli import UsageError
+
+    for sep in ("tab",):
+        if args.sep == sep:
+            args.sep = "\t"
+    try:
+        primary = _load(args.file, args, args.preset, args.map or [])
+        result = join(primary, _load(args.join, args, "auto", []), args.on) if args.join else import_raw(*primary)
+    except FileRefused as exc:
+        raise UsageError(str(exc)) from exc
+    report = result.report
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=str))
+    else:
+        print("\n".join(report.lines()))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / f"{result.table}.parquet"
+        frame = result.frame
+        if args.append and target.exists():
+            frame = pl.concat([pl.read_parquet(target), frame], how="diagonal_relaxed")
+        frame.write_parquet(target)
+        if args.format != "json":
+            print(f"wrote {target} ({frame.height} rows)")
+    return 0
+
+
+def add_command(sub: Any) -> None:
+    """`python -m kpi import FILE ...`"""
+    p = sub.add_parser("import", help="read a CRM, ad-platform or analytics export into a canonical table",
+                       description="Detects the file's format, prints the validation report and writes "
+                                   "DIR/<table>.parquet with --out.")
+    p.add_argument("file")
+    p.add_argument("--preset", default="auto", help=f"auto or one of: {', '.join(BY_ID)}")
+    p.add_argument("--encoding", help="override the detected encoding (utf-8, utf-16, cp1251, koi8-r, cp1252)")
+    p.add_argument("--sep", help="override the detected separator: ',' ';' tab '|'")
+    p.add_argument("--decimal", choices=[".", ","], help="override the detected decimal mark")
+    p.add_argument("--part", type=int, help="sheet or section number (1 = first) for workbooks and multi-table CSVs")
+    p.add_argument("--period", type=_period_arg, help="START..END the rows cover, for exports without dates")
+    p.add_argument("--dates", choices=["auto", "dayfirst", "monthfirst"], default="auto",
+                   help="how to read dates like 03/04/2025 when the values cannot tell")
+    p.add_argument("--table", choices=["leads", "spend", "traffic", "touches"], help="target table for --map")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a column to a canonical field")
+    p.add_argument("--join", metavar="FILE2", help="a related file to join into one leads table (e.g. closed deals)")
+    p.add_argument("--on", default="lead_id", help="canonical field to join on (default lead_id)")
+    p.add_argument("--out", help="folder to write <table>.parquet into")
+    p.add_argument("--append", action="store_true", help="add to an existing <table>.parquet instead of replacing")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=_run)

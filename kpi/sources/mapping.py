@@ -1,0 +1,211 @@
+"""Which column of a file feeds which canonical field: the `Mapping`, suggestions for files we do
+not recognise, and mappings saved for the next file with the same header shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kpi.schema import TABLES
+from kpi.sources.values import looks_numeric, parse_dates
+
+
+def norm(name: str) -> str:
+    """A header as compared against presets: lower case, single spaces, no quotes, no currency suffix."""
+    text = name.replace("\ufeff", "").replace('"', "").strip().lower()
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r"\s*\((?:[a-z]{3})\)$", "", text)
+
+
+def currency_in_header(name: str) -> str | None:
+    """`Amount spent (INR)` → 'INR'."""
+    m = re.search(r"\(([A-Z]{3})\)\s*$", name.strip())
+    return m.group(1) if m else None
+
+
+@dataclass(frozen=True)
+class StageRule:
+    """Stage dates from a CRM that writes the current stage plus a date.
+
+    Rows whose `column` value is one of `won` get `won_at` from the first of `date_columns` that has a
+    value; `lost` likewise gets `lost_at`. When only a 'last modified' column is available the date is
+    an upper bound of when the stage was reached, and the report says so (`approximate=True`).
+    Intermediate stages (MQL, SQL) cannot be dated from such an export and are left empty.
+    """
+
+    column: str
+    won: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()
+    date_columns: tuple[str, ...] = ()
+    approximate: tuple[str, ...] = ()  # which of date_columns are only 'last modified' dates
+
+
+@dataclass
+class Mapping:
+    """How one file becomes one canonical table.
+
+    `fields` maps canonical field → source column; `constants` fills a field with one value for every
+    row (channel 'Meta', currency from a header); `extras` keeps source columns as extra text
+    dimensions under a snake_case name. `period` gives the date range for exports aggregated over a
+    range without a date column (spend only).
+    """
+
+    table: str
+    fields: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    extras: dict[str, str] = field(default_factory=dict)
+    stage: StageRule | None = None
+    period: tuple[date, date] | None = None
+    range_columns: tuple[str, str] | None = None  # per-row period_start/period_end columns
+    dayfirst: bool | None = None
+    drop_first_if_empty: str | None = None  # Meta's account-total first row has an empty campaign
+    label: str = "custom mapping"
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["period"] = [d.isoformat() for d in self.period] if self.period else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Mapping:
+        data = dict(data)
+        stage = data.pop("stage", None)
+        period = data.pop("period", None)
+        rc = data.pop("range_columns", None)
+        notes = tuple(data.pop("notes", ()))
+        rule = None
+        if stage:
+            rule = StageRule(stage["column"], tuple(stage["won"]), tuple(stage["lost"]), tuple(stage["date_columns"]),
+                             tuple(stage["approximate"]))
+        return cls(**data, stage=rule,
+                   period=(date.fromisoformat(period[0]), date.fromisoformat(period[1])) if period else None,
+                   range_columns=(rc[0], rc[1]) if rc else None, notes=notes)
+
+
+# --- suggestions ----------------------------------------------------------------------------------------
+
+#: Canonical field → header words that usually mean it (normalised, English, Swedish, Russian).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "lead_id": ("lead id", "lead_id", "id", "record id", "contact id", "deal id", "opportunity id", "mql_id",
+                "deal - id", "лид id", "ид"),
+    "created_at": ("created_at", "create date", "created date", "created", "date created", "creation date",
+                   "skapad", "skapat datum", "дата создания", "first_contact_date"),
+    "first_contact_at": ("first contact", "first contact date", "first_contact_at", "första kontakt"),
+    "mql_at": ("mql date", "mql_at", "became a marketing qualified lead date"),
+    "sql_at": ("sql date", "sql_at", "became a sales qualified lead date"),
+    "opportunity_at": ("opportunity date", "opportunity_at", "became an opportunity date"),
+    "won_at": ("won date", "won_at", "won_date", "won time", "closed won date", "vunnen", "дата закрытия"),
+    "lost_at": ("lost date", "lost_at", "lost time", "förlorad"),
+    "amount": ("amount", "deal value", "value", "revenue", "belopp", "värde", "бюджет", "сумма"),
+    "currency": ("currency", "currency code", "valuta", "валюта"),
+    "channel": ("channel", "kanal", "канал", "default channel group", "session default channel group"),
+    "source": ("source", "lead source", "källa", "источник", "utm_source"),
+    "medium": ("medium", "utm_medium"),
+    "campaign": ("campaign", "campaign name", "kampanj", "кампания", "utm_campaign"),
+    "initiative": ("initiative", "initiativ", "инициатива"),
+    "segment": ("segment", "industry", "bransch", "сегмент"),
+    "region": ("region", "country", "land", "city", "город", "страна", "регион"),
+    "owner": ("owner", "lead owner", "deal owner", "ägare", "ansvarig", "ответственный", "sales rep"),
+    "date": ("date", "day", "datum", "dag", "дата", "день"),
+    "spend": ("spend", "cost", "amount spent", "spent", "kostnad", "belopp spenderat", "расход", "затраты"),
+    "impressions": ("impressions", "impr.", "visningar", "показы"),
+    "clicks": ("clicks", "klick", "клики"),
+    "platform_conversions": ("conversions", "konverteringar", "конверсии", "results"),
+    "sessions": ("sessions", "sessioner", "сеансы", "визиты"),
+    "users": ("users", "total users", "active users", "användare", "пользователи"),
+    "new_users": ("new users", "nya användare", "новые пользователи"),
+    "engaged_sessions": ("engaged sessions", "engagerade sessioner"),
+    "key_events": ("key events", "conversions", "nyckelhändelser"),
+    "revenue": ("revenue", "total revenue", "intäkter", "доход"),
+    "device": ("device", "device category", "enhet", "устройство"),
+    "country": ("country", "land", "страна"),
+    "landing_page": ("landing page", "målsida", "страница входа"),
+    "touched_at": ("touched_at", "touch date", "timestamp", "date"),
+    "touch_type": ("touch type", "touch_type", "type"),
+}
+
+
+def suggest(frame: pl.DataFrame, table: str, columns: list[str] | None = None,
+            decimal: str = ".") -> dict[str, str]:
+    """A best guess of canonical field → column for `table`, from header words and the values:
+    a timestamp field only takes a column whose values read as dates, a number field one whose
+    values read as numbers. Each column is used at most once."""
+    spec = TABLES[table]
+    cols = columns if columns is not None else [c for c in frame.columns if not c.startswith("__")]
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    sample = frame.head(500)
+    for col_spec in spec.columns:
+        words = SYNONYMS.get(col_spec.name, (col_spec.name,))
+        ranked = []
+        for c in cols:
+            if c in used:
+                continue
+            n = norm(c)
+            score = 3 if n in words else 2 if any(n.startswith(w) or n.endswith(w) for w in words) else (
+                1 if any(re.search(rf"\b{re.escape(w)}\b", n) for w in words if len(w) > 3) else 0)
+            if score:
+                ranked.append((score, -cols.index(c), c))
+        for _score, _pos, c in sorted(ranked, reverse=True):
+            s = sample[c] if c in sample.columns else None
+            if s is None:
+                continue
+            if col_spec.dtype in (pl.Datetime("us"), pl.Date()) and parse_dates(s) is None:
+                continue
+            if col_spec.dtype in (pl.Float64(), pl.Int64()) and not looks_numeric(s, decimal):
+                continue
+            out[col_spec.name] = c
+            used.add(c)
+            break
+    return out
+
+
+# --- saved mappings ------------------------------------------------------------------------------------
+
+def shape_key(columns: list[str]) -> str:
+    """Identifies a header shape: the same set of column names (in any order, any case)."""
+    names = sorted({norm(c) for c in columns})
+    return hashlib.sha256("\x1f".join(names).encode("utf-8")).hexdigest()[:16]
+
+
+def default_store_path() -> Path:
+    return Path(os.environ.get("KPI_MAPPINGS", Path.home() / ".kpi-studio" / "mappings.json"))
+
+
+class MappingStore:
+    """Mappings saved by header shape in one JSON file, so the next file of that shape maps itself."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path else default_store_path()
+
+    def _load(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, columns: list[str]) -> Mapping | None:
+        found = self._load().get(shape_key(columns))
+        return Mapping.from_dict(found) if found else None
+
+    def save(self, columns: list[str], mapping: Mapping) -> None:
+        data = self._load()
+        stored = mapping.to_dict()
+        stored["period"] = None  # a period belongs to one file, not to its shape
+        data[shape_key(columns)] = stored
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+        tmp.replace(self.path)
