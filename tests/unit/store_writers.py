@@ -45,13 +45,16 @@ def touches_chunk(tag: str, rows: int) -> pl.DataFrame:
     )
 
 
-def save_tagged(data_dir: str, workspace: str, writer: str, saves: int) -> None:
+def save_tagged(store: Store, workspace: str, writer: str, saves: int) -> None:
     """Save `saves` leads versions and append as many touches chunks, all tagged '<writer>-<i>'."""
-    store = Store(data_dir)
     for i in range(saves):
         tag = f"{writer}-{i}"
         store.save(workspace, "leads", leads_frame(tag, 50), source=tag)
         store.append(workspace, "touches", touches_chunk(tag, 5), source=tag)
+
+
+def save_tagged_in_process(data_dir: str, workspace: str, writer: str, saves: int) -> None:
+    save_tagged(Store(data_dir), workspace, writer, saves)
 
 
 def save_forever(data_dir: str) -> None:
