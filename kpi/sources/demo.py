@@ -18,7 +18,7 @@ What is in the data, so that the app has stories to tell:
   are ten times larger and take months longer. Mature cohorts convert lead → MQL about 42 %,
   MQL → SQL 38 %, SQL → opportunity 55 % and opportunity → won 25 %.
 * Sales contacts most leads within a few hours; about 12 % are contacted after the 24 h SLA (weekend
-  leads, and most of all in DACH) and about 7 % never (event badge scans most of all). Leads never
+  leads, and most of all in DACH) and about 6 % never (event badge scans most of all). Leads never
   contacted rarely become sales-ready.
 * No timestamp is later than the end of `today`: a stage that would fall after it has not happened
   yet, so recent cohorts are less converted and some opportunities are still open (pipeline).
@@ -256,8 +256,8 @@ CAMPAIGN_NAMES: tuple[str, ...] = tuple(c.name for c in CAMPAIGNS)
 # base conversion probabilities before the multipliers
 _P_MQL = 0.42
 _P_SQL = 0.37
-_P_OPP = 0.545
-_P_WON = 0.28
+_P_OPP = 0.53
+_P_WON = 0.245
 
 
 def _day_arrays(today: date) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -325,20 +325,20 @@ def generate(today: date | None = None, seed: int = 7, scale: float = 1.0) -> di
     expected = k * shape * _WEEKDAY_LEADS[weekday][None, :]
     counts = rng.poisson(expected)
 
-    leads, lead_camp, lead_day = _leads(rng, counts, days, weekday, cutoff)
+    leads, lead_camp = _leads(rng, counts, days, weekday, cutoff)
     tables = {
         "leads": leads,
         "spend": _spend(rng, k * shape * _WEEKDAY_SPEND[weekday][None, :], counts, days),
         "traffic": _traffic(rng, k * shape * _WEEKDAY_TRAFFIC[weekday][None, :], days),
-        "touches": _touches(rng, leads, lead_camp, lead_day, expected, days),
+        "touches": _touches(rng, leads, lead_camp, expected, days),
     }
     tables["kpis"] = _kpis(tables, today)
     return tables
 
 
 def _leads(rng: np.random.Generator, counts: np.ndarray, days: np.ndarray, weekday: np.ndarray,
-           cutoff: int) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
-    """One row per lead with its stage timestamps; also each lead's campaign and day index."""
+           cutoff: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """One row per lead with its stage timestamps, and each lead's campaign index."""
     n_days = len(days)
     cell = np.repeat(np.arange(counts.size), counts.ravel())
     camp, day = cell // n_days, cell % n_days
@@ -420,7 +420,7 @@ def _leads(rng: np.random.Generator, counts: np.ndarray, days: np.ndarray, weekd
         "region": np.array(REGIONS)[region],
         "owner": np.array(OWNERS)[owner],
     }).with_columns(pl.col("amount").fill_nan(None))
-    return frame, camp, day
+    return frame, camp
 
 
 _REF_CPL = np.array([80.0, 250.0, 60.0])  # a typical campaign's cost per lead on the paid channels
@@ -509,8 +509,8 @@ def _traffic(rng: np.random.Generator, expected_traffic_leads: np.ndarray, days:
     })
 
 
-def _touches(rng: np.random.Generator, leads: pl.DataFrame, lead_camp: np.ndarray, lead_day: np.ndarray,
-             expected: np.ndarray, days: np.ndarray) -> pl.DataFrame:
+def _touches(rng: np.random.Generator, leads: pl.DataFrame, lead_camp: np.ndarray, expected: np.ndarray,
+             days: np.ndarray) -> pl.DataFrame:
     """3-6 touches per lead: earlier touches on campaigns live that day, the last one the form submit."""
     n = leads.height
     per_lead = rng.integers(3, 7, n)
