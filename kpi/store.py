@@ -499,7 +499,7 @@ class Store:
             db.execute("DELETE FROM workspaces WHERE id = ?", (workspace,))  # cascades to every other table
         folder = self._datasets_dir / workspace
         if folder.exists():  # files without catalog rows are harmless; collect_garbage finishes an interrupted delete
-            shutil.rmtree(folder)
+            shutil.rmtree(folder, ignore_errors=True)
 
     def settings(self, workspace: str) -> Settings:
         with self._tx() as db:

@@ -290,3 +290,29 @@ def test_newer_catalog_schema_is_refused(store: Store) -> None:
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(StoreError, match="schema version 99, newer than this app"):
         Store(store.data_dir)
+
+
+@pytest.mark.corpus
+def test_real_imports_save_append_and_reload(store: Store, ws: str, shared_dir: Path) -> None:
+    from kpi.sources.files import read_file
+    from kpi.sources.importer import import_raw, resolve
+
+    def imported(path: Path) -> tuple[pl.DataFrame, dict[str, object]]:
+        raw = read_file(path)
+        result = import_raw(raw, resolve(raw)[0])
+        assert result.table == "leads"
+        return result.frame, result.report.to_dict()
+
+    exports = shared_dir / "real-exports"
+    hubspot, hubspot_report = imported(exports / "hubspot_contacts_export_redacted" / "all-contacts_REDACTED.csv")
+    amo, amo_report = imported(exports / "amocrm_export_anonymized" / "amocrm_leads_test.csv")
+    v1 = store.save(ws, "leads", hubspot, source="all-contacts_REDACTED.csv (HubSpot)", report=hubspot_report)
+    v2 = store.append(ws, "leads", amo, source="amocrm_leads_test.csv (amoCRM)", report=amo_report)
+
+    reopened = Store(store.data_dir)
+    assert_frame_equal(reopened.load(ws, "leads", v1.id), hubspot)
+    both = reopened.load(ws, "leads")
+    assert both.height == v2.rows == hubspot.height + amo.height
+    assert_frame_equal(both.head(hubspot.height).select(hubspot.columns), hubspot)
+    assert_frame_equal(both.tail(amo.height).select(amo.columns), amo)
+    assert reopened.version(ws, "leads").report == amo_report
