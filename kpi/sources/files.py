@@ -303,9 +303,9 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
     else:
         bom = 3 if data.startswith(b"\xef\xbb\xbf") and encoding.startswith("utf-8") else (
             2 if data[:2] in (b"\xff\xfe", b"\xfe\xff") and encoding.startswith("utf-16") else 0)
-    utf8 = _decode(data, encoding, bom, name)
-    if b"\x00" in utf8[:65536]:
+    if not encoding.startswith("utf-16") and b"\x00" in data[:65536]:
         raise FileRefused(f"{name}: this is a binary file, not a CSV or text export; upload the CSV or Excel file")
+    utf8 = _decode(data, encoding, bom, name)
 
     head_text = utf8[:_SAMPLE_CHARS].decode("utf-8", errors="ignore")
     parts: tuple[str, ...] = ()
@@ -436,7 +436,8 @@ def _read_excel(data: bytes, name: str, part: int | None) -> RawTable:
     except Exception as exc:  # fastexcel raises its own error types
         raise FileRefused(f"{name}: cannot be opened as an Excel workbook ({exc})") from exc
     names = tuple(sheets)
-    part = part or 0
+    if part is None:  # the first sheet with a header and at least one row
+        part = next((i for i, n in enumerate(names) if sheets[n].height >= 2), 0)
     if not 0 <= part < len(names):
         raise FileRefused(f"{name}: has {len(names)} sheets; choose one of 1..{len(names)}")
     sheet = sheets[names[part]].select(pl.all().cast(pl.String))
