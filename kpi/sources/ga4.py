@@ -39,7 +39,7 @@ from google.auth import credentials as ga_credentials
 
 from kpi.schema import SPEND, TRAFFIC, validate
 from kpi.settings import DEFAULT_CHANNELS, normalise_channel
-from kpi.sources.ga4_errors import Ga4Error, RetryPolicy, call_with_retry
+from kpi.sources.ga4_errors import Ga4Error, RetryPolicy, call_with_retry, protect_logs
 
 SCOPES = ("https://www.googleapis.com/auth/analytics.readonly",)
 ENDPOINT_ENV = "GA4_API_ENDPOINT"
@@ -74,7 +74,9 @@ def make_clients(credentials: ga_credentials.Credentials | None = None, endpoint
     - `grpc://host:port` uses gRPC over an insecure channel (local servers only);
     - any other `host[:port]` uses gRPC with TLS against that host.
     Without credentials and endpoint, Application Default Credentials are used (GOOGLE_APPLICATION_CREDENTIALS).
+    The libraries' loggers get a filter that keeps credentials out of log records.
     """
+    protect_logs()
     if not endpoint:
         return Clients(BetaAnalyticsDataClient(credentials=credentials),
                        AlphaAnalyticsDataClient(credentials=credentials),

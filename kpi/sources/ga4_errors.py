@@ -70,6 +70,48 @@ def redact(text: str) -> str:
     return text
 
 
+def _scrub(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: "[redacted]" if str(k).lower() in ("authorization", "x-goog-iam-authorization-token", "cookie")
+                else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub(v) for v in value)
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs credentials from log records of the libraries a GA4 call goes through: urllib3 logs request URLs
+    (google-auth's access-boundary lookup puts the service account's email in one) and google-auth / the API
+    clients attach request headers (the bearer token) to their debug records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:  # tracebacks quote URLs and request details too
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        for attr in ("httpRequest", "httpResponse"):
+            if hasattr(record, attr):
+                setattr(record, attr, _scrub(getattr(record, attr)))
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def protect_logs() -> None:
+    """Attach the redacting filter to every google.* and urllib3.* logger that exists (idempotent)."""
+    names = [n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in ("google", "urllib3", "grpc")]
+    for name in ["urllib3.connectionpool", "urllib3.util.retry", *names]:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
 def next_quota_reset(kind: Literal["day", "hour"], now: datetime | None = None) -> datetime:
     """When a GA4 property's daily (midnight Pacific Time) or hourly quota is available again, in UTC."""
     now = (now or datetime.now(UTC)).astimezone(QUOTA_TZ)
