@@ -158,10 +158,11 @@ def detect_encoding(data: bytes) -> tuple[str, int]:
     except UnicodeDecodeError as exc:
         if exc.start >= 200_000 - 4:  # a character cut at the sample's end
             return "utf-8", 0
-    high = sum(1 for b in data[:200_000] if b >= 0xC0)
-    letters = sum(1 for b in data[:200_000] if 0x41 <= b <= 0x7A) + high
-    if letters and high / letters > 0.3:  # words made of high bytes: Cyrillic
-        upper_cp1251 = sum(1 for b in data[:200_000] if 0xC0 <= b <= 0xDF)
+    sample = data[:200_000]
+    high = sum(1 for b in sample if b >= 0xC0)
+    in_runs = sum(len(run) for run in re.findall(rb"[\xc0-\xff]{2,}", sample))
+    if high and in_runs / high > 0.6:  # letters that come in runs of high bytes make Cyrillic words
+        upper_cp1251 = sum(1 for b in sample if 0xC0 <= b <= 0xDF)
         lower_cp1251 = high - upper_cp1251
         # cp1251 puts lower-case letters in E0-FF, koi8-r puts them in C0-DF; text is mostly lower case
         return ("cp1251", 0) if lower_cp1251 >= upper_cp1251 else ("koi8-r", 0)

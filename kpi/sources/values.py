@@ -47,8 +47,10 @@ def parse_number(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
     0.026), bounds (`< 10%` → 0.10). Missing markers and unparseable text become null."""
     text = _clean_number_text(expr, decimal)
     pct = text.str.ends_with("%")
-    value = text.str.strip_suffix("%").cast(pl.Float64, strict=False)
-    return pl.when(is_missing(expr)).then(None).when(pct).then(value / 100).otherwise(value)
+    value = text.cast(pl.Float64, strict=False)
+    # percentages divide in decimal so that '2,60%' is exactly the float nearest 0.026
+    share = (text.str.strip_suffix("%").cast(pl.Decimal(38, 12), strict=False) / 100).cast(pl.Float64)
+    return pl.when(is_missing(expr)).then(None).when(pct).then(share).otherwise(value)
 
 
 def number_failures(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
