@@ -132,7 +132,7 @@ def test_duplicate_headers_are_kept_apart() -> None:
 
 
 def test_overrides_win_over_detection() -> None:
-    data = "a;b\n1,5;2\n".encode()
+    data = b"a;b\n1,5;2\n"
     assert read_bytes(data, "x.csv").detected.decimal == ","
     assert read_bytes(data, "x.csv", decimal=".").detected.decimal == "."
     with pytest.raises(FileRefused, match="only one column"):
