@@ -1,8 +1,9 @@
 """The global view state (period, comparison, grain, count mode, filters, language) and its sidebar.
 
-Every widget is bound to a URL query parameter (its key is the parameter name), so the address bar
+Every widget mirrors a URL query parameter (its key is the parameter name), so the address bar
 reproduces the view and opening such an address restores it. Invalid parameters are dropped with a
-visible notice instead of an error.
+visible notice instead of an error. (Streamlit's own `bind="query-params"` writes the translated
+option labels into the URL, which would make a link depend on the language; hence the manual sync.)
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from ui.workspace import Workspace, dimension_values
 CUSTOM = "custom"
 FILTER_DIMENSIONS = ("channel", "segment", "region", "initiative", "campaign")
 DEFAULT_PRESET = "last_90_days"
-DEFAULTS = {"period": DEFAULT_PRESET, "compare": "previous", "grain": "week", "view": "cohort"}
 STATE_KEY = "_view_state"
 
 
@@ -39,66 +39,103 @@ class ViewState:
         return {d: v for d, v in self.filters.items() if v}
 
 
-def _check_query_params(ws: Workspace) -> list[str]:
-    """Names and values of URL parameters that no widget would accept; Streamlit drops them itself."""
+COUNT_KEY = "count"  # cohort or flow; the URL's `view` parameter is kept for share links
+CHOICES: dict[str, tuple[str, ...]] = {LANG_KEY: tuple(LANGUAGES), "period": (*PRESETS, CUSTOM), "compare": COMPARES,
+                                       "grain": GRAINS, COUNT_KEY: VIEWS}
+DATES = ("from", "to")
+DEFAULT_VALUES: dict[str, object] = {"period": DEFAULT_PRESET, "compare": "previous", "grain": "week",
+                                     COUNT_KEY: "cohort"}
+_SYNCED = "_url_synced"
+_NOTICES = "_url_notices"
+
+
+def _read_url(ws: Workspace) -> None:
+    """Once per session: put valid URL parameters into the widgets' state, note the invalid ones.
+
+    The URL carries language-independent ids (period=last_month, not the label), so a link opens the
+    same view in any language.
+    """
+    if st.session_state.get(_SYNCED):
+        return
     params = st.query_params
-    choices: dict[str, tuple[str, ...]] = {"period": (*PRESETS, CUSTOM), "compare": COMPARES, "grain": GRAINS,
-                                           "view": VIEWS, LANG_KEY: tuple(LANGUAGES)}
-    invalid = []
-    for name, valid in choices.items():
+    notices: list[tuple[str, str]] = []
+    for name, valid in CHOICES.items():
         value = params.get(name)
-        if value is not None and value not in valid:
-            invalid.append(f"{name}={value}")
-    for name in ("from", "to"):
+        if value is None:
+            continue
+        if value in valid:
+            st.session_state[name] = value
+        else:
+            notices.append((name, value))
+    for name in DATES:
         value = params.get(name)
-        if value:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                invalid.append(f"{name}={value}")
+        if value is None:
+            continue
+        try:
+            st.session_state[name] = date.fromisoformat(value)
+        except ValueError:
+            notices.append((name, value))
     for dim in FILTER_DIMENSIONS:
+        raw = [part for value in params.get_all(dim) for part in value.split(",") if part]
+        if not raw:
+            continue
         known = set(dimension_values(ws, dim))
-        for value in params.get_all(dim):
-            for part in value.split(","):
-                if part and part not in known:
-                    invalid.append(f"{dim}={part}")
-    return invalid
+        st.session_state[dim] = [v for v in dict.fromkeys(raw) if v in known]
+        notices += [(dim, v) for v in raw if v not in known]
+    st.session_state[_NOTICES] = notices
+    st.session_state[_SYNCED] = True
+
+
+def _write_url(state: ViewState, choice: str) -> None:
+    """Mirror the view in the address bar (only what differs from the defaults), keeping other parameters."""
+    managed = {*CHOICES, *DATES, *FILTER_DIMENSIONS}
+    params: dict[str, str | list[str]] = {k: st.query_params.get_all(k) for k in st.query_params if k not in managed}
+    values: dict[str, object] = {LANG_KEY: state.lang, "period": choice, "compare": state.compare,
+                                 "grain": state.grain, COUNT_KEY: state.view}
+    for name, value in values.items():
+        if value != DEFAULT_VALUES.get(name) and not (name == LANG_KEY and value == browser_language()):
+            params[name] = str(value)
+    if choice == CUSTOM:
+        params["from"], params["to"] = state.period.start.isoformat(), state.period.end.isoformat()
+    for dim, selected in state.active_filters.items():
+        params[dim] = list(selected)
+    if params != {k: st.query_params.get_all(k) if len(st.query_params.get_all(k)) > 1 else st.query_params[k]
+                  for k in st.query_params}:
+        st.query_params.from_dict(params)
 
 
 def render_sidebar(ws: Workspace) -> ViewState:
     """Draw the global filters in the sidebar and return what they select."""
-    invalid = _check_query_params(ws)
+    _read_url(ws)
     today = ws.last_day or date.today()
     with st.sidebar:
         lang = st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__,
-                            index=list(LANGUAGES).index(browser_language()), key=LANG_KEY, bind="query-params")
-        for item in invalid:
-            name, _, value = item.partition("=")
+                            index=list(LANGUAGES).index(browser_language()), key=LANG_KEY)
+        for name, value in st.session_state.get(_NOTICES, []):
             st.warning(t("notice.invalid_param", lang, name=name, value=value), icon="⚠️")
-        choice = st.selectbox(t("sidebar.period", lang), [*PRESETS, CUSTOM], key="period", bind="query-params",
+        choice = st.selectbox(t("sidebar.period", lang), [*PRESETS, CUSTOM], key="period",
                               index=[*PRESETS, CUSTOM].index(DEFAULT_PRESET),
                               format_func=lambda p: t(f"preset.{p}", lang))
         if choice == CUSTOM:
-            start = st.date_input(t("sidebar.from", lang), value=today - timedelta(days=89), key="from",
-                                  bind="query-params")
-            end = st.date_input(t("sidebar.to", lang), value=today, key="to", bind="query-params")
+            start = st.date_input(t("sidebar.from", lang), value=today - timedelta(days=89), key="from")
+            end = st.date_input(t("sidebar.to", lang), value=today, key="to")
             period = Period(min(start, end), max(start, end))  # type: ignore[type-var]
         else:
             period = preset(choice, today)
-        compare = st.selectbox(t("sidebar.compare", lang), COMPARES, key="compare", bind="query-params",
+        compare = st.selectbox(t("sidebar.compare", lang), COMPARES, key="compare",
                                format_func=lambda c: t(f"compare.{c}", lang))
         grain = st.selectbox(t("sidebar.grain", lang), GRAINS, index=GRAINS.index("week"), key="grain",
-                             bind="query-params", format_func=lambda g: t(f"grain.{g}", lang))
-        view = st.radio(t("sidebar.view", lang), VIEWS, key="view", bind="query-params",
-                        format_func=lambda v: t(f"view.{v}", lang))
+                             format_func=lambda g: t(f"grain.{g}", lang))
+        view = st.radio(t("sidebar.view", lang), VIEWS, key=COUNT_KEY, format_func=lambda v: t(f"view.{v}", lang))
         st.subheader(t("sidebar.filters", lang))
         filters = {}
         for dim in FILTER_DIMENSIONS:
             options = dimension_values(ws, dim)
             if options:
-                filters[dim] = st.multiselect(t(f"dim.{dim}", lang), options, key=dim, bind="query-params")
+                filters[dim] = st.multiselect(t(f"dim.{dim}", lang), options, key=dim)
     state = ViewState(period, compare, compare_period(period, compare), grain, view, filters, lang)
     st.session_state[STATE_KEY] = state
+    _write_url(state, choice)
     return state
 
 

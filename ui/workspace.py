@@ -172,8 +172,14 @@ def select_workspace(lang: str) -> Workspace:
     uploads = session_workspace()
     if uploads is not None:
         options[SESSION] = t("sidebar.session_workspace", lang)
+    if st.query_params.get(WORKSPACE_KEY) in options and WORKSPACE_KEY not in st.session_state:
+        st.session_state[WORKSPACE_KEY] = st.query_params[WORKSPACE_KEY]
     choice = st.sidebar.selectbox(t("sidebar.workspace", lang), list(options), format_func=options.__getitem__,
-                                  key=WORKSPACE_KEY, bind="query-params")
+                                  key=WORKSPACE_KEY)
+    if choice == DEMO:
+        st.query_params.pop(WORKSPACE_KEY, None)
+    else:
+        st.query_params[WORKSPACE_KEY] = choice
     ws = uploads if choice == SESSION and uploads is not None else demo_workspace()
     st.session_state[CURRENT] = ws
     return ws

@@ -1,0 +1,32 @@
+"""AppTest helpers: run the real app script headless, in-process."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kpi.data import prepare
+from kpi.sources.demo import DEMO_SETTINGS, generate
+from tests.conftest import REPO
+
+APP = str(REPO / "app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+@pytest.fixture(scope="session")
+def demo_tables() -> dict[str, pl.DataFrame]:
+    """The same demo workspace the app shows today, prepared the same way, for independent checks."""
+    return prepare(generate(today=date.today()), DEMO_SETTINGS)
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric card '{label}' among {[m.label for m in at.metric]}"
+    return str(found[0])

@@ -1,0 +1,76 @@
+"""The Overview page in AppTest: renders on the demo, with no data, and with filters that match nothing;
+its numbers equal the engine's."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from kpi.metrics import compute
+from kpi.period import Period, preset
+from tests.app.conftest import metric
+
+
+def demo_last_day(tables: dict[str, pl.DataFrame]) -> date:
+    return max(tables["leads"]["created_at"].max().date(), tables["spend"]["date"].max(),
+               tables["traffic"]["date"].max())
+
+
+def test_overview_numbers_equal_the_engine(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    app.run()
+    assert not app.exception
+    period = preset("last_90_days", demo_last_day(demo_tables))
+    expected = compute(demo_tables, ["leads", "mql", "won"], period=period).row(0, named=True)
+    assert metric(app, "Leads") == f"{expected['leads']:,}"
+    assert metric(app, "MQL") == f"{expected['mql']:,}"
+    assert metric(app, "Won deals") == f"{expected['won']:,}"
+
+
+def test_filter_from_the_url_changes_the_numbers(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    app.query_params["channel"] = "Email"
+    app.query_params["period"] = "last_30_days"
+    app.run()
+    assert not app.exception
+    period = preset("last_30_days", demo_last_day(demo_tables))
+    expected = compute(demo_tables, ["leads"], period=period, filters={"channel": ["Email"]}).item()
+    assert metric(app, "Leads") == f"{expected:,}"
+
+
+def test_invalid_url_parameters_are_ignored_with_a_notice(app: AppTest) -> None:
+    app.query_params.update({"period": "forever", "channel": "Carrier pigeon", "from": "2025-13-45"})
+    app.run()
+    assert not app.exception
+    notices = " ".join(w.value for w in app.sidebar.warning)
+    assert "period=forever" in notices and "channel=Carrier pigeon" in notices
+    assert metric(app, "Leads") not in ("", "–")
+
+
+def test_period_with_no_data_says_so(app: AppTest) -> None:
+    app.query_params.update({"period": "custom", "from": "2001-01-01", "to": "2001-01-31"})
+    app.run()
+    assert not app.exception
+    assert metric(app, "Leads") == "0"
+    assert any("No data matches" in i.value for i in app.info)
+
+
+def test_empty_uploads_render_without_error(app: AppTest) -> None:
+    app.session_state["session_tables"] = {
+        "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
+    app.query_params["ws"] = "session"
+    app.run()
+    assert not app.exception
+    assert metric(app, "Leads") == "0"
+    assert metric(app, "Spend") == "–"  # no spend table: not available, not zero
+
+
+def test_swedish_labels_and_number_format(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    app.query_params["lang"] = "sv"
+    app.run()
+    assert not app.exception
+    period = preset("last_90_days", demo_last_day(demo_tables))
+    leads = compute(demo_tables, ["leads"], period=period).item()
+    assert metric(app, "Leads") == f"{leads:,}".replace(",", "\u00a0")
+    assert any(m.label == "Vunna affärer" for m in app.metric)
+    assert Period(period.start, period.end).days == 90 and period.end - period.start == timedelta(days=89)
