@@ -1,0 +1,49 @@
+"""Every text exists in English, Swedish and Russian, with the same placeholders; every key the code
+asks for exists; every metric has a name in each language."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from kpi.metrics import catalog
+from tests.conftest import REPO
+from ui.i18n import LANGUAGES, TEXT, t
+
+KEY_USE = re.compile(r"""\bt\(\s*f?["']([a-z_.0-9{}]+)["']""")
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("key", sorted(TEXT))
+def test_every_language_is_complete(key: str) -> None:
+    entry = TEXT[key]
+    assert set(entry) == set(LANGUAGES), f"{key} lacks {set(LANGUAGES) - set(entry)}"
+    assert all(entry[lang].strip() for lang in LANGUAGES), f"{key} has an empty translation"
+    assert len({frozenset(fields(entry[lang])) for lang in LANGUAGES}) == 1, f"{key}: placeholders differ"
+
+
+def test_every_key_used_in_code_exists() -> None:
+    used: set[str] = set()
+    for path in [*REPO.glob("ui/**/*.py"), *REPO.glob("pages/*.py"), REPO / "app.py"]:
+        used.update(KEY_USE.findall(path.read_text(encoding="utf-8")))
+    fixed = {k for k in used if "{" not in k}
+    assert not fixed - TEXT.keys(), f"missing texts: {sorted(fixed - TEXT.keys())}"
+    for key in used - fixed:  # f-string keys such as preset.{p} must match at least one text
+        pattern = re.compile(re.sub(r"\\\{[^}]*\\\}", "[a-z_0-9]+", re.escape(key)) + "$")
+        assert any(pattern.match(k) for k in TEXT), key
+
+
+def test_every_metric_has_a_name_in_every_language() -> None:
+    missing = [m for m in catalog() if f"metric.{m}" not in TEXT]
+    assert not missing, f"metrics without a translated name: {missing}"
+
+
+def test_translation_is_applied() -> None:
+    assert t("metric.won", "sv") == "Vunna affärer"
+    assert t("metric.won", "ru") == "Выигранные сделки"
+    assert t("notice.invalid_param", "en", name="period", value="x") == "Ignored an invalid link parameter: period=x."
