@@ -101,7 +101,8 @@ def test_hubspot_contacts(shared_dir: Path) -> None:
 
 def test_olist_join(shared_dir: Path) -> None:
     folder = shared_dir / "real-exports" / "olist_marketing_funnel"
-    mql_path, deals_path = folder / "olist_marketing_qualified_leads_dataset.csv", folder / "olist_closed_deals_dataset.csv"
+    mql_path = folder / "olist_marketing_qualified_leads_dataset.csv"
+    deals_path = folder / "olist_closed_deals_dataset.csv"
     mql_prof, deals_prof = profile(folder, mql_path.name), profile(folder, deals_path.name)
     alone = imported(mql_path)
     assert alone.frame.height == mql_prof["n_data_rows_parsed"] == 8000
@@ -168,7 +169,7 @@ def test_google_ads_campaign_total_row_matches_the_rows(shared_dir: Path) -> Non
 
 def test_google_ads_editor_export_is_refused(shared_dir: Path) -> None:
     folder = shared_dir / "real-exports" / "google_ads_editor_export_utf16"
-    with pytest.raises(FileRefused, match="Google Ads Editor export.*not performance"):
+    with pytest.raises(FileRefused, match=r"Google Ads Editor export.*not performance"):
         imported(folder / "Cal Preserving+Current view+2026-01-16- Campaign.csv")
 
 
@@ -193,7 +194,7 @@ def test_meta_ads_manager(shared_dir: Path, breakdown: str) -> None:
 def test_meta_export_without_data(shared_dir: Path) -> None:
     path = shared_dir / "real-exports" / "meta_ads_manager_exports" / \
         "DanielTheC_Daniel-Conlan-Campaigns-1-Sep-202430-Sep-2024.csv"
-    with pytest.raises(FileRefused, match="no data rows.*No data available"):
+    with pytest.raises(FileRefused, match=r"no data rows.*No data available"):
         imported(path)
 
 
@@ -227,7 +228,7 @@ def test_ga4_reports_without_a_date_are_read_then_refused(shared_dir: Path, name
     raw = read_file(folder / name)
     assert raw.n_rows == len(rows)  # Explore's grand-total row (one extra field) is not data
     assert raw.detected.period is not None
-    with pytest.raises(FileRefused, match="Sessions|Date"):
+    with pytest.raises(FileRefused, match=r"Sessions|Date"):
         imported(folder / name)
 
 
