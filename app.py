@@ -16,6 +16,8 @@ lang = current_language()
 pages = [
     st.Page("pages/overview.py", title=t("page.overview", lang), icon=":material/dashboard:", url_path="overview",
             default=True),
+    st.Page("pages/campaigns.py", title=t("page.campaigns", lang), icon=":material/campaign:", url_path="campaigns"),
+    st.Page("pages/segments.py", title=t("page.segments", lang), icon=":material/grid_view:", url_path="segments"),
 ]
 page = st.navigation(pages)
 with st.sidebar:
