@@ -1,0 +1,110 @@
+"""`python -m kpi` in a subprocess: the same numbers as the engine, plain fractions, exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from kpi.data import write_dir
+from tests.conftest import REPO
+from tests.unit.handmade import tables
+
+
+def kpi(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture(scope="module")
+def handmade_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("handmade")
+    write_dir(tables(), folder)
+    return folder
+
+
+def test_metrics_csv_has_dimensions_then_metric_ids_and_hand_numbers(handmade_dir: Path) -> None:
+    run = kpi("metrics", "--data", str(handmade_dir), "--metrics", "leads,mql,cpl,roas,lead_to_won",
+              "--by", "channel", "--from", "2025-01-01", "--to", "2025-01-31", "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    out = pl.read_csv(io.StringIO(run.stdout))
+    assert out.columns == ["channel", "leads", "mql", "cpl", "roas", "lead_to_won"]
+    email = out.filter(pl.col("channel") == "Email").row(0, named=True)
+    meta = out.filter(pl.col("channel") == "Meta").row(0, named=True)
+    assert (email["leads"], email["mql"], email["cpl"], email["roas"], email["lead_to_won"]) == (1, 1, 50, 200, 1)
+    assert (meta["leads"], meta["cpl"], meta["lead_to_won"]) == (2, 150, 0)  # a plain fraction, not 0 %
+
+
+def test_metrics_json_with_grain_view_and_filter(handmade_dir: Path) -> None:
+    run = kpi("metrics", "--data", str(handmade_dir), "--metrics", "leads,won", "--grain", "month",
+              "--view", "flow", "--filter", "channel=Email,Meta", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    rows = json.loads(run.stdout)
+    assert rows == [{"period": "2025-01-01", "leads": 3, "won": 0}, {"period": "2025-02-01", "leads": 2, "won": 1},
+                    {"period": "2025-03-01", "leads": 1, "won": 0}]
+
+
+def test_funnel_command(handmade_dir: Path) -> None:
+    run = kpi("funnel", "--data", str(handmade_dir), "--from", "2025-01-01", "--to", "2025-03-31", "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    out = pl.read_csv(io.StringIO(run.stdout))
+    assert out["stage"].to_list() == ["sessions", "lead", "mql", "sql", "opportunity", "won"]
+    assert out["count"].to_list() == [1200, 6, 5, 4, 3, 1]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--metrics", "leads,nope"], "unknown metric(s): nope"),
+    (["--metrics", "leads", "--by", "colour"], "unknown dimension(s): colour"),
+    (["--metrics", "leads", "--from", "2025-02-30"], "is not a date; use YYYY-MM-DD"),
+    (["--metrics", "leads", "--from", "2025-03-01", "--to", "2025-01-01"], "is before --from"),
+    (["--metrics", "leads", "--filter", "channel"], "must look like dimension=value1,value2"),
+    (["--metrics", "leads", "--view", "sideways"], "invalid choice: 'sideways'"),
+])
+def test_bad_input_exits_2_and_lists_what_is_valid(handmade_dir: Path, args: list[str], message: str) -> None:
+    run = kpi("metrics", "--data", str(handmade_dir), *args)
+    assert run.returncode == 2
+    assert message in run.stderr
+    if message.startswith("unknown metric"):
+        assert "Valid metrics:" in run.stderr and "cpl" in run.stderr
+    if message.startswith("unknown dimension"):
+        assert "Valid dimensions:" in run.stderr and "channel" in run.stderr
+
+
+def test_missing_data_folder_exits_2(tmp_path: Path) -> None:
+    run = kpi("metrics", "--data", str(tmp_path / "nowhere"), "--metrics", "leads")
+    assert run.returncode == 2 and "does not exist" in run.stderr
+    empty = kpi("metrics", "--data", str(tmp_path), "--metrics", "leads")
+    assert empty.returncode == 2 and "no canonical tables" in empty.stderr
+
+
+def test_demo_command_writes_tables_the_engine_reads(tmp_path: Path) -> None:
+    run = kpi("demo", "--out", str(tmp_path), "--today", "2026-11-22")
+    assert run.returncode == 0, run.stderr
+    for name in ("leads", "spend", "traffic", "touches", "kpis"):
+        assert (tmp_path / f"{name}.parquet").exists()
+    leads = pl.read_parquet(tmp_path / "leads.parquet")
+    # independent check: count Email leads created in 2026-Q1 directly from the file
+    expected = leads.filter((pl.col("channel") == "Email") & (pl.col("created_at") >= pl.datetime(2026, 1, 1))
+                            & (pl.col("created_at") < pl.datetime(2026, 4, 1))).height
+    run = kpi("metrics", "--data", str(tmp_path), "--metrics", "leads",
+              "--filter", "channel=Email", "--from", "2026-01-01", "--to", "2026-03-31", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [{"leads": expected}]
+    by_initiative = kpi("metrics", "--data", str(tmp_path), "--metrics", "spend", "--by", "initiative",
+                        "--format", "csv")
+    spend = pl.read_csv(io.StringIO(by_initiative.stdout))
+    assert spend["initiative"].null_count() == 0  # settings.json carried the initiative rules along
+    assert spend["spend"].sum() == pytest.approx(pl.read_parquet(tmp_path / "spend.parquet")["spend"].sum())
+
+
+def test_catalog_command_lists_metrics() -> None:
+    run = kpi("catalog", "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    ids = pl.read_csv(io.StringIO(run.stdout))["id"].to_list()
+    assert {"sessions", "leads", "mql", "sql", "opportunities", "won", "revenue", "pipeline", "spend", "impressions",
+            "clicks", "ctr", "cpc", "cpl", "cac", "roas", "roi", "win_rate", "lead_to_won"} <= set(ids)
