@@ -1,0 +1,35 @@
+"""Texts for the Campaigns & initiatives page and the shared metric table (en, sv, ru)."""
+
+TEXT: dict[str, dict[str, str]] = {
+    "campaigns.initiatives": {"en": "Initiatives", "sv": "Initiativ", "ru": "Инициативы"},
+    "campaigns.initiatives_help": {
+        "en": "Select an initiative's row to see its campaigns below. Click a column header to sort.",
+        "sv": "Markera ett initiativs rad för att se dess kampanjer nedan. Klicka på en kolumnrubrik för att sortera.",
+        "ru": "Выберите строку инициативы, чтобы увидеть её кампании ниже. Нажмите на заголовок столбца для сортировки."},
+    "campaigns.campaigns": {"en": "Campaigns", "sv": "Kampanjer", "ru": "Кампании"},
+    "campaigns.campaigns_of": {"en": "Campaigns of {initiative}", "sv": "Kampanjer inom {initiative}",
+                               "ru": "Кампании инициативы {initiative}"},
+    "campaigns.show_all": {"en": "Show all campaigns", "sv": "Visa alla kampanjer", "ru": "Показать все кампании"},
+    "campaigns.scatter": {"en": "Spend against cost per lead (size: revenue)",
+                          "sv": "Kostnad mot kostnad per lead (storlek: intäkter)",
+                          "ru": "Расходы и стоимость лида (размер: выручка)"},
+    "campaigns.scatter_help": {
+        "en": "Lower right spends much for expensive leads; large points bring revenue. Click a point to filter.",
+        "sv": "Nere till höger: hög kostnad för dyra leads; stora punkter ger intäkter. Klicka på en punkt för att filtrera.",
+        "ru": "Справа внизу — большие расходы на дорогие лиды; крупные точки приносят выручку. Нажмите на точку, "
+              "чтобы отфильтровать."},
+    "campaigns.points": {"en": "One point per", "sv": "En punkt per", "ru": "Одна точка на"},
+    "campaigns.trend": {"en": "{metric} per initiative over time", "sv": "{metric} per initiativ över tid",
+                        "ru": "{metric} по инициативам во времени"},
+    "campaigns.trend_metric": {"en": "KPI over time", "sv": "Nyckeltal över tid", "ru": "Показатель во времени"},
+    "campaigns.no_initiatives": {
+        "en": "This data has no initiative column: add initiative rules or map an initiative column on import.",
+        "sv": "Datan saknar initiativkolumn: lägg till initiativregler eller mappa en initiativkolumn vid import.",
+        "ru": "В данных нет столбца инициативы: добавьте правила инициатив или сопоставьте столбец при импорте."},
+    "table.delta_pct": {"en": "{label} Δ %", "sv": "{label} Δ %", "ru": "{label} Δ %"},
+    "table.delta_pp": {"en": "{label} Δ pp", "sv": "{label} Δ p.e.", "ru": "{label} Δ п.п."},
+    "table.in_currency": {"en": "{label} ({currency})", "sv": "{label} ({currency})", "ru": "{label} ({currency})"},
+    "table.download_csv": {"en": "Download CSV", "sv": "Ladda ner CSV", "ru": "Скачать CSV"},
+    "table.download_xlsx": {"en": "Download Excel", "sv": "Ladda ner Excel", "ru": "Скачать Excel"},
+    "table.none": {"en": "(none)", "sv": "(ingen)", "ru": "(нет)"},
+}
