@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.funnel import bottleneck
-from ui import format as fmt
 from ui import workspace as data
 from ui.charts import funnel_chart, ranked_bars, trend_chart
-from ui.components import filter_chips, kpi_cards, period_caption, select_to_filter
+from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter
 from ui.i18n import metric_label, t
 from ui.state import ViewState, current
 
@@ -41,14 +39,7 @@ def render_funnel(ws: data.Workspace, state: ViewState) -> None:
     st.altair_chart(funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), width="stretch")
     previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
                 if state.compare_period else None)
-    weakest = bottleneck(funnel, previous)
-    if weakest is not None:
-        labels = dict(zip(funnel["stage"], funnel["label"], strict=True))
-        change = (t("overview.bottleneck_change", state.lang, change=fmt.points(weakest.change, state.lang))
-                  if weakest.change is not None else "")
-        st.markdown(t("overview.bottleneck", state.lang, from_stage=labels[weakest.from_stage],
-                      to_stage=labels[weakest.to_stage], rate=fmt.percent(weakest.conversion, state.lang),
-                      change=change))
+    funnel_summary(funnel, previous, state.lang)
 
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:

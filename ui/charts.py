@@ -18,13 +18,12 @@ SELECTION = "pick"  # name of the click selection in every clickable chart
 
 
 def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
-    """Horizontal bars from the top of the funnel down, labelled with the step conversion."""
-    data = funnel.select(
-        "position",
-        pl.when(pl.col("stage") == "sessions").then(pl.lit(t("stage.sessions", lang))).otherwise(pl.col("label"))
-        .alias("stage"),
-        "count", "step_conversion", "overall_conversion",
-    )
+    """Horizontal bars from leads down to won, labelled with the conversion from the stage above.
+
+    Sessions are left out of the bars (they dwarf every later stage); `funnel_summary` states them.
+    """
+    data = funnel.filter(pl.col("stage") != "sessions").select(
+        "position", pl.col("label").alias("stage"), "count", "step_conversion", "overall_conversion")
     order = data["stage"].to_list()
     base = alt.Chart(data).encode(
         y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang)),
@@ -36,7 +35,7 @@ def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
         alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
         alt.Tooltip("overall_conversion:Q", title=t("chart.overall_conversion", lang), format=".1%"),
     ])
-    labels = base.mark_text(align="left", dx=4, color="#333").encode(
+    labels = base.transform_filter("datum.step_conversion != null").mark_text(align="left", dx=4, color="#333").encode(
         text=alt.Text("step_conversion:Q", format=".1%"))
     return (bars + labels).properties(title=title, height=alt.Step(34))
 
@@ -70,3 +69,37 @@ def ranked_bars(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lan
         tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
                  alt.Tooltip(f"{metric}:Q", title=metric_label(metric, lang), format=d3_format(unit))],
     ).add_params(pick).properties(title=title, height=alt.Step(26))
+
+
+def stage_breakdown_chart(funnel: pl.DataFrame, dimension: str, lang: str, title: str,
+                          dimension_title: str) -> alt.Chart:
+    """Step conversion per stage, one bar per value of `dimension` (small multiples by stage);
+    clicking a bar or a legend entry selects that value."""
+    data = funnel.filter(pl.col("stage") != "sessions").drop_nulls("step_conversion")
+    pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick", bind="legend")
+    order = data.unique("position").sort("position")["label"].to_list()
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{dimension}:N", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("step_conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
+        color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE)),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.3)),
+        column=alt.Column("label:N", title=None, sort=order, header=alt.Header(labelOrient="bottom")),
+        tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
+                 alt.Tooltip("label:N", title=t("chart.stage", lang)),
+                 alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
+                 alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%")],
+    ).add_params(pick).properties(title=title, width=110, height=220)
+
+
+def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Chart:
+    """Step conversion over time, one line per step."""
+    order = trend.unique("position").sort("position")["label"].to_list()
+    return alt.Chart(trend.drop_nulls("conversion")).mark_line(point=True).encode(
+        x=alt.X("period:T", title=t("chart.period", lang)),
+        y=alt.Y("conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
+        color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE)),
+        tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
+                 alt.Tooltip("label:N", title=t("chart.stage", lang)),
+                 alt.Tooltip("conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
+                 alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f")],
+    ).properties(title=title, height=260)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
+from kpi.funnel import SESSIONS_STAGE, bottleneck
 from kpi.metrics import Metric
 from ui import format as fmt
 from ui.charts import SELECTION
@@ -69,3 +70,20 @@ def filter_chips(state: ViewState) -> None:
     left.markdown(chips)
     right.button(t("sidebar.clear_filters", state.lang), on_click=clear_filters, key="clear_filters",
                  icon=":material/filter_alt_off:")
+
+
+def funnel_summary(funnel: pl.DataFrame, previous: pl.DataFrame | None, lang: str) -> None:
+    """Sessions and their conversion to leads, then the biggest leak of the funnel in words."""
+    sessions = funnel.filter(pl.col("stage") == SESSIONS_STAGE)
+    if sessions.height == 1 and sessions["count"].item():
+        leads = funnel.filter(pl.col("position") == 1)
+        st.caption(t("funnel.sessions_line", lang, sessions=fmt.number(sessions["count"].item(), lang),
+                     rate=fmt.percent(leads["step_conversion"].item(), lang, 2)))
+    weakest = bottleneck(funnel, previous)
+    if weakest is None:
+        return
+    labels = dict(zip(funnel["stage"], funnel["label"], strict=True))
+    change = (t("overview.bottleneck_change", lang, change=fmt.points(weakest.change, lang))
+              if weakest.change is not None else "")
+    st.markdown(t("overview.bottleneck", lang, from_stage=labels[weakest.from_stage],
+                  to_stage=labels[weakest.to_stage], rate=fmt.percent(weakest.conversion, lang), change=change))

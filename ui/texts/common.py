@@ -78,5 +78,8 @@ TEXT: dict[str, dict[str, str]] = {
     "chart.metric": {"en": "Metric", "sv": "Mått", "ru": "Показатель"},
     "unit.days": {"en": "{value} d", "sv": "{value} d", "ru": "{value} дн."},
     "unit.hours": {"en": "{value} h", "sv": "{value} h", "ru": "{value} ч"},
+    "funnel.sessions_line": {"en": "{sessions} sessions on the website; {rate} of them became leads.",
+                             "sv": "{sessions} sessioner på webbplatsen; {rate} av dem blev leads.",
+                             "ru": "{sessions} сеансов на сайте; {rate} из них стали лидами."},
     "stage.sessions": {"en": "Sessions", "sv": "Sessioner", "ru": "Сеансы"},
 }
