@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from ga4_server import CURRENCY, FLOAT, INTEGER, Backend, Cube, Journey, grpc_server, rest_server
-
 from kpi.sources.ga4 import Clients, make_clients
-from kpi.sources.ga4_errors import RetryPolicy
+from tests.ga4.ga4_server import CURRENCY, FLOAT, INTEGER, Backend, Cube, Journey, grpc_server, rest_server
 
 PROPERTY = "123456"
 DAYS = ("20250301", "20250302", "20250303")
@@ -138,12 +133,6 @@ def serve_clients(backend: Backend, transport: str) -> Iterator[Clients]:
 def clients(backend: Backend, transport: str) -> Iterator[Clients]:
     with serve_clients(backend, transport) as made:
         yield made
-
-
-@pytest.fixture
-def fast_policy() -> RetryPolicy:
-    """Backoff with tiny delays (the sleeps really happen) so fault tests stay quick."""
-    return RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, timeout=5.0, rng=random.Random(1))
 
 
 def fake_service_account(tmp_path: Path) -> tuple[Path, dict[str, str]]:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import PROPERTY, ads_rows, fake_service_account, make_backend, traffic_rows
-from ga4_server import Fault, RestServer, rest_server
+
+from tests.ga4.conftest import PROPERTY, ads_rows, fake_service_account, make_backend, traffic_rows
+from tests.ga4.ga4_server import Fault, RestServer, rest_server
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import PROPERTY, fake_service_account, make_backend, serve_clients
-from ga4_server import Backend, Fault, rest_server
 
 from kpi.sources.ga4 import Clients, Ga4Report, PullRequest, ReportSpec, make_clients, pull, service_account_credentials
 from kpi.sources.ga4_errors import Ga4Error, RetryPolicy, next_quota_reset, redact
+from tests.ga4.conftest import PROPERTY, fake_service_account, make_backend, serve_clients
+from tests.ga4.ga4_server import Backend, Fault, rest_server
 
 START, END = date(2025, 3, 1), date(2025, 3, 3)
 

@@ -7,8 +7,6 @@ from datetime import date
 
 import polars as pl
 import pytest
-from conftest import PROPERTY, ads_rows, event_rows, make_backend, serve_clients, traffic_rows
-from ga4_server import FLOAT, INTEGER, Backend, Cube
 
 from kpi.schema import validate
 from kpi.sources.ga4 import (
@@ -23,6 +21,8 @@ from kpi.sources.ga4 import (
     run_funnel,
 )
 from kpi.sources.ga4_errors import Ga4Error
+from tests.ga4.conftest import PROPERTY, ads_rows, event_rows, make_backend, serve_clients, traffic_rows
+from tests.ga4.ga4_server import FLOAT, INTEGER, Backend, Cube
 
 START, END = date(2025, 3, 1), date(2025, 3, 3)
 

@@ -1,0 +1,123 @@
+"""The GA4 panel (ui/ga4.py) in AppTest, against the local REST server: pick a property, pull into the session's
+tables, keep the last good data on screen marked stale when a pull fails, and never show a credential."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.ga4.conftest import PROPERTY, fake_service_account, make_backend, traffic_rows
+from tests.ga4.ga4_server import Fault, RestServer, rest_server
+
+
+def panel_script() -> None:
+    from datetime import date
+
+    from ui.ga4 import render_ga4_panel
+
+    render_ga4_panel(today=date(2025, 3, 4))
+
+
+@pytest.fixture
+def served() -> Iterator[RestServer]:
+    with rest_server(make_backend()) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> None:
+    """Each test's server has a new port: drop connections (st.connection caches them as resources) and results."""
+    import streamlit as st
+
+    from ui.ga4 import _cached_properties, _cached_pull
+
+    st.cache_resource.clear()
+    _cached_pull.clear()
+    _cached_properties.clear()
+
+
+def configured_app(server: RestServer) -> AppTest:
+    at = AppTest.from_function(panel_script, default_timeout=60)
+    at.secrets["connections"] = {"ga4": {"api_endpoint": server.endpoint, "anonymous": True}}
+    return at
+
+
+def pull(at: AppTest, button: str = "ga4_pull") -> AppTest:
+    at.date_input(key="ga4_dates").set_value((date(2025, 3, 1), date(2025, 3, 3)))
+    return at.button(key=button).click().run()
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("error", "warning", "info", "success", "caption", "markdown")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_pull_lands_tables_in_the_session(served: RestServer) -> None:
+    at = configured_app(served).run()
+    assert not at.exception
+    assert [o for o in at.selectbox(key="ga4_property").options] == [
+        "Demo shop (123456) · Demo account", "Blog (654321) · Demo account"]
+    pull(at)
+    assert not at.exception
+    tables = at.session_state["session_tables"]
+    assert set(tables) == {"traffic", "spend", "key_events"}
+    assert tables["traffic"]["sessions"].sum() == sum(r["sessions"] for r in traffic_rows())
+    assert "Pulled at" in at.success[0].value and "traffic 24 rows" in at.success[0].value
+    assert any("'(other)'" in i.value for i in at.info)
+
+    # The same request again comes from the cache; Refresh asks GA4 again.
+    calls = served.backend.count("RunReport")
+    pull(at)
+    assert served.backend.count("RunReport") == calls
+    pull(at, "ga4_refresh")
+    assert served.backend.count("RunReport") == 2 * calls
+
+
+def test_failed_refresh_keeps_the_last_data_marked_stale(served: RestServer) -> None:
+    at = pull(configured_app(served).run())
+    before = at.session_state["session_tables"]["traffic"]
+    served.backend.script("GetMetadata", Fault.daily_quota())
+    pull(at, "ga4_refresh")
+    assert not at.exception
+    assert "daily GA4 quota of property 123456 is spent until" in at.error[0].value
+    assert at.warning[0].value.startswith("Stale: still showing the data pulled at")
+    assert at.session_state["session_tables"]["traffic"].equals(before)
+
+
+def test_no_access_to_list_properties(served: RestServer) -> None:
+    served.backend.script("ListAccountSummaries", Fault.forbidden())
+    at = configured_app(served).run()
+    assert not at.exception
+    assert "as Viewer on property" in at.error[0].value
+
+
+def test_uploaded_key_lives_in_the_session_and_never_shows(served: RestServer, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GA4_API_ENDPOINT", served.endpoint)
+    _, info = fake_service_account(tmp_path)
+    at = AppTest.from_function(panel_script, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("upload the service account's JSON key" in c.value for c in at.caption)  # not configured yet
+    at.session_state["ga4_key_info"] = info  # what the uploader stores after checking the file
+    at.run()
+    served.backend.script("RunReport", Fault.forbidden())
+    pull(at)
+    assert not at.exception
+    assert "Viewer" in at.error[0].value
+    assert all(h.get("authorization", "").startswith("Bearer ey") for h in served.headers)
+    shown = texts(at)
+    for secret in (info["client_email"], info["private_key_id"], info["private_key"][40:80]):
+        assert secret not in shown
+    served.backend.script("RunReport")
+    pull(at)
+    traffic: pl.DataFrame = at.session_state["session_tables"]["traffic"]
+    assert traffic.filter(pl.col("ga4_channel_group") == "Email")["sessions"].sum() == sum(
+        r["sessions"] for r in traffic_rows() if r["sessionDefaultChannelGroup"] == "Email")
+    assert PROPERTY in at.success[0].value

@@ -1,0 +1,229 @@
+"""GA4 in the app: a Streamlit connection and the Data-page panel that pulls a property into the session.
+
+Configure it the Streamlit way in `.streamlit/secrets.toml` (see docs/ga4.md):
+
+    [connections.ga4]
+    type = "service_account"          # the fields of the service-account JSON key ...
+    client_email = "..."
+    private_key = "..."
+    token_uri = "https://oauth2.googleapis.com/token"
+    # or:  adc = true                 (Application Default Credentials)
+    # or:  key_file = "/path/key.json"
+    # optional: api_endpoint = "http://127.0.0.1:8080"  (proxy / local server; GA4_API_ENDPOINT also works)
+
+and use it with `st.connection("ga4", type=GA4Connection)`. Without that section the panel offers to upload a
+key file; the upload lives only in this browser session (st.session_state), never on disk or in a shared cache.
+
+Results are cached by request (property, dates, dimensions, page size) plus a one-way fingerprint of which
+credentials asked, with a TTL, so two people with different access never share rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from streamlit.connections import BaseConnection
+
+from kpi.sources.ga4 import (
+    ENDPOINT_ENV,
+    OPTIONAL_DIMENSIONS,
+    Clients,
+    PropertyChoice,
+    PullRequest,
+    PullResult,
+    default_credentials,
+    list_properties,
+    make_clients,
+    pull,
+    service_account_credentials,
+)
+from kpi.sources.ga4_errors import Ga4Error
+
+SESSION_TABLES = "session_tables"
+KEY_INFO = "ga4_key_info"  # st.session_state: the uploaded service-account key (dict), this session only
+LAST_RESULT = "ga4_last_result"  # st.session_state: the last PullResult that arrived in full
+LAST_ERROR = "ga4_last_error"  # st.session_state: the message of the last failed pull
+PULL_TTL = timedelta(hours=1)
+PROPERTIES_TTL = timedelta(minutes=10)
+_KEY_FIELDS = ("type", "project_id", "private_key_id", "private_key", "client_email", "client_id", "auth_uri",
+               "token_uri", "auth_provider_x509_cert_url", "client_x509_cert_url", "universe_domain")
+
+
+class GA4Connection(BaseConnection[Clients]):
+    """GA4 Data/Admin clients from `[connections.<name>]` secrets, a `key_info` dict (an uploaded key) or ADC.
+
+    Connection kwargs override secrets: `key_info` (dict), `api_endpoint` (str), `adc` (bool).
+    """
+
+    def _connect(self, **kwargs: Any) -> Clients:
+        section = self._secrets.to_dict()
+        if not section and st.secrets.load_if_toml_exists():  # secrets given as plain dicts (AppTest) are skipped
+            section = dict(st.secrets.get("connections", {}).get(self._connection_name) or {})  # by _secrets
+        config = {**section, **kwargs}
+        endpoint = config.get("api_endpoint") or os.environ.get(ENDPOINT_ENV) or None
+        if config.get("key_info"):
+            info = dict(config["key_info"])
+        elif config.get("private_key"):
+            info = {k: config[k] for k in _KEY_FIELDS if k in config}
+        elif config.get("key_file"):
+            try:
+                info = json.loads(Path(config["key_file"]).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raise Ga4Error("unauthenticated", f"The key file named in [connections.{self._connection_name}] "
+                               "key_file cannot be read as JSON.") from None
+        else:
+            info = {}
+        if info:
+            credentials = service_account_credentials(info)
+            who = str(info.get("client_email", ""))
+        elif endpoint and endpoint.startswith(("http://", "grpc://")) and config.get("anonymous"):
+            credentials, who = None, "anonymous"
+        else:
+            credentials, who = default_credentials(), "adc"
+        self.identity = hashlib.sha256(f"{who}|{endpoint}".encode()).hexdigest()[:16]
+        return make_clients(credentials, endpoint)
+
+    @property
+    def clients(self) -> Clients:
+        return self._instance
+
+    def properties(self) -> list[PropertyChoice]:
+        """The GA4 properties these credentials can read (cached for ten minutes)."""
+        return _cached_properties(self.identity, _clients=self._instance)
+
+    def pull(self, request: PullRequest) -> PullResult:
+        """Traffic, key events and Ads cost for `request` (cached by request for an hour)."""
+        return _cached_pull(self.identity, request, _clients=self._instance)
+
+    def forget(self, request: PullRequest) -> None:
+        """Drop the cached result of `request` so the next pull asks GA4 again."""
+        _cached_pull.clear(self.identity, request)
+
+
+@st.cache_data(ttl=PROPERTIES_TTL, show_spinner=False)
+def _cached_properties(identity: str, *, _clients: Clients) -> list[PropertyChoice]:
+    return list_properties(_clients)
+
+
+@st.cache_data(ttl=PULL_TTL, show_spinner="Pulling from Google Analytics…")
+def _cached_pull(identity: str, request: PullRequest, *, _clients: Clients) -> PullResult:
+    return pull(_clients, request)
+
+
+def _connection(name: str) -> GA4Connection | None:
+    """The configured connection, or one made from a key uploaded in this session, or None."""
+    if st.secrets.load_if_toml_exists() and name in st.secrets.get("connections", {}):
+        return st.connection(name, type=GA4Connection)
+    info = st.session_state.get(KEY_INFO)
+    if not info:
+        return None
+    cached = st.session_state.get("_ga4_upload_conn")
+    fingerprint = hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()
+    if cached is None or cached[0] != fingerprint:
+        cached = (fingerprint, GA4Connection(f"{name}_upload", key_info=info))
+        st.session_state["_ga4_upload_conn"] = cached
+    conn: GA4Connection = cached[1]
+    return conn
+
+
+def _upload_key() -> None:
+    uploaded = st.file_uploader("Service-account key (JSON)", type=["json"], key="ga4_key_upload",
+                                help="Kept only in this browser session; never saved.")
+    st.caption("No `[connections.ga4]` in `.streamlit/secrets.toml`: upload the service account's JSON key. "
+               "See docs/ga4.md for how to create one and grant it Viewer on the property.")
+    if uploaded is None:
+        return
+    try:
+        info = json.loads(uploaded.getvalue().decode("utf-8"))
+        service_account_credentials(info)
+    except (ValueError, UnicodeDecodeError):
+        st.error(f"{uploaded.name} is not a JSON key file. Download the key again (IAM → Service accounts → Keys → "
+                 "Add key → JSON).")
+        return
+    except Ga4Error as exc:
+        st.error(f"{uploaded.name}: {exc.message}")
+        return
+    st.session_state[KEY_INFO] = info
+
+
+def _store(result: PullResult) -> None:
+    tables = dict(st.session_state.get(SESSION_TABLES) or {})
+    for name in ("traffic", "spend", "key_events"):
+        tables.pop(name, None)
+    tables.update(result.tables)
+    st.session_state[SESSION_TABLES] = tables
+    st.session_state[LAST_RESULT] = result
+    st.session_state.pop(LAST_ERROR, None)
+
+
+def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None) -> None:
+    """Property picker, date range, pull and refresh, and what GA4 says about the numbers pulled."""
+    st.subheader("Google Analytics 4")
+    try:
+        conn = _connection(connection_name)
+    except Ga4Error as exc:
+        st.error(exc.message)
+        return
+    if conn is None:
+        _upload_key()
+        conn = _connection(connection_name)
+        if conn is None:
+            return
+    try:
+        choices = conn.properties()
+    except Ga4Error as exc:
+        st.error(exc.message)
+        return
+    if not choices:
+        st.warning("These credentials see no GA4 property. In GA4 Admin → Property access management, add the "
+                   "service account's email (client_email in the key file) as Viewer, then reload.")
+        return
+    prop = st.selectbox("Property", choices, format_func=lambda p: p.label, key="ga4_property")
+    today = today or date.today()
+    span = st.date_input("Dates", (today - timedelta(days=28), today - timedelta(days=1)), max_value=today,
+                         key="ga4_dates")
+    extra = st.multiselect("Extra dimensions", list(OPTIONAL_DIMENSIONS), key="ga4_dimensions",
+                           help="More detail means more rows, and GA4 may group rare values into '(other)'.")
+    left, right = st.columns(2)
+    pull_clicked = left.button("Pull from GA4", type="primary", key="ga4_pull")
+    refresh_clicked = right.button("Refresh", key="ga4_refresh", help="Ask GA4 again instead of using the cache.")
+    if not isinstance(span, tuple) or len(span) != 2:
+        st.info("Pick the last day of the range too.")
+        return
+    if pull_clicked or refresh_clicked:
+        request = PullRequest(prop.property_id, span[0], span[1], tuple(extra))
+        if refresh_clicked:
+            conn.forget(request)
+        try:
+            _store(conn.pull(request))
+        except Ga4Error as exc:
+            st.session_state[LAST_ERROR] = exc.message
+    _show_status()
+
+
+def _show_status() -> None:
+    result: PullResult | None = st.session_state.get(LAST_RESULT)
+    error: str | None = st.session_state.get(LAST_ERROR)
+    if error:
+        st.error(error)
+    if result is None:
+        return
+    req = result.request
+    when = f"{result.pulled_at:%Y-%m-%d %H:%M}"
+    summary = (f"Property {req.property_id}, {req.start:%Y-%m-%d} – {req.end:%Y-%m-%d}: "
+               + ", ".join(f"{name} {frame.height:,} rows" for name, frame in result.tables.items())
+               + (f" · currency {result.currency}" if result.currency else "")
+               + (f" · time zone {result.time_zone}" if result.time_zone else ""))
+    if error:
+        st.warning(f"Stale: still showing the data pulled at {when}, because the last pull failed. {summary}")
+    else:
+        st.success(f"Pulled at {when}. {summary}")
+    for notice in result.notices():
+        st.info(notice)
+
