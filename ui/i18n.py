@@ -48,3 +48,9 @@ def metric_label(metric_id: str, lang: str | None = None) -> str:
     """A metric's name as marketers say it in `lang`; custom stage metrics fall back to their id."""
     key = f"metric.{metric_id}"
     return t(key, lang) if key in TEXT else metric_id
+
+
+def dim_label(dimension: str, lang: str | None = None) -> str:
+    """A dimension's name in `lang`; extra dimensions from uploads keep their column name."""
+    key = f"dim.{dimension}"
+    return t(key, lang) if key in TEXT else dimension

@@ -16,6 +16,7 @@ import polars as pl
 import streamlit as st
 
 from kpi import funnel as kpi_funnel
+from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
 from kpi.data import Tables, prepare
 from kpi.period import Grain, Period
@@ -130,6 +131,43 @@ def funnel(ws: Workspace, by: Sequence[str] = (), period: Period | None = None,
            filters: Mapping[str, Sequence[str]] | None = None, view: kpi_metrics.View = "cohort") -> pl.DataFrame:
     """`kpi.funnel.stage_funnel` on the workspace, cached by its key and the request."""
     return _funnel(ws.key, tuple(by), _period_key(period), _filters_key(filters or {}), view)
+
+
+@st.cache_data(show_spinner=False, max_entries=128, scope="session")
+def _trend(key: str, grain: Grain, period: tuple[date, date] | None, by: tuple[str, ...], filters: FilterKey,
+           view: kpi_metrics.View) -> pl.DataFrame:
+    tables, settings = _loaded[key]
+    return kpi_funnel.conversion_trend(tables, grain, period=Period(*period) if period else None, by=by,
+                                       filters=dict(filters), view=view, settings=settings)
+
+
+def conversion_trend(ws: Workspace, grain: Grain, period: Period | None = None, by: Sequence[str] = (),
+                     filters: Mapping[str, Sequence[str]] | None = None,
+                     view: kpi_metrics.View = "cohort") -> pl.DataFrame:
+    """`kpi.funnel.conversion_trend` on the workspace, cached."""
+    return _trend(ws.key, grain, _period_key(period), tuple(by), _filters_key(filters or {}), view)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, scope="session")
+def _leaked(key: str, period: tuple[date, date] | None, filters: FilterKey) -> pl.DataFrame:
+    tables, settings = _loaded[key]
+    return kpi_handover.leaked_leads(tables, period=Period(*period) if period else None, filters=dict(filters),
+                                     settings=settings)
+
+
+def leaked_leads(ws: Workspace, period: Period | None = None,
+                 filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
+    """`kpi.handover.leaked_leads` on the workspace, cached."""
+    return _leaked(ws.key, _period_key(period), _filters_key(filters or {}))
+
+
+def best_and_worst(ws: Workspace, funnel_by: pl.DataFrame, dimension: str, min_base: int) -> pl.DataFrame:
+    """`kpi.funnel.best_and_worst` of a broken-down funnel (small: not cached)."""
+    return kpi_funnel.best_and_worst(funnel_by, dimension, min_base)
+
+
+def funnel_dimensions(ws: Workspace) -> list[str]:
+    return kpi_funnel.funnel_dimensions(ws.tables)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, scope="session")

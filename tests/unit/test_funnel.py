@@ -83,3 +83,19 @@ def test_conversion_trend_by_month() -> None:
     jan = trend.filter(pl.col("period") == date(2025, 1, 1))
     assert jan["step"].to_list() == ["lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"]
     assert jan["conversion"].to_list() == pytest.approx([1.0, 2 / 3, 1.0, 0.5])
+
+
+def test_leaked_leads_lists_never_and_late_contacts() -> None:
+    from datetime import datetime
+
+    from kpi.handover import leaked_leads
+
+    out = leaked_leads(tables(), period=JAN, as_of=datetime(2025, 4, 1))
+    # L2 was contacted after 48 h (SLA 24 h), L3 never; L1 within 2 h
+    assert out.select("lead_id", "reason", "hours_to_contact").rows() == [("L2", "contacted_late", 48.0),
+                                                                          ("L3", "never_contacted", None)]
+    assert "channel" in out.columns and out["channel"].to_list() == ["Meta", "Meta"]
+    young = leaked_leads(tables(), period=Period(date(2025, 2, 1), date(2025, 2, 28)),
+                         as_of=datetime(2025, 2, 3, 12))
+    assert young.is_empty()  # L4 is younger than the SLA
+    assert leaked_leads(tables(), filters={"channel": ["Email"]}, as_of=datetime(2025, 4, 1)).is_empty()
