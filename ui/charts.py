@@ -103,3 +103,88 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Ch
                  alt.Tooltip("conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
                  alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f")],
     ).properties(title=title, height=260)
+
+
+def spend_cpl_scatter(frame: pl.DataFrame, dimension: str, lang: str, title: str, dimension_title: str,
+                      colour_by: str | None = None, colour_title: str = "") -> alt.Chart:
+    """Spend (x) against cost per lead (y), one point per `dimension` value, sized by revenue.
+
+    `frame` holds `dimension`, spend, cpl, leads, revenue and roas (and `colour_by` when given);
+    clicking a point selects its `dimension` value.
+    """
+    pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick")
+    colour = (alt.Color(f"{colour_by}:N", title=colour_title, scale=alt.Scale(range=PALETTE)) if colour_by
+              else alt.value(PALETTE[0]))
+    tooltip = [alt.Tooltip(f"{dimension}:N", title=dimension_title)]
+    if colour_by:
+        tooltip.append(alt.Tooltip(f"{colour_by}:N", title=colour_title))
+    tooltip += [alt.Tooltip(f"{m}:Q", title=metric_label(m, lang), format=d3_format(unit))
+                for m, unit in (("spend", "currency"), ("leads", "count"), ("cpl", "currency"),
+                                ("revenue", "currency"), ("roas", "multiple"))]
+    points = alt.Chart(frame.drop_nulls([dimension, "spend", "cpl"])).mark_circle(stroke="#333333", strokeWidth=0.5)
+    return points.encode(
+        x=alt.X("spend:Q", title=metric_label("spend", lang), axis=alt.Axis(format=d3_format("currency"))),
+        y=alt.Y("cpl:Q", title=metric_label("cpl", lang), axis=alt.Axis(format=d3_format("currency"))),
+        size=alt.Size("revenue:Q", title=metric_label("revenue", lang), scale=alt.Scale(range=[30, 900]),
+                      legend=alt.Legend(format=d3_format("currency"))),
+        color=colour,
+        opacity=alt.when(pick).then(alt.value(0.85)).otherwise(alt.value(0.25)),
+        tooltip=tooltip,
+    ).add_params(pick).properties(title=title, height=360)
+
+
+def dimension_trend(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lang: str, title: str,
+                    dimension_title: str) -> alt.Chart:
+    """`metric` over the `period` column, one line per `dimension` value; clicking a line or a legend
+    entry selects that value."""
+    pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick", bind="legend")
+    return alt.Chart(frame.drop_nulls([dimension, metric])).mark_line(point=True).encode(
+        x=alt.X("period:T", title=t("chart.period", lang)),
+        y=alt.Y(f"{metric}:Q", title=metric_label(metric, lang), axis=alt.Axis(format=d3_format(unit))),
+        color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE)),
+        opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.2)),
+        tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
+                 alt.Tooltip(f"{dimension}:N", title=dimension_title),
+                 alt.Tooltip(f"{metric}:Q", title=metric_label(metric, lang), format=d3_format(unit))],
+    ).add_params(pick).properties(title=title, height=360)
+
+
+VS_OVERALL = "vs_overall"  # the heatmap's colour: how much better (+) or worse (−) a cell is than overall
+
+
+def heatmap(frame: pl.DataFrame, rows: str, columns: str, metric: str, unit: str, higher_is_better: bool,
+            overall: float | None, lang: str, title: str, titles: dict[str, str],
+            counts: Sequence[str] = ()) -> alt.LayerChart:
+    """`metric` per (`rows`, `columns`) cell, coloured against the `overall` value on a diverging,
+    colour-blind-safe scale: blue does better than overall, orange worse (for cost metrics lower is
+    better). Each cell prints its value; the tooltip adds the `counts` behind a rate. Clicking a cell
+    selects both of its dimension values. `titles` names the two dimensions."""
+    data = frame.drop_nulls([rows, columns, metric])
+    sign = 1.0 if higher_is_better else -1.0
+    data = data.with_columns(
+        (pl.when(pl.lit(overall is not None and overall != 0))
+         .then(sign * (pl.col(metric) / pl.lit(overall or 1.0) - 1)).otherwise(pl.lit(0.0))).alias(VS_OVERALL))
+    reach = float(data[VS_OVERALL].abs().max() or 0.0) or 1.0  # type: ignore[arg-type]
+    pick = alt.selection_point(name=SELECTION, fields=[rows, columns], on="click", clear="dblclick")
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{columns}:N", title=titles[columns], axis=alt.Axis(labelAngle=-30)),
+        y=alt.Y(f"{rows}:N", title=titles[rows]),
+    )
+    tooltip = [alt.Tooltip(f"{rows}:N", title=titles[rows]), alt.Tooltip(f"{columns}:N", title=titles[columns]),
+               alt.Tooltip(f"{metric}:Q", title=metric_label(metric, lang), format=d3_format(unit)),
+               alt.Tooltip(f"{VS_OVERALL}:Q", title=t("segments.vs_overall", lang), format="+.0%")]
+    tooltip += [alt.Tooltip(f"{c}:Q", title=metric_label(c, lang), format=",.0f") for c in counts]
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(f"{VS_OVERALL}:Q", title=t("segments.vs_overall", lang),
+                        scale=alt.Scale(scheme="blueorange", reverse=True, domain=[-reach, reach], domainMid=0),
+                        legend=alt.Legend(format="+.0%")),
+        opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.35)),
+        tooltip=tooltip,
+    ).add_params(pick)
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text(f"{metric}:Q", format=d3_format(unit)),
+        color=alt.when(f"abs(datum.{VS_OVERALL}) > {reach * 0.6}").then(alt.value("white"))
+        .otherwise(alt.value("#222222")),
+        tooltip=tooltip,
+    )
+    return (cells + text).properties(title=title, height=alt.Step(36))
