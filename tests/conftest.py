@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# The app seeds and writes its workspace store here; tests never touch the repo's data/ folder.
+os.environ.setdefault("KPI_DATA_DIR", tempfile.mkdtemp(prefix="kpi-test-data-"))
 
 
 def require(condition: bool, reason: str) -> None:

@@ -1,15 +1,17 @@
 """Which data the app shows, and every engine call behind a cache keyed on that data's identity.
 
-Caches are keyed on a workspace key (demo + its date, or a session's upload generation), never on
-hashing frames: Streamlit samples large frames when hashing and would miss changes. Results
-derived from one person's uploads live in a session-scoped cache.
+A workspace lives in the store (the demo is seeded there on first start) or, for uploads not yet
+saved, in the browser session. Caches are keyed on the workspace key, which names the exact
+dataset versions (or the session's upload generation), never on hashing frames: Streamlit samples
+large frames when hashing and would miss changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -22,13 +24,14 @@ from kpi.data import Tables, prepare
 from kpi.period import Grain, Period
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
+from kpi.store import Store, WorkspaceExists, default_data_dir
 from ui.i18n import t
 
 SESSION_TABLES = "session_tables"  # st.session_state key: table name -> polars frame, confirmed uploads
 WORKSPACE_KEY = "ws"
 CURRENT = "_workspace"
-DEMO = "demo"
-SESSION = "session"
+DEMO = "demo"  # the store id of the demo workspace
+SESSION = "session"  # the picker's id for this session's unsaved uploads
 
 FilterKey = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -38,24 +41,38 @@ _session_counter = itertools.count()
 
 @dataclass(frozen=True)
 class Workspace:
-    """The data on screen: `key` identifies its exact content for caching and share links."""
+    """The data on screen. `key` identifies its exact content for caching; `store_id` is the store's
+    workspace id (None for unsaved uploads) and `versions` the dataset versions shown."""
 
     key: str
-    kind: str
+    name: str
     settings: Settings
     last_day: date | None
+    store_id: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def tables(self) -> Tables:
         return _loaded[self.key][0]
 
+    @property
+    def is_session(self) -> bool:
+        return self.store_id is None
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _demo(today: date) -> tuple[str, Tables]:
-    key = f"demo:{today.isoformat()}"
-    tables = prepare(generate(today=today), DEMO_SETTINGS)
-    _loaded[key] = (tables, DEMO_SETTINGS)
-    return key, tables
+
+@st.cache_resource(show_spinner=False)
+def store() -> Store:
+    """The workspace store in the configured data directory (KPI_DATA_DIR, else ./data), with the demo seeded."""
+    opened = Store(default_data_dir())
+    if not any(w.id == DEMO for w in opened.workspaces()):
+        today = date.today()
+        try:
+            opened.create_workspace(t("sidebar.demo_workspace", "en"), workspace_id=DEMO, settings=DEMO_SETTINGS)
+        except WorkspaceExists:  # another process seeded it first
+            return opened
+        for name, frame in generate(today=today).items():
+            opened.save(DEMO, name, frame, source=f"demo generator (seed 7, data up to {today.isoformat()})")
+    return opened
 
 
 def _last_day(tables: Mapping[str, pl.DataFrame]) -> date | None:
@@ -69,28 +86,33 @@ def _last_day(tables: Mapping[str, pl.DataFrame]) -> date | None:
     return max(found) if found else None  # type: ignore[type-var]
 
 
-def demo_workspace() -> Workspace:
-    key, tables = _demo(date.today())
-    return Workspace(key, DEMO, DEMO_SETTINGS, _last_day(tables))
+def stored_workspace(store_id: str, versions: Mapping[str, str] | None = None,
+                     settings: Settings | None = None) -> Workspace:
+    """A store workspace at the given dataset versions (default: the latest) and settings (default: its own)."""
+    db = store()
+    versions = dict(versions) if versions is not None else db.latest_versions(store_id)
+    settings = settings or db.settings(store_id)
+    identity = repr((store_id, sorted(versions.items()), settings.to_dict())).encode()
+    key = f"{store_id}@{hashlib.sha256(identity).hexdigest()[:16]}"
+    if key not in _loaded:
+        _loaded[key] = (prepare(db.tables(store_id, versions), settings), settings)
+    return Workspace(key, db.workspace(store_id).name, settings, _last_day(_loaded[key][0]), store_id, versions)
 
 
 def session_workspace() -> Workspace | None:
-    """This browser session's confirmed uploads, if any, as a workspace of their own."""
+    """This browser session's confirmed uploads, if any, as a workspace of their own (never shared)."""
     raw: dict[str, pl.DataFrame] = st.session_state.get(SESSION_TABLES) or {}
     if not raw:
         return None
     identity = tuple(sorted((name, id(frame), frame.height) for name, frame in raw.items()))
     known = st.session_state.get("_session_ws")
-    if known is None or known[0] != identity:
+    if known is None or known[0] != identity or known[1] not in _loaded:
         key = f"session:{next(_session_counter)}"
-        settings = Settings()
-        _loaded[key] = (prepare(raw, settings), settings)
+        _loaded[key] = (prepare(raw, Settings()), Settings())
         known = (identity, key)
         st.session_state["_session_ws"] = known
     key = known[1]
-    if key not in _loaded:  # the server restarted under a live session
-        _loaded[key] = (prepare(raw, Settings()), Settings())
-    return Workspace(key, SESSION, _loaded[key][1], _last_day(_loaded[key][0]))
+    return Workspace(key, t("sidebar.session_workspace"), _loaded[key][1], _last_day(_loaded[key][0]))
 
 
 def _filters_key(filters: Mapping[str, Sequence[str]]) -> FilterKey:
@@ -205,20 +227,24 @@ def compare(ws: Workspace, metrics: Sequence[str], period: Period, compare_perio
 
 
 def select_workspace(lang: str) -> Workspace:
-    """The workspace picker in the sidebar: the demo, or this session's confirmed uploads."""
-    options = {DEMO: t("sidebar.demo_workspace", lang)}
+    """The workspace picker in the sidebar: the store's workspaces, and this session's unsaved uploads."""
+    options = {w.id: w.name for w in store().workspaces()}
+    if DEMO in options:
+        options[DEMO] = t("sidebar.demo_workspace", lang)
     uploads = session_workspace()
     if uploads is not None:
         options[SESSION] = t("sidebar.session_workspace", lang)
-    if st.query_params.get(WORKSPACE_KEY) in options and WORKSPACE_KEY not in st.session_state:
-        st.session_state[WORKSPACE_KEY] = st.query_params[WORKSPACE_KEY]
+    if WORKSPACE_KEY not in st.session_state or st.session_state[WORKSPACE_KEY] not in options:
+        wanted = st.query_params.get(WORKSPACE_KEY)
+        st.session_state[WORKSPACE_KEY] = wanted if wanted in options else DEMO if DEMO in options else next(
+            iter(options))
     choice = st.sidebar.selectbox(t("sidebar.workspace", lang), list(options), format_func=options.__getitem__,
                                   key=WORKSPACE_KEY)
     if choice == DEMO:
         st.query_params.pop(WORKSPACE_KEY, None)
     else:
         st.query_params[WORKSPACE_KEY] = choice
-    ws = uploads if choice == SESSION and uploads is not None else demo_workspace()
+    ws = uploads if choice == SESSION and uploads is not None else stored_workspace(choice)
     st.session_state[CURRENT] = ws
     return ws
 
