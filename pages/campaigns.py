@@ -5,9 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import workspace as data
-from ui.components import filter_chips, period_caption
-from ui.i18n import t
+from ui.charts import dimension_trend, spend_cpl_scatter
+from ui.components import filter_chips, period_caption, select_to_filter
+from ui.i18n import metric_label, t
 from ui.state import ViewState, current
+from ui.tables import dimension_label, metric_table
+
+KPIS = ("spend", "impressions", "clicks", "ctr", "cpc", "leads", "cpl", "mql", "cost_per_mql", "sql", "opportunities",
+        "won", "cac", "pipeline", "revenue", "roas", "roi")
+SCATTER = ("spend", "cpl", "leads", "revenue", "roas")
+TREND = ("revenue", "roas", "roi", "cpl", "cac", "leads", "mql", "won", "spend", "lead_to_won")
+INITIATIVE, CAMPAIGN = "initiative", "campaign"
+INITIATIVE_TABLE = "initiative_table"
 
 
 def render_header(state: ViewState) -> None:
@@ -16,6 +25,95 @@ def render_header(state: ViewState) -> None:
     filter_chips(state)
 
 
+def render_cost_notice(ws: data.Workspace, state: ViewState) -> None:
+    """Spend is recorded by campaign, channel and initiative; a filter on anything else leaves cost unknown."""
+    spend_columns = ws.tables["spend"].columns if "spend" in ws.tables else []
+    lacking = [d for d in state.active_filters if d not in spend_columns]
+    if "spend" in ws.tables and lacking:
+        st.caption(t("campaigns.cost_filtered", state.lang,
+                     dimensions=", ".join(dimension_label(d, state.lang) for d in lacking)))
+
+
+def render_initiatives(ws: data.Workspace, state: ViewState) -> str | None:
+    """The initiative table, best return first; returns the initiative whose row is selected."""
+    st.subheader(t("campaigns.initiatives", state.lang))
+    table = data.compare(ws, KPIS, state.period, state.compare_period, by=[INITIATIVE], filters=state.filters,
+                         view=state.view).sort("roas", descending=True, nulls_last=True)
+    if table.is_empty():
+        st.info(t("notice.no_data", state.lang))
+        return None
+    catalog = data.catalog(ws)
+    st.caption(t("campaigns.initiatives_help", state.lang))
+    selected = metric_table(table, [INITIATIVE], [catalog[m] for m in KPIS], state.lang, ws.settings.currency,
+                            key=INITIATIVE_TABLE, file_name="initiatives", select_row=True)
+    return table[INITIATIVE][selected[0]] if selected else None
+
+
+def render_campaigns(ws: data.Workspace, state: ViewState, initiative: str | None) -> None:
+    """The campaign table: the selected initiative's campaigns, or all campaigns in the filters."""
+    chosen = [initiative] if initiative is not None else state.filters.get(INITIATIVE, [])
+    title = (t("campaigns.campaigns_of", state.lang, initiative=", ".join(chosen)) if chosen
+             else t("campaigns.campaigns", state.lang))
+    st.subheader(title)
+    filters = {**state.filters, INITIATIVE: [initiative]} if initiative is not None else state.filters
+    by = [CAMPAIGN, INITIATIVE] if INITIATIVE in data.dimensions(ws) else [CAMPAIGN]
+    table = data.compare(ws, KPIS, state.period, state.compare_period, by=by, filters=filters,
+                         view=state.view).sort("spend", descending=True, nulls_last=True)
+    if table.is_empty():
+        st.info(t("notice.no_data", state.lang))
+        return
+    catalog = data.catalog(ws)
+    metric_table(table, by, [catalog[m] for m in KPIS], state.lang, ws.settings.currency, key="campaign_table",
+                 file_name="campaigns")
+
+
+def render_scatter(ws: data.Workspace, state: ViewState) -> None:
+    st.subheader(t("campaigns.scatter", state.lang))
+    levels = [d for d in (INITIATIVE, CAMPAIGN) if d in data.dimensions(ws)]
+    level = st.segmented_control(t("campaigns.points", state.lang), levels, default=levels[-1], required=True,
+                                 format_func=lambda d: dimension_label(d, state.lang), key="scatter_level")
+    colour = INITIATIVE if level == CAMPAIGN and INITIATIVE in levels else None
+    points = data.compute(ws, SCATTER, by=[level] + ([colour] if colour else []), period=state.period,
+                          filters=state.filters, view=state.view)
+    key = "spend_cpl"
+    st.altair_chart(spend_cpl_scatter(points, level, state.lang, t("campaigns.scatter", state.lang),
+                                      dimension_label(level, state.lang), colour,
+                                      dimension_label(INITIATIVE, state.lang)),
+                    key=key, on_select=lambda: select_to_filter(key, level), selection_mode="pick", width="stretch")
+    st.caption(t("campaigns.scatter_help", state.lang))
+
+
+def render_trend(ws: data.Workspace, state: ViewState) -> None:
+    metric = st.selectbox(t("campaigns.trend_metric", state.lang), TREND, key="trend_metric",
+                          format_func=lambda m: metric_label(m, state.lang))
+    trend = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, grain=state.grain,
+                         filters=state.filters, view=state.view)
+    title = t("campaigns.trend", state.lang, metric=metric_label(metric, state.lang))
+    key = "initiative_trend"
+    st.altair_chart(dimension_trend(trend, INITIATIVE, metric, data.catalog(ws)[metric].unit, state.lang, title,
+                                    dimension_label(INITIATIVE, state.lang)),
+                    key=key, on_select=lambda: select_to_filter(key, INITIATIVE), selection_mode="pick",
+                    width="stretch")
+
+
 ws = data.current()
 state = current()
 render_header(state)
+dims = data.dimensions(ws)
+if CAMPAIGN not in dims and INITIATIVE not in dims:
+    st.info(t("campaigns.no_campaigns", state.lang))
+    st.stop()
+render_cost_notice(ws, state)
+drilled = None
+if INITIATIVE in dims:
+    drilled = render_initiatives(ws, state)
+else:
+    st.info(t("campaigns.no_initiatives", state.lang))
+if CAMPAIGN in dims:
+    render_campaigns(ws, state, drilled)
+left, right = st.columns(2)
+with left:
+    render_scatter(ws, state)
+if INITIATIVE in dims:
+    with right:
+        render_trend(ws, state)

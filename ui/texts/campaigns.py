@@ -26,6 +26,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "This data has no initiative column: add initiative rules or map an initiative column on import.",
         "sv": "Datan saknar initiativkolumn: lägg till initiativregler eller mappa en initiativkolumn vid import.",
         "ru": "В данных нет столбца инициативы: добавьте правила инициатив или сопоставьте столбец при импорте."},
+    "campaigns.no_campaigns": {
+        "en": "This data has neither campaigns nor initiatives. Upload leads or spend with a campaign column.",
+        "sv": "Datan har varken kampanjer eller initiativ. Ladda upp leads eller kostnader med en kampanjkolumn.",
+        "ru": "В данных нет ни кампаний, ни инициатив. Загрузите лиды или расходы со столбцом кампании."},
+    "campaigns.cost_filtered": {
+        "en": "Cost metrics are not available under a filter on {dimensions}: spend is not recorded by it.",
+        "sv": "Kostnadsmått saknas vid filter på {dimensions}: kostnaden registreras inte per den.",
+        "ru": "Показатели затрат недоступны при фильтре по: {dimensions} — расходы по ним не учитываются."},
     "table.delta_pct": {"en": "{label} Δ %", "sv": "{label} Δ %", "ru": "{label} Δ %"},
     "table.delta_pp": {"en": "{label} Δ pp", "sv": "{label} Δ p.e.", "ru": "{label} Δ п.п."},
     "table.in_currency": {"en": "{label} ({currency})", "sv": "{label} ({currency})", "ru": "{label} ({currency})"},
