@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import streamlit as st
 from streamlit.connections import BaseConnection
 
@@ -34,6 +35,7 @@ from kpi.sources.ga4 import (
     ENDPOINT_ENV,
     OPTIONAL_DIMENSIONS,
     Clients,
+    FunnelStepSpec,
     PropertyChoice,
     PullRequest,
     PullResult,
@@ -41,6 +43,7 @@ from kpi.sources.ga4 import (
     list_properties,
     make_clients,
     pull,
+    run_funnel,
     service_account_credentials,
 )
 from kpi.sources.ga4_errors import Ga4Error
@@ -101,6 +104,11 @@ class GA4Connection(BaseConnection[Clients]):
         """Traffic, key events and Ads cost for `request` (cached by request for an hour)."""
         return _cached_pull(self.identity, request, _clients=self._instance)
 
+    def funnel(self, prop: str, steps: tuple[FunnelStepSpec, ...], start: date, end: date, *,
+               open_funnel: bool = False, breakdown: str | None = None) -> pl.DataFrame:
+        """A GA4 funnel (see kpi.sources.ga4.run_funnel), cached by request for an hour."""
+        return _cached_funnel(self.identity, prop, steps, start, end, open_funnel, breakdown, _clients=self._instance)
+
     def forget(self, request: PullRequest) -> None:
         """Drop the cached result of `request` so the next pull asks GA4 again."""
         _cached_pull.clear(self.identity, request)
@@ -114,6 +122,12 @@ def _cached_properties(identity: str, *, _clients: Clients) -> list[PropertyChoi
 @st.cache_data(ttl=PULL_TTL, show_spinner="Pulling from Google Analytics…")
 def _cached_pull(identity: str, request: PullRequest, *, _clients: Clients) -> PullResult:
     return pull(_clients, request)
+
+
+@st.cache_data(ttl=PULL_TTL, show_spinner="Running the GA4 funnel…")
+def _cached_funnel(identity: str, prop: str, steps: tuple[FunnelStepSpec, ...], start: date, end: date,
+                   open_funnel: bool, breakdown: str | None, *, _clients: Clients) -> pl.DataFrame:
+    return run_funnel(_clients, prop, steps, start, end, open_funnel=open_funnel, breakdown=breakdown)[0]
 
 
 def _connection(name: str) -> GA4Connection | None:

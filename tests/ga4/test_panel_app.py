@@ -121,3 +121,27 @@ def test_uploaded_key_lives_in_the_session_and_never_shows(served: RestServer, t
     assert traffic.filter(pl.col("ga4_channel_group") == "Email")["sessions"].sum() == sum(
         r["sessions"] for r in traffic_rows() if r["sessionDefaultChannelGroup"] == "Email")
     assert PROPERTY in at.success[0].value
+
+
+def test_connection_runs_a_cached_funnel(served: RestServer) -> None:
+    def script() -> None:
+        from datetime import date
+
+        import streamlit as st
+
+        from kpi.sources.ga4 import FunnelStepSpec
+        from ui.ga4 import GA4Connection
+
+        conn = st.connection("ga4", type=GA4Connection)
+        steps = (FunnelStepSpec("Pricing", page_path="/pricing"), FunnelStepSpec("Lead", event="generate_lead"))
+        frame = conn.funnel("123456", steps, date(2025, 3, 1), date(2025, 3, 3))
+        st.session_state["users"] = frame["users"].to_list()
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.secrets["connections"] = {"ga4": {"api_endpoint": served.endpoint, "anonymous": True}}
+    at.run()
+    at.run()
+    assert not at.exception
+    # By hand (conftest.JOURNEYS): /pricing by u1, u2, u3, u5; generate_lead after it only by u1.
+    assert at.session_state["users"] == [4, 1]
+    assert served.backend.count("RunFunnelReport") == 1  # the second run came from the cache

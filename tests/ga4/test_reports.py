@@ -198,3 +198,14 @@ def test_open_funnel_lets_users_enter_at_any_step(clients: Clients) -> None:
     # u5's generate_lead counts too (entering at step 3) -> 3.
     assert frame["users"].to_list() == [4, 3, 3]
     assert frame["breakdown"].null_count() == 3
+
+
+def test_a_range_that_includes_today_is_marked_partial(clients: Clients) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()  # the property's time zone on the server
+    result = pull(clients, PullRequest(PROPERTY, START, today))
+    assert result.reports[0].partial_from == today
+    assert any("is partial" in n for n in result.notices())
+    assert pull(clients, PullRequest(PROPERTY, START, END)).reports[0].partial_from is None
