@@ -8,6 +8,7 @@ option labels into the URL, which would make a link depend on the language; henc
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -33,6 +34,7 @@ class ViewState:
     view: View
     filters: dict[str, list[str]] = field(default_factory=dict)
     lang: str = "en"
+    preset: str = DEFAULT_PRESET
 
     @property
     def active_filters(self) -> dict[str, list[str]]:
@@ -49,34 +51,30 @@ _SYNCED = "_url_synced"
 _NOTICES = "_url_notices"
 
 
-def _read_url(ws: Workspace) -> None:
-    """Once per session: put valid URL parameters into the widgets' state, note the invalid ones.
+def apply_params(ws: Workspace, params: Mapping[str, Sequence[str]]) -> None:
+    """Once per session: put valid view parameters (from the URL or a shared view) into the widgets'
+    state, and note the invalid ones for the sidebar to show.
 
-    The URL carries language-independent ids (period=last_month, not the label), so a link opens the
-    same view in any language.
+    Parameters carry language-independent ids (period=last_month, not the label), so a link opens
+    the same view in any language.
     """
     if st.session_state.get(_SYNCED):
         return
-    params = st.query_params
     notices: list[tuple[str, str]] = []
     for name, valid in CHOICES.items():
-        value = params.get(name)
-        if value is None:
-            continue
-        if value in valid:
-            st.session_state[name] = value
-        else:
-            notices.append((name, value))
+        for value in params.get(name, [])[:1]:
+            if value in valid:
+                st.session_state[name] = value
+            else:
+                notices.append((name, value))
     for name in DATES:
-        value = params.get(name)
-        if value is None:
-            continue
-        try:
-            st.session_state[name] = date.fromisoformat(value)
-        except ValueError:
-            notices.append((name, value))
+        for value in params.get(name, [])[:1]:
+            try:
+                st.session_state[name] = date.fromisoformat(value)
+            except ValueError:
+                notices.append((name, value))
     for dim in FILTER_DIMENSIONS:
-        raw = [part for value in params.get_all(dim) for part in value.split(",") if part]
+        raw = [part for value in params.get(dim, []) for part in value.split(",") if part]
         if not raw:
             continue
         known = set(dimension_values(ws, dim))
@@ -86,27 +84,41 @@ def _read_url(ws: Workspace) -> None:
     st.session_state[_SYNCED] = True
 
 
-def _write_url(state: ViewState, choice: str) -> None:
-    """Mirror the view in the address bar (only what differs from the defaults), keeping other parameters."""
-    managed = {*CHOICES, *DATES, *FILTER_DIMENSIONS}
-    params: dict[str, str | list[str]] = {k: st.query_params.get_all(k) for k in st.query_params if k not in managed}
-    values: dict[str, object] = {LANG_KEY: state.lang, "period": choice, "compare": state.compare,
+def url_params() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def view_params(state: ViewState) -> dict[str, str | list[str]]:
+    """The view as parameters, leaving out defaults: what the URL and a saved view hold."""
+    params: dict[str, str | list[str]] = {}
+    values: dict[str, object] = {LANG_KEY: state.lang, "period": state.preset, "compare": state.compare,
                                  "grain": state.grain, COUNT_KEY: state.view}
     for name, value in values.items():
         if value != DEFAULT_VALUES.get(name) and not (name == LANG_KEY and value == browser_language()):
             params[name] = str(value)
-    if choice == CUSTOM:
+    if state.preset == CUSTOM:
         params["from"], params["to"] = state.period.start.isoformat(), state.period.end.isoformat()
     for dim, selected in state.active_filters.items():
         params[dim] = list(selected)
-    if params != {k: st.query_params.get_all(k) if len(st.query_params.get_all(k)) > 1 else st.query_params[k]
-                  for k in st.query_params}:
+    return params
+
+
+def _write_url(state: ViewState) -> None:
+    """Mirror the view in the address bar, keeping parameters this module does not manage."""
+    managed = {*CHOICES, *DATES, *FILTER_DIMENSIONS}
+    current_params = url_params()
+    params: dict[str, str | list[str]] = {k: v for k, v in current_params.items() if k not in managed}
+    params.update(view_params(state))
+    if {k: v if isinstance(v, list) else [v] for k, v in params.items()} != current_params:
         st.query_params.from_dict(params)
 
 
-def render_sidebar(ws: Workspace) -> ViewState:
-    """Draw the global filters in the sidebar and return what they select."""
-    _read_url(ws)
+def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = None) -> ViewState:
+    """Draw the global filters in the sidebar and return what they select.
+
+    `initial` is the view to open with (a shared view's parameters); by default the URL's.
+    """
+    apply_params(ws, initial if initial is not None else url_params())
     today = ws.last_day or date.today()
     with st.sidebar:
         lang = st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__,
@@ -133,9 +145,9 @@ def render_sidebar(ws: Workspace) -> ViewState:
             options = dimension_values(ws, dim)
             if options:
                 filters[dim] = st.multiselect(t(f"dim.{dim}", lang), options, key=dim)
-    state = ViewState(period, compare, compare_period(period, compare), grain, view, filters, lang)
+    state = ViewState(period, compare, compare_period(period, compare), grain, view, filters, lang, choice)
     st.session_state[STATE_KEY] = state
-    _write_url(state, choice)
+    _write_url(state)
     return state
 
 
