@@ -113,8 +113,9 @@ def service_account_credentials(info: Mapping[str, Any]) -> ga_credentials.Crede
 
     missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
     if info.get("type", "service_account") != "service_account" or missing:
+        detail = f"missing: {', '.join(missing)}" if missing else f"type is '{info.get('type')}'"
         raise Ga4Error("unauthenticated", "This is not a service-account key: it needs type = \"service_account\" "
-                       f"and the fields client_email, private_key and token_uri (missing: {', '.join(missing)}).")
+                       f"and the fields client_email, private_key and token_uri ({detail}).")
     try:
         return service_account.Credentials.from_service_account_info(dict(info), scopes=list(SCOPES))  # type: ignore[no-untyped-call,no-any-return]
     except ValueError:
@@ -176,7 +177,7 @@ def list_properties(clients: Clients, policy: RetryPolicy | None = None) -> list
         page = call_with_retry(
             partial(clients.admin.list_account_summaries, request=request, retry=None),
             policy=policy, property_id="(all)", what="the list of properties")
-        response = page._response  # one page at a time, so each page goes through the retry policy
+        response = next(iter(page.pages))  # only the page just fetched: each page goes through the retry policy
         for account in response.account_summaries:
             out += [PropertyChoice(property_id(p.property), p.display_name, account.display_name)
                     for p in account.property_summaries]
