@@ -1,27 +1,43 @@
 """Marketing KPI Studio: `streamlit run app.py`.
 
-The entry script: page setup, the sidebar (workspace, period, comparison, filters), the page registry.
-Pages render; they read the workspace and view state this script sets on every run.
+The entry script: page setup, the sidebar (workspace, period, comparison, filters, sharing) and the
+page registry. Pages render; they read the workspace and view state this script sets on every run.
+A `?view=TOKEN` link opens a shared view read-only: its pinned data, no upload, edit or delete pages.
 """
 
 import streamlit as st
 
 from ui.i18n import current_language, t
+from ui.share import open_shared_view, render_banner, render_share_button
 from ui.state import render_sidebar
-from ui.workspace import select_workspace
+from ui.workspace import CURRENT, select_workspace
 
 st.set_page_config(page_title="Marketing KPI Studio", page_icon=":material/insights:", layout="wide")
 
 lang = current_language()
-pages = [
-    st.Page("pages/overview.py", title=t("page.overview", lang), icon=":material/dashboard:", url_path="overview",
-            default=True),
-    st.Page("pages/campaigns.py", title=t("page.campaigns", lang), icon=":material/campaign:", url_path="campaigns"),
-    st.Page("pages/segments.py", title=t("page.segments", lang), icon=":material/grid_view:", url_path="segments"),
-]
-page = st.navigation(pages)
+shared = open_shared_view(lang)
+ANALYSIS = {  # url path -> (file, text key, icon); a shared view may open any of these
+    "overview": ("pages/overview.py", "page.overview", ":material/dashboard:"),
+    "funnel": ("pages/funnel.py", "page.funnel", ":material/filter_alt:"),
+    "campaigns": ("pages/campaigns.py", "page.campaigns", ":material/campaign:"),
+    "segments": ("pages/segments.py", "page.segments", ":material/grid_view:"),
+}
+EDITING = {  # never offered to a shared, read-only view
+    "data": ("pages/data.py", "page.data", ":material/upload_file:"),
+    "workspaces": ("pages/workspaces.py", "page.workspaces", ":material/folder_shared:"),
+}
+start_page = shared.view.page if shared is not None and shared.view.page in ANALYSIS else "overview"
+registry = ANALYSIS if shared is not None else ANALYSIS | EDITING
+page = st.navigation([st.Page(file, title=t(key, lang), icon=icon, url_path=path, default=path == start_page)
+                      for path, (file, key, icon) in registry.items()])
 with st.sidebar:
     st.markdown(f"### {t('app.title', lang)}")
-workspace = select_workspace(lang)
-render_sidebar(workspace)
+if shared is None:
+    workspace = select_workspace(lang)
+    state = render_sidebar(workspace)
+    render_share_button(workspace, state, page.url_path, state.lang)
+else:
+    st.session_state[CURRENT] = shared.workspace
+    render_banner(shared, lang)
+    render_sidebar(shared.workspace, initial=shared.params)
 page.run()

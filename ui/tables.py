@@ -94,3 +94,32 @@ def metric_table(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequen
     if not select_row:
         return []
     return [r for r in event.selection.rows if r < frame.height]  # type: ignore[union-attr]
+
+
+def column_label(column: str, lang: str) -> str:
+    """A column's name on screen: its own text (col.*), else a metric's or dimension's name, else as is."""
+    for key in (f"col.{column}", f"metric.{column}", f"dim.{column}"):
+        if key in TEXT:
+            return t(key, lang)
+    return column
+
+
+def data_table(frame: pl.DataFrame, lang: str, key: str, file_name: str,
+               formats: dict[str, str] | None = None) -> None:
+    """Any table (stages, lead lists, rankings) as a sortable st.dataframe with CSV and Excel downloads.
+
+    `formats` maps columns to Streamlit number formats ("percent", "localized", "%.1f", ...).
+    """
+    labels = {c: column_label(c, lang) for c in frame.columns}
+    config: dict[str, ColumnConfig | str] = {
+        c: st.column_config.NumberColumn(labels[c], format=fmt) for c, fmt in (formats or {}).items() if c in labels}
+    config.update({c: labels[c] for c in frame.columns if c not in config})
+    st.dataframe(frame, column_config=config, hide_index=True, key=key)
+    export = frame.rename(labels)
+    csv_col, xlsx_col, _ = st.columns([1, 1, 4])
+    csv_col.download_button(t("table.download_csv", lang), lambda: to_csv_bytes(export), file_name=f"{file_name}.csv",
+                            mime="text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    xlsx_col.download_button(t("table.download_xlsx", lang), lambda: to_xlsx_bytes(export),
+                             file_name=f"{file_name}.xlsx", key=f"{key}_xlsx", icon=":material/download:",
+                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             on_click="ignore")

@@ -22,9 +22,11 @@ from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
 from kpi.data import Tables, prepare
 from kpi.period import Grain, Period
+from kpi.schema import TABLES, validate
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
-from kpi.store import Store, WorkspaceExists, default_data_dir
+from kpi.store import InvalidDataset, Store, WorkspaceExists, default_data_dir
+from kpi.store import Workspace as StoreWorkspace
 from ui.i18n import t
 
 SESSION_TABLES = "session_tables"  # st.session_state key: table name -> polars frame, confirmed uploads
@@ -252,3 +254,40 @@ def select_workspace(lang: str) -> Workspace:
 def current() -> Workspace:
     """The workspace chosen on this run (pages call this)."""
     return st.session_state[CURRENT]  # type: ignore[no-any-return]
+
+
+def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name: str, mode: str,
+                 created_by: str | None) -> StoreWorkspace:
+    """Save this session's confirmed uploads into a store workspace (a new one when `store_id` is None).
+
+    Every table is checked before the first one is written, so a refusal saves nothing; each saved
+    table becomes a new version and older versions stay for the links that show them.
+    """
+    db = store()
+    target = db.workspace(store_id) if store_id else None
+    settings = db.settings(store_id) if store_id else Settings()
+    tables = {n: f for n, f in uploads.items() if n in TABLES}
+    existing = db.datasets(store_id) if store_id else {}
+    for table, frame in tables.items():
+        candidate = frame
+        if mode == "append" and table in existing:
+            candidate = pl.concat([db.load(store_id, table), frame], how="diagonal_relaxed")  # type: ignore[arg-type]
+        errors = [p for p in validate(table, candidate, settings.stage_columns) if p.severity == "error"]
+        if errors:
+            raise InvalidDataset(f"{table}: " + "; ".join(str(p) for p in errors[:5]), errors)
+    if target is None:
+        target = db.create_workspace(name)
+    for table, frame in tables.items():
+        write = db.append if mode == "append" and table in existing else db.save
+        write(target.id, table, frame, source="uploaded in the app", created_by=created_by)
+    return target
+
+
+def version_table(store_id: str) -> pl.DataFrame:
+    """Every dataset version of a workspace, newest first per table."""
+    db = store()
+    rows = [{"dataset": v.dataset, "version": v.label, "rows": v.rows, "source": v.source,
+             "saved_at": v.created_at.strftime("%Y-%m-%d %H:%M"), "created_by": v.created_by or ""}
+            for dataset in db.datasets(store_id) for v in db.versions(store_id, dataset)]
+    return pl.DataFrame(rows, schema={"dataset": pl.String, "version": pl.String, "rows": pl.Int64,
+                                      "source": pl.String, "saved_at": pl.String, "created_by": pl.String})

@@ -1,0 +1,107 @@
+"""Funnel: where leads get stuck, for whom, since when, and whether sales picks them up in time."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from ui import workspace as data
+from ui.charts import conversion_trend_chart, funnel_chart, stage_breakdown_chart
+from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter
+from ui.i18n import dim_label, t
+from ui.state import ViewState, current
+from ui.tables import data_table, metric_table
+
+MIN_BASE = 30  # a rate over fewer leads than this is not named best or worst
+HANDOVER = ("speed_to_lead_hours", "leakage", "leaked_leads", "sla_leads")
+LEAK_BY = ("owner", "channel", "segment")
+LEAK_METRICS = ("leakage", "leaked_leads", "speed_to_lead_hours")
+STAGE_TABLE = ("label", "count", "step_conversion", "overall_conversion", "drop_off", "days_from_previous",
+               "days_from_previous_p75")
+STAGE_FORMATS = {"count": "localized", "step_conversion": "percent", "overall_conversion": "percent",
+                 "drop_off": "localized", "days_from_previous": "%.1f", "days_from_previous_p75": "%.1f"}
+RATE_FORMATS = {"best_conversion": "percent", "worst_conversion": "percent"}
+
+
+def render_header(state: ViewState) -> None:
+    st.title(t("page.funnel", state.lang))
+    period_caption(state)
+    filter_chips(state)
+
+
+def render_stages(ws: data.Workspace, state: ViewState) -> bool:
+    st.subheader(t("funnel.stages", state.lang))
+    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view)
+    if not funnel["count"].fill_null(0).sum():
+        st.info(t("notice.no_data", state.lang))
+        return False
+    left, right = st.columns([3, 2])
+    left.altair_chart(funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), width="stretch")
+    with right:
+        previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
+                    if state.compare_period else None)
+        funnel_summary(funnel, previous, state.lang)
+    data_table(funnel.filter(pl.col("stage") != "sessions").select(STAGE_TABLE), state.lang, key="funnel_stages",
+               file_name="funnel", formats=STAGE_FORMATS)
+    return True
+
+
+def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
+    st.subheader(t("funnel.breakdown", state.lang))
+    dims = [d for d in data.funnel_dimensions(ws) if d not in ("source", "medium")]
+    if not dims:
+        return
+    dim = st.selectbox(t("funnel.breakdown_by", state.lang), dims, key="funnel_by",
+                       index=dims.index("channel") if "channel" in dims else 0,
+                       format_func=lambda d: dim_label(d, state.lang))
+    label = dim_label(dim, state.lang)
+    by = data.funnel(ws, by=[dim], period=state.period, filters=state.filters, view=state.view)
+    chart = stage_breakdown_chart(by, dim, state.lang, t("funnel.breakdown_title", state.lang, dimension=label), label)
+    st.altair_chart(chart, key="funnel_breakdown", on_select=lambda: select_to_filter("funnel_breakdown", dim),
+                    selection_mode="pick")
+    st.caption(t("funnel.best_worst", state.lang, dimension=label, min_base=MIN_BASE))
+    best_worst = data.best_and_worst(ws, by, dim, MIN_BASE).select("label", "best", "best_conversion", "worst",
+                                                                   "worst_conversion")
+    data_table(best_worst, state.lang, key="funnel_best_worst", file_name=f"funnel-best-worst-{dim}",
+               formats=RATE_FORMATS)
+
+
+def render_trend(ws: data.Workspace, state: ViewState) -> None:
+    trend = data.conversion_trend(ws, state.grain, period=state.period, filters=state.filters, view=state.view)
+    st.altair_chart(conversion_trend_chart(trend, state.lang, t("funnel.trend", state.lang)), width="stretch")
+
+
+def render_handover(ws: data.Workspace, state: ViewState) -> None:
+    st.subheader(t("funnel.handover", state.lang))
+    if "first_contact_at" not in ws.tables.get("leads", pl.DataFrame()).columns:
+        st.info(t("funnel.no_contact_data", state.lang))
+        return
+    st.caption(t("funnel.sla", state.lang, hours=f"{ws.settings.sla_hours:g}"))
+    values = data.compare(ws, HANDOVER, state.period, state.compare_period, filters=state.filters)
+    trend = data.compute(ws, HANDOVER, period=state.period, grain=state.grain, filters=state.filters)
+    catalog = data.catalog(ws)
+    kpi_cards(values, trend, [catalog[m] for m in HANDOVER], state, ws.settings.currency)
+    dims = [d for d in LEAK_BY if d in data.dimensions(ws)]
+    for col, dim in zip(st.columns(len(dims)) if dims else [], dims, strict=True):
+        with col:
+            label = dim_label(dim, state.lang)
+            st.markdown(f"**{t('funnel.leakage_by', state.lang, dimension=label)}**")
+            table = data.compute(ws, LEAK_METRICS, by=[dim], period=state.period, filters=state.filters).sort(
+                "leakage", descending=True, nulls_last=True)
+            metric_table(table, [dim], [catalog[m] for m in LEAK_METRICS], state.lang, ws.settings.currency,
+                         key=f"leak_by_{dim}", file_name=f"leakage-by-{dim}")
+    leaked = data.leaked_leads(ws, period=state.period, filters=state.filters)
+    with st.expander(t("funnel.leaked_list", state.lang, count=leaked.height)):
+        shown = leaked.with_columns(pl.col("reason").replace_strict(
+            {r: t(f"funnel.reason.{r}", state.lang) for r in ("never_contacted", "contacted_late")}))
+        data_table(shown, state.lang, key="leaked_leads", file_name="leaked-leads",
+                   formats={"hours_to_contact": "%.1f"})
+
+
+ws = data.current()
+state = current()
+render_header(state)
+if render_stages(ws, state):
+    render_breakdown(ws, state)
+    render_trend(ws, state)
+    render_handover(ws, state)

@@ -1,0 +1,111 @@
+"""Workspaces & links: save this session's uploads, see dataset versions, manage workspaces and share links."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from kpi.store import StoreError
+from ui import format as fmt
+from ui import workspace as data
+from ui.auth import can_edit, user_email
+from ui.i18n import t
+from ui.state import current
+
+REPLACE, APPEND = "replace", "append"
+NEW = "__new__"
+
+
+def render_save_uploads(lang: str) -> None:
+    uploads: dict[str, pl.DataFrame] = st.session_state.get(data.SESSION_TABLES) or {}
+    if not uploads:
+        return
+    st.subheader(t("ws.save_uploads", lang))
+    st.caption(", ".join(f"{name} ({fmt.number(frame.height, lang)})" for name, frame in uploads.items()))
+    workspaces = {w.id: w.name for w in data.store().workspaces()}
+    target = st.selectbox(t("ws.save_into", lang), [*workspaces, NEW], key="save_target",
+                          format_func=lambda w: t("ws.new_workspace", lang) if w == NEW else workspaces[w])
+    name = st.text_input(t("ws.new_name", lang), key="save_new_name") if target == NEW else workspaces[target]
+    mode = st.radio(t("ws.mode", lang), (REPLACE, APPEND), key="save_mode",
+                    format_func=lambda m: t(f"ws.mode.{m}", lang))
+    if st.button(t("ws.save", lang), type="primary", key="save_uploads", disabled=target == NEW and not name.strip()):
+        try:
+            saved = data.save_uploads(uploads, None if target == NEW else target, name, mode, user_email())
+        except StoreError as exc:
+            st.error(t("ws.save_failed", lang, reason=str(exc)))
+        else:
+            st.success(t("ws.saved", lang, tables=", ".join(uploads), name=saved.name))
+
+
+def render_datasets(ws: data.Workspace, lang: str) -> None:
+    st.subheader(t("ws.datasets", lang))
+    if ws.store_id is None:
+        return
+    versions = data.version_table(ws.store_id)
+    if versions.is_empty():
+        st.info(t("ws.no_datasets", lang))
+        return
+    st.dataframe(versions.rename({c: t(f"col.{c}", lang) for c in versions.columns}), hide_index=True)
+
+
+def render_links(ws: data.Workspace, lang: str, editable: bool) -> None:
+    st.subheader(t("ws.links", lang))
+    if ws.store_id is None:
+        return
+    views = data.store().list_views(ws.store_id)
+    if not views:
+        st.caption(t("ws.no_links", lang))
+        return
+    for view in views:
+        cols = st.columns([2, 2, 2, 2, 1], vertical_alignment="center")
+        cols[0].write(view.page)
+        cols[1].write(view.created_by or t("share.someone", lang))
+        cols[2].write(fmt.day(view.created_at.date(), lang))
+        cols[3].write(view.status + (f" · {fmt.day(view.expires_at.date(), lang)}" if view.expires_at else ""))
+        if view.status == "active" and editable and cols[4].button(t("ws.revoke", lang), key=f"revoke_{view.id}"):
+            data.store().revoke_view(view.id)
+            st.toast(t("ws.revoked", lang))
+            st.rerun()
+
+
+def render_manage(ws: data.Workspace, lang: str, editable: bool) -> None:
+    st.subheader(t("ws.manage", lang))
+    with st.form("create_workspace", clear_on_submit=True):
+        name = st.text_input(t("ws.new_name", lang))
+        if st.form_submit_button(t("ws.create", lang)) and name.strip():
+            try:
+                created = data.store().create_workspace(name)
+            except StoreError as exc:
+                st.error(str(exc))
+            else:
+                st.success(t("ws.created", lang, name=created.name))
+    if ws.store_id is None or not editable:
+        return
+    with st.form("rename_workspace"):
+        new_name = st.text_input(t("ws.rename", lang), value=ws.name)
+        if st.form_submit_button(t("ws.rename_button", lang)) and new_name.strip() and new_name != ws.name:
+            try:
+                data.store().rename_workspace(ws.store_id, new_name)
+            except StoreError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+    with st.expander(t("ws.delete", lang), icon=":material/delete:"):
+        confirm = st.text_input(t("ws.delete_confirm", lang), key="delete_confirm")
+        if st.button(t("ws.delete_button", lang), type="primary", disabled=confirm != ws.name, key="delete_ws"):
+            data.store().delete_workspace(ws.store_id)
+            st.session_state.pop(data.WORKSPACE_KEY, None)
+            st.toast(t("ws.deleted", lang, name=ws.name))
+            st.rerun()
+
+
+ws = data.current()
+lang = current().lang
+editable = can_edit(ws)
+st.title(t("ws.current", lang, name=ws.name))
+if not editable:
+    st.warning(t("ws.not_editor", lang))
+render_save_uploads(lang)
+render_datasets(ws, lang)
+render_links(ws, lang, editable)
+render_manage(ws, lang, editable)

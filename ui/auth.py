@@ -1,0 +1,36 @@
+"""Optional sign-in (st.login with an OIDC provider configured under [auth] in secrets).
+
+Without [auth], the app is open: anyone who can reach it can edit, and anyone with a link can view;
+the share dialog says so. With [auth], editing a workspace needs a signed-in editor of it (any
+signed-in person while a workspace has no editors listed).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.workspace import Workspace, store
+
+
+def auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets.toml at all
+        return False
+
+
+def user_email() -> str | None:
+    if not auth_configured() or not st.user.is_logged_in:
+        return None
+    email = st.user.get("email")
+    return str(email) if email else None
+
+
+def can_edit(ws: Workspace) -> bool:
+    """May the person at this browser change `ws` (save data, rename, delete, revoke links)?"""
+    if not auth_configured() or ws.store_id is None:
+        return True
+    email = user_email()
+    if email is None:
+        return False
+    return not store().editors(ws.store_id) or store().is_editor(ws.store_id, email)

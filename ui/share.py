@@ -1,0 +1,94 @@
+"""Share links: "Share this view" in the sidebar, and opening `?view=TOKEN` read-only.
+
+A shared view pins the page, the view parameters (period, filters, language) and the exact dataset
+versions and settings, so the link shows the same numbers later, whatever is uploaded meanwhile,
+unless the sharer chose to follow the latest data. Tokens are shown once and stored only hashed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import streamlit as st
+
+from kpi.store import View, ViewError
+from ui import format as fmt
+from ui.auth import auth_configured, user_email
+from ui.i18n import t
+from ui.state import ViewState, view_params
+from ui.workspace import Workspace, store, stored_workspace
+
+VIEW_PARAM = "view"
+EXPIRY_DAYS = (None, 7, 30, 90)
+_LINK = "_share_link"
+
+
+@dataclass(frozen=True)
+class Shared:
+    view: View
+    workspace: Workspace
+
+    @property
+    def params(self) -> dict[str, list[str]]:
+        return {k: v if isinstance(v, list) else [str(v)] for k, v in self.view.state.items()}
+
+
+def open_shared_view(lang: str) -> Shared | None:
+    """The shared view named in the URL, or None when there is none. A bad link stops the app with
+    a message and shows no data."""
+    token = st.query_params.get(VIEW_PARAM)
+    if not token:
+        return None
+    try:
+        view = store().resolve_view(token)
+    except ViewError as exc:
+        st.error(t("share.invalid", lang, reason=str(exc)), icon=":material/link_off:")
+        st.stop()
+    if view.state.get("sign_in") and auth_configured() and not st.user.is_logged_in:
+        st.info(t("share.sign_in_to_view", lang))
+        st.button(t("share.sign_in", lang), on_click=st.login)
+        st.stop()
+    return Shared(view, stored_workspace(view.workspace, view.dataset_versions, view.settings))
+
+
+def render_banner(shared: Shared, lang: str) -> None:
+    view = shared.view
+    who = view.created_by or t("share.someone", lang)
+    when = fmt.day(view.created_at.date(), lang)
+    if view.follow_latest:
+        st.info(t("share.banner_latest", lang, who=who, when=when), icon=":material/visibility:")
+        return
+    described = []
+    for dataset, version_id in sorted(view.dataset_versions.items()):
+        version = store().version(view.workspace, dataset, version_id)
+        described.append(f"{dataset} {version.label} ({version.source}, {fmt.day(version.created_at.date(), lang)})")
+    st.info(t("share.banner", lang, who=who, when=when, data="; ".join(described)), icon=":material/visibility:")
+
+
+def _link(token: str, page_path: str) -> str:
+    parts = urlsplit(st.context.url or "http://localhost:8501/")
+    return urlunsplit((parts.scheme, parts.netloc, "/" + page_path.strip("/"), f"{VIEW_PARAM}={token}", ""))
+
+
+def render_share_button(ws: Workspace, state: ViewState, page_path: str, lang: str) -> None:
+    """The sidebar's "Share this view" popover: options, then the link, shown once."""
+    with st.sidebar.popover(t("share.button", lang), icon=":material/share:", width="stretch"):
+        if ws.store_id is None:
+            st.info(t("share.save_first", lang))
+            return
+        follow = st.checkbox(t("share.follow_latest", lang), key="share_follow")
+        days = st.selectbox(t("share.expiry", lang), EXPIRY_DAYS, key="share_expiry",
+                            format_func=lambda d: t(f"share.expiry.{d or 'never'}", lang))
+        if st.button(t("share.create", lang), type="primary", key="share_create"):
+            expires = datetime.now(UTC) + timedelta(days=days) if days else None
+            token = store().create_view(ws.store_id, page_path, view_params(state),
+                                        None if follow else ws.versions, created_by=user_email(),
+                                        follow_latest=follow, expires_at=expires)
+            st.session_state[_LINK] = _link(token, page_path)
+        link = st.session_state.get(_LINK)
+        if link:
+            st.code(link, language=None)
+            st.caption(t("share.created", lang))
+        st.caption(t("share.signed_in_only", lang) if auth_configured() else t("share.anyone", lang))
