@@ -14,7 +14,7 @@ from ui.tables import dimension_label, metric_table
 KPIS = ("spend", "impressions", "clicks", "ctr", "cpc", "leads", "cpl", "mql", "cost_per_mql", "sql", "opportunities",
         "won", "cac", "pipeline", "revenue", "roas", "roi")
 SCATTER = ("spend", "cpl", "leads", "revenue", "roas")
-TREND = ("revenue", "roas", "roi", "cpl", "cac", "leads", "mql", "won", "spend", "lead_to_won")
+TREND = ("cpl", "revenue", "roas", "roi", "cac", "leads", "mql", "won", "spend", "lead_to_won")
 INITIATIVE, CAMPAIGN = "initiative", "campaign"
 INITIATIVE_TABLE = "initiative_table"
 
@@ -68,7 +68,6 @@ def render_campaigns(ws: data.Workspace, state: ViewState, initiative: str | Non
 
 
 def render_scatter(ws: data.Workspace, state: ViewState) -> None:
-    st.subheader(t("campaigns.scatter", state.lang))
     levels = [d for d in (INITIATIVE, CAMPAIGN) if d in data.dimensions(ws)]
     level = st.segmented_control(t("campaigns.points", state.lang), levels, default=levels[-1], required=True,
                                  format_func=lambda d: dimension_label(d, state.lang), key="scatter_level")
@@ -76,10 +75,10 @@ def render_scatter(ws: data.Workspace, state: ViewState) -> None:
     points = data.compute(ws, SCATTER, by=[level] + ([colour] if colour else []), period=state.period,
                           filters=state.filters, view=state.view)
     key = "spend_cpl"
-    st.altair_chart(spend_cpl_scatter(points, level, state.lang, t("campaigns.scatter", state.lang),
-                                      dimension_label(level, state.lang), colour,
-                                      dimension_label(INITIATIVE, state.lang)),
-                    key=key, on_select=lambda: select_to_filter(key, level), selection_mode="pick", width="stretch")
+    chart = spend_cpl_scatter(points, level, state.lang, ws.settings.currency, t("campaigns.scatter", state.lang),
+                              dimension_label(level, state.lang), colour, dimension_label(INITIATIVE, state.lang))
+    st.altair_chart(chart, key=key, on_select=lambda: select_to_filter(key, level), selection_mode="pick",
+                    width="stretch")
     st.caption(t("campaigns.scatter_help", state.lang))
 
 

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi.metrics import Metric
+from ui import format as fmt
 from ui import workspace as data
+from ui.charts import SELECTION, heatmap
 from ui.components import filter_chips, period_caption
-from ui.i18n import t
-from ui.state import ViewState, current
+from ui.i18n import metric_label, t
+from ui.state import FILTER_DIMENSIONS, ViewState, current
+from ui.tables import dimension_label, metric_table
+
+KPIS = ("lead_to_mql", "mql_to_sql", "lead_to_won", "leads", "mql", "sql", "opportunities", "won", "revenue",
+        "pipeline", "win_rate", "avg_deal_size", "spend", "cpl", "cost_per_mql", "cac", "roas", "roi")
+DEFAULT_PAIR = ("segment", "region")
+HEATMAP = "segment_heatmap"
 
 
 def render_header(state: ViewState) -> None:
@@ -16,6 +25,90 @@ def render_header(state: ViewState) -> None:
     filter_chips(state)
 
 
+def pick_view(dims: list[str], state: ViewState) -> tuple[str, str, str]:
+    """Two dimensions to cross and the KPI; both dimensions are global filters, so a clicked cell filters."""
+    defaults = [d for d in DEFAULT_PAIR if d in dims] + [d for d in dims if d not in DEFAULT_PAIR]
+    left, right, metric_col = st.columns(3)
+    rows = left.selectbox(t("segments.rows", state.lang), dims, index=dims.index(defaults[0]), key="seg_rows",
+                          format_func=lambda d: dimension_label(d, state.lang))
+    columns = right.selectbox(t("segments.columns", state.lang), dims, index=dims.index(defaults[1]),
+                              key="seg_columns", format_func=lambda d: dimension_label(d, state.lang))
+    metric = metric_col.selectbox(t("segments.metric", state.lang), KPIS, key="seg_metric",
+                                  format_func=lambda m: metric_label(m, state.lang))
+    return rows, columns, metric
+
+
+def cost_dimensions_missing(ws: data.Workspace, metric: Metric, dims: list[str]) -> list[str]:
+    """The dimensions (asked for or filtered on) that spend is not recorded by, when `metric` needs spend."""
+    if "spend" not in metric.tables or "spend" not in ws.tables:
+        return []
+    return [d for d in dims if d not in ws.tables["spend"].columns]
+
+
+def render_cost_choice(missing: list[str], metric: Metric, state: ViewState) -> bool | None:
+    """The allocation toggle and what it means. True: allocate; False: cost shown as not available;
+    None: the metric needs no allocation here."""
+    names = ", ".join(dimension_label(d, state.lang) for d in missing)
+    allocate = st.toggle(t("segments.allocate", state.lang), key="allocate_cost", disabled=not missing,
+                         help=t("segments.allocate_help", state.lang, dimension=names or "–"))
+    if not missing:
+        return None
+    if allocate:
+        st.caption(t("segments.cost_allocated", state.lang, dimension=names))
+    else:
+        st.info(t("segments.cost_not_available", state.lang, metric=metric_label(metric.id, state.lang),
+                  dimension=names))
+    return allocate
+
+
+def filter_by_cell(dims: tuple[str, str]) -> None:
+    """on_select callback: a clicked cell filters the whole app by both of its dimension values."""
+    event = st.session_state.get(HEATMAP)
+    points = event.selection.get(SELECTION, []) if event is not None else []
+    for dim in dims:
+        values = sorted({str(p[dim]) for p in points if p.get(dim) is not None})
+        if values:
+            st.session_state[dim] = values
+
+
+def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], metric: Metric,
+                   allocate: bool) -> None:
+    rows, columns = pair
+    counts = [c for c in (metric.numerator, metric.denominator) if c in data.catalog(ws)]
+    cells = data.compute(ws, [metric.id, *counts], by=pair, period=state.period, filters=state.filters,
+                         view=state.view, allocate_cost=allocate)
+    overall = data.compute(ws, [metric.id], period=state.period, filters=state.filters, view=state.view,
+                           allocate_cost=allocate)[metric.id].item()
+    if cells.is_empty() or cells[metric.id].is_null().all():
+        st.info(t("notice.no_data", state.lang))
+        return
+    labels = {d: dimension_label(d, state.lang) for d in pair}
+    title = t("segments.heatmap", state.lang, metric=metric_label(metric.id, state.lang), rows=labels[rows],
+              columns=labels[columns])
+    st.altair_chart(heatmap(cells, rows, columns, metric.id, metric.unit, metric.higher_is_better, overall,
+                            state.lang, title, labels, counts),
+                    key=HEATMAP, on_select=lambda: filter_by_cell(pair), selection_mode="pick", width="stretch")
+    st.caption(t("segments.overall", state.lang,
+                 value=fmt.metric_value(overall, metric.unit, state.lang, ws.settings.currency)))
+    with st.expander(t("segments.table", state.lang)):
+        catalog = data.catalog(ws)
+        metric_table(cells, list(pair), [catalog[m] for m in dict.fromkeys([metric.id, *counts])], state.lang,
+                     ws.settings.currency, key="segment_table", file_name=f"{metric.id}_by_{rows}_and_{columns}")
+
+
 ws = data.current()
 state = current()
 render_header(state)
+dims = [d for d in FILTER_DIMENSIONS if d in data.dimensions(ws)]
+if len(dims) < 2:
+    st.info(t("segments.need_two", state.lang))
+    st.stop()
+rows, columns, metric_id = pick_view(dims, state)
+if rows == columns:
+    st.warning(t("segments.same_dimension", state.lang))
+    st.stop()
+pair = (rows, columns)
+metric = data.catalog(ws)[metric_id]
+allocate = render_cost_choice(cost_dimensions_missing(ws, metric, [*pair, *state.active_filters]), metric, state)
+if allocate is not False:
+    render_heatmap(ws, state, pair, metric, bool(allocate))

@@ -105,8 +105,8 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Ch
     ).properties(title=title, height=260)
 
 
-def spend_cpl_scatter(frame: pl.DataFrame, dimension: str, lang: str, title: str, dimension_title: str,
-                      colour_by: str | None = None, colour_title: str = "") -> alt.Chart:
+def spend_cpl_scatter(frame: pl.DataFrame, dimension: str, lang: str, currency: str, title: str,
+                      dimension_title: str, colour_by: str | None = None, colour_title: str = "") -> alt.Chart:
     """Spend (x) against cost per lead (y), one point per `dimension` value, sized by revenue.
 
     `frame` holds `dimension`, spend, cpl, leads, revenue and roas (and `colour_by` when given);
@@ -123,10 +123,11 @@ def spend_cpl_scatter(frame: pl.DataFrame, dimension: str, lang: str, title: str
                                 ("revenue", "currency"), ("roas", "multiple"))]
     points = alt.Chart(frame.drop_nulls([dimension, "spend", "cpl"])).mark_circle(stroke="#333333", strokeWidth=0.5)
     return points.encode(
-        x=alt.X("spend:Q", title=metric_label("spend", lang), axis=alt.Axis(format=d3_format("currency"))),
-        y=alt.Y("cpl:Q", title=metric_label("cpl", lang), axis=alt.Axis(format=d3_format("currency"))),
-        size=alt.Size("revenue:Q", title=metric_label("revenue", lang), scale=alt.Scale(range=[30, 900]),
-                      legend=alt.Legend(format=d3_format("currency"))),
+        x=alt.X("spend:Q", title=f"{metric_label('spend', lang)} ({currency})",
+                axis=alt.Axis(format=d3_format("currency"))),
+        y=alt.Y("cpl:Q", title=f"{metric_label('cpl', lang)} ({currency})",
+                axis=alt.Axis(format=d3_format("currency"))),
+        size=alt.Size("revenue:Q", scale=alt.Scale(range=[30, 900]), legend=None),
         color=colour,
         opacity=alt.when(pick).then(alt.value(0.85)).otherwise(alt.value(0.25)),
         tooltip=tooltip,

@@ -39,11 +39,11 @@ def delta_label(m: Metric, lang: str) -> str:
 
 
 def table_frame(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequence[Metric], lang: str) -> pl.DataFrame:
-    """The columns shown: dimensions (missing values named), then each metric and, when compared, its change
-    (Δ % as a percentage, Δ pp in percentage points)."""
+    """The columns shown: dimensions (missing values named), then each metric (money to the cent) and, when
+    compared, its change (Δ % as a percentage, Δ pp in percentage points)."""
     columns: list[pl.Expr] = [pl.col(d).fill_null(t("table.none", lang)) for d in dimensions]
     for m in metrics:
-        columns.append(pl.col(m.id))
+        columns.append(pl.col(m.id).round(2) if m.unit == "currency" else pl.col(m.id))
         if f"{m.id}_delta" in frame.columns:
             change = pl.col(f"{m.id}_delta") if m.unit == "ratio" else pl.col(f"{m.id}_delta_pct")
             columns.append((change * 100).alias(m.id + DELTA))
@@ -59,7 +59,7 @@ def _config(shown: pl.DataFrame, dimensions: Sequence[str], metrics: Sequence[Me
                                                      format=_FORMATS.get(m.unit, "localized"))
         if m.id + DELTA in shown.columns:
             config[m.id + DELTA] = st.column_config.NumberColumn(
-                delta_label(m, lang), format="%+.1f pp" if m.unit == "ratio" else "%+.1f%%")
+                delta_label(m, lang), format="%+.2f pp" if m.unit == "ratio" else "%+.1f%%")
     return config
 
 
