@@ -20,7 +20,7 @@ import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +35,7 @@ MAX_UNZIPPED_BYTES = 1_000_000_000  # an .xlsx that inflates beyond this is refu
 MAX_ZIP_RATIO = 200
 
 _SAMPLE_CHARS = 256_000
+_LARGE = 8_000_000  # files on disk above this are sniffed from their head and read by polars from the path
 _TOTAL_RE = re.compile(
     r"(?i)^\s*(total:|total\s*$|totals\s*$|total\s*\(|grand\s+totals?\b|итого|всего\s*:?\s*$|всего:|totalt\b|summa\s*:?\s*$"
     r"|gesamt|общий итог)")
@@ -297,7 +298,9 @@ def _guess_decimal(frame: pl.DataFrame, sep: str) -> str:
 
 
 def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | None, decimal: str | None,
-              part: int | None) -> RawTable:
+              part: int | None, path: Path | None = None) -> RawTable:
+    """`data` is the whole file, or only its head when `path` is given (a large file on disk): then a
+    UTF-8 file without BOM is handed to polars by path, and any other is read whole to be decoded."""
     _refuse_non_text(data, name)
     if encoding is None:
         encoding, bom = detect_encoding(data)
@@ -306,11 +309,19 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
             2 if data[:2] in (b"\xff\xfe", b"\xfe\xff") and encoding.startswith("utf-16") else 0)
     if not encoding.startswith("utf-16") and b"\x00" in data[:65536]:
         raise FileRefused(f"{name}: this is a binary file, not a CSV or text export; upload the CSV or Excel file")
+    source: bytes | Path = data
+    if path is not None:
+        if encoding == "utf-8" and bom == 0:
+            source = path
+        else:
+            data = path.read_bytes()
+            path = None
     utf8 = _decode(data, encoding, bom, name)
 
     head_text = utf8[:_SAMPLE_CHARS].decode("utf-8", errors="ignore")
     parts: tuple[str, ...] = ()
-    if re.search(r"\n[ \t\r]*\n#", utf8[:4_000_000].decode("utf-8", errors="ignore")) and len(utf8) < 50_000_000:
+    if re.search(r"\n[ \t\r]*\n#", utf8[:4_000_000].decode("utf-8", errors="ignore")) and path is None \
+            and len(utf8) < 50_000_000:
         full = utf8.decode("utf-8", errors="replace")
         sections = _sections(full)
         if len(sections) > 1:
@@ -343,7 +354,8 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
                           "export the report for a period that has data")
     try:
         frame = pl.read_csv(
-            utf8, has_header=True, separator=sep, skip_lines=hdr, infer_schema=False, new_columns=columns,
+            utf8 if source is data else source, has_header=True, separator=sep, skip_lines=hdr, infer_schema=False,
+            new_columns=columns,
             truncate_ragged_lines=True, raise_if_empty=False, quote_char='"', encoding="utf8",
         )
     except pl.exceptions.ComputeError as exc:
@@ -388,23 +400,26 @@ def _drop_totals_and_footers(raw: RawTable) -> RawTable:
     cols = raw.columns
     f = raw.frame
     first = cols[: min(4, len(cols))]
-    is_total = pl.any_horizontal([pl.col(c).fill_null("").str.contains(_TOTAL_RE.pattern) for c in first])
-    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cols])
-    only_first = pl.all_horizontal([pl.col(c).is_null() for c in cols[1:]]) if len(cols) > 2 else pl.lit(False)
-    marks = f.select(ROW, is_total.alias("t"), blank.alias("b"), only_first.alias("o"),
-                     pl.concat_str([pl.col(c) for c in first], separator=" | ", ignore_nulls=True)
-                     .str.strip_chars(" |").alias("first"))
+    is_total = pl.any_horizontal([pl.col(c).str.contains(_TOTAL_RE.pattern).fill_null(False) for c in first])
+    empty = [pl.col(c).is_null() | (pl.col(c) == "") for c in cols]  # '' is a quoted empty field
+    blank = pl.all_horizontal(empty)
+    only_first = pl.all_horizontal(empty[1:]) if len(cols) > 2 else pl.lit(False)
+    marks = f.select(ROW, is_total.alias("t"), blank.alias("b"), only_first.alias("o"))
     # trailing footer block: rows after the last real data row that are blank, totals or one-cell notes
-    real = marks.filter(~(pl.col("t") | pl.col("b") | pl.col("o")))
-    last_real = real[ROW].max() if real.height else 0
-    footer = marks.filter((pl.col(ROW) > last_real) & pl.col("o") & ~pl.col("t") & ~pl.col("b"))
-    totals = marks.filter(pl.col("t"))
-    drop = set(totals[ROW].to_list()) | set(footer[ROW].to_list())
-    for row, text in totals.select(ROW, "first").iter_rows():
-        raw.excluded.append(Excluded(row, "total row", str(text)[:120]))
-    for row, text in footer.select(ROW, "first").iter_rows():
-        note = "footer note" if _FOOTER_RE.search(str(text)) else "footer line"
-        raw.excluded.append(Excluded(row, note, str(text)[:120]))
+    last_real = marks.select(pl.col(ROW).filter(~(pl.col("t") | pl.col("b") | pl.col("o"))).max()).item() or 0
+    totals = marks.filter(pl.col("t"))[ROW]
+    footer = marks.filter((pl.col(ROW) > last_real) & pl.col("o") & ~pl.col("t") & ~pl.col("b"))[ROW]
+    drop = set(totals.to_list()) | set(footer.to_list())
+    if drop:
+        texts = f.filter(pl.col(ROW).is_in(list(drop))).select(
+            ROW, pl.concat_str([pl.col(c) for c in first], separator=" | ", ignore_nulls=True).str.strip_chars(" |"))
+        footer_rows = set(footer.to_list())
+        for row, text in texts.iter_rows():
+            if row in footer_rows:
+                reason = "footer note" if _FOOTER_RE.search(str(text)) else "footer line"
+            else:
+                reason = "total row"
+            raw.excluded.append(Excluded(row, reason, str(text)[:120]))
     keep = ~pl.col(ROW).is_in(list(drop)) & ~blank if drop else ~blank
     raw.frame = f.filter(keep)
     raw.excluded.sort(key=lambda e: e.row)
@@ -487,7 +502,7 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
 # --- entry points ------------------------------------------------------------------------------------
 
 def read_bytes(data: bytes, name: str, *, encoding: str | None = None, separator: str | None = None,
-               decimal: str | None = None, part: int | None = None) -> RawTable:
+               decimal: str | None = None, part: int | None = None, path: Path | None = None) -> RawTable:
     """Read an uploaded file. `name` is used for messages and to tell the format apart;
     `encoding`, `separator`, `decimal` and `part` (sheet or section, 0-based) override detection."""
     if not data:
@@ -506,7 +521,7 @@ def read_bytes(data: bytes, name: str, *, encoding: str | None = None, separator
         return _read_excel(data, name, part)
     if kind == "parquet":
         return _read_parquet(data, name)
-    return _read_csv(data, name, encoding, separator, decimal, part)
+    return _read_csv(data, name, encoding, separator, decimal, part, path)
 
 
 def read_file(path: str | Path, **options: object) -> RawTable:
@@ -514,9 +529,8 @@ def read_file(path: str | Path, **options: object) -> RawTable:
     p = Path(path)
     if not p.is_file():
         raise FileRefused(f"{p}: no such file")
+    if p.stat().st_size > _LARGE and p.suffix.lower() in (".csv", ".tsv", ".txt", ""):
+        with p.open("rb") as fh:  # sniff the head; polars reads the rest straight from disk
+            return read_bytes(fh.read(_LARGE), p.name, path=p, **options)  # type: ignore[arg-type]
     return read_bytes(p.read_bytes(), p.name, **options)  # type: ignore[arg-type]
 
-
-def days(period: tuple[date, date]) -> int:
-    """Number of days a period covers, both ends included."""
-    return (period[1] - period[0]) // timedelta(days=1) + 1

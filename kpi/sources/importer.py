@@ -112,7 +112,7 @@ class ImportResult:
 # --- conversion -----------------------------------------------------------------------------------------
 
 def _issue_rows(frame: pl.DataFrame, mask: pl.Expr) -> tuple[int, ...]:
-    return tuple(frame.filter(mask.fill_null(False))[ROW].to_list())
+    return tuple(frame.select(pl.col(ROW).filter(mask.fill_null(False)))[ROW].to_list())
 
 
 def _convert_column(raw: RawTable, col: str, dtype: pl.DataType, mapping: Mapping,
@@ -135,6 +135,10 @@ def _convert_column(raw: RawTable, col: str, dtype: pl.DataType, mapping: Mappin
         return (values.dt.date() if dtype == DATE else values), bad
     if dtype in (FLOAT, INT):
         decimal = raw.detected.decimal
+        plain = s.str.replace(",", ".", literal=True) if decimal == "," else s
+        direct = plain.cast(dtype, strict=False)
+        if direct.null_count() == s.null_count():  # plain numbers: no cleaning needed (the common, big case)
+            return direct, ()
         frame = raw.frame.select(parse_number(pl.col(col), decimal).alias("v"),
                                  number_failures(pl.col(col), decimal).alias("bad"), ROW)
         values = frame["v"]
@@ -314,11 +318,11 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
         if new:
             report.issues.append(RowIssue(reason, new, report.file))
             rejected |= set(new)
-    keep = frame.filter(~pl.col(ROW).is_in(list(rejected)))
+    keep = frame.filter(~pl.col(ROW).is_in(list(rejected))) if rejected else frame
     if len(spec.key) == 1 and spec.key[0] in keep.columns:
         key = spec.key[0]
         body = [c for c in keep.columns if c != ROW]
-        exact = keep.select(pl.struct(body).is_duplicated() & ~pl.struct(body).is_first_distinct()).to_series()
+        exact = ~keep.select(body).hash_rows().is_first_distinct()
         repeated_key = keep.select(~pl.col(key).is_first_distinct()).to_series() & ~exact
         report.duplicates = int(exact.sum()) + int(repeated_key.sum())
         if exact.any():
@@ -327,19 +331,19 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
         if repeated_key.any():
             report.issues.append(RowIssue(f"{key} repeats an earlier row's {key} with other values (first kept)",
                                           tuple(keep.filter(repeated_key)[ROW].to_list()), report.file))
-        keep = keep.filter(~(exact | repeated_key))
+        if exact.any() or repeated_key.any():
+            keep = keep.filter(~(exact | repeated_key))
     else:
         body = [c for c in keep.columns if c != ROW]
-        report.duplicates = int(keep.select(pl.struct(body).is_duplicated() & ~pl.struct(body).is_first_distinct())
-                                .to_series().sum()) if keep.height else 0
+        report.duplicates = keep.height - keep.select(body).hash_rows().n_unique() if keep.height else 0
         if report.duplicates:
             report.warnings.append(f"{report.duplicates} row(s) repeat an earlier row exactly; kept, as exports "
                                    "often have identical rows for different breakdown values")
     out = conform(table, keep.drop(ROW))
-    problems = [p for p in validate(table, out, stage_columns) if p.severity == "error"]
-    if problems:
-        raise ImportRefused(f"{report.file}: " + "; ".join(str(p) for p in problems))
-    report.warnings += [str(p) for p in validate(table, out, stage_columns) if p.severity == "warning"]
+    problems = validate(table, out, stage_columns)
+    if any(p.severity == "error" for p in problems):
+        raise ImportRefused(f"{report.file}: " + "; ".join(str(p) for p in problems if p.severity == "error"))
+    report.warnings += [str(p) for p in problems]
     report.rows_accepted = out.height
     report.date_range = _date_range(table, out)
     if out.height == 0:

@@ -60,7 +60,12 @@ class Preset:
         def pick(candidates: tuple[str, ...]) -> str | None:
             present = [c for n in candidates for c in by_norm.get(n, [])]
             for c in present:  # the first candidate that has any value
-                if not raw.frame.select(is_missing(pl.col(c)).all()).item():
+                values = raw.frame[c].drop_nulls()
+                if values.is_empty():
+                    continue
+                head = values.head(10_000).to_frame()
+                if not head.select(is_missing(pl.col(c)).all()).item() or \
+                        not values.to_frame().select(is_missing(pl.col(c)).all()).item():
                     return c
             return present[0] if present else None
 
