@@ -109,8 +109,8 @@ def spend_cpl_scatter(frame: pl.DataFrame, dimension: str, lang: str, currency: 
                       dimension_title: str, colour_by: str | None = None, colour_title: str = "") -> alt.Chart:
     """Spend (x) against cost per lead (y), one point per `dimension` value, sized by revenue.
 
-    `frame` holds `dimension`, spend, cpl, leads, revenue and roas (and `colour_by` when given);
-    clicking a point selects its `dimension` value.
+    `frame` holds `dimension`, spend, cpl, leads, revenue and roas (and `colour_by` when given); values
+    without spend are left out (no cost to plot). Clicking a point selects its `dimension` value.
     """
     pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick")
     colour = (alt.Color(f"{colour_by}:N", title=colour_title, scale=alt.Scale(range=PALETTE)) if colour_by
@@ -121,7 +121,8 @@ def spend_cpl_scatter(frame: pl.DataFrame, dimension: str, lang: str, currency: 
     tooltip += [alt.Tooltip(f"{m}:Q", title=metric_label(m, lang), format=d3_format(unit))
                 for m, unit in (("spend", "currency"), ("leads", "count"), ("cpl", "currency"),
                                 ("revenue", "currency"), ("roas", "multiple"))]
-    points = alt.Chart(frame.drop_nulls([dimension, "spend", "cpl"])).mark_circle(stroke="#333333", strokeWidth=0.5)
+    data = frame.drop_nulls([dimension, "spend", "cpl"]).filter(pl.col("spend") > 0)
+    points = alt.Chart(data).mark_circle(stroke="#333333", strokeWidth=0.5)
     return points.encode(
         x=alt.X("spend:Q", title=f"{metric_label('spend', lang)} ({currency})",
                 axis=alt.Axis(format=d3_format("currency"))),

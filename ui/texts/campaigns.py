@@ -14,10 +14,12 @@ TEXT: dict[str, dict[str, str]] = {
                           "sv": "Kostnad mot kostnad per lead (storlek: intäkter)",
                           "ru": "Расходы и стоимость лида (размер: выручка)"},
     "campaigns.scatter_help": {
-        "en": "Lower right spends much for expensive leads; large points bring revenue. Click a point to filter.",
-        "sv": "Nere till höger: hög kostnad för dyra leads; stora punkter ger intäkter. Klicka på en punkt för att filtrera.",
-        "ru": "Справа внизу — большие расходы на дорогие лиды; крупные точки приносят выручку. Нажмите на точку, "
-              "чтобы отфильтровать."},
+        "en": "Upper right spends much on expensive leads; large points bring revenue. Without spend, a point is "
+              "left out. Click a point to filter.",
+        "sv": "Uppe till höger: hög kostnad för dyra leads; stora punkter ger intäkter. Utan kostnad visas ingen "
+              "punkt. Klicka på en punkt för att filtrera.",
+        "ru": "Справа вверху — большие расходы на дорогие лиды; крупные точки приносят выручку. Без расходов точка "
+              "не показывается. Нажмите на точку, чтобы отфильтровать."},
     "campaigns.points": {"en": "One point per", "sv": "En punkt per", "ru": "Одна точка на"},
     "campaigns.trend": {"en": "{metric} per initiative over time", "sv": "{metric} per initiativ över tid",
                         "ru": "{metric} по инициативам во времени"},
