@@ -16,6 +16,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from kpi.metrics import Metric
 from ui.download import to_csv_bytes, to_xlsx_bytes
+from ui.format import DASH
 from ui.i18n import TEXT, metric_label, t
 
 DELTA = "__delta"  # suffix of a change column on screen
@@ -35,7 +36,9 @@ def metric_column_label(m: Metric, lang: str, currency: str) -> str:
 
 
 def delta_label(m: Metric, lang: str) -> str:
-    return t("table.delta_pp" if m.unit == "ratio" else "table.delta_pct", lang, label=metric_label(m.id, lang))
+    if m.unit == "ratio":
+        return t("table.delta_pp", lang, label=metric_label(m.id, lang), pp=t("table.pp", lang))
+    return t("table.delta_pct", lang, label=metric_label(m.id, lang))
 
 
 def table_frame(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequence[Metric], lang: str) -> pl.DataFrame:
@@ -59,7 +62,7 @@ def _config(shown: pl.DataFrame, dimensions: Sequence[str], metrics: Sequence[Me
                                                      format=_FORMATS.get(m.unit, "localized"))
         if m.id + DELTA in shown.columns:
             config[m.id + DELTA] = st.column_config.NumberColumn(
-                delta_label(m, lang), format="%+.2f pp" if m.unit == "ratio" else "%+.1f%%")
+                delta_label(m, lang), format=f"%+.2f {t('table.pp', lang)}" if m.unit == "ratio" else "%+.1f%%")
     return config
 
 
@@ -82,7 +85,8 @@ def metric_table(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequen
     """
     shown = table_frame(frame, dimensions, metrics, lang)
     event = st.dataframe(shown, column_config=_config(shown, dimensions, metrics, lang, currency), hide_index=True,
-                         key=key, on_select="rerun" if select_row else "ignore", selection_mode="single-row")
+                         key=key, on_select="rerun" if select_row else "ignore", selection_mode="single-row",
+                         placeholder=DASH)
     export = export_frame(shown, dimensions, metrics, lang, currency)
     csv_col, xlsx_col, _ = st.columns([1, 1, 4])
     csv_col.download_button(t("table.download_csv", lang), lambda: to_csv_bytes(export), file_name=f"{file_name}.csv",
