@@ -1,0 +1,27 @@
+"""Texts for the GA4 panel on the Data page (en, sv, ru). GA4's own notices from kpi.sources.ga4 stay English."""
+
+TEXT: dict[str, dict[str, str]] = {
+    "ga4.intro": {"en": "Pull sessions, key events and Google Ads cost from a GA4 property into this session.", "sv": "Hämta sessioner, nyckelhändelser och Google Ads-kostnad från en GA4-egendom till den här sessionen.", "ru": "Загрузите сеансы, ключевые события и расходы Google Ads из ресурса GA4 в эту сессию."},
+    "ga4.key_upload": {"en": "Service-account key (JSON)", "sv": "Nyckel för tjänstekonto (JSON)", "ru": "Ключ сервисного аккаунта (JSON)"},
+    "ga4.key_upload_help": {"en": "Kept only in this browser session; never saved.", "sv": "Finns bara kvar i den här webbläsarsessionen; sparas aldrig.", "ru": "Хранится только в этой сессии браузера и никогда не сохраняется."},
+    "ga4.not_configured": {"en": "No `[connections.ga4]` in `.streamlit/secrets.toml`: upload the service account's JSON key. See docs/ga4.md for how to create one and grant it Viewer on the property.", "sv": "Ingen `[connections.ga4]` i `.streamlit/secrets.toml`: ladda upp tjänstekontots JSON-nyckel. I docs/ga4.md står hur du skapar en och ger den rollen Viewer (läsare) på egendomen.", "ru": "В `.streamlit/secrets.toml` нет раздела `[connections.ga4]`: загрузите JSON-ключ сервисного аккаунта. Как создать ключ и выдать аккаунту роль Viewer (читатель) на ресурсе, описано в docs/ga4.md."},
+    "ga4.not_a_key": {"en": "{file} is not a JSON key file. Download the key again (IAM → Service accounts → Keys → Add key → JSON).", "sv": "{file} är ingen JSON-nyckelfil. Ladda ner nyckeln igen (IAM → Service accounts → Keys → Add key → JSON).", "ru": "{file} — не JSON-файл ключа. Скачайте ключ заново (IAM → Service accounts → Keys → Add key → JSON)."},
+    "ga4.key_file_unreadable": {"en": "The key file named in [connections.{section}] key_file cannot be read as JSON.", "sv": "Nyckelfilen som anges i [connections.{section}] key_file kan inte läsas som JSON.", "ru": "Файл ключа, указанный в [connections.{section}] key_file, не читается как JSON."},
+    "ga4.no_properties": {"en": "These credentials see no GA4 property. In GA4 Admin → Property access management, add the service account's email (client_email in the key file) as Viewer, then reload.", "sv": "De här inloggningsuppgifterna ser ingen GA4-egendom. Lägg till tjänstekontots e-postadress (client_email i nyckelfilen) som Viewer under GA4 Admin → Property access management och ladda sedan om sidan.", "ru": "С этими учётными данными не виден ни один ресурс GA4. В GA4 Admin → Property access management добавьте адрес сервисного аккаунта (client_email в файле ключа) с ролью Viewer и перезагрузите страницу."},
+    "ga4.property": {"en": "Property", "sv": "Egendom", "ru": "Ресурс"},
+    "ga4.dates": {"en": "Dates", "sv": "Datum", "ru": "Даты"},
+    "ga4.extra_dimensions": {"en": "Extra dimensions", "sv": "Fler dimensioner", "ru": "Дополнительные параметры"},
+    "ga4.extra_dimensions_help": {"en": "More detail means more rows, and GA4 may group rare values into '(other)'.", "sv": "Mer detaljer ger fler rader, och GA4 kan slå ihop ovanliga värden till '(other)'.", "ru": "Чем больше детализация, тем больше строк; редкие значения GA4 может объединить в '(other)'."},
+    "ga4.pull": {"en": "Pull from GA4", "sv": "Hämta från GA4", "ru": "Загрузить из GA4"},
+    "ga4.refresh": {"en": "Refresh", "sv": "Uppdatera", "ru": "Обновить"},
+    "ga4.refresh_help": {"en": "Ask GA4 again instead of using the cache.", "sv": "Fråga GA4 igen i stället för att använda cachen.", "ru": "Запросить GA4 заново, а не брать данные из кэша."},
+    "ga4.pick_end": {"en": "Pick the last day of the range too.", "sv": "Välj även sista dagen i perioden.", "ru": "Выберите и последний день периода."},
+    "ga4.pulling": {"en": "Pulling from Google Analytics…", "sv": "Hämtar från Google Analytics…", "ru": "Загрузка из Google Analytics…"},
+    "ga4.running_funnel": {"en": "Running the GA4 funnel…", "sv": "Kör GA4-tratten…", "ru": "Строим воронку GA4…"},
+    "ga4.table_rows": {"en": "{table} {rows} rows", "sv": "{table} {rows} rader", "ru": "{table}: строк — {rows}"},
+    "ga4.summary": {"en": "Property {property}, {start} – {end}: {tables}", "sv": "Egendom {property}, {start} – {end}: {tables}", "ru": "Ресурс {property}, {start} – {end}: {tables}"},
+    "ga4.currency": {"en": "currency {currency}", "sv": "valuta {currency}", "ru": "валюта {currency}"},
+    "ga4.time_zone": {"en": "time zone {time_zone}", "sv": "tidszon {time_zone}", "ru": "часовой пояс {time_zone}"},
+    "ga4.pulled": {"en": "Pulled at {when}. {summary}", "sv": "Hämtat {when}. {summary}", "ru": "Загружено {when}. {summary}"},
+    "ga4.stale": {"en": "Stale: still showing the data pulled at {when}, because the last pull failed. {summary}", "sv": "Inaktuellt: visar fortfarande data som hämtades {when}, eftersom den senaste hämtningen misslyckades. {summary}", "ru": "Устаревшие данные: показаны данные, загруженные {when}, так как последняя загрузка не удалась. {summary}"},
+}
