@@ -286,10 +286,10 @@ def main() -> None:
           f"{args.repeat} warm runs after a cold one")
     header = (f"{'leads':>11} {'engine':<7} {'warm min':>9} {'warm med':>9} {'cold':>8} {'RSS loaded':>11} "
               f"{'peak RSS':>10} {'data':>10} {'peak/data':>9}")
+    folders = {n: data_dir(n, args.seed) for n in sizes}
     print("\n" + header, flush=True)
     rows, part_rows, problems = [], [], []
-    for n in sizes:
-        folder = data_dir(n, args.seed)
+    for n, folder in folders.items():
         with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
             for engine in engines:
                 cmd = [sys.executable, "-m", "bench.bench_engine", "--child", engine, "--data", str(folder),
