@@ -71,12 +71,13 @@ def render_scatter(ws: data.Workspace, state: ViewState) -> None:
     levels = [d for d in (INITIATIVE, CAMPAIGN) if d in data.dimensions(ws)]
     level = st.segmented_control(t("campaigns.points", state.lang), levels, default=levels[-1], required=True,
                                  format_func=lambda d: dimension_label(d, state.lang), key="scatter_level")
-    colour = INITIATIVE if level == CAMPAIGN and INITIATIVE in levels else None
-    points = data.compute(ws, SCATTER, by=[level] + ([colour] if colour else []), period=state.period,
-                          filters=state.filters, view=state.view)
+    colour = INITIATIVE if INITIATIVE in levels else None  # each initiative keeps its colour on every chart
+    by = [level] if colour in (None, level) else [level, colour]
+    points = data.compute(ws, SCATTER, by=by, period=state.period, filters=state.filters, view=state.view)
     key = "spend_cpl"
     chart = spend_cpl_scatter(points, level, state.lang, ws.settings.currency, t("campaigns.scatter", state.lang),
-                              dimension_label(level, state.lang), colour, dimension_label(INITIATIVE, state.lang))
+                              dimension_label(level, state.lang), colour, dimension_label(INITIATIVE, state.lang),
+                              data.dimension_values(ws, INITIATIVE) if colour else None)
     st.altair_chart(chart, key=key, on_select=lambda: select_to_filter(key, level), selection_mode="pick",
                     width="stretch")
     st.caption(t("campaigns.scatter_help", state.lang))
@@ -90,7 +91,7 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
     title = t("campaigns.trend", state.lang, metric=metric_label(metric, state.lang))
     key = "initiative_trend"
     st.altair_chart(dimension_trend(trend, INITIATIVE, metric, data.catalog(ws)[metric].unit, state.lang, title,
-                                    dimension_label(INITIATIVE, state.lang)),
+                                    dimension_label(INITIATIVE, state.lang), data.dimension_values(ws, INITIATIVE)),
                     key=key, on_select=lambda: select_to_filter(key, INITIATIVE), selection_mode="pick",
                     width="stretch")
 

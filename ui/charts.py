@@ -105,15 +105,24 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Ch
     ).properties(title=title, height=260)
 
 
+def _categories(domain: Sequence[str] | None) -> alt.Scale:
+    """A categorical colour scale; with the full `domain` a value keeps its colour whatever is filtered out."""
+    if not domain:
+        return alt.Scale(range=PALETTE)
+    return alt.Scale(domain=list(domain), range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))])
+
+
 def spend_cpl_scatter(frame: pl.DataFrame, dimension: str, lang: str, currency: str, title: str,
-                      dimension_title: str, colour_by: str | None = None, colour_title: str = "") -> alt.Chart:
+                      dimension_title: str, colour_by: str | None = None, colour_title: str = "",
+                      colour_domain: Sequence[str] | None = None) -> alt.Chart:
     """Spend (x) against cost per lead (y), one point per `dimension` value, sized by revenue.
 
     `frame` holds `dimension`, spend, cpl, leads, revenue and roas (and `colour_by` when given); values
-    without spend are left out (no cost to plot). Clicking a point selects its `dimension` value.
+    without spend are left out (no cost to plot). `colour_domain` (every value of `colour_by`) keeps each
+    value's colour when filters hide others. Clicking a point selects its `dimension` value.
     """
     pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick")
-    colour = (alt.Color(f"{colour_by}:N", title=colour_title, scale=alt.Scale(range=PALETTE)) if colour_by
+    colour = (alt.Color(f"{colour_by}:N", title=colour_title, scale=_categories(colour_domain)) if colour_by
               else alt.value(PALETTE[0]))
     tooltip = [alt.Tooltip(f"{dimension}:N", title=dimension_title)]
     if colour_by:
@@ -136,14 +145,14 @@ def spend_cpl_scatter(frame: pl.DataFrame, dimension: str, lang: str, currency: 
 
 
 def dimension_trend(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lang: str, title: str,
-                    dimension_title: str) -> alt.Chart:
-    """`metric` over the `period` column, one line per `dimension` value; clicking a line or a legend
-    entry selects that value."""
+                    dimension_title: str, domain: Sequence[str] | None = None) -> alt.Chart:
+    """`metric` over the `period` column, one line per `dimension` value (coloured by its place in `domain`,
+    every value of the dimension, when given); clicking a line or a legend entry selects that value."""
     pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick", bind="legend")
     return alt.Chart(frame.drop_nulls([dimension, metric])).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
         y=alt.Y(f"{metric}:Q", title=metric_label(metric, lang), axis=alt.Axis(format=d3_format(unit))),
-        color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE)),
+        color=alt.Color(f"{dimension}:N", title=dimension_title, scale=_categories(domain)),
         opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.2)),
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip(f"{dimension}:N", title=dimension_title),

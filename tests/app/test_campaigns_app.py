@@ -127,6 +127,11 @@ def test_initiative_filter_from_a_chart_click_drills_into_its_campaigns(app: App
     assert trend["params"][0]["bind"] == "legend"  # type: ignore[index]
     scatter, _ = chart(app, "Spend against cost per lead (size: revenue)")
     assert scatter["params"][0]["select"]["fields"] == ["campaign"]  # type: ignore[index]
+    # an initiative keeps its colour when the filter hides the others
+    everyone = sorted(demo_tables["leads"]["initiative"].unique())
+    for spec in (trend, scatter):
+        scale = spec["encoding"]["color"]["scale"]  # type: ignore[index]
+        assert scale["domain"] == everyone and len(set(scale["range"])) == len(everyone)
 
 
 def test_scatter_points_are_each_campaigns_spend_and_cost_per_lead(app: AppTest, demo_tables: dict[str, pl.DataFrame],
