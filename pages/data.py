@@ -1,4 +1,5 @@
-"""Data page: upload exports into this session's tables, and see or download what is loaded."""
+"""Data page: bring data into this session's tables (a file upload or a GA4 property), and see or download
+what is loaded."""
 
 from __future__ import annotations
 
@@ -6,21 +7,29 @@ import polars as pl
 import streamlit as st
 
 from ui.download import to_csv_bytes
-from ui.upload import SESSION_TABLES, upload_panel
+from ui.format import number
+from ui.ga4 import render_ga4_panel
+from ui.i18n import current_language, t
+from ui.upload import SESSION_TABLES, table_label, upload_panel
 
-st.title("Data")
-st.write("Upload exports from your CRM, ad platforms or analytics. Each file is checked and shown before "
-         "anything is added; uploads stay in this browser session.")
-upload_panel()
+lang = current_language()
+st.title(t("page.data", lang))
+st.write(t("data.intro", lang))
+upload_tab, ga4_tab = st.tabs([t("data.tab.upload", lang), t("data.tab.ga4", lang)])
+with upload_tab:
+    upload_panel()
+with ga4_tab:
+    render_ga4_panel()
 
 tables: dict[str, pl.DataFrame] = st.session_state.get(SESSION_TABLES) or {}
 if tables:
-    st.subheader("Uploaded in this session")
+    st.subheader(t("data.loaded", lang))
     for name, frame in tables.items():
         cols = st.columns([3, 1])
-        cols[0].write(f"**{name}**: {frame.height} rows, {len(frame.columns)} columns")
-        cols[1].download_button("Download CSV", to_csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
-                                key=f"dl_{name}")
-    if st.button("Remove uploaded data"):
+        cols[0].write(t("data.loaded_table", lang, table=table_label(name, lang), rows=number(frame.height, lang),
+                        columns=number(len(frame.columns), lang)))
+        cols[1].download_button(t("table.download_csv", lang), to_csv_bytes(frame), file_name=f"{name}.csv",
+                                mime="text/csv", key=f"dl_{name}")
+    if st.button(t("data.remove", lang), key="data_remove"):
         st.session_state[SESSION_TABLES] = {}
         st.rerun()

@@ -47,8 +47,10 @@ from kpi.sources.ga4 import (
     service_account_credentials,
 )
 from kpi.sources.ga4_errors import Ga4Error
+from ui.format import number
+from ui.i18n import current_language, t
+from ui.upload import SESSION_TABLES, field_label, table_label
 
-SESSION_TABLES = "session_tables"
 KEY_INFO = "ga4_key_info"  # st.session_state: the uploaded service-account key (dict), this session only
 LAST_RESULT = "ga4_last_result"  # st.session_state: the last PullResult that arrived in full
 LAST_ERROR = "ga4_last_error"  # st.session_state: the message of the last failed pull
@@ -78,8 +80,7 @@ class GA4Connection(BaseConnection[Clients]):
             try:
                 info = json.loads(Path(config["key_file"]).read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                raise Ga4Error("unauthenticated", f"The key file named in [connections.{self._connection_name}] "
-                               "key_file cannot be read as JSON.") from None
+                raise Ga4Error("unauthenticated", t("ga4.key_file_unreadable", section=self._connection_name)) from None
         else:
             info = {}
         if info:
@@ -102,12 +103,15 @@ class GA4Connection(BaseConnection[Clients]):
 
     def pull(self, request: PullRequest) -> PullResult:
         """Traffic, key events and Ads cost for `request` (cached by request for an hour)."""
-        return _cached_pull(self.identity, request, _clients=self._instance)
+        with st.spinner(t("ga4.pulling")):
+            return _cached_pull(self.identity, request, _clients=self._instance)
 
     def funnel(self, prop: str, steps: tuple[FunnelStepSpec, ...], start: date, end: date, *,
                open_funnel: bool = False, breakdown: str | None = None) -> pl.DataFrame:
         """A GA4 funnel (see kpi.sources.ga4.run_funnel), cached by request for an hour."""
-        return _cached_funnel(self.identity, prop, steps, start, end, open_funnel, breakdown, _clients=self._instance)
+        with st.spinner(t("ga4.running_funnel")):
+            return _cached_funnel(self.identity, prop, steps, start, end, open_funnel, breakdown,
+                                  _clients=self._instance)
 
     def forget(self, request: PullRequest) -> None:
         """Drop the cached result of `request` so the next pull asks GA4 again."""
@@ -119,12 +123,12 @@ def _cached_properties(identity: str, *, _clients: Clients) -> list[PropertyChoi
     return list_properties(_clients)
 
 
-@st.cache_data(ttl=PULL_TTL, show_spinner="Pulling from Google Analytics…")
+@st.cache_data(ttl=PULL_TTL, show_spinner=False)  # the connection shows a spinner in the reader's language
 def _cached_pull(identity: str, request: PullRequest, *, _clients: Clients) -> PullResult:
     return pull(_clients, request)
 
 
-@st.cache_data(ttl=PULL_TTL, show_spinner="Running the GA4 funnel…")
+@st.cache_data(ttl=PULL_TTL, show_spinner=False)
 def _cached_funnel(identity: str, prop: str, steps: tuple[FunnelStepSpec, ...], start: date, end: date,
                    open_funnel: bool, breakdown: str | None, *, _clients: Clients) -> pl.DataFrame:
     return run_funnel(_clients, prop, steps, start, end, open_funnel=open_funnel, breakdown=breakdown)[0]
@@ -146,19 +150,17 @@ def _connection(name: str) -> GA4Connection | None:
     return conn
 
 
-def _upload_key() -> None:
-    uploaded = st.file_uploader("Service-account key (JSON)", type=["json"], key="ga4_key_upload",
-                                help="Kept only in this browser session; never saved.")
-    st.caption("No `[connections.ga4]` in `.streamlit/secrets.toml`: upload the service account's JSON key. "
-               "See docs/ga4.md for how to create one and grant it Viewer on the property.")
+def _upload_key(lang: str) -> None:
+    uploaded = st.file_uploader(t("ga4.key_upload", lang), type=["json"], key="ga4_key_upload",
+                                help=t("ga4.key_upload_help", lang))
+    st.caption(t("ga4.not_configured", lang))
     if uploaded is None:
         return
     try:
         info = json.loads(uploaded.getvalue().decode("utf-8"))
         service_account_credentials(info)
     except (ValueError, UnicodeDecodeError):
-        st.error(f"{uploaded.name} is not a JSON key file. Download the key again (IAM → Service accounts → Keys → "
-                 "Add key → JSON).")
+        st.error(t("ga4.not_a_key", lang, file=uploaded.name))
         return
     except Ga4Error as exc:
         st.error(f"{uploaded.name}: {exc.message}")
@@ -177,15 +179,20 @@ def _store(result: PullResult) -> None:
 
 
 def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None) -> None:
-    """Property picker, date range, pull and refresh, and what GA4 says about the numbers pulled."""
-    st.subheader("Google Analytics 4")
+    """Property picker, date range, pull and refresh, and what GA4 says about the numbers pulled.
+
+    GA4's own notices and error messages (kpi.sources.ga4) stay in English; everything around them is in the
+    current language.
+    """
+    lang = current_language()
+    st.caption(t("ga4.intro", lang))
     try:
         conn = _connection(connection_name)
     except Ga4Error as exc:
         st.error(exc.message)
         return
     if conn is None:
-        _upload_key()
+        _upload_key(lang)
         conn = _connection(connection_name)
         if conn is None:
             return
@@ -195,20 +202,19 @@ def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None)
         st.error(exc.message)
         return
     if not choices:
-        st.warning("These credentials see no GA4 property. In GA4 Admin → Property access management, add the "
-                   "service account's email (client_email in the key file) as Viewer, then reload.")
+        st.warning(t("ga4.no_properties", lang))
         return
-    prop = st.selectbox("Property", choices, format_func=lambda p: p.label, key="ga4_property")
+    prop = st.selectbox(t("ga4.property", lang), choices, format_func=lambda p: p.label, key="ga4_property")
     today = today or date.today()
-    span = st.date_input("Dates", (today - timedelta(days=28), today - timedelta(days=1)), max_value=today,
-                         key="ga4_dates")
-    extra = st.multiselect("Extra dimensions", list(OPTIONAL_DIMENSIONS), key="ga4_dimensions",
-                           help="More detail means more rows, and GA4 may group rare values into '(other)'.")
+    span = st.date_input(t("ga4.dates", lang), (today - timedelta(days=28), today - timedelta(days=1)),
+                         max_value=today, key="ga4_dates")
+    extra = st.multiselect(t("ga4.extra_dimensions", lang), list(OPTIONAL_DIMENSIONS), key="ga4_dimensions",
+                           format_func=lambda d: field_label(d, lang), help=t("ga4.extra_dimensions_help", lang))
     left, right = st.columns(2)
-    pull_clicked = left.button("Pull from GA4", type="primary", key="ga4_pull")
-    refresh_clicked = right.button("Refresh", key="ga4_refresh", help="Ask GA4 again instead of using the cache.")
+    pull_clicked = left.button(t("ga4.pull", lang), type="primary", key="ga4_pull")
+    refresh_clicked = right.button(t("ga4.refresh", lang), key="ga4_refresh", help=t("ga4.refresh_help", lang))
     if not isinstance(span, tuple) or len(span) != 2:
-        st.info("Pick the last day of the range too.")
+        st.info(t("ga4.pick_end", lang))
         return
     if pull_clicked or refresh_clicked:
         request = PullRequest(prop.property_id, span[0], span[1], tuple(extra))
@@ -218,26 +224,33 @@ def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None)
             _store(conn.pull(request))
         except Ga4Error as exc:
             st.session_state[LAST_ERROR] = exc.message
-    _show_status()
+    _show_status(lang)
 
 
-def _show_status() -> None:
+def _summary(result: PullResult, lang: str) -> str:
+    req = result.request
+    tables = ", ".join(t("ga4.table_rows", lang, table=table_label(name, lang), rows=number(frame.height, lang))
+                       for name, frame in result.tables.items())
+    summary = t("ga4.summary", lang, property=req.property_id, start=f"{req.start:%Y-%m-%d}",
+                end=f"{req.end:%Y-%m-%d}", tables=tables)
+    if result.currency:
+        summary += " · " + t("ga4.currency", lang, currency=result.currency)
+    if result.time_zone:
+        summary += " · " + t("ga4.time_zone", lang, time_zone=result.time_zone)
+    return summary
+
+
+def _show_status(lang: str) -> None:
     result: PullResult | None = st.session_state.get(LAST_RESULT)
     error: str | None = st.session_state.get(LAST_ERROR)
     if error:
         st.error(error)
     if result is None:
         return
-    req = result.request
     when = f"{result.pulled_at:%Y-%m-%d %H:%M}"
-    summary = (f"Property {req.property_id}, {req.start:%Y-%m-%d} – {req.end:%Y-%m-%d}: "
-               + ", ".join(f"{name} {frame.height:,} rows" for name, frame in result.tables.items())
-               + (f" · currency {result.currency}" if result.currency else "")
-               + (f" · time zone {result.time_zone}" if result.time_zone else ""))
     if error:
-        st.warning(f"Stale: still showing the data pulled at {when}, because the last pull failed. {summary}")
+        st.warning(t("ga4.stale", lang, when=when, summary=_summary(result, lang)))
     else:
-        st.success(f"Pulled at {when}. {summary}")
+        st.success(t("ga4.pulled", lang, when=when, summary=_summary(result, lang)))
     for notice in result.notices():
         st.info(notice)
-

@@ -20,6 +20,8 @@ from kpi.sources.files import ENCODINGS, ROW, FileRefused, RawTable, read_bytes
 from kpi.sources.importer import ImportResult, import_raw, join, resolve
 from kpi.sources.mapping import Mapping, MappingStore, suggest
 from kpi.sources.presets import PRESETS, recognise
+from ui.format import number
+from ui.i18n import TEXT, current_language, t
 
 SESSION_TABLES = "session_tables"
 MAX_UPLOAD_MB = 500  # per widget; the 200 MB benchmark file fits with room to spare
@@ -27,10 +29,28 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
 AUTO = "auto"
 CUSTOM = "custom"
 NONE = "—"
-SEPARATOR_LABELS = {AUTO: "auto", ",": ", (comma)", ";": "; (semicolon)", "\t": "tab", "|": "| (pipe)"}
-UPLOAD_LABEL = "Upload an export (CSV, TSV, TXT, Excel or Parquet)"
-JOIN_LABEL = "Second file to join (optional)"
-CONFIRM_LABEL = "Add to workspace"
+SEPARATORS = {AUTO: "upload.auto", ",": "upload.sep.comma", ";": "upload.sep.semicolon", "\t": "upload.sep.tab",
+              "|": "upload.sep.pipe"}  # separator -> text key
+DATE_ORDERS = {"day_month": "day/month", "month_day": "month/day"}  # radio option -> how the report names it
+UPLOAD_TABLES = ("leads", "spend", "traffic", "touches")
+CUSTOM_LABEL = "custom mapping"  # what a custom mapping is called in the report and the mapping store
+
+
+def table_label(name: str, lang: str | None = None) -> str:
+    """A session table's name in `lang` (leads, spend, traffic, ...); unknown tables keep their name."""
+    key = f"data.table.{name}"
+    return t(key, lang) if key in TEXT else name
+
+
+def field_label(name: str, lang: str | None = None) -> str:
+    """A canonical field as the mapping screen shows it: its name in `lang`, then the field id errors use."""
+    key = f"field.{name}"
+    return f"{t(key, lang)} ({name})" if key in TEXT else name
+
+
+def mapping_label(label: str, lang: str | None = None) -> str:
+    """A preset's or saved mapping's name; a custom mapping's in `lang`, presets keep their product names."""
+    return t("upload.custom_mapping", lang) if label == CUSTOM_LABEL else label
 
 
 def add_to_session(tables: AnyMapping[str, pl.DataFrame], result: ImportResult) -> dict[str, pl.DataFrame]:
@@ -68,7 +88,7 @@ def read(data: bytes, name: str, choices: Choices) -> RawTable:
 def mapping_for(raw: RawTable, choices: Choices, store: MappingStore | None = None) -> Mapping:
     """The mapping the choices describe: a preset (recognised or picked), a saved one, or custom fields."""
     if choices.preset == CUSTOM:
-        mapping = Mapping(choices.table, dict(choices.fields), label="custom mapping")
+        mapping = Mapping(choices.table, dict(choices.fields), label=CUSTOM_LABEL)
     else:
         mapping, _ = resolve(raw, choices.preset, store)
     return replace(mapping, period=choices.period or mapping.period,
@@ -83,109 +103,134 @@ def needs_period(raw: RawTable, mapping: Mapping) -> bool:
 
 # --- drawing -------------------------------------------------------------------------------------------
 
-def _detection(key: str) -> Choices:
+def _detection(key: str, lang: str) -> Choices:
+    def auto(value: str) -> str:
+        return t("upload.auto", lang) if value == AUTO else value
+
     cols = st.columns(3)
-    encoding = cols[0].selectbox("Encoding", [AUTO, *ENCODINGS], key=f"{key}_enc")
-    separator = cols[1].selectbox("Separator", list(SEPARATOR_LABELS), format_func=SEPARATOR_LABELS.__getitem__,
-                                  key=f"{key}_sep")
-    decimal = cols[2].selectbox("Decimal mark", [AUTO, ".", ","], key=f"{key}_dec")
+    encoding = cols[0].selectbox(t("upload.encoding", lang), [AUTO, *ENCODINGS], format_func=auto, key=f"{key}_enc")
+    separator = cols[1].selectbox(t("upload.separator", lang), list(SEPARATORS),
+                                  format_func=lambda sep: t(SEPARATORS[sep], lang), key=f"{key}_sep")
+    decimal = cols[2].selectbox(t("upload.decimal", lang), [AUTO, ".", ","], format_func=auto, key=f"{key}_dec")
     return Choices(encoding, separator, decimal)
 
 
-def _report(result: ImportResult) -> None:
+def _report(result: ImportResult, source: str, lang: str) -> None:
+    """The validation report. `source` names the format or mapping the file was read with.
+
+    The issues, warnings and left-out rows come from kpi.sources and stay in English: they name the
+    file's rows, columns and fields exactly as the importer saw them.
+    """
     rep = result.report
     cols = st.columns(4)
-    cols[0].metric("Rows read", rep.rows_read)
-    cols[1].metric("Accepted", rep.rows_accepted)
-    cols[2].metric("Rejected", rep.rows_rejected)
-    cols[3].metric("Totals and footers left out", len(rep.totals_excluded))
-    st.caption(f"{rep.preset} → table **{rep.table}**" + (
-        f", dates {rep.date_range[0]} … {rep.date_range[1]}" if rep.date_range else ""))
+    cols[0].metric(t("upload.rows_read", lang), number(rep.rows_read, lang))
+    cols[1].metric(t("upload.accepted", lang), number(rep.rows_accepted, lang))
+    cols[2].metric(t("upload.rejected", lang), number(rep.rows_rejected, lang))
+    cols[3].metric(t("upload.totals_left_out", lang), number(len(rep.totals_excluded), lang))
+    table = table_label(rep.table, lang)
+    if rep.date_range:
+        st.caption(t("upload.into_table_dates", lang, source=source, table=table, start=rep.date_range[0],
+                     end=rep.date_range[1]))
+    else:
+        st.caption(t("upload.into_table", lang, source=source, table=table))
     for issue in rep.issues:
-        (st.warning if issue.rejected else st.info)(("Rejected: " if issue.rejected else "Changed: ") + str(issue))
+        if issue.rejected:
+            st.warning(t("upload.issue_rejected", lang, issue=issue))
+        else:
+            st.info(t("upload.issue_changed", lang, issue=issue))
     if rep.totals_excluded:
-        with st.expander("Rows left out as totals or footers"):
+        with st.expander(t("upload.totals_rows", lang)):
             st.text("\n".join(rep.totals_excluded))
     if rep.columns_ignored:
-        st.caption("Columns not used: " + ", ".join(rep.columns_ignored))
+        st.caption(t("upload.columns_ignored", lang, columns=", ".join(rep.columns_ignored)))
     if rep.duplicates:
-        st.caption(f"Duplicates found: {rep.duplicates}")
+        st.caption(t("upload.duplicates", lang, count=number(rep.duplicates, lang)))
     for w in rep.warnings:
         st.caption("ℹ️ " + w)
     st.dataframe(result.frame.head(50), hide_index=True)
 
 
-def _custom_fields(raw: RawTable, key: str, table: str) -> tuple[tuple[str, str], ...]:
+def _custom_fields(raw: RawTable, key: str, table: str, lang: str) -> tuple[tuple[str, str], ...]:
     guess = suggest(raw.frame, table, raw.columns, raw.detected.decimal)
     options = [NONE, *raw.columns]
     chosen: list[tuple[str, str]] = []
     cols = st.columns(3)
     for i, col_spec in enumerate(TABLES[table].columns):
         default = guess.get(col_spec.name, NONE)
-        label = col_spec.name + (" *" if col_spec.required else "")
+        label = field_label(col_spec.name, lang) + (" *" if col_spec.required else "")
         value = cols[i % 3].selectbox(label, options, index=options.index(default),
                                       key=f"{key}_f_{table}_{col_spec.name}")
         if value != NONE:
             chosen.append((col_spec.name, value))
+    st.caption(t("upload.required_note", lang))
     return tuple(chosen)
 
 
-def _mapping_choices(raw: RawTable, key: str, base: Choices, store: MappingStore) -> Choices:
+def _mapping_choices(raw: RawTable, key: str, base: Choices, store: MappingStore, lang: str) -> Choices:
     recognised = recognise(raw)
     saved = store.get(raw.columns)
     ids = [AUTO, *(p.id for p in PRESETS if not p.refuse), CUSTOM]
-    labels = {p.id: p.label for p in PRESETS}
-    auto_label = (f"Recognised: {recognised.label}" if recognised else
-                  f"Saved mapping: {saved.label}" if saved else "Not recognised: map the columns")
-    labels.update({AUTO: auto_label, CUSTOM: "Custom mapping"})
+    labels = {p.id: p.label for p in PRESETS}  # export formats keep their product names
+    if recognised:
+        auto_label = t("upload.recognised", lang, label=recognised.label)
+    elif saved:
+        auto_label = t("upload.saved_mapping", lang, label=mapping_label(saved.label, lang))
+    else:
+        auto_label = t("upload.not_recognised", lang)
+    labels.update({AUTO: auto_label, CUSTOM: t("upload.custom_mapping", lang)})
     start = ids.index(CUSTOM) if recognised is None and saved is None else 0
-    preset = st.selectbox("Format", ids, index=start, format_func=labels.__getitem__, key=f"{key}_preset")
+    preset = st.selectbox(t("upload.format", lang), ids, index=start, format_func=labels.__getitem__,
+                          key=f"{key}_preset")
     choices = replace(base, preset=preset)
     if preset == CUSTOM:
-        table = st.selectbox("Table", ["leads", "spend", "traffic", "touches"], key=f"{key}_table")
-        choices = replace(choices, table=table, fields=_custom_fields(raw, key, table))
+        table = st.selectbox(t("upload.table", lang), UPLOAD_TABLES, format_func=lambda n: table_label(n, lang),
+                             key=f"{key}_table")
+        choices = replace(choices, table=table, fields=_custom_fields(raw, key, table, lang))
     return choices
 
 
 def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None:
     """The whole upload flow on one page. Confirmed tables go to st.session_state['session_tables']."""
     store = store or MappingStore()
-    file = st.file_uploader(UPLOAD_LABEL, type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB, key=f"{key}_file")
+    lang = current_language()
+    file = st.file_uploader(t("upload.file", lang), type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
+                            key=f"{key}_file")
     done = st.session_state.pop(f"{key}_done", None)
     if done:
-        st.success(done)
+        rows, name, table = done
+        st.success(t("upload.added", lang, rows=number(rows, lang), file=name, table=table_label(table, lang)))
     if file is None:
         return
-    with st.expander("Detected format (change if the preview looks wrong)", expanded=False):
-        choices = _detection(key)
+    with st.expander(t("upload.detection", lang), expanded=False):
+        choices = _detection(key, lang)
     try:
         raw = read(file.getvalue(), file.name, choices)
     except FileRefused as exc:
         st.error(str(exc))
         return
     if len(raw.detected.parts) > 1:
-        part = st.selectbox("Sheet or table", range(len(raw.detected.parts)), index=raw.detected.part,
+        part = st.selectbox(t("upload.part", lang), range(len(raw.detected.parts)), index=raw.detected.part,
                             format_func=lambda i: raw.detected.parts[i], key=f"{key}_part")
         if part != raw.detected.part:
             choices = replace(choices, part=part)
             raw = read(file.getvalue(), file.name, choices)
-    st.caption("Detected: " + raw.detected.describe())
+    st.caption(t("upload.detected", lang, what=raw.detected.describe()))
     st.dataframe(raw.frame.drop(ROW).head(20), hide_index=True)
 
-    choices = _mapping_choices(raw, key, choices, store)
+    choices = _mapping_choices(raw, key, choices, store, lang)
     try:
         mapping = mapping_for(raw, choices, store)
     except FileRefused as exc:
         st.error(str(exc))
         return
     if needs_period(raw, mapping):
-        picked = st.date_input("Period the rows cover", value=[], key=f"{key}_period")
+        picked = st.date_input(t("upload.period", lang), value=[], key=f"{key}_period")
         if isinstance(picked, tuple) and len(picked) == 2:
             mapping = replace(mapping, period=(picked[0], picked[1]))
     second = None
     if mapping.table == "leads":
-        with st.expander("Join with a second file (for example closed deals for these leads)"):
-            second = st.file_uploader(JOIN_LABEL, type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
+        with st.expander(t("upload.join", lang)):
+            second = st.file_uploader(t("upload.join_file", lang), type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
                                       key=f"{key}_join")
     try:
         if second is not None:
@@ -197,19 +242,18 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
         st.error(str(exc))
         return
     if result.report.ambiguous_dates:
-        order = st.radio("Dates like 03/04/2025 mean", ["day/month", "month/day"], horizontal=True,
-                         key=f"{key}_order")
-        if (order == "month/day") != (mapping.dayfirst is False):
-            mapping = replace(mapping, dayfirst=order == "day/month")
+        order = st.radio(t("upload.date_order", lang), list(DATE_ORDERS), horizontal=True,
+                         format_func=lambda o: t(f"upload.order.{o}", lang), key=f"{key}_order")
+        if (order == "month_day") != (mapping.dayfirst is False):
+            mapping = replace(mapping, dayfirst=order == "day_month")
             result = import_raw(raw, mapping)
-            result.report.ambiguous_dates = [f"read as {order}, as chosen"]
-    _report(result)
-    remember = choices.preset == CUSTOM and st.checkbox("Remember this mapping for files with the same columns",
-                                                         value=True, key=f"{key}_remember")
-    if st.button(CONFIRM_LABEL, type="primary", key=f"{key}_confirm"):
+            result.report.ambiguous_dates = [f"read as {DATE_ORDERS[order]}, as chosen"]
+    _report(result, mapping_label(result.report.preset, lang), lang)
+    remember = choices.preset == CUSTOM and st.checkbox(t("upload.remember", lang), value=True,
+                                                         key=f"{key}_remember")
+    if st.button(t("upload.confirm", lang), type="primary", key=f"{key}_confirm"):
         st.session_state[SESSION_TABLES] = add_to_session(st.session_state.get(SESSION_TABLES) or {}, result)
         if remember:
             store.save(raw.columns, mapping)
-        st.session_state[f"{key}_done"] = (f"Added {result.report.rows_accepted} rows from {file.name} "
-                                           f"to {result.table}.")
+        st.session_state[f"{key}_done"] = (result.report.rows_accepted, file.name, result.table)
         st.rerun()

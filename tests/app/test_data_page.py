@@ -1,4 +1,5 @@
-"""The Data page in AppTest: upload, report, confirm into session_tables; refusals change nothing."""
+"""The Data page in AppTest: upload, report, confirm into session_tables; refusals change nothing; the page and
+its GA4 tab in English, Swedish and Russian, alone and through app.py."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def upload(at: AppTest, name: str) -> AppTest:
-    at.file_uploader[0].upload(name, (FIX / name).read_bytes())
+    at.file_uploader(key="upload_file").upload(name, (FIX / name).read_bytes())
     at.run()
     assert not at.exception
     return at
@@ -36,7 +37,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def confirm(at: AppTest) -> None:
-    next(b for b in at.button if b.label == "Add to workspace").click()
+    at.button(key="upload_confirm").click()
     at.run()
     assert not at.exception
 
@@ -56,8 +57,8 @@ def test_swedish_file_is_checked_then_added_on_confirm(page: AppTest) -> None:
 def test_cp1251_file_appends_to_the_same_table(page: AppTest) -> None:
     upload(page, "amocrm_leads_cp1251.csv")
     confirm(page)
-    page.file_uploader[0].set_value(("bitrix24_deals_koi8r.csv", (FIX / "bitrix24_deals_koi8r.csv").read_bytes(),
-                                     "text/csv"))
+    koi8r = (FIX / "bitrix24_deals_koi8r.csv").read_bytes()
+    page.file_uploader(key="upload_file").set_value(("bitrix24_deals_koi8r.csv", koi8r, "text/csv"))
     page.run()
     confirm(page)
     leads: pl.DataFrame = page.session_state["session_tables"]["leads"]
@@ -69,10 +70,11 @@ def test_refused_file_shows_the_reason_and_changes_nothing(page: AppTest) -> Non
     upload(page, "amocrm_leads_cp1251.csv")
     confirm(page)
     before = page.session_state["session_tables"]["leads"]
-    page.file_uploader[0].set_value(("html_saved_as.csv", (FIX / "html_saved_as.csv").read_bytes(), "text/csv"))
+    html = (FIX / "html_saved_as.csv").read_bytes()
+    page.file_uploader(key="upload_file").set_value(("html_saved_as.csv", html, "text/csv"))
     page.run()
     assert any("web page (HTML)" in e.value for e in page.error)
-    assert not [b for b in page.button if b.label == "Add to workspace"]
+    assert not [b for b in page.button if b.key == "upload_confirm"]
     assert page.session_state["session_tables"]["leads"] is before
 
 
@@ -94,7 +96,7 @@ def test_unknown_file_gets_a_mapping_screen_with_suggestions(page: AppTest) -> N
 
 def test_range_export_asks_for_the_period(page: AppTest) -> None:
     text = b"Campaign report\nAll time\nCampaign,Cost,Impr.,Clicks\nA,10.50,100,5\nTotal: Campaigns,10.50,100,5\n"
-    page.file_uploader[0].upload("ads.csv", text)
+    page.file_uploader(key="upload_file").upload("ads.csv", text)
     page.run()
     assert any("All time" in e.value for e in page.error)
     page.date_input(key="upload_period").set_value((date(2025, 1, 1), date(2025, 1, 31)))
@@ -103,3 +105,77 @@ def test_range_export_asks_for_the_period(page: AppTest) -> None:
     confirm(page)
     spend = page.session_state["session_tables"]["spend"]
     assert spend["period_start"].to_list() == [date(2025, 1, 1)] and spend["spend"].to_list() == [10.5]
+
+
+def in_language(lang: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("KPI_MAPPINGS", str(tmp_path / "mappings.json"))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_swedish_page_checks_adds_lists_and_removes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = in_language("sv", tmp_path, monkeypatch)
+    assert [tab.label for tab in page.tabs] == ["Ladda upp en fil", "Google Analytics 4"]
+    assert page.file_uploader(key="upload_file").label.startswith("Ladda upp en export")
+    assert page.file_uploader(key="ga4_key_upload").label == "Nyckel för tjänstekonto (JSON)"  # the GA4 tab
+    upload(page, "swedish_google_ads_daily.csv")
+    assert (metric(page, "Lästa rader"), metric(page, "Godkända"), metric(page, "Avvisade")) == ("5", "3", "1")
+    assert page.selectbox(key="upload_preset").options[0] == "Igenkänt: Google Ads report"
+    assert page.selectbox(key="upload_enc").options[0] == "automatiskt"
+    assert any(c.value.startswith("Google Ads report → tabell **Kostnad**, datum") for c in page.caption)
+    assert page.button(key="upload_confirm").label == "Lägg till i arbetsytan"
+    confirm(page)
+    assert page.success[0].value == "La till 3 rader från swedish_google_ads_daily.csv i Kostnad."
+    spend: pl.DataFrame = page.session_state["session_tables"]["spend"]
+    assert f"**Kostnad**: 3 rader, {spend.width} kolumner" in [m.value for m in page.markdown]
+    assert page.get("download_button")[0].proto.label == "Ladda ner CSV"
+    page.button(key="data_remove").click().run()
+    assert page.session_state["session_tables"] == {}
+    assert not [m for m in page.markdown if "**Kostnad**" in m.value]
+
+
+def test_russian_mapping_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = in_language("ru", tmp_path, monkeypatch)
+    upload(page, "generic_leads_pipe.txt")
+    fmt = page.selectbox(key="upload_preset")
+    assert fmt.label == "Формат" and fmt.value == "custom" and fmt.options[-1] == "Своё сопоставление столбцов"
+    assert page.selectbox(key="upload_table").options == ["Лиды", "Расходы", "Трафик", "Касания"]
+    created = page.selectbox(key="upload_f_leads_created_at")
+    assert created.label == "Дата создания (created_at) *" and created.value == "Skapad"
+    assert page.selectbox(key="upload_f_leads_amount").label == "Сумма сделки (amount)"
+    page.selectbox(key="upload_f_leads_lead_id").set_value("—")
+    page.run()
+    assert any("required field(s) lead_id" in e.value for e in page.error)  # the importer's diagnostic, verbatim
+
+
+def test_russian_date_order_question(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = in_language("ru", tmp_path, monkeypatch)
+    upload(page, "salesforce_leads_ambiguous_dates.csv")
+    order = page.radio(key="upload_order")
+    assert order.label == "Даты вида 03/04/2025 означают" and order.options == ["день/месяц", "месяц/день"]
+    assert metric(page, "Принято") == "3"
+    order.set_value("month_day")
+    page.run()
+    confirm(page)
+    created_at = page.session_state["session_tables"]["leads"].sort("lead_id")["created_at"].dt.date().to_list()
+    assert created_at == [date(2025, 3, 4), date(2025, 4, 4), date(2025, 2, 3)]  # 03/04, 04/04, 02/03 month first
+    assert page.success[0].value == ("Добавлено строк: 3 из файла salesforce_leads_ambiguous_dates.csv "
+                                     "в таблицу «Лиды».")
+
+
+@pytest.mark.parametrize(("lang", "upload_tab", "intro"), [
+    ("sv", "Ladda upp en fil", "Hämta sessioner, nyckelhändelser och Google Ads-kostnad"),
+    ("ru", "Загрузить файл", "Загрузите сеансы, ключевые события и расходы Google Ads"),
+])
+def test_data_page_through_the_app(app: AppTest, lang: str, upload_tab: str, intro: str) -> None:
+    app.query_params["lang"] = lang
+    app.run()
+    assert not app.exception
+    app.switch_page("pages/data.py").run()
+    assert not app.exception
+    assert [tab.label for tab in app.tabs] == [upload_tab, "Google Analytics 4"]
+    assert any(c.value.startswith(intro) for c in app.caption)
+    assert app.title[0].value == {"sv": "Data", "ru": "Данные"}[lang]

@@ -68,7 +68,7 @@ def test_pull_lands_tables_in_the_session(served: RestServer) -> None:
     tables = at.session_state["session_tables"]
     assert set(tables) == {"traffic", "spend", "key_events"}
     assert tables["traffic"]["sessions"].sum() == sum(r["sessions"] for r in traffic_rows())
-    assert "Pulled at" in at.success[0].value and "traffic 24 rows" in at.success[0].value
+    assert "Pulled at" in at.success[0].value and "Traffic 24 rows" in at.success[0].value
     assert any("'(other)'" in i.value for i in at.info)
 
     # The same request again comes from the cache; Refresh asks GA4 again.
@@ -88,6 +88,28 @@ def test_failed_refresh_keeps_the_last_data_marked_stale(served: RestServer) -> 
     assert "daily GA4 quota of property 123456 is spent until" in at.error[0].value
     assert at.warning[0].value.startswith("Stale: still showing the data pulled at")
     assert at.session_state["session_tables"]["traffic"].equals(before)
+
+
+def test_panel_speaks_swedish_and_russian(served: RestServer) -> None:
+    at = configured_app(served)
+    at.query_params["lang"] = "ru"
+    pull(at.run())
+    assert not at.exception
+    assert at.selectbox(key="ga4_property").label == "Ресурс"
+    assert at.button(key="ga4_pull").label == "Загрузить из GA4"
+    assert at.multiselect(key="ga4_dimensions").options == ["Устройство (device)", "Страна (country)",
+                                                          "Страница входа (landing_page)"]
+    done = at.success[0].value
+    assert done.startswith("Загружено ") and "Ресурс 123456, 2025-03-01 – 2025-03-03" in done
+    assert "Трафик: строк — 24" in done and "валюта EUR" in done
+    assert any("'(other)'" in i.value for i in at.info)  # GA4's own notes stay as kpi.sources writes them
+
+    served.backend.script("GetMetadata", Fault.daily_quota())
+    at.session_state["lang"] = "sv"  # what the sidebar's language box sets
+    pull(at, "ga4_refresh")
+    assert at.warning[0].value.startswith("Inaktuellt: visar fortfarande data som hämtades")
+    assert "Trafik 24 rader" in at.warning[0].value
+    assert at.button(key="ga4_refresh").label == "Uppdatera"
 
 
 def test_no_access_to_list_properties(served: RestServer) -> None:
