@@ -167,3 +167,27 @@ def test_connection_runs_a_cached_funnel(served: RestServer) -> None:
     # By hand (conftest.JOURNEYS): /pricing by u1, u2, u3, u5; generate_lead after it only by u1.
     assert at.session_state["users"] == [4, 1]
     assert served.backend.count("RunFunnelReport") == 1  # the second run came from the cache
+
+
+def test_unreadable_key_file_is_named_in_the_chosen_language(tmp_path: Path) -> None:
+    key_file = tmp_path / "key.json"
+    key_file.write_text("not json", encoding="utf-8")
+    at = AppTest.from_function(panel_script, default_timeout=60)
+    at.secrets["connections"] = {"ga4": {"key_file": str(key_file)}}
+    at.query_params["lang"] = "ru"
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Файл ключа, указанный в [connections.ga4] key_file, не читается как JSON."]
+    assert not at.selectbox  # nothing to pick without working credentials
+
+
+def test_uploaded_file_that_is_not_a_key_gets_a_swedish_notice() -> None:
+    at = AppTest.from_function(panel_script, default_timeout=60)
+    at.query_params["lang"] = "sv"
+    at.run()
+    assert at.file_uploader(key="ga4_key_upload").label == "Nyckel för tjänstekonto (JSON)"
+    at.file_uploader(key="ga4_key_upload").upload("nyckel.json", b"{not json")
+    at.run()
+    assert not at.exception
+    assert at.error[0].value.startswith("nyckel.json är ingen JSON-nyckelfil. Ladda ner nyckeln igen")
+    assert "ga4_key_info" not in at.session_state
