@@ -209,3 +209,14 @@ def test_swedish_labels(app: AppTest) -> None:
     assert names["spend"] == "Kostnad (EUR)" and names["won"] == "Vunna affärer"
     assert names["ctr" + DELTA] == "CTR Δ p.e."
     assert {b.label for b in app.get("download_button")} >= {"Ladda ner CSV", "Ladda ner Excel"}
+
+
+def test_flow_view_without_comparison_has_no_change_columns(app: AppTest, demo_tables: dict[str, pl.DataFrame],
+                                                            period: Period) -> None:
+    app.query_params.update({"compare": "none", "count": "flow"})
+    shown = table(open_page(app), 0)
+    assert not [c for c in shown.columns if c.endswith(DELTA)]
+    # flow view: each stage counted when it happened, here won deals by their won date
+    won = in_period(demo_tables["leads"], "won_at", period).group_by("initiative").len("won_hand")
+    joined = shown.join(won, on="initiative", how="left").with_columns(pl.col("won_hand").fill_null(0))
+    assert (joined["won"] == joined["won_hand"]).all() and joined["won"].sum() > 0
