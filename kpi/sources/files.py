@@ -8,7 +8,9 @@ field, confidentiality notes). What was detected and what was dropped travels wi
 the person importing can see it and override it.
 
 Cells stay text here; `kpi.sources.importer` turns them into canonical numbers and timestamps.
-Large CSVs go through polars' native reader; Python only looks at a small head and tail sample.
+A large CSV on disk is never held whole: its head is sniffed, and its rows are streamed from the file
+in chunks of a few MB (transcoded to UTF-8 chunk by chunk), so the importer can convert each chunk
+and drop its text before reading the next.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ import io
 import re
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
 import polars as pl
 
-from kpi.sources.values import parse_day, parse_range
+from kpi.sources.values import is_missing, parse_day, parse_range
 
 ROW = "__row"  #: column holding the 1-based data row number (row 1 = first row under the header)
 SEPARATORS = (",", ";", "\t", "|")
@@ -35,7 +38,8 @@ MAX_UNZIPPED_BYTES = 1_000_000_000  # an .xlsx that inflates beyond this is refu
 MAX_ZIP_RATIO = 200
 
 _SAMPLE_CHARS = 256_000
-_LARGE = 8_000_000  # files on disk above this are sniffed from their head and read by polars from the path
+_LARGE = 8_000_000  # CSVs on disk above this are sniffed from their head and streamed in chunks
+_CHUNK_BYTES = 4_000_000  # UTF-8 bytes per streamed chunk: bounds the text held at once (~2x this as a frame)
 _TOTAL_RE = re.compile(
     r"(?i)^\s*(total:|total\s*$|totals\s*$|total\s*\(|grand\s+totals?\b|итого|всего\s*:?\s*$|всего:|totalt\b|summa\s*:?\s*$"
     r"|gesamt|общий итог)")
@@ -90,21 +94,99 @@ class Detected:
         return ", ".join(bits)
 
 
-@dataclass
-class RawTable:
-    """A file's data rows as text columns (plus `ROW`), and how they were found."""
+@dataclass(frozen=True)
+class CsvSource:
+    """Where the rows of a large CSV on disk are, for streaming them: the file, how to decode it, the
+    offset of the first record after the header in the UTF-8 stream, and the header record itself
+    (put in front of every chunk so that each chunk parses exactly as the whole file would)."""
 
-    frame: pl.DataFrame
-    detected: Detected
-    excluded: list[Excluded] = field(default_factory=list)
+    path: Path
+    encoding: str
+    bom: int
+    data_start: int
+    header: bytes
+    separator: str
+    columns: tuple[str, ...]
+    lead: int  # leading total rows (already in `RawTable.excluded`)
+
+
+class RawTable:
+    """A file's data rows as text columns (plus `ROW`), and how they were found.
+
+    A large CSV on disk (`source` set) is not read whole: `sample` holds its first data rows,
+    `chunks()` streams every data row from the file (totals, blanks and footers left out, as for a
+    file read whole), and `frame` reads them all at once only when something asks for it.
+    `excluded` and `n_rows` cover the whole file once it has been streamed or read.
+    """
+
+    def __init__(self, frame: pl.DataFrame | None, detected: Detected, excluded: list[Excluded] | None = None,
+                 source: CsvSource | None = None, sample: pl.DataFrame | None = None) -> None:
+        if frame is None and (source is None or sample is None):
+            raise ValueError("a RawTable needs its frame, or a source and a sample")
+        self._frame = frame
+        self.detected = detected
+        self.excluded = excluded if excluded is not None else []
+        self.source = source
+        self._sample = sample
+        self._n_rows: int | None = None
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        if self._frame is None:
+            self._frame = pl.concat(list(self.chunks()))
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pl.DataFrame) -> None:
+        self._frame = value
+
+    @property
+    def sample(self) -> pl.DataFrame:
+        """The first data rows (all of them when the file was read whole)."""
+        if self._frame is not None:
+            return self._frame
+        assert self._sample is not None
+        return self._sample
 
     @property
     def columns(self) -> list[str]:
-        return [c for c in self.frame.columns if c != ROW]
+        return [c for c in self.sample.columns if c != ROW]
 
     @property
     def n_rows(self) -> int:
-        return self.frame.height
+        if self._frame is not None:
+            return self._frame.height
+        if self._n_rows is None:
+            for _ in self.chunks():
+                pass
+        assert self._n_rows is not None
+        return self._n_rows
+
+    def has_value(self, column: str) -> bool:
+        """Whether any data row has a value (not a missing marker) in `column`."""
+        def found(frame: pl.DataFrame) -> bool:
+            return bool(frame.select((~is_missing(pl.col(column))).any()).item())
+
+        if found(self.sample):
+            return True
+        return self._frame is None and any(found(chunk.select(column)) for chunk in self.chunks())
+
+    def chunks(self) -> Iterator[pl.DataFrame]:
+        """The data rows in order, as one frame (a file read whole) or chunk by chunk (a large CSV)."""
+        if self._frame is not None:
+            yield self._frame
+            return
+        assert self.source is not None
+        row_filter = _RowFilter()
+        n_rows = 0
+        for chunk in _stream_csv(self.source, self.detected, row_filter):
+            n_rows += chunk.height
+            yield chunk
+        row_filter.close()
+        lead = [e for e in self.excluded if e.row <= self.source.lead]
+        self.excluded = sorted(lead + row_filter.excluded, key=lambda e: e.row)
+        self._n_rows = n_rows
+        _refuse_if_no_rows(self.detected.name, n_rows, self.excluded)
 
 
 # --- what kind of file --------------------------------------------------------------------------------
@@ -170,12 +252,13 @@ def detect_encoding(data: bytes) -> tuple[str, int]:
     return "cp1252", 0
 
 
-def _decode(data: bytes, encoding: str, bom: int, name: str) -> bytes:
-    """UTF-8 bytes without BOM (the same object when the input already is UTF-8)."""
+def _decode(data: bytes, encoding: str, bom: int, name: str, final: bool = True) -> bytes:
+    """UTF-8 bytes without BOM (the same object when the input already is UTF-8). With `final` False
+    `data` is the head of a longer file, and a character cut at its end is left out."""
     if encoding in ("utf-8", "utf8") and bom == 0:
         return data
     try:
-        text = data[bom:].decode(encoding)
+        text = codecs.getincrementaldecoder(encoding)().decode(data[bom:], final=final)
     except (UnicodeDecodeError, LookupError) as exc:
         raise FileRefused(f"{name}: cannot be read as {encoding} ({exc}); choose another encoding") from exc
     return text.encode("utf-8")
@@ -299,8 +382,8 @@ def _guess_decimal(frame: pl.DataFrame, sep: str) -> str:
 
 def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | None, decimal: str | None,
               part: int | None, path: Path | None = None) -> RawTable:
-    """`data` is the whole file, or only its head when `path` is given (a large file on disk): then a
-    UTF-8 file without BOM is handed to polars by path, and any other is read whole to be decoded."""
+    """`data` is the whole file, or only its head when `path` is given (a large file on disk, whose
+    rows are then streamed from the path in chunks when they are needed)."""
     _refuse_non_text(data, name)
     if encoding is None:
         encoding, bom = detect_encoding(data)
@@ -309,14 +392,7 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
             2 if data[:2] in (b"\xff\xfe", b"\xfe\xff") and encoding.startswith("utf-16") else 0)
     if not encoding.startswith("utf-16") and b"\x00" in data[:65536]:
         raise FileRefused(f"{name}: this is a binary file, not a CSV or text export; upload the CSV or Excel file")
-    source: bytes | Path = data
-    if path is not None:
-        if encoding == "utf-8" and bom == 0:
-            source = path
-        else:
-            data = path.read_bytes()
-            path = None
-    utf8 = _decode(data, encoding, bom, name)
+    utf8 = _decode(data, encoding, bom, name, final=path is None)
 
     head_text = utf8[:_SAMPLE_CHARS].decode("utf-8", errors="ignore")
     parts: tuple[str, ...] = ()
@@ -352,18 +428,6 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
     if not has_rows:
         raise FileRefused(f"{name}: has a header ({', '.join(columns[:5])}…) but no data rows; "
                           "export the report for a period that has data")
-    try:
-        frame = pl.read_csv(
-            utf8 if source is data else source, has_header=True, separator=sep, skip_lines=hdr, infer_schema=False,
-            new_columns=columns,
-            truncate_ragged_lines=True, raise_if_empty=False, quote_char='"', encoding="utf8",
-        )
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" in str(exc).lower() and encoding == "utf-8":
-            raise FileRefused(f"{name}: is not valid UTF-8 further into the file; choose its encoding "
-                              "(for example cp1251 or cp1252)") from exc
-        raise FileRefused(f"{name}: cannot be read as a table with separator '{sep}': {exc}") from exc
-    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
     # leading total rows (GA4 Explore writes the grand total first, with one extra field)
     excluded: list[Excluded] = []
@@ -376,53 +440,194 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
             break
     detected = Detected(name, "csv", encoding, sep, decimal or ".", hdr, tuple(preamble), period, period_text,
                         parts, part or 0)
+    if path is not None:
+        return _lazy_csv(path, utf8, bom, hdr, columns, lead, detected, excluded, decimal)
+
+    frame = _parse_csv(utf8, name, detected, columns, skip_lines=hdr)
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     raw = RawTable(frame.slice(lead), detected, excluded)
     raw = _drop_totals_and_footers(raw)
-    _refuse_if_no_rows(raw)
+    _refuse_if_no_rows(raw.detected.name, raw.frame.height, raw.excluded)
     if decimal is None:
         raw.detected = replace(raw.detected, decimal=_guess_decimal(raw.frame, sep))
-    _nth_day_dates(raw)
+    raw.frame = _with_nth_day_dates(raw.frame, raw.detected)
     return raw
 
 
-def _nth_day_dates(raw: RawTable) -> None:
+def _parse_csv(utf8: bytes, name: str, detected: Detected, columns: list[str], skip_lines: int = 0) -> pl.DataFrame:
+    """UTF-8 bytes that start at (`skip_lines` lines above) the header record, as text columns."""
+    try:
+        return pl.read_csv(
+            utf8, has_header=True, separator=detected.separator or ",", skip_lines=skip_lines, infer_schema=False,
+            new_columns=columns, truncate_ragged_lines=True, raise_if_empty=False, quote_char='"', encoding="utf8",
+        )
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower() and detected.encoding == "utf-8":
+            raise FileRefused(f"{name}: is not valid UTF-8 further into the file; choose its encoding "
+                              "(for example cp1251 or cp1252)") from exc
+        raise FileRefused(f"{name}: cannot be read as a table with separator '{detected.separator}': {exc}") from exc
+
+
+def _record_end(buf: bytes, start: int = 0, *, last: bool = False) -> int:
+    """Offset just after the first (or `last`) line end in `buf[start:]` that ends a CSV record, i.e. is
+    not inside a quoted field (an even number of quote characters before it); 0 when there is none."""
+    if last:
+        pos = buf.rfind(b"\n", start)
+        quotes = buf.count(b'"', start, pos) if pos >= 0 else 0
+        while pos >= 0 and quotes % 2:
+            prev = buf.rfind(b"\n", start, pos)
+            quotes -= buf.count(b'"', max(prev, start), pos)
+            pos = prev
+        return pos + 1
+    pos = buf.find(b"\n", start)
+    quotes = buf.count(b'"', start, pos) if pos >= 0 else 0
+    while pos >= 0 and quotes % 2:
+        nxt = buf.find(b"\n", pos + 1)
+        quotes += buf.count(b'"', pos, nxt if nxt >= 0 else len(buf))
+        pos = nxt
+    return pos + 1
+
+
+def _lazy_csv(path: Path, head: bytes, bom: int, hdr: int, columns: list[str], lead: int, detected: Detected,
+              excluded: list[Excluded], decimal: str | None) -> RawTable:
+    """A large CSV on disk: where its records start, and a sample of its first chunk; no more is read."""
+    pos = 0
+    for _ in range(hdr):  # the lines above the header, counted as polars' skip_lines counts them
+        pos = head.index(b"\n", pos) + 1
+    end = _record_end(head, pos) or len(head)
+    assert detected.encoding is not None and detected.separator is not None
+    source = CsvSource(path, detected.encoding, bom, end, head[pos:end], detected.separator, tuple(columns), lead)
+    stream = _stream_csv(source, detected, _RowFilter())
+    empty = pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(columns, pl.String)})
+    sample = next(stream, empty)
+    stream.close()
+    if decimal is None:
+        detected = replace(detected, decimal=_guess_decimal(sample, detected.separator))
+    return RawTable(None, detected, excluded, source=source, sample=sample)
+
+
+def _utf8_blocks(source: CsvSource, name: str) -> Iterator[bytes]:
+    """The file after its byte-order mark, as UTF-8 blocks of about `_CHUNK_BYTES` (decoded block by block)."""
+    utf8 = source.encoding in ("utf-8", "utf8")
+    decoder = None if utf8 else codecs.getincrementaldecoder(source.encoding)()
+    with source.path.open("rb") as fh:
+        fh.seek(source.bom)
+        while True:
+            raw = fh.read(_CHUNK_BYTES)
+            block = raw
+            if decoder is not None:
+                try:
+                    block = decoder.decode(raw, final=not raw).encode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise FileRefused(f"{name}: cannot be read as {source.encoding} ({exc}); "
+                                      "choose another encoding") from exc
+            if block:
+                yield block
+            if not raw:
+                return
+
+
+def _stream_csv(source: CsvSource, detected: Detected, row_filter: _RowFilter) -> Generator[pl.DataFrame]:
+    """The data rows of a large CSV, chunk by chunk, numbered and filtered as a whole-file read would."""
+    columns = list(source.columns)
+    skip, pending, offset = source.data_start, b"", 0
+    for block in _utf8_blocks(source, detected.name):
+        if skip:
+            cut = min(skip, len(block))
+            block, skip = block[cut:], skip - cut
+        buf = pending + block if pending else block
+        end = _record_end(buf, last=True)
+        pending = buf[end:]
+        if not end:
+            continue
+        frame = _chunk_rows(source, detected, columns, buf[:end], offset)
+        offset += frame.height
+        yield from _filtered(frame, source, detected, row_filter)
+    if pending:
+        frame = _chunk_rows(source, detected, columns, pending, offset)
+        yield from _filtered(frame, source, detected, row_filter)
+
+
+def _chunk_rows(source: CsvSource, detected: Detected, columns: list[str], records: bytes,
+                offset: int) -> pl.DataFrame:
+    frame = _parse_csv(source.header + records, detected.name, detected, columns)
+    return frame.with_row_index(ROW, offset=offset + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _filtered(frame: pl.DataFrame, source: CsvSource, detected: Detected,
+              row_filter: _RowFilter) -> Iterator[pl.DataFrame]:
+    if frame.height and frame[ROW][0] <= source.lead:
+        frame = frame.filter(pl.col(ROW) > source.lead)
+    rows = row_filter.feed(frame)
+    if rows.height:
+        yield _with_nth_day_dates(rows, detected)
+
+
+def _with_nth_day_dates(frame: pl.DataFrame, detected: Detected) -> pl.DataFrame:
     """GA4 'Nth day' tables count days from the report's start date; add the calendar date."""
-    cols = raw.columns
-    if cols and cols[0] == "Nth day" and raw.detected.period:
-        start = raw.detected.period[0]
-        raw.frame = raw.frame.with_columns(
+    cols = [c for c in frame.columns if c != ROW]
+    if cols and cols[0] == "Nth day" and detected.period:
+        start = detected.period[0]
+        return frame.with_columns(
             (pl.lit(start) + pl.duration(days=pl.col("Nth day").cast(pl.Int64, strict=False)))
             .dt.strftime("%Y-%m-%d").alias("Date"))
+    return frame
+
+
+class _RowFilter:
+    """Leaves out blank rows, total rows anywhere, and the trailing block of footers, from rows that
+    arrive in one or more chunks: rows after the last real data row seen so far that hold only a first
+    cell are held back until a later real row shows they are data, or the end shows they are footers."""
+
+    def __init__(self) -> None:
+        self.excluded: list[Excluded] = []
+        self._held: pl.DataFrame | None = None
+
+    @staticmethod
+    def _texts(frame: pl.DataFrame) -> pl.DataFrame:
+        first = [c for c in frame.columns if c != ROW][:4]
+        return frame.select(
+            ROW, pl.concat_str([pl.col(c) for c in first], separator=" | ", ignore_nulls=True).str.strip_chars(" |"))
+
+    def feed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The rows of `frame` (after any held back) that are certainly data."""
+        if self._held is not None:
+            frame = pl.concat([self._held, frame])
+            self._held = None
+        cols = [c for c in frame.columns if c != ROW]
+        first = cols[: min(4, len(cols))]
+        is_total = pl.any_horizontal([pl.col(c).str.contains(_TOTAL_RE.pattern).fill_null(False) for c in first])
+        empty = [pl.col(c).is_null() | (pl.col(c) == "") for c in cols]  # '' is a quoted empty field
+        blank = pl.all_horizontal(empty)
+        only_first = pl.all_horizontal(empty[1:]) if len(cols) > 2 else pl.lit(False)
+        marks = frame.select(ROW, is_total.alias("t"), blank.alias("b"), only_first.alias("o"))
+        last_real = marks.select(pl.col(ROW).filter(~(pl.col("t") | pl.col("b") | pl.col("o"))).max()).item()
+        if marks["t"].any():
+            for row, text in self._texts(frame.filter(marks["t"])).iter_rows():
+                self.excluded.append(Excluded(row, "total row", str(text)[:120]))
+        after = pl.col(ROW) > last_real if last_real is not None else pl.lit(True)
+        flags = marks.select((after & pl.col("o") & ~pl.col("t") & ~pl.col("b")).alias("held"),
+                             (~after & ~pl.col("t") & ~pl.col("b")).alias("keep"))
+        if flags["held"].any():
+            self._held = frame.filter(flags["held"])
+        return frame if flags["keep"].all() else frame.filter(flags["keep"])
+
+    def close(self) -> None:
+        """The end of the rows: what is still held back is a footer."""
+        if self._held is not None:
+            for row, text in self._texts(self._held).iter_rows():
+                reason = "footer note" if _FOOTER_RE.search(str(text)) else "footer line"
+                self.excluded.append(Excluded(row, reason, str(text)[:120]))
+            self._held = None
+        self.excluded.sort(key=lambda e: e.row)
 
 
 def _drop_totals_and_footers(raw: RawTable) -> RawTable:
     """Remove blank rows, total rows anywhere, and the trailing block of footers."""
-    cols = raw.columns
-    f = raw.frame
-    first = cols[: min(4, len(cols))]
-    is_total = pl.any_horizontal([pl.col(c).str.contains(_TOTAL_RE.pattern).fill_null(False) for c in first])
-    empty = [pl.col(c).is_null() | (pl.col(c) == "") for c in cols]  # '' is a quoted empty field
-    blank = pl.all_horizontal(empty)
-    only_first = pl.all_horizontal(empty[1:]) if len(cols) > 2 else pl.lit(False)
-    marks = f.select(ROW, is_total.alias("t"), blank.alias("b"), only_first.alias("o"))
-    # trailing footer block: rows after the last real data row that are blank, totals or one-cell notes
-    last_real = marks.select(pl.col(ROW).filter(~(pl.col("t") | pl.col("b") | pl.col("o"))).max()).item() or 0
-    totals = marks.filter(pl.col("t"))[ROW]
-    footer = marks.filter((pl.col(ROW) > last_real) & pl.col("o") & ~pl.col("t") & ~pl.col("b"))[ROW]
-    drop = set(totals.to_list()) | set(footer.to_list())
-    if drop:
-        texts = f.filter(pl.col(ROW).is_in(list(drop))).select(
-            ROW, pl.concat_str([pl.col(c) for c in first], separator=" | ", ignore_nulls=True).str.strip_chars(" |"))
-        footer_rows = set(footer.to_list())
-        for row, text in texts.iter_rows():
-            if row in footer_rows:
-                reason = "footer note" if _FOOTER_RE.search(str(text)) else "footer line"
-            else:
-                reason = "total row"
-            raw.excluded.append(Excluded(row, reason, str(text)[:120]))
-    keep = ~pl.col(ROW).is_in(list(drop)) & ~blank if drop else ~blank
-    raw.frame = f.filter(keep)
-    raw.excluded.sort(key=lambda e: e.row)
+    row_filter = _RowFilter()
+    raw.frame = row_filter.feed(raw.frame)
+    row_filter.close()
+    raw.excluded = sorted(raw.excluded + row_filter.excluded, key=lambda e: e.row)
     return raw
 
 
@@ -474,16 +679,16 @@ def _read_excel(data: bytes, name: str, part: int | None) -> RawTable:
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     detected = Detected(name, "excel", None, None, ".", hdr, tuple(preamble), period, period_text, names, part)
     raw = _drop_totals_and_footers(RawTable(frame, detected))
-    _refuse_if_no_rows(raw)
+    _refuse_if_no_rows(raw.detected.name, raw.frame.height, raw.excluded)
     return raw
 
 
-def _refuse_if_no_rows(raw: RawTable) -> None:
-    if raw.frame.height:
+def _refuse_if_no_rows(name: str, n_rows: int, excluded: list[Excluded]) -> None:
+    if n_rows:
         return
-    notes = "; ".join(f"'{e.text}'" for e in raw.excluded[:3])
+    notes = "; ".join(f"'{e.text}'" for e in excluded[:3])
     said = f" (the file says {notes})" if notes else ""
-    raise FileRefused(f"{raw.detected.name}: has a header but no data rows{said}; "
+    raise FileRefused(f"{name}: has a header but no data rows{said}; "
                       "export the report for a period that has data")
 
 

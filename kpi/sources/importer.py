@@ -23,7 +23,15 @@ from kpi.schema import DATE, FLOAT, INT, STR, TABLES, TIMESTAMP, conform, valida
 from kpi.sources.files import ROW, FileRefused, RawTable, read_file
 from kpi.sources.mapping import Mapping, MappingStore, suggest
 from kpi.sources.presets import BY_ID, Preset, recognise
-from kpi.sources.values import is_missing, number_failures, parse_dates, parse_number
+from kpi.sources.values import (
+    DATE_SAMPLE,
+    DateParse,
+    is_missing,
+    number_failures,
+    parse_dates,
+    parse_dates_as,
+    parse_number,
+)
 
 _MAX_LISTED = 20
 
@@ -115,43 +123,85 @@ def _issue_rows(frame: pl.DataFrame, mask: pl.Expr) -> tuple[int, ...]:
     return tuple(frame.select(pl.col(ROW).filter(mask.fill_null(False)))[ROW].to_list())
 
 
-def _convert_column(raw: RawTable, col: str, dtype: pl.DataType, mapping: Mapping,
-                    report: Report) -> tuple[pl.Series, tuple[int, ...]]:
-    """The column as `dtype`, and the data rows whose non-empty cell could not be read."""
-    s = raw.frame[col]
-    if dtype in (TIMESTAMP, DATE):
-        parsed = parse_dates(s, mapping.dayfirst)
-        if parsed is None:
-            missing = raw.frame.select(is_missing(pl.col(col))).to_series()
-            bad = tuple(raw.frame.filter(~missing)[ROW].to_list())
-            return pl.Series(col, [None] * len(s), dtype=TIMESTAMP), bad
-        if parsed.ambiguous:
-            report.ambiguous_dates.append(
-                f"'{col}': every value fits both day/month and month/day; read as {parsed.format} "
-                "(choose month-first if that is wrong)")
-        values = parsed.values
-        bad_mask = values.is_null() & ~raw.frame.select(is_missing(pl.col(col))).to_series()
-        bad = tuple(raw.frame.filter(bad_mask)[ROW].to_list())
-        return (values.dt.date() if dtype == DATE else values), bad
+def _convert_column(chunk: pl.DataFrame, col: str, dtype: pl.DataType, decimal: str) -> tuple[pl.Series, list[int]]:
+    """A text column of `chunk` (not a date) as `dtype`, and the data rows whose non-empty cell could not be
+    read. Every cell is read on its own, so reading a file chunk by chunk gives the same values."""
+    s = chunk[col]
     if dtype in (FLOAT, INT):
-        decimal = raw.detected.decimal
         plain = s.str.replace(",", ".", literal=True) if decimal == "," else s
         direct = plain.cast(dtype, strict=False)
-        if direct.null_count() == s.null_count():  # plain numbers: no cleaning needed (the common, big case)
-            return direct, ()
-        frame = raw.frame.select(parse_number(pl.col(col), decimal).alias("v"),
-                                 number_failures(pl.col(col), decimal).alias("bad"), ROW)
+        # plain numbers need no cleaning (the common, big case) when the cast reads them as parse_number
+        # does: no '.' (a thousands mark) in a decimal-comma column, no 'nan' (a missing marker)
+        if direct.null_count() == s.null_count() and not (dtype == FLOAT and direct.is_nan().any()) \
+                and not (decimal == "," and s.str.contains(".", literal=True).any()):
+            return direct, []
+        frame = chunk.select(parse_number(pl.col(col), decimal).alias("v"),
+                             number_failures(pl.col(col), decimal).alias("bad"), ROW)
         values = frame["v"]
         bad_mask = frame["bad"]
         if dtype == INT:
             fractional = values.is_not_null() & (values != values.round(0))
             bad_mask = bad_mask | fractional
             values = values.round(0).cast(pl.Int64, strict=False)
-        bad = tuple(frame.filter(bad_mask)[ROW].to_list())
-        return values, bad
-    text = raw.frame.select(pl.when(is_missing(pl.col(col))).then(None).otherwise(pl.col(col).str.strip_chars())
-                            .alias(col)).to_series()
-    return text, ()
+        return values, frame.filter(bad_mask)[ROW].to_list()
+    text = chunk.select(pl.when(is_missing(pl.col(col))).then(None).otherwise(pl.col(col).str.strip_chars())
+                        .alias(col)).to_series()
+    return text, []
+
+
+class _DateColumn:
+    """One text column read as timestamps chunk by chunk, exactly as `parse_dates` reads the whole column:
+    the text is kept only until the first `DATE_SAMPLE` values decide the format (then each chunk is
+    read with it and its text dropped), or to the end when the format needs every value to decide
+    (day/month order, Excel serials)."""
+
+    def __init__(self, col: str, dtype: pl.DataType, dayfirst: bool | None) -> None:
+        self.col, self.dtype, self.dayfirst = col, dtype, dayfirst
+        self.format: str | None = None
+        self.pending: list[pl.DataFrame] = []
+        self.present = 0
+        self.done: list[pl.Series] = []
+        self.bad: list[int] = []
+        self.ambiguous = False
+        self.undecided = False  # the sample is complete and does not decide: read everything at the end
+
+    def feed(self, chunk: pl.DataFrame) -> None:
+        text = chunk.select(ROW, self.col)
+        if self.format is not None:
+            self._take(text, parse_dates_as(text[self.col], self.format))
+            return
+        self.pending.append(text)
+        self.present += int(text.select((~is_missing(pl.col(self.col))).sum()).item())
+        if self.present >= DATE_SAMPLE and not self.undecided:
+            self._decide(final=False)
+
+    def _decide(self, final: bool) -> None:
+        text = pl.concat(self.pending) if len(self.pending) > 1 else self.pending[0]
+        parsed = parse_dates(text[self.col], self.dayfirst)
+        if parsed is not None and parsed.from_sample:
+            self.format = parsed.format
+        elif not final:
+            self.undecided = True
+            return
+        self.pending = []
+        if parsed is None:
+            missing = text.select(is_missing(pl.col(self.col))).to_series()
+            self.bad += text.filter(~missing)[ROW].to_list()
+            self.done.append(pl.Series(self.col, [None] * text.height, dtype=TIMESTAMP))
+            return
+        self.format, self.ambiguous = parsed.format, parsed.ambiguous
+        self._take(text, parsed)
+
+    def _take(self, text: pl.DataFrame, parsed: DateParse) -> None:
+        values = parsed.values
+        bad_mask = values.is_null() & ~text.select(is_missing(pl.col(self.col))).to_series()
+        self.bad += text.filter(bad_mask)[ROW].to_list()
+        self.done.append(values.dt.date() if self.dtype == DATE else values)
+
+    def finish(self) -> pl.Series:
+        if self.pending:
+            self._decide(final=True)
+        return pl.concat(self.done) if len(self.done) > 1 else self.done[0]
 
 
 def _snake(name: str) -> str:
@@ -160,14 +210,13 @@ def _snake(name: str) -> str:
 
 def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     """Canonical columns (plus `ROW`) for every data row, and a report of what could not be read.
-    Rows are not rejected here; `finish` does that."""
+    Rows are not rejected here; `finish` does that. A large CSV is converted chunk by chunk as it is
+    streamed from disk, so its text never exists whole."""
     spec = TABLES[mapping.table]
     detected = raw.detected
     report = Report(detected.name, detected.describe(), mapping.label, mapping.table)
-    report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded]
     report.warnings += list(mapping.notes)
-    report.rows_read = raw.n_rows + len(raw.excluded)
-    unknown = [c for c in mapping.fields.values() if c not in raw.frame.columns]
+    unknown = [c for c in mapping.fields.values() if c not in raw.sample.columns]
     if unknown:
         raise ImportRefused(f"{detected.name}: the mapping names column(s) not in the file: {', '.join(unknown)}")
     bad_fields = [f for f in mapping.fields if f not in spec.dtypes]
@@ -175,39 +224,77 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
         raise ImportRefused(f"{detected.name}: {', '.join(bad_fields)} is not a field of {mapping.table}; "
                             f"fields are {', '.join(spec.dtypes)}")
 
-    if mapping.drop_first_if_empty and raw.n_rows:
-        first = raw.frame.head(1)
-        if first.select(is_missing(pl.col(mapping.drop_first_if_empty))).item():
-            report.totals_excluded.append(f"row {first[ROW][0]}: account total row (empty "
-                                          f"'{mapping.drop_first_if_empty}')")
-            raw = RawTable(raw.frame.slice(1), raw.detected, raw.excluded)
-
-    columns: dict[str, pl.Series] = {ROW: raw.frame[ROW]}
+    dates = {fld: _DateColumn(col, spec.dtypes[fld], mapping.dayfirst) for fld, col in mapping.fields.items()
+             if spec.dtypes[fld] in (TIMESTAMP, DATE)}
+    bad: dict[str, list[int]] = {fld: [] for fld in mapping.fields}
+    # text the stage rule and per-row ranges read after conversion, kept whole (small CRM/ad files)
+    kept = ([mapping.stage.column, *mapping.stage.date_columns] if mapping.stage and mapping.table == "leads" else [])
+    if mapping.table == "spend" and "date" not in mapping.fields and mapping.range_columns:
+        kept += list(mapping.range_columns)
+    kept = list(dict.fromkeys(c for c in kept if c in raw.sample.columns))
+    pieces: dict[str, list[pl.Series]] = {}  # each output column, chunk by chunk
+    texts: list[pl.DataFrame] = []
+    n_rows = 0
+    account_total: str | None = None
+    for chunk in raw.chunks():
+        n_rows += chunk.height
+        if mapping.drop_first_if_empty and chunk.height and n_rows == chunk.height:
+            first = chunk.head(1)
+            if first.select(is_missing(pl.col(mapping.drop_first_if_empty))).item():
+                account_total = (f"row {first[ROW][0]}: account total row (empty "
+                                 f"'{mapping.drop_first_if_empty}')")
+                chunk = chunk.slice(1)
+        columns: dict[str, pl.Series] = {ROW: chunk[ROW]}
+        for fld, col in mapping.fields.items():
+            if fld in dates:
+                dates[fld].feed(chunk)
+                continue
+            values, rows = _convert_column(chunk, col, spec.dtypes[fld], detected.decimal)
+            columns[fld] = values.alias(fld)
+            bad[fld] += rows
+        for fld, value in mapping.constants.items():
+            if fld not in mapping.fields and fld in spec.dtypes:
+                columns[fld] = pl.repeat(value, chunk.height, dtype=STR, eager=True).alias(fld)
+        for name, col in mapping.extras.items():
+            if col in chunk.columns:
+                key = _snake(name)
+                if key not in columns and key not in mapping.fields and key not in spec.dtypes:
+                    columns[key] = chunk.select(pl.when(is_missing(pl.col(col))).then(None)
+                                                .otherwise(pl.col(col).str.strip_chars()).alias(key)).to_series()
+        for name, values in columns.items():
+            pieces.setdefault(name, []).append(values)
+        if kept:
+            texts.append(chunk.select(ROW, *kept))
+        del chunk, columns
+    for fld, reader in dates.items():
+        pieces[fld] = [reader.finish().alias(fld)]
+        bad[fld] = reader.bad
+        if reader.ambiguous:
+            report.ambiguous_dates.append(
+                f"'{reader.col}': every value fits both day/month and month/day; read as {reader.format} "
+                "(choose month-first if that is wrong)")
+    order = [ROW, *mapping.fields]
+    order += [c for c in pieces if c not in order]
+    # one contiguous column at a time, each column's chunks freed as soon as it is joined
+    frame = pl.DataFrame([pl.concat(pieces.pop(name)).rechunk() for name in order])
+    report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded]
+    if account_total:
+        report.totals_excluded.append(account_total)
+    report.rows_read = n_rows + len(raw.excluded)
     for fld, col in mapping.fields.items():
-        dtype = spec.dtypes[fld]
-        values, bad = _convert_column(raw, col, dtype, mapping, report)
-        columns[fld] = values.alias(fld)
-        if bad:
+        if bad[fld]:
+            dtype = spec.dtypes[fld]
             required = fld in spec.required
             what = "a date" if dtype in (TIMESTAMP, DATE) else "a number" if dtype in (FLOAT, INT) else "valid"
             report.issues.append(RowIssue(
-                f"'{col}' ({fld}) is not {what}" + ("" if required else "; left empty"), bad, detected.name,
-                rejected=required))
-    for fld, value in mapping.constants.items():
-        if fld not in columns and fld in spec.dtypes:
-            columns[fld] = pl.Series(fld, [value] * raw.n_rows, dtype=STR)
-    for name, col in mapping.extras.items():
-        if col in raw.frame.columns:
-            key = _snake(name)
-            if key not in columns and key not in spec.dtypes:
-                columns[key] = raw.frame.select(
-                    pl.when(is_missing(pl.col(col))).then(None).otherwise(pl.col(col).str.strip_chars())).to_series()
-    frame = pl.DataFrame([s.alias(name) for name, s in columns.items()])
+                f"'{col}' ({fld}) is not {what}" + ("" if required else "; left empty"), tuple(bad[fld]),
+                detected.name, rejected=required))
 
+    text_table = RawTable(pl.concat(texts) if texts else frame.select(ROW), detected)
     if mapping.stage and mapping.table == "leads":
-        frame = _apply_stage(raw, frame, mapping, report)
+        frame = _apply_stage(text_table, frame, mapping, report)
     if mapping.table == "spend" and "date" not in frame.columns:
-        frame = _with_period(raw, frame, mapping, report)
+        frame = _with_period(text_table, frame, mapping, report)
     if "currency" in frame.columns and mapping.table in ("spend",) and frame["currency"].n_unique() > 1:
         report.warnings.append("rows are in more than one currency: " + ", ".join(
             str(c) for c in frame["currency"].unique().drop_nulls().to_list()))
@@ -474,7 +561,7 @@ def _load(path: str, args: argparse.Namespace, preset: str, maps: list[str]) -> 
     else:
         mapping, _ = resolve(raw, preset)
         if mapping.fields == {} and args.table:
-            mapping = replace(mapping, fields=suggest(raw.frame, args.table, raw.columns, raw.detected.decimal))
+            mapping = replace(mapping, fields=suggest(raw.sample, args.table, raw.columns, raw.detected.decimal))
     if args.period:
         mapping = replace(mapping, period=args.period)
     if args.dates != "auto":

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import polars as pl
-
 from kpi.sources.files import RawTable
 from kpi.sources.mapping import Mapping, StageRule, currency_in_header, norm
-from kpi.sources.values import is_missing
 
 
 @dataclass(frozen=True)
@@ -59,15 +56,8 @@ class Preset:
 
         def pick(candidates: tuple[str, ...]) -> str | None:
             present = [c for n in candidates for c in by_norm.get(n, [])]
-            for c in present:  # the first candidate that has any value
-                values = raw.frame[c].drop_nulls()
-                if values.is_empty():
-                    continue
-                head = values.head(10_000).to_frame()
-                if not head.select(is_missing(pl.col(c)).all()).item() or \
-                        not values.to_frame().select(is_missing(pl.col(c)).all()).item():
-                    return c
-            return present[0] if present else None
+            # the first candidate that has any value
+            return next((c for c in present if raw.has_value(c)), present[0] if present else None)
 
         fields: dict[str, str] = {}
         for fld, cands in self.fields.items():

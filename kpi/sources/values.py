@@ -96,16 +96,32 @@ class DateParse:
     `format` is the strptime format used (or 'excel serial'); `ambiguous` is True when both
     day-first and month-first read every value and no value tells them apart (all parts <= 12):
     the caller must ask which one is meant. `failed` counts non-missing cells that did not parse.
+    `from_sample` is True when the format was decided by the first `DATE_SAMPLE` values alone, so
+    that the rest of a long column can be read with `parse_dates_as` as it arrives.
     """
 
     values: pl.Series
     format: str
     ambiguous: bool = False
     failed: int = 0
+    from_sample: bool = False
+
+
+DATE_SAMPLE = 2000  #: how many values (the first non-missing ones) choose a column's date format
 
 
 def _try(text: pl.Series, fmt: str) -> pl.Series:
     return text.str.to_datetime(fmt, strict=False, time_unit="us")
+
+
+def parse_dates_as(series: pl.Series, fmt: str, from_sample: bool = False) -> DateParse:
+    """Read a text column as timestamps in the strptime format `fmt` (as chosen by `parse_dates`)."""
+    text = series.cast(pl.String).str.strip_chars()
+    missing = text.to_frame("v").select(is_missing(pl.col("v"))).to_series()
+    values = _try(text.str.to_uppercase() if "%p" in fmt else text, fmt)
+    values = values.set(missing, None) if missing.any() else values
+    failed = int(values.is_null().sum()) - int(missing.sum())
+    return DateParse(values, fmt, failed=failed, from_sample=from_sample)
 
 
 def parse_dates(series: pl.Series, dayfirst: bool | None = None) -> DateParse | None:
@@ -123,13 +139,10 @@ def parse_dates(series: pl.Series, dayfirst: bool | None = None) -> DateParse | 
     n = present.len()
     if n == 0:
         return None
-    sample = present.head(2000)
+    sample = present.head(DATE_SAMPLE)
 
-    def full(fmt: str) -> DateParse:
-        values = _try(text.str.to_uppercase() if "%p" in fmt else text, fmt)
-        values = values.set(~present_mask, None) if (~present_mask).any() else values
-        failed = int(values.is_null().sum()) - int((~present_mask).sum())
-        return DateParse(values, fmt, failed=failed)
+    def full(fmt: str, from_sample: bool = False) -> DateParse:
+        return parse_dates_as(series, fmt, from_sample)
 
     def best(formats: list[str]) -> str | None:
         scored = [(int(_try(sample.str.to_uppercase() if "%p" in f else sample, f).is_not_null().sum()), f)
@@ -139,13 +152,13 @@ def parse_dates(series: pl.Series, dayfirst: bool | None = None) -> DateParse | 
 
     fmt = best(_UNAMBIGUOUS)
     if fmt is not None:
-        return full(fmt)
+        return full(fmt, from_sample=True)
     day_fmt, month_fmt = best(_DAY_FIRST), best(_MONTH_FIRST)
     if day_fmt or month_fmt:
         if day_fmt and not month_fmt:
-            return full(day_fmt)
+            return full(day_fmt, from_sample=True)
         if month_fmt and not day_fmt:
-            return full(month_fmt)
+            return full(month_fmt, from_sample=True)
         assert day_fmt and month_fmt
         parts = present.str.extract_groups(r"^(\d{1,2})[/-](\d{1,2})[/-]")
         first = parts.struct.field("1").cast(pl.Int32, strict=False)
