@@ -233,8 +233,10 @@ def validate(table: str, df: pl.DataFrame, stage_columns: tuple[str, ...] | None
         if n:
             problems.append(Problem(table, column, message, rows, n, severity))
 
+    ranged = table == "spend" and {"period_start", "period_end"} <= set(schema)
     for col in required:
-        flag(pl.col(col).is_null(), col, f"'{col}' is empty")
+        if not (ranged and col == "date"):  # a range row has no single date; checked below
+            flag(pl.col(col).is_null(), col, f"'{col}' is empty")
     for col in spec.key if len(spec.key) == 1 else ():
         flag(pl.col(col).is_duplicated() & pl.col(col).is_not_null(), col, f"duplicate {col}: each must be unique")
     if len(spec.key) > 1 and set(spec.key) <= set(schema):

@@ -184,3 +184,13 @@ def test_catalog_covers_the_required_metrics_with_units_and_direction() -> None:
     assert cat["cpl"].unit == "currency" and not cat["cpl"].higher_is_better
     assert cat["lead_to_won"].unit == "ratio" and cat["lead_to_won"].higher_is_better
     assert cat["cpl"].tables == ("spend", "leads")
+
+
+def test_handmade_tables_are_valid_including_the_range_row() -> None:
+    from kpi.schema import validate
+
+    for name, frame in tables().items():
+        assert [p for p in validate(name, frame) if p.severity == "error"] == [], name
+    broken = tables()["spend"].with_columns(period_start=None)
+    problems = validate("spend", broken)
+    assert any("neither date nor period_start" in p.message and p.rows == (5,) for p in problems)
