@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -128,12 +129,17 @@ def _convert_column(chunk: pl.DataFrame, col: str, dtype: pl.DataType, decimal: 
     read. Every cell is read on its own, so reading a file chunk by chunk gives the same values."""
     s = chunk[col]
     if dtype in (FLOAT, INT):
-        plain = s.str.replace(",", ".", literal=True) if decimal == "," else s
-        direct = plain.cast(dtype, strict=False)
-        # plain numbers need no cleaning (the common, big case) when the cast reads them as parse_number
-        # does: no '.' (a thousands mark) in a decimal-comma column, no 'nan' (a missing marker)
-        if direct.null_count() == s.null_count() and not (dtype == FLOAT and direct.is_nan().any()) \
-                and not (decimal == "," and s.str.contains(".", literal=True).any()):
+        # plain numbers need no cleaning (the common, big case) when a cast reads them as parse_number
+        # does: whole numbers for an integer field; for a float field no '.' (a thousands mark) in a
+        # decimal-comma column and no 'nan' (a missing marker)
+        if dtype == INT:
+            direct = s.cast(INT, strict=False)
+            plain = direct.null_count() == s.null_count()
+        else:
+            direct = (s.str.replace(",", ".", literal=True) if decimal == "," else s).cast(FLOAT, strict=False)
+            plain = direct.null_count() == s.null_count() and not direct.is_nan().any() \
+                and not (decimal == "," and s.str.contains(".", literal=True).any())
+        if plain:
             return direct, []
         frame = chunk.select(parse_number(pl.col(col), decimal).alias("v"),
                              number_failures(pl.col(col), decimal).alias("bad"), ROW)
@@ -204,6 +210,31 @@ class _DateColumn:
         return pl.concat(self.done) if len(self.done) > 1 else self.done[0]
 
 
+class _Spill:
+    """Converted chunks of a streamed file, kept in a temporary folder until every chunk is converted and
+    then read back one column at a time. Holding the chunks in memory instead and joining them at the
+    end would need every column twice at once (polars' allocator does not hand back the chunks' memory
+    for the joined columns)."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="kpi-import-")
+        self._paths: list[Path] = []
+        self.columns: list[str] = []
+
+    def write(self, chunk: pl.DataFrame) -> None:
+        path = Path(self._dir.name) / f"{len(self._paths):06d}.arrow"
+        chunk.write_ipc(path, compression="uncompressed")
+        self._paths.append(path)
+        self.columns = self.columns or chunk.columns
+
+    def column(self, name: str) -> pl.Series:
+        parts = [pl.read_ipc(p, columns=[name]).to_series() for p in self._paths]
+        return pl.concat(parts).rechunk()
+
+    def close(self) -> None:
+        self._dir.cleanup()
+
+
 def _snake(name: str) -> str:
     return re.sub(r"[^0-9a-zа-я]+", "_", name.strip().lower()).strip("_") or "column"
 
@@ -232,9 +263,12 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     if mapping.table == "spend" and "date" not in mapping.fields and mapping.range_columns:
         kept += list(mapping.range_columns)
     kept = list(dict.fromkeys(c for c in kept if c in raw.sample.columns))
-    pieces: dict[str, list[pl.Series]] = {}  # each output column, chunk by chunk
+    pieces: dict[str, list[pl.Series]] = {}  # each output column, chunk by chunk (a file read whole)
+    spill = _Spill() if raw.source is not None else None  # a streamed file: converted chunks wait on disk
     texts: list[pl.DataFrame] = []
-    n_rows = 0
+    constants = {fld: value for fld, value in mapping.constants.items()
+                 if fld not in mapping.fields and fld in spec.dtypes}  # added whole at the end
+    n_rows = height = 0
     account_total: str | None = None
     for chunk in raw.chunks():
         n_rows += chunk.height
@@ -252,31 +286,43 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
             values, rows = _convert_column(chunk, col, spec.dtypes[fld], detected.decimal)
             columns[fld] = values.alias(fld)
             bad[fld] += rows
-        for fld, value in mapping.constants.items():
-            if fld not in mapping.fields and fld in spec.dtypes:
-                columns[fld] = pl.repeat(value, chunk.height, dtype=STR, eager=True).alias(fld)
+        height += chunk.height
         for name, col in mapping.extras.items():
             if col in chunk.columns:
                 key = _snake(name)
-                if key not in columns and key not in mapping.fields and key not in spec.dtypes:
+                if key not in columns and key not in constants and key not in spec.dtypes:
                     columns[key] = chunk.select(pl.when(is_missing(pl.col(col))).then(None)
                                                 .otherwise(pl.col(col).str.strip_chars()).alias(key)).to_series()
-        for name, values in columns.items():
-            pieces.setdefault(name, []).append(values)
+        if spill is not None:
+            spill.write(pl.DataFrame(list(columns.values())))
+        else:
+            for name, values in columns.items():
+                pieces.setdefault(name, []).append(values)
         if kept:
             texts.append(chunk.select(ROW, *kept))
         del chunk, columns
-    for fld, reader in dates.items():
-        pieces[fld] = [reader.finish().alias(fld)]
-        bad[fld] = reader.bad
-        if reader.ambiguous:
-            report.ambiguous_dates.append(
-                f"'{reader.col}': every value fits both day/month and month/day; read as {reader.format} "
-                "(choose month-first if that is wrong)")
-    order = [ROW, *mapping.fields]
-    order += [c for c in pieces if c not in order]
-    # one contiguous column at a time, each column's chunks freed as soon as it is joined
-    frame = pl.DataFrame([pl.concat(pieces.pop(name)).rechunk() for name in order])
+    order = [ROW, *mapping.fields, *constants]
+    order += [c for c in (spill.columns if spill is not None else pieces) if c not in order]
+    joined: list[pl.Series] = []
+    for name in (c for c in order if c not in constants):  # one contiguous column at a time
+        if name in dates:
+            reader = dates[name]
+            joined.append(reader.finish().alias(name))
+            bad[name] = reader.bad
+            if reader.ambiguous:
+                report.ambiguous_dates.append(
+                    f"'{reader.col}': every value fits both day/month and month/day; read as {reader.format} "
+                    "(choose month-first if that is wrong)")
+        elif spill is not None:
+            joined.append(spill.column(name))
+        else:
+            joined.append(pl.concat(pieces.pop(name)).rechunk())
+    if spill is not None:
+        spill.close()
+    frame = pl.DataFrame(joined)
+    del joined
+    # a constant stays one value until something needs it row by row (polars scalar columns)
+    frame = frame.with_columns(pl.lit(value, dtype=STR).alias(fld) for fld, value in constants.items()).select(order)
     report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded]
     if account_total:
         report.totals_excluded.append(account_total)
@@ -295,7 +341,8 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
         frame = _apply_stage(text_table, frame, mapping, report)
     if mapping.table == "spend" and "date" not in frame.columns:
         frame = _with_period(text_table, frame, mapping, report)
-    if "currency" in frame.columns and mapping.table in ("spend",) and frame["currency"].n_unique() > 1:
+    if "currency" in frame.columns and mapping.table in ("spend",) \
+            and frame.select(pl.col("currency").n_unique()).item() > 1:
         report.warnings.append("rows are in more than one currency: " + ", ".join(
             str(c) for c in frame["currency"].unique().drop_nulls().to_list()))
     used = set(mapping.fields.values()) | set(mapping.extras.values())
@@ -409,7 +456,7 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
     if len(spec.key) == 1 and spec.key[0] in keep.columns:
         key = spec.key[0]
         body = [c for c in keep.columns if c != ROW]
-        exact = ~keep.select(body).hash_rows().is_first_distinct()
+        exact = ~_row_hashes(keep.select(body)).is_first_distinct()
         repeated_key = keep.select(~pl.col(key).is_first_distinct()).to_series() & ~exact
         report.duplicates = int(exact.sum()) + int(repeated_key.sum())
         if exact.any():
@@ -422,7 +469,7 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
             keep = keep.filter(~(exact | repeated_key))
     else:
         body = [c for c in keep.columns if c != ROW]
-        report.duplicates = keep.height - keep.select(body).hash_rows().n_unique() if keep.height else 0
+        report.duplicates = keep.height - _row_hashes(keep.select(body)).n_unique() if keep.height else 0
         if report.duplicates:
             report.warnings.append(f"{report.duplicates} row(s) repeat an earlier row exactly; kept, as exports "
                                    "often have identical rows for different breakdown values")
@@ -436,6 +483,11 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
     if out.height == 0:
         raise ImportRefused(f"{report.file}: no row could be accepted; " + "; ".join(str(i) for i in report.issues[:3]))
     return ImportResult(table, out, report)
+
+
+def _row_hashes(frame: pl.DataFrame, rows: int = 1_000_000) -> pl.Series:
+    """`frame.hash_rows()`, a slice at a time, so that constant columns are never spelled out whole."""
+    return pl.concat([frame.slice(start, rows).hash_rows() for start in range(0, max(frame.height, 1), rows)])
 
 
 def _within_precision(table: str, frame: pl.DataFrame, report: Report) -> pl.DataFrame:
