@@ -17,14 +17,14 @@ st.set_page_config(page_title="Marketing KPI Studio", page_icon=":material/insig
 lang = current_language()
 shared = open_shared_view(lang)
 ANALYSIS = {  # url path -> (file, text key, icon); a shared view may open any of these
-    "overview": ("pages/overview.py", "page.overview", ":material/dashboard:"),
-    "funnel": ("pages/funnel.py", "page.funnel", ":material/filter_alt:"),
-    "campaigns": ("pages/campaigns.py", "page.campaigns", ":material/campaign:"),
-    "segments": ("pages/segments.py", "page.segments", ":material/grid_view:"),
+    "overview": ("app_pages/overview.py", "page.overview", ":material/dashboard:"),
+    "funnel": ("app_pages/funnel.py", "page.funnel", ":material/filter_alt:"),
+    "campaigns": ("app_pages/campaigns.py", "page.campaigns", ":material/campaign:"),
+    "segments": ("app_pages/segments.py", "page.segments", ":material/grid_view:"),
 }
 EDITING = {  # never offered to a shared, read-only view
-    "data": ("pages/data.py", "page.data", ":material/upload_file:"),
-    "workspaces": ("pages/workspaces.py", "page.workspaces", ":material/folder_shared:"),
+    "data": ("app_pages/data.py", "page.data", ":material/upload_file:"),
+    "workspaces": ("app_pages/workspaces.py", "page.workspaces", ":material/folder_shared:"),
 }
 start_page = shared.view.page if shared is not None and shared.view.page in ANALYSIS else "overview"
 registry = ANALYSIS if shared is not None else ANALYSIS | EDITING
@@ -35,7 +35,7 @@ with st.sidebar:
 if shared is None:
     workspace = select_workspace(lang)
     state = render_sidebar(workspace)
-    render_share_button(workspace, state, page.url_path, state.lang)
+    render_share_button(workspace, state, page.url_path or start_page, state.lang)  # the default page's path is ""
 else:
     st.session_state[CURRENT] = shared.workspace
     render_banner(shared, lang)

@@ -67,12 +67,13 @@ def render_banner(shared: Shared, lang: str) -> None:
     st.info(t("share.banner", lang, who=who, when=when, data="; ".join(described)), icon=":material/visibility:")
 
 
-def _link(token: str, page_path: str) -> str:
+def _link(token: str) -> str:
+    """The app's root with the token: the shared view itself says which page opens first."""
     parts = urlsplit(st.context.url or "http://localhost:8501/")
-    return urlunsplit((parts.scheme, parts.netloc, "/" + page_path.strip("/"), f"{VIEW_PARAM}={token}", ""))
+    return urlunsplit((parts.scheme, parts.netloc, "/", f"{VIEW_PARAM}={token}", ""))
 
 
-def render_share_button(ws: Workspace, state: ViewState, page_path: str, lang: str) -> None:
+def render_share_button(ws: Workspace, state: ViewState, page: str, lang: str) -> None:
     """The sidebar's "Share this view" popover: options, then the link, shown once."""
     with st.sidebar.popover(t("share.button", lang), icon=":material/share:", width="stretch"):
         if ws.store_id is None:
@@ -83,10 +84,10 @@ def render_share_button(ws: Workspace, state: ViewState, page_path: str, lang: s
                             format_func=lambda d: t(f"share.expiry.{d or 'never'}", lang))
         if st.button(t("share.create", lang), type="primary", key="share_create"):
             expires = datetime.now(UTC) + timedelta(days=days) if days else None
-            token = store().create_view(ws.store_id, page_path, view_params(state),
+            token = store().create_view(ws.store_id, page, view_params(state),
                                         None if follow else ws.versions, created_by=user_email(),
                                         follow_latest=follow, expires_at=expires)
-            st.session_state[_LINK] = _link(token, page_path)
+            st.session_state[_LINK] = _link(token)
         link = st.session_state.get(_LINK)
         if link:
             st.code(link, language=None)

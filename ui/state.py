@@ -23,6 +23,8 @@ CUSTOM = "custom"
 FILTER_DIMENSIONS = ("channel", "segment", "region", "initiative", "campaign")
 DEFAULT_PRESET = "last_90_days"
 STATE_KEY = "_view_state"
+# Streamlit's date picker otherwise only reaches ten years back: CRM exports can be older.
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -122,29 +124,33 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
     today = ws.last_day or date.today()
     with st.sidebar:
         lang = st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__,
-                            index=list(LANGUAGES).index(browser_language()), key=LANG_KEY)
+                            index=list(LANGUAGES).index(browser_language()), key=LANG_KEY, persist_state="session")
         for name, value in st.session_state.get(_NOTICES, []):
             st.warning(t("notice.invalid_param", lang, name=name, value=value), icon="⚠️")
-        choice = st.selectbox(t("sidebar.period", lang), [*PRESETS, CUSTOM], key="period",
+        choice = st.selectbox(t("sidebar.period", lang), [*PRESETS, CUSTOM], key="period", persist_state="session",
                               index=[*PRESETS, CUSTOM].index(DEFAULT_PRESET),
                               format_func=lambda p: t(f"preset.{p}", lang))
         if choice == CUSTOM:
-            start = st.date_input(t("sidebar.from", lang), value=today - timedelta(days=89), key="from")
-            end = st.date_input(t("sidebar.to", lang), value=today, key="to")
+            start = st.date_input(t("sidebar.from", lang), value=today - timedelta(days=89), key="from",
+                                  min_value=EARLIEST, max_value=LATEST, persist_state="session")
+            end = st.date_input(t("sidebar.to", lang), value=today, key="to", min_value=EARLIEST, max_value=LATEST,
+                                persist_state="session")
             period = Period(min(start, end), max(start, end))  # type: ignore[type-var]
         else:
             period = preset(choice, today)
-        compare = st.selectbox(t("sidebar.compare", lang), COMPARES, key="compare",
+        compare = st.selectbox(t("sidebar.compare", lang), COMPARES, key="compare", persist_state="session",
                                format_func=lambda c: t(f"compare.{c}", lang))
         grain = st.selectbox(t("sidebar.grain", lang), GRAINS, index=GRAINS.index("week"), key="grain",
+                             persist_state="session",
                              format_func=lambda g: t(f"grain.{g}", lang))
-        view = st.radio(t("sidebar.view", lang), VIEWS, key=COUNT_KEY, format_func=lambda v: t(f"view.{v}", lang))
+        view = st.radio(t("sidebar.view", lang), VIEWS, key=COUNT_KEY, persist_state="session",
+                        format_func=lambda v: t(f"view.{v}", lang))
         st.subheader(t("sidebar.filters", lang))
         filters = {}
         for dim in FILTER_DIMENSIONS:
             options = dimension_values(ws, dim)
             if options:
-                filters[dim] = st.multiselect(t(f"dim.{dim}", lang), options, key=dim)
+                filters[dim] = st.multiselect(t(f"dim.{dim}", lang), options, key=dim, persist_state="session")
     state = ViewState(period, compare, compare_period(period, compare), grain, view, filters, lang, choice)
     st.session_state[STATE_KEY] = state
     _write_url(state)

@@ -241,7 +241,7 @@ def select_workspace(lang: str) -> Workspace:
         st.session_state[WORKSPACE_KEY] = wanted if wanted in options else DEMO if DEMO in options else next(
             iter(options))
     choice = st.sidebar.selectbox(t("sidebar.workspace", lang), list(options), format_func=options.__getitem__,
-                                  key=WORKSPACE_KEY)
+                                  key=WORKSPACE_KEY, persist_state="session")
     if choice == DEMO:
         st.query_params.pop(WORKSPACE_KEY, None)
     else:

@@ -18,7 +18,7 @@ from tests.app.test_overview_app import demo_last_day
 from ui.download import to_xlsx_bytes
 from ui.tables import DELTA, export_frame, table_frame
 
-PAGE = "pages/campaigns.py"
+PAGE = "app_pages/campaigns.py"
 KPIS = ("spend", "impressions", "clicks", "ctr", "cpc", "leads", "cpl", "mql", "cost_per_mql", "sql", "opportunities",
         "won", "cac", "pipeline", "revenue", "roas", "roi")
 

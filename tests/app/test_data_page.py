@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
 
-PAGE = str(REPO / "pages" / "data.py")
+PAGE = str(REPO / "app_pages" / "data.py")
 FIX = REPO / "tests" / "fixtures" / "uploads"
 
 
@@ -174,7 +174,7 @@ def test_data_page_through_the_app(app: AppTest, lang: str, upload_tab: str, int
     app.query_params["lang"] = lang
     app.run()
     assert not app.exception
-    app.switch_page("pages/data.py").run()
+    app.switch_page("app_pages/data.py").run()
     assert not app.exception
     assert [tab.label for tab in app.tabs] == [upload_tab, "Google Analytics 4"]
     assert any(c.value.startswith(intro) for c in app.caption)

@@ -14,7 +14,7 @@ from kpi.sources.demo import DEMO_SETTINGS
 from tests.app.test_campaigns_app import chart, in_period
 from tests.app.test_overview_app import demo_last_day
 
-PAGE = "pages/segments.py"
+PAGE = "app_pages/segments.py"
 
 
 def open_page(app: AppTest) -> AppTest:

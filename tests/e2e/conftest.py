@@ -105,3 +105,21 @@ def wait_idle(page: object, timeout: float = 30_000) -> None:
              && document.querySelectorAll('[data-testid="stMetric"], [data-testid="stAlert"]').length > 0""",
         timeout=timeout)
     page.wait_for_timeout(400)  # type: ignore[attr-defined]
+
+
+def select_option(page: object, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`, then wait for the rerun."""
+    page.get_by_role("combobox", name=label, exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_role("option", name=option, exact=True).click()  # type: ignore[attr-defined]
+    wait_idle(page)
+
+
+def metric_values(page: object) -> dict[str, str]:
+    """Label → value of every KPI card on the page."""
+    cards = page.locator('[data-testid="stMetric"]')  # type: ignore[attr-defined]
+    out = {}
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        label = card.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        out[label] = card.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return out

@@ -1,29 +1,92 @@
-"""The Overview in a real Chromium against `streamlit run`."""
+"""The app in a real Chromium against `streamlit run`: filters in the URL, click to filter, languages."""
 
 from __future__ import annotations
 
-import pytest
+from urllib.parse import parse_qs, urlsplit
 
-from tests.e2e.conftest import StreamlitServer, screenshot, wait_idle
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.e2e.conftest import StreamlitServer, metric_values, screenshot, select_option, wait_idle
 
 pytestmark = pytest.mark.e2e
+VIEWPORT = {"width": 1440, "height": 2200}
 
 
-def metric_values(page: object) -> dict[str, str]:
-    cards = page.locator('[data-testid="stMetric"]')  # type: ignore[attr-defined]
-    out = {}
-    for i in range(cards.count()):
-        card = cards.nth(i)
-        out[card.locator('[data-testid="stMetricLabel"]').inner_text().strip()] = card.locator(
-            '[data-testid="stMetricValue"]').inner_text().strip()
-    return out
+def query(page: object) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)  # type: ignore[attr-defined]
 
 
-def test_overview_shows_demo_kpis(app_server: StreamlitServer, browser: object) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-GB")  # type: ignore[attr-defined]
+def test_period_and_click_filter_live_in_the_url_and_reopen_the_same(app_server: StreamlitServer,
+                                                                      browser: object) -> None:
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
+    page = context.new_page()
     page.goto(app_server.url)
     wait_idle(page)
-    values = metric_values(page)
-    screenshot(page, "overview-en")
-    assert "Leads" in values and values["Leads"] not in ("", "–")
+    before = metric_values(page)
+    select_option(page, "Period", "Last 12 months")
+    page.wait_for_function("() => location.search.includes('period=last_12_months')")
+    after_period = metric_values(page)
+    assert after_period["Leads"] != before["Leads"]
+
+    # click the best initiative's bar: the top bar of the first initiative ranking (an SVG mark)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').nth(2)
+    chart.scroll_into_view_if_needed()
+    for _ in range(3):  # the chart may still be re-drawing after the period change: click again
+        page.wait_for_timeout(1500)
+        bars = chart.locator('g.mark-rect path[aria-roledescription="bar"]')
+        bar = max((bars.nth(i).bounding_box() for i in range(bars.count())), key=lambda b: b["width"] if b else 0)
+        assert bar is not None and bar["width"] > 0
+        page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
+        try:
+            page.wait_for_function("() => location.search.includes('initiative=')", timeout=8_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    wait_idle(page)
+    params = query(page)
+    assert params["period"] == ["last_12_months"] and len(params["initiative"]) == 1
+    filtered = metric_values(page)
+    assert filtered["Leads"] != after_period["Leads"]
+    assert page.get_by_text(f"Initiative: {params['initiative'][0]}").count() >= 1  # the filter chip
+    screenshot(page, "overview-filtered")
+    url = page.url
+    context.close()
+
+    fresh = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
+    again = fresh.new_page()
+    again.goto(url)
+    wait_idle(again)
+    assert metric_values(again) == filtered
+    fresh.close()
+
+
+def test_language_switch_to_swedish_and_russian(app_server: StreamlitServer, browser: object) -> None:
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(app_server.url)
+    wait_idle(page)
+    english = metric_values(page)
+    select_option(page, "Language", "Svenska")
+    swedish = metric_values(page)
+    assert "Vunna affärer" in swedish and "Översikt" in page.locator("h1").first.inner_text()
+    assert swedish["Vunna affärer"] == english["Won deals"]
+    assert query(page)["lang"] == ["sv"]
+    screenshot(page, "overview-sv")
+    select_option(page, "Språk", "Русский")
+    russian = metric_values(page)
+    assert "Выигранные сделки" in russian and "Обзор" in page.locator("h1").first.inner_text()
+    assert russian["Лиды"].replace("\u00a0", " ").replace("\u202f", " ") == english["Leads"].replace(",", " ")
+    screenshot(page, "overview-ru")
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["overview", "funnel", "campaigns", "segments", "data", "workspaces"])
+def test_every_page_renders_in_the_browser(app_server: StreamlitServer, browser: object, path: str) -> None:
+    page = browser.new_page(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
+    page.goto(f"{app_server.url}/{path}" if path != "overview" else app_server.url)
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
+    page.wait_for_timeout(2500)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, f"page-{path}")
     page.close()

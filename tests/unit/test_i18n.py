@@ -29,7 +29,7 @@ def test_every_language_is_complete(key: str) -> None:
 
 def test_every_key_used_in_code_exists() -> None:
     used: set[str] = set()
-    for path in [*REPO.glob("ui/**/*.py"), *REPO.glob("pages/*.py"), REPO / "app.py"]:
+    for path in [*REPO.glob("ui/**/*.py"), *REPO.glob("app_pages/*.py"), REPO / "app.py"]:
         used.update(KEY_USE.findall(path.read_text(encoding="utf-8")))
     fixed = {k for k in used if "{" not in k}
     assert not fixed - TEXT.keys(), f"missing texts: {sorted(fixed - TEXT.keys())}"
