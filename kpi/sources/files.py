@@ -39,6 +39,7 @@ MAX_ZIP_RATIO = 200
 
 _SAMPLE_CHARS = 256_000
 _LARGE = 8_000_000  # CSVs on disk above this are sniffed from their head and streamed in chunks
+_SAMPLE_ROWS = 500  # data rows a streamed CSV keeps as its sample (the decimal mark is guessed from them)
 _CHUNK_BYTES = 1_500_000  # bytes per streamed chunk: bounds the text held at once (a few times this as a frame)
 _TOTAL_RE = re.compile(
     r"(?i)^\s*(total:|total\s*$|totals\s*$|total\s*\(|grand\s+totals?\b|итого|всего\s*:?\s*$|всего:|totalt\b|summa\s*:?\s*$"
@@ -498,9 +499,11 @@ def _lazy_csv(path: Path, head: bytes, bom: int, hdr: int, columns: list[str], l
     assert detected.encoding is not None and detected.separator is not None
     source = CsvSource(path, detected.encoding, bom, end, head[pos:end], detected.separator, tuple(columns), lead)
     stream = _stream_csv(source, detected, _RowFilter())
-    empty = pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(columns, pl.String)})
-    sample = next(stream, empty)
+    chunks = [pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(columns, pl.String)})]
+    while sum(c.height for c in chunks) < _SAMPLE_ROWS and (chunk := next(stream, None)) is not None:
+        chunks.append(chunk)
     stream.close()
+    sample = pl.concat(chunks, how="diagonal")
     if decimal is None:
         detected = replace(detected, decimal=_guess_decimal(sample, detected.separator))
     return RawTable(None, detected, excluded, source=source, sample=sample)

@@ -219,13 +219,13 @@ class _Spill:
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="kpi-import-")
         self._paths: list[Path] = []
-        self.columns: list[str] = []
+        self.schema: dict[str, pl.DataType] = {}
 
     def write(self, chunk: pl.DataFrame) -> None:
         path = Path(self._dir.name) / f"{len(self._paths):06d}.arrow"
         chunk.write_ipc(path, compression="uncompressed")
         self._paths.append(path)
-        self.columns = self.columns or chunk.columns
+        self.schema = self.schema or dict(chunk.schema)
 
     def column(self, name: str) -> pl.Series:
         parts = [pl.read_ipc(p, columns=[name]).to_series() for p in self._paths]
@@ -302,25 +302,29 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
             texts.append(chunk.select(ROW, *kept))
         del chunk, columns
     order = [ROW, *mapping.fields, *constants]
-    order += [c for c in (spill.columns if spill is not None else pieces) if c not in order]
-    joined: list[pl.Series] = []
-    for name in (c for c in order if c not in constants):  # one contiguous column at a time
+    order += [c for c in (spill.schema if spill is not None else pieces) if c not in order]
+    joined: dict[str, pl.Series] = {}
+    # one contiguous column at a time, text columns first: their chunks are the biggest, and the memory the
+    # chunks leave behind is then reused for the smaller ones
+    assemble = sorted((c for c in order if c not in constants), key=lambda c: c in dates or c == ROW or (
+        spill is not None and spill.schema[c] != pl.String))
+    for name in assemble:
         if name in dates:
             reader = dates[name]
-            joined.append(reader.finish().alias(name))
+            joined[name] = reader.finish().alias(name)
             bad[name] = reader.bad
-            if reader.ambiguous:
-                report.ambiguous_dates.append(
-                    f"'{reader.col}': every value fits both day/month and month/day; read as {reader.format} "
-                    "(choose month-first if that is wrong)")
         elif spill is not None:
-            joined.append(spill.column(name))
+            joined[name] = spill.column(name)
         else:
-            joined.append(pl.concat(pieces.pop(name)).rechunk())
+            joined[name] = pl.concat(pieces.pop(name)).rechunk()
+    for reader in dates.values():
+        if reader.ambiguous:
+            report.ambiguous_dates.append(
+                f"'{reader.col}': every value fits both day/month and month/day; read as {reader.format} "
+                "(choose month-first if that is wrong)")
     if spill is not None:
         spill.close()
-    frame = pl.DataFrame(joined)
-    del joined
+    frame = pl.DataFrame([joined.pop(c) for c in order if c not in constants])
     # a constant stays one value until something needs it row by row (polars scalar columns)
     frame = frame.with_columns(pl.lit(value, dtype=STR).alias(fld) for fld, value in constants.items()).select(order)
     report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded]
