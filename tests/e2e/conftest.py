@@ -36,6 +36,8 @@ class StreamlitServer:
     """`streamlit run` of the app in a subprocess, on a free port of 127.0.0.1."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = {**os.environ, **(env or {})}
+        self.data_dir = Path(self.env["KPI_DATA_DIR"])
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (REPO / "artifacts" / f"streamlit-{self.port}.log")
@@ -45,7 +47,7 @@ class StreamlitServer:
             [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
-            cwd=REPO, env={**os.environ, **(env or {})}, stdout=self._log_file, stderr=subprocess.STDOUT)
+            cwd=REPO, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -3,8 +3,6 @@ them after a new upload, and shows a message and no data once revoked."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from kpi.store import Store
@@ -18,7 +16,7 @@ VIEWPORT = {"width": 1440, "height": 1800}
 @pytest.fixture(scope="module")
 def workspace(app_server: StreamlitServer) -> str:
     """A workspace of the six handmade leads, saved by another process exactly as the app would."""
-    store = Store(os.environ["KPI_DATA_DIR"])
+    store = Store(app_server.data_dir)
     created = store.create_workspace("E2E shares")
     for name, frame in tables().items():
         store.save(created.id, name, frame, source="handmade e2e fixture")
@@ -52,7 +50,7 @@ def test_share_link_opens_read_only_with_pinned_numbers(app_server: StreamlitSer
     screenshot(view, "share-open")
 
     # a new upload replaces the leads with the first three: the workspace changes, the link does not
-    store = Store(os.environ["KPI_DATA_DIR"])
+    store = Store(app_server.data_dir)
     store.save(workspace, "leads", tables()["leads"].head(3), source="a later upload")
     latest = viewer.new_page()
     latest.goto(f"{app_server.url}/?ws={workspace}")
