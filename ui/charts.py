@@ -27,7 +27,7 @@ def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
     order = data["stage"].to_list()
     base = alt.Chart(data).encode(
         y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang)),
-        x=alt.X("count:Q", title=t("chart.count", lang), axis=alt.Axis(format=",.0f")),
+        x=alt.X("count:Q", title=t("chart.count", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
     )
     bars = base.mark_bar(color=PALETTE[0]).encode(tooltip=[
         alt.Tooltip("stage:N", title=t("chart.stage", lang)),
@@ -48,7 +48,7 @@ def trend_chart(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, st
                              .alias("metric"))
     chart = alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
-        y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(format=",.0f")),
+        y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
         color=alt.Color("metric:N", scale=alt.Scale(range=PALETTE), legend=None),
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("metric:N", title=t("chart.metric", lang)),

@@ -16,7 +16,7 @@ TEXT: dict[str, dict[str, str]] = {
     "share.banner": {"en": "Shared view, read-only. Shared by {who} on {when}. Data: {data}.", "sv": "Delad vy, skrivskyddad. Delad av {who} den {when}. Data: {data}.", "ru": "Общий вид, только чтение. Поделился(-ась) {who}, {when}. Данные: {data}."},
     "share.banner_latest": {"en": "Shared view, read-only, showing the latest data. Shared by {who} on {when}.", "sv": "Delad vy, skrivskyddad, visar senaste data. Delad av {who} den {when}.", "ru": "Общий вид, только чтение, со свежими данными. Поделился(-ась) {who}, {when}."},
     "share.someone": {"en": "a colleague", "sv": "en kollega", "ru": "коллега"},
-    "share.invalid": {"en": "This link cannot be opened: {reason} Ask the person who shared it for a new link.", "sv": "Länken kan inte öppnas: {reason} Be den som delade den om en ny länk.", "ru": "Ссылку нельзя открыть: {reason} Попросите того, кто ей поделился, прислать новую."},
+    "share.invalid": {"en": "This link cannot be opened. {reason}", "sv": "Länken kan inte öppnas. {reason}", "ru": "Ссылку нельзя открыть. {reason}"},
     "share.sign_in_to_view": {"en": "Sign in to open this shared view.", "sv": "Logga in för att öppna den delade vyn.", "ru": "Войдите, чтобы открыть общий вид."},
     "share.sign_in": {"en": "Sign in", "sv": "Logga in", "ru": "Войти"},
     "page.workspaces": {"en": "Workspaces & links", "sv": "Arbetsytor och länkar", "ru": "Пространства и ссылки"},
