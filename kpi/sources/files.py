@@ -40,7 +40,7 @@ MAX_ZIP_RATIO = 200
 _SAMPLE_CHARS = 256_000
 _LARGE = 8_000_000  # CSVs on disk above this are sniffed from their head and streamed in chunks
 _SAMPLE_ROWS = 500  # data rows a streamed CSV keeps as its sample (the decimal mark is guessed from them)
-_CHUNK_BYTES = 1_500_000  # bytes per streamed chunk: bounds the text held at once (a few times this as a frame)
+_CHUNK_BYTES = 1_000_000  # bytes per streamed chunk: bounds the text held at once (a few times this as a frame)
 _TOTAL_RE = re.compile(
     r"(?i)^\s*(total:|total\s*$|totals\s*$|total\s*\(|grand\s+totals?\b|итого|всего\s*:?\s*$|всего:|totalt\b|summa\s*:?\s*$"
     r"|gesamt|общий итог)")

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from kpi.schema import DATE, FLOAT, INT, STR, TABLES, TIMESTAMP, conform, validate
@@ -200,8 +201,9 @@ class _DateColumn:
 
     def _take(self, text: pl.DataFrame, parsed: DateParse) -> None:
         values = parsed.values
-        bad_mask = values.is_null() & ~text.select(is_missing(pl.col(self.col))).to_series()
-        self.bad += text.filter(bad_mask)[ROW].to_list()
+        if parsed.failed:
+            bad_mask = values.is_null() & ~text.select(is_missing(pl.col(self.col))).to_series()
+            self.bad += text.filter(bad_mask)[ROW].to_list()
         self.done.append(values.dt.date() if self.dtype == DATE else values)
 
     def finish(self) -> pl.Series:
@@ -228,8 +230,7 @@ class _Spill:
         self.schema = self.schema or dict(chunk.schema)
 
     def column(self, name: str) -> pl.Series:
-        parts = [pl.read_ipc(p, columns=[name]).to_series() for p in self._paths]
-        return pl.concat(parts).rechunk()
+        return pl.scan_ipc(self._paths).select(name).collect().to_series().rechunk()
 
     def close(self) -> None:
         self._dir.cleanup()
@@ -473,7 +474,7 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
             keep = keep.filter(~(exact | repeated_key))
     else:
         body = [c for c in keep.columns if c != ROW]
-        report.duplicates = keep.height - _row_hashes(keep.select(body)).n_unique() if keep.height else 0
+        report.duplicates = keep.height - _distinct_rows(keep.select(body))
         if report.duplicates:
             report.warnings.append(f"{report.duplicates} row(s) repeat an earlier row exactly; kept, as exports "
                                    "often have identical rows for different breakdown values")
@@ -492,6 +493,17 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
 def _row_hashes(frame: pl.DataFrame, rows: int = 1_000_000) -> pl.Series:
     """`frame.hash_rows()`, a slice at a time, so that constant columns are never spelled out whole."""
     return pl.concat([frame.slice(start, rows).hash_rows() for start in range(0, max(frame.height, 1), rows)])
+
+
+def _distinct_rows(frame: pl.DataFrame, rows: int = 1_000_000) -> int:
+    """`frame.hash_rows().n_unique()` by sorting the hashes in one numpy array (no hash table, and memory
+    the system gets back at once)."""
+    hashes = np.empty(frame.height, dtype=np.uint64)
+    for start in range(0, frame.height, rows):
+        part = frame.slice(start, rows).hash_rows().to_numpy()
+        hashes[start:start + len(part)] = part
+    hashes.sort()
+    return int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1 if len(hashes) else 0
 
 
 def _within_precision(table: str, frame: pl.DataFrame, report: Report) -> pl.DataFrame:
