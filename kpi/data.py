@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kpi.schema import TABLES, conform
+from kpi.schema import TABLES, conform, dimensions
 from kpi.settings import Settings, initiative_for, normalise_channel
 
 Tables = dict[str, pl.DataFrame]
@@ -37,7 +37,9 @@ def write_dir(tables: Mapping[str, pl.DataFrame], path: str | Path) -> list[Path
 
 def prepare(tables: Mapping[str, pl.DataFrame], settings: Settings | None = None) -> Tables:
     """Tables ready for the engine: canonical types, channel names in the workspace vocabulary,
-    and initiatives filled from the workspace's campaign rules where a row has none."""
+    initiatives filled from the workspace's campaign rules where a row has none, and dimensions
+    stored as categoricals (grouping and filtering on them is several times faster than on text;
+    the engine's results carry plain text again)."""
     settings = settings or Settings()
     out: Tables = {}
     for name, frame in tables.items():
@@ -50,7 +52,8 @@ def prepare(tables: Mapping[str, pl.DataFrame], settings: Settings | None = None
             derived = initiative_for(pl.col("campaign"), settings.initiative_rules)
             exprs.append((pl.coalesce(pl.col("initiative"), derived) if "initiative" in cols else derived)
                          .alias("initiative"))
-        out[name] = frame.with_columns(exprs) if exprs else frame
+        frame = frame.with_columns(exprs) if exprs else frame
+        out[name] = frame.with_columns(pl.col(d).cast(pl.Categorical) for d in dimensions(frame))
     return out
 
 

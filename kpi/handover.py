@@ -13,6 +13,7 @@ import polars as pl
 
 from kpi.metrics import Frames
 from kpi.period import Period
+from kpi.schema import dimensions
 from kpi.settings import Settings
 
 NEVER = "never_contacted"
@@ -50,7 +51,7 @@ def leaked_leads(
     if period is not None:
         frame = frame.filter(period.contains(pl.col("created_at")))
     waited = pl.col("first_contact_at") - pl.col("created_at")
-    dims = [c for c, t in frame.collect_schema().items() if t == pl.String and c not in ("lead_id", "currency")]
+    dims = dimensions(frame)
     return (
         frame.filter(pl.col("created_at") <= pl.lit(as_of or datetime.max) - sla)
         .filter(pl.col("first_contact_at").is_null() | (waited > sla))
@@ -58,7 +59,7 @@ def leaked_leads(
             "lead_id", "created_at", "first_contact_at",
             (waited.dt.total_seconds(fractional=True) / 3600).round(1).alias("hours_to_contact"),
             pl.when(pl.col("first_contact_at").is_null()).then(pl.lit(NEVER)).otherwise(pl.lit(LATE)).alias("reason"),
-            *dims,
+            *[pl.col(d).cast(pl.String) for d in dims],
         )
         .sort("created_at")
         .collect()

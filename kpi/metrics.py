@@ -26,6 +26,7 @@ from typing import Literal
 import polars as pl
 
 from kpi.period import Compare, Grain, Period, bucket, compare_period
+from kpi.schema import dimensions
 from kpi.settings import Settings, Stage
 
 Unit = Literal["count", "currency", "ratio", "multiple", "days", "hours"]
@@ -55,7 +56,8 @@ class Base:
 
     `expr` aggregates the rows in scope. `event` dates the aggregate for the flow view (a lead
     counts as MQL in the period its MQL timestamp falls in); the cohort view dates every lead
-    aggregate by created_at.
+    aggregate by created_at. A quantile is the `q` quantile of a per-row `sample` (days from MQL
+    to SQL, say), named by `sample_id` so quantiles of one sample are computed together.
     """
 
     id: str
@@ -64,6 +66,9 @@ class Base:
     columns: tuple[str, ...]
     event: str = "created_at"
     additive: bool = True
+    sample: pl.Expr | None = None
+    sample_id: str = ""
+    q: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -168,10 +173,9 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
          "Leads past the SLA window", "count", True, "Leads old enough that sales should have contacted them.")
     base(Base("leaked_leads", "leads", leaked, ("first_contact_at",)),
          "Leaked leads", "count", False, "Leads never contacted by sales, or contacted after the SLA.")
-    base(Base("speed_to_lead_hours", "leads",
-              lambda _c: ((pl.col("first_contact_at") - pl.col("created_at")).dt.total_seconds(fractional=True)
-                          / 3600).median(),
-              ("first_contact_at",), "first_contact_at", additive=False),
+    hours = (pl.col("first_contact_at") - pl.col("created_at")).dt.total_seconds(fractional=True) / 3600
+    base(Base("speed_to_lead_hours", "leads", _fixed(hours.median()), ("first_contact_at",), "first_contact_at",
+              additive=False, sample=hours, sample_id="hours_to_contact"),
          "Speed to lead", "hours", False, "Median hours from a lead's creation to the first sales contact.")
 
     # --- leads: time between stages
@@ -179,9 +183,9 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
     for a, b, id_ in [*((a, b, f"days_{a.id}_to_{b.id}") for a, b in pairs),
                       (stages[0], won, "sales_cycle_days")]:
         for q, suffix, word in ((0.5, "", "Median"), (0.75, "_p75", "75th percentile of")):
-            days = _days_between(a.column, b.column).quantile(q, "linear")
-            base(Base(id_ + suffix, "leads", _fixed(days),
-                      (a.column, b.column), b.column, additive=False),
+            days = _days_between(a.column, b.column)
+            base(Base(id_ + suffix, "leads", _fixed(days.quantile(q, "linear")), (a.column, b.column), b.column,
+                      additive=False, sample=days, sample_id=f"days:{a.column}:{b.column}", q=q),
                  f"Days {a.label} → {b.label}" + (" (p75)" if suffix else ""), "days", False,
                  f"{word} days from {a.label} to {b.label}, over leads that reached both.")
 
@@ -237,9 +241,7 @@ def available_dimensions(tables: Frames) -> list[str]:
     dims: dict[str, None] = {}
     for name in ("leads", "spend", "traffic"):
         if name in tables:
-            for col, dtype in _schema(tables[name]).items():
-                if dtype == pl.String and col not in ("lead_id", "currency"):
-                    dims[col] = None
+            dims.update(dict.fromkeys(dimensions(tables[name])))
     return list(dims)
 
 
@@ -261,7 +263,10 @@ def _filter(frame: pl.LazyFrame, filters: Mapping[str, Sequence[str]]) -> pl.Laz
 
 
 def _group(frame: pl.LazyFrame, keys: list[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
-    return frame.group_by(keys).agg(aggs) if keys else frame.select(aggs)
+    """Aggregate by `keys`; categorical keys come back as text so parts from any table join."""
+    if not keys:
+        return frame.select(aggs)
+    return frame.group_by(keys).agg(aggs).with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
 def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], period: Period | None,
@@ -277,7 +282,19 @@ def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], per
             frame = frame.filter(pl.col(event).is_not_null())
         if grain:
             frame = frame.with_columns(bucket(pl.col(event), grain).alias(PERIOD_COL))
-        parts.append(_group(frame, keys, [b.expr(ctx).alias(b.id) for b in group]))
+        additive = [b for b in group if b.sample is None]
+        if additive:
+            parts.append(_group(frame, keys, [b.expr(ctx).alias(b.id) for b in additive]))
+        samples: dict[str, list[Base]] = {}
+        for b in group:
+            if b.sample is not None:
+                samples.setdefault(b.sample_id, []).append(b)
+        for same in samples.values():
+            # quantiles only over the leads that have the sample: far fewer rows to group and sort
+            sample = same[0].sample
+            assert sample is not None
+            values = frame.select(*keys, sample.alias("_sample")).filter(pl.col("_sample").is_not_null())
+            parts.append(_group(values, keys, [pl.col("_sample").quantile(b.q, "linear").alias(b.id) for b in same]))
     return _join_all(parts, keys)
 
 

@@ -297,7 +297,12 @@ def conform(table: str, df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(casts) if casts else df
 
 
+def is_text(dtype: pl.DataType) -> bool:
+    """Text columns: strings, or categoricals (the engine keeps dimensions categorical once prepared)."""
+    return dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+
+
 def dimensions(df: pl.DataFrame | pl.LazyFrame) -> list[str]:
-    """The dimension columns of a canonical table: every string column except ids."""
+    """The dimension columns of a canonical table: every text column except ids."""
     schema = df.collect_schema() if isinstance(df, pl.LazyFrame) else df.schema
-    return [c for c, t in schema.items() if t == pl.String and c not in ("lead_id", "user_id", "currency")]
+    return [c for c, t in schema.items() if is_text(t) and c not in ("lead_id", "user_id", "currency")]

@@ -22,7 +22,7 @@ from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
 from kpi.data import Tables, prepare
 from kpi.period import Grain, Period
-from kpi.schema import TABLES, validate
+from kpi.schema import TABLES, is_text, validate
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import InvalidDataset, Store, WorkspaceExists, default_data_dir
@@ -199,8 +199,8 @@ def _values(key: str, dimension: str) -> list[str]:
     tables, _ = _loaded[key]
     found: set[str] = set()
     for frame in tables.values():
-        if dimension in frame.columns and frame.schema[dimension] == pl.String:
-            found.update(v for v in frame[dimension].unique().to_list() if v is not None)
+        if dimension in frame.columns and is_text(frame.schema[dimension]):
+            found.update(v for v in frame[dimension].cast(pl.String).unique().to_list() if v is not None)
     return sorted(found)
 
 

@@ -22,8 +22,10 @@ def app() -> AppTest:
 
 @pytest.fixture(scope="session")
 def demo_tables() -> dict[str, pl.DataFrame]:
-    """The same demo workspace the app shows today, prepared the same way, for independent checks."""
-    return prepare(generate(today=date.today()), DEMO_SETTINGS)
+    """The same demo workspace the app shows today, prepared the same way, for independent checks
+    (dimensions back as plain text so the tests' own polars results join with the app's)."""
+    prepared = prepare(generate(today=date.today()), DEMO_SETTINGS)
+    return {name: frame.with_columns(pl.col(pl.Categorical).cast(pl.String)) for name, frame in prepared.items()}
 
 
 def metric(at: AppTest, label: str) -> str:
