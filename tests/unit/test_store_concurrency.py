@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import signal
@@ -25,7 +24,6 @@ from tests.unit.store_writers import (
     WORKSPACE,
     leads_frame,
     save_tagged,
-    save_tagged_in_process,
     touches_chunk,
 )
 
@@ -75,13 +73,11 @@ def test_processes_writing_at_once(tmp_path: Path) -> None:
     store = Store(tmp_path / "data")
     ws = store.create_workspace("Processes").id
     writers = [f"proc{i}" for i in range(4)]
-    ctx = multiprocessing.get_context("spawn")  # polars is not fork-safe
-    procs = [ctx.Process(target=save_tagged_in_process, args=(str(store.data_dir), ws, w, 20)) for w in writers]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-    assert [p.exitcode for p in procs] == [0] * len(procs)
+    # separate interpreters (polars is not fork-safe; multiprocessing's spawn would re-run whatever
+    # script an earlier AppTest left as __main__)
+    code = "import sys; from tests.unit.store_writers import save_tagged_in_process as f; f(*sys.argv[1:4], 20)"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(store.data_dir), ws, w], cwd=REPO) for w in writers]
+    assert [p.wait(timeout=120) for p in procs] == [0] * len(procs)
     check_tagged(store, ws, writers, 20)
 
 
