@@ -101,6 +101,17 @@ def stored_workspace(store_id: str, versions: Mapping[str, str] | None = None,
     return Workspace(key, db.workspace(store_id).name, settings, _last_day(_loaded[key][0]), store_id, versions)
 
 
+def _currency_of(tables: Mapping[str, pl.DataFrame]) -> str | None:
+    """The currency the uploads state (spend's first, then leads'), if they state one."""
+    for name in ("spend", "leads"):
+        frame = tables.get(name)
+        if frame is not None and "currency" in frame.columns:
+            found = frame["currency"].drop_nulls().mode()
+            if found.len():
+                return str(found.sort()[0])
+    return None
+
+
 def session_workspace() -> Workspace | None:
     """This browser session's confirmed uploads, if any, as a workspace of their own (never shared)."""
     raw: dict[str, pl.DataFrame] = st.session_state.get(SESSION_TABLES) or {}
@@ -110,7 +121,8 @@ def session_workspace() -> Workspace | None:
     known = st.session_state.get("_session_ws")
     if known is None or known[0] != identity or known[1] not in _loaded:
         key = f"session:{next(_session_counter)}"
-        _loaded[key] = (prepare(raw, Settings()), Settings())
+        settings = Settings(currency=_currency_of(raw) or Settings().currency)
+        _loaded[key] = (prepare(raw, settings), settings)
         known = (identity, key)
         st.session_state["_session_ws"] = known
     key = known[1]
@@ -236,6 +248,9 @@ def select_workspace(lang: str) -> Workspace:
     uploads = session_workspace()
     if uploads is not None:
         options[SESSION] = t("sidebar.session_workspace", lang)
+    if uploads is not None and st.session_state.get("_shown_uploads") != uploads.key:
+        st.session_state["_shown_uploads"] = uploads.key  # just confirmed an upload: show it
+        st.session_state[WORKSPACE_KEY] = SESSION
     if WORKSPACE_KEY not in st.session_state or st.session_state[WORKSPACE_KEY] not in options:
         wanted = st.query_params.get(WORKSPACE_KEY)
         st.session_state[WORKSPACE_KEY] = wanted if wanted in options else DEMO if DEMO in options else next(
