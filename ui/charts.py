@@ -199,3 +199,39 @@ def heatmap(frame: pl.DataFrame, rows: str, columns: str, metric: str, unit: str
         tooltip=tooltip,
     )
     return (cells + text).properties(title=title, height=alt.Step(36))
+
+
+def ga4_funnel_chart(funnel: pl.DataFrame, lang: str, title: str,
+                     breakdown_title: str | None = None) -> alt.LayerChart:
+    """Users per step of a GA4 funnel (kpi.sources.ga4.run_funnel's frame), each bar labelled with the share of
+    its users who went on to the next step (the last step has no next step, so no label).
+
+    With `breakdown_title`, one bar per breakdown value within each step (GA4's total rows left out);
+    otherwise only the total rows are drawn.
+    """
+    rows = funnel.filter(pl.col("breakdown").is_not_null() if breakdown_title else pl.col("breakdown").is_null())
+    last = funnel["step"].max()
+    data = rows.with_columns(
+        pl.format("{}. {}", "step", "step_name").alias("step_label"),
+        pl.when(pl.col("step") < pl.lit(last)).then(pl.col("completion_rate")).alias("next_rate"))
+    order = data.unique("step").sort("step")["step_label"].to_list()
+    tooltip = [alt.Tooltip("step_label:N", title=t("col.ga4_step", lang))]
+    if breakdown_title:
+        tooltip.append(alt.Tooltip("breakdown:N", title=breakdown_title))
+    tooltip += [alt.Tooltip("users:Q", title=t("col.ga4_users", lang), format=",.0f"),
+                alt.Tooltip("next_rate:Q", title=t("col.ga4_completion_rate", lang), format=".1%"),
+                alt.Tooltip("abandonments:Q", title=t("col.ga4_abandonments", lang), format=",.0f")]
+    base = alt.Chart(data).encode(
+        y=alt.Y("step_label:N", sort=order, title=t("col.ga4_step", lang)),
+        x=alt.X("users:Q", title=t("col.ga4_users", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
+        tooltip=tooltip,
+    )
+    if breakdown_title:
+        base = base.encode(yOffset=alt.YOffset("breakdown:N"),
+                           color=alt.Color("breakdown:N", title=breakdown_title, scale=alt.Scale(range=PALETTE)))
+        bars = base.mark_bar()
+    else:
+        bars = base.mark_bar(color=PALETTE[0])
+    labels = base.transform_filter("datum.next_rate != null").mark_text(align="left", dx=4, color="#333").encode(
+        text=alt.Text("next_rate:Q", format=".1%"))
+    return (bars + labels).properties(title=title, height=alt.Step(18 if breakdown_title else 34))

@@ -23,7 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import polars as pl
 import streamlit as st
 from streamlit.connections import BaseConnection
 
+from kpi.period import Period
 from kpi.sources.ga4 import (
     ENDPOINT_ENV,
     OPTIONAL_DIMENSIONS,
@@ -39,6 +41,7 @@ from kpi.sources.ga4 import (
     PropertyChoice,
     PullRequest,
     PullResult,
+    ReportInfo,
     default_credentials,
     list_properties,
     make_clients,
@@ -47,17 +50,42 @@ from kpi.sources.ga4 import (
     service_account_credentials,
 )
 from kpi.sources.ga4_errors import Ga4Error
+from ui.charts import ga4_funnel_chart
 from ui.format import number
-from ui.i18n import current_language, t
+from ui.i18n import current_language, dim_label, t
+from ui.tables import data_table
 from ui.upload import SESSION_TABLES, field_label, table_label
 
 KEY_INFO = "ga4_key_info"  # st.session_state: the uploaded service-account key (dict), this session only
 LAST_RESULT = "ga4_last_result"  # st.session_state: the last PullResult that arrived in full
 LAST_ERROR = "ga4_last_error"  # st.session_state: the message of the last failed pull
+CHOSEN_PROPERTY = "ga4_chosen_property"  # st.session_state: id of the property last picked (Data page or Funnel)
+FUNNEL_RESULT = "ga4_funnel_result"  # st.session_state: the last FunnelResult that arrived
+FUNNEL_ERROR = "ga4_funnel_error"  # st.session_state: (FunnelRequest, message) of the last failed funnel
 PULL_TTL = timedelta(hours=1)
 PROPERTIES_TTL = timedelta(minutes=10)
 _KEY_FIELDS = ("type", "project_id", "private_key_id", "private_key", "client_email", "client_id", "auth_uri",
                "token_uri", "auth_provider_x509_cert_url", "client_x509_cert_url", "universe_domain")
+
+
+@dataclass(frozen=True)
+class FunnelRequest:
+    """What identifies a GA4 funnel (and its cache entry): property, steps, dates, open or closed, breakdown."""
+
+    property_id: str
+    steps: tuple[FunnelStepSpec, ...]
+    start: date
+    end: date
+    open_funnel: bool = False
+    breakdown: str | None = None  # a GA4 dimension api name, e.g. deviceCategory
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    request: FunnelRequest
+    frame: pl.DataFrame  # kpi.sources.ga4.run_funnel's frame
+    info: ReportInfo
+    ran_at: datetime
 
 
 class GA4Connection(BaseConnection[Clients]):
@@ -109,13 +137,20 @@ class GA4Connection(BaseConnection[Clients]):
     def funnel(self, prop: str, steps: tuple[FunnelStepSpec, ...], start: date, end: date, *,
                open_funnel: bool = False, breakdown: str | None = None) -> pl.DataFrame:
         """A GA4 funnel (see kpi.sources.ga4.run_funnel), cached by request for an hour."""
+        return self.funnel_report(FunnelRequest(prop, steps, start, end, open_funnel, breakdown))[0]
+
+    def funnel_report(self, request: FunnelRequest) -> tuple[pl.DataFrame, ReportInfo]:
+        """A GA4 funnel and what GA4 said about it (sampling), cached by request for an hour."""
         with st.spinner(t("ga4.running_funnel")):
-            return _cached_funnel(self.identity, prop, steps, start, end, open_funnel, breakdown,
-                                  _clients=self._instance)
+            return _cached_funnel(self.identity, request, _clients=self._instance)
 
     def forget(self, request: PullRequest) -> None:
         """Drop the cached result of `request` so the next pull asks GA4 again."""
         _cached_pull.clear(self.identity, request)
+
+    def forget_funnel(self, request: FunnelRequest) -> None:
+        """Drop the cached funnel of `request` so the next run asks GA4 again."""
+        _cached_funnel.clear(self.identity, request)
 
 
 @st.cache_data(ttl=PROPERTIES_TTL, show_spinner=False)
@@ -129,9 +164,9 @@ def _cached_pull(identity: str, request: PullRequest, *, _clients: Clients) -> P
 
 
 @st.cache_data(ttl=PULL_TTL, show_spinner=False)
-def _cached_funnel(identity: str, prop: str, steps: tuple[FunnelStepSpec, ...], start: date, end: date,
-                   open_funnel: bool, breakdown: str | None, *, _clients: Clients) -> pl.DataFrame:
-    return run_funnel(_clients, prop, steps, start, end, open_funnel=open_funnel, breakdown=breakdown)[0]
+def _cached_funnel(identity: str, request: FunnelRequest, *, _clients: Clients) -> tuple[pl.DataFrame, ReportInfo]:
+    return run_funnel(_clients, request.property_id, request.steps, request.start, request.end,
+                      open_funnel=request.open_funnel, breakdown=request.breakdown)
 
 
 def _connection(name: str) -> GA4Connection | None:
@@ -166,6 +201,16 @@ def _upload_key(lang: str) -> None:
         st.error(f"{uploaded.name}: {exc.message}")
         return
     st.session_state[KEY_INFO] = info
+
+
+def _pick_property(choices: list[PropertyChoice], lang: str, key: str) -> PropertyChoice:
+    """A property picker that starts on the property last picked on any page, and remembers the pick."""
+    chosen = st.session_state.get(CHOSEN_PROPERTY)
+    index = next((i for i, c in enumerate(choices) if c.property_id == chosen), 0)
+    prop: PropertyChoice = st.selectbox(t("ga4.property", lang), choices, index=index, format_func=lambda p: p.label,
+                                        key=key)
+    st.session_state[CHOSEN_PROPERTY] = prop.property_id
+    return prop
 
 
 def _store(result: PullResult) -> None:
@@ -204,7 +249,7 @@ def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None)
     if not choices:
         st.warning(t("ga4.no_properties", lang))
         return
-    prop = st.selectbox(t("ga4.property", lang), choices, format_func=lambda p: p.label, key="ga4_property")
+    prop = _pick_property(choices, lang, "ga4_property")
     today = today or date.today()
     span = st.date_input(t("ga4.dates", lang), (today - timedelta(days=28), today - timedelta(days=1)),
                          max_value=today, key="ga4_dates")
@@ -254,3 +299,174 @@ def _show_status(lang: str) -> None:
         st.success(t("ga4.pulled", lang, when=when, summary=_summary(result, lang)))
     for notice in result.notices():
         st.info(notice)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The GA4 funnel on the Funnel page
+# ---------------------------------------------------------------------------------------------------
+
+FUNNEL_BREAKDOWNS = {  # GA4 breakdown dimension -> the column (and dimension label) the table shows it under
+    "deviceCategory": "device", "sessionDefaultChannelGroup": "channel", "country": "country"}
+STEP_KINDS = ("event", "page_path")
+STEPS_EDITOR = "ga4_funnel_steps"
+FUNNEL_FORMATS = {"ga4_users": "localized", "ga4_completion_rate": "percent", "ga4_abandonments": "localized",
+                  "ga4_abandonment_rate": "percent"}
+
+
+def is_configured(connection_name: str = "ga4") -> bool:
+    """True when GA4 credentials are set up: a `[connections.<name>]` secrets section or a key uploaded in this
+    session. Asks no server."""
+    if st.secrets.load_if_toml_exists() and connection_name in st.secrets.get("connections", {}):
+        return True
+    return bool(st.session_state.get(KEY_INFO))
+
+
+def _default_steps(lang: str) -> pl.DataFrame:
+    return pl.DataFrame({
+        "name": [t("ga4.funnel.default.session", lang), t("ga4.funnel.default.pricing", lang),
+                 t("ga4.funnel.default.lead", lang)],
+        "kind": ["event", "page_path", "event"],
+        "value": ["session_start", "/pricing", "generate_lead"],
+    })
+
+
+def _edit_steps(lang: str) -> pl.DataFrame:
+    config = {
+        "name": st.column_config.TextColumn(t("ga4.funnel.step_name", lang)),
+        "kind": st.column_config.SelectboxColumn(t("ga4.funnel.step_kind", lang), options=STEP_KINDS, default="event",
+                                                 required=True, format_func=lambda k: t(f"ga4.funnel.kind.{k}", lang)),
+        "value": st.column_config.TextColumn(t("ga4.funnel.step_value", lang), help=t("ga4.funnel.step_value_help",
+                                                                                       lang), required=True),
+    }
+    st.markdown(f"**{t('ga4.funnel.steps', lang)}**")
+    edited: pl.DataFrame = st.data_editor(_default_steps(lang), column_config=config, num_rows="dynamic",
+                                          hide_index=True, key=STEPS_EDITOR)
+    return edited
+
+
+def funnel_steps(rows: pl.DataFrame, lang: str) -> tuple[tuple[FunnelStepSpec, ...], list[str]]:
+    """The steps of the editor's rows (blank rows skipped; a step without a name is named by its event or path),
+    and a message per row that cannot be a step."""
+    steps: list[FunnelStepSpec] = []
+    problems: list[str] = []
+    for number_, row in enumerate(rows.iter_rows(named=True), start=1):
+        name, kind, value = ((row.get(c) or "").strip() for c in ("name", "kind", "value"))
+        if not (name or value):
+            continue
+        if not value or kind not in STEP_KINDS:
+            problems.append(t("ga4.funnel.step_problem", lang, row=number_))
+            continue
+        steps.append(FunnelStepSpec(name or value, event=value if kind == "event" else None,
+                                    page_path=value if kind == "page_path" else None))
+    if not problems and len(steps) < 2:
+        problems.append(t("ga4.funnel.too_few", lang))
+    return tuple(steps), problems
+
+
+def _run_funnel(conn: GA4Connection, request: FunnelRequest, refresh: bool) -> None:
+    """Ask for `request` unless it is the one that just failed (then only Refresh asks again); keep the result
+    or the error in the session."""
+    failed: tuple[FunnelRequest, str] | None = st.session_state.get(FUNNEL_ERROR)
+    if refresh:
+        conn.forget_funnel(request)
+    elif failed is not None and failed[0] == request:
+        return
+    try:
+        frame, info = conn.funnel_report(request)
+    except Ga4Error as exc:
+        st.session_state[FUNNEL_ERROR] = (request, exc.message)
+        return
+    st.session_state[FUNNEL_RESULT] = FunnelResult(request, frame, info, datetime.now().astimezone())
+    st.session_state.pop(FUNNEL_ERROR, None)
+
+
+def _funnel_summary(request: FunnelRequest, lang: str) -> str:
+    return t("ga4.funnel.summary", lang, property=request.property_id, start=f"{request.start:%Y-%m-%d}",
+             end=f"{request.end:%Y-%m-%d}", steps=" → ".join(s.name for s in request.steps),
+             kind=t("ga4.funnel.kind_open" if request.open_funnel else "ga4.funnel.kind_closed", lang))
+
+
+def _funnel_table(frame: pl.DataFrame, breakdown: str | None, lang: str) -> pl.DataFrame:
+    """The funnel as shown and downloaded: step, breakdown value (total rows named), users and rates."""
+    columns = [pl.format("{}. {}", "step", "step_name").alias("ga4_step")]
+    if breakdown:
+        columns.append(pl.col("breakdown").fill_null(t("ga4.funnel.total", lang)).alias(FUNNEL_BREAKDOWNS[breakdown]))
+    columns += [pl.col("users").alias("ga4_users"), pl.col("completion_rate").alias("ga4_completion_rate"),
+                pl.col("abandonments").alias("ga4_abandonments"),
+                pl.col("abandonment_rate").alias("ga4_abandonment_rate")]
+    return frame.select(columns)
+
+
+def _breakdown_label(breakdown: str | None, lang: str) -> str:
+    if breakdown is None:
+        return t("ga4.funnel.no_breakdown", lang)
+    if breakdown == "sessionDefaultChannelGroup":
+        return t("ga4.funnel.channel_group", lang)
+    return dim_label(FUNNEL_BREAKDOWNS[breakdown], lang)
+
+
+def _show_funnel(lang: str, today: date) -> None:
+    result: FunnelResult | None = st.session_state.get(FUNNEL_RESULT)
+    failed: tuple[FunnelRequest, str] | None = st.session_state.get(FUNNEL_ERROR)
+    if failed:
+        st.error(failed[1])
+    if result is None:
+        return
+    request = result.request
+    when, summary = f"{result.ran_at:%Y-%m-%d %H:%M}", _funnel_summary(request, lang)
+    if failed:
+        st.warning(t("ga4.funnel.stale", lang, when=when, summary=summary))
+    else:
+        st.caption(t("ga4.funnel.ran", lang, when=when, summary=summary))
+    breakdown_title = _breakdown_label(request.breakdown, lang) if request.breakdown else None
+    st.altair_chart(ga4_funnel_chart(result.frame, lang, t("ga4.funnel.chart", lang), breakdown_title),
+                    width="stretch")
+    data_table(_funnel_table(result.frame, request.breakdown, lang), lang, key="ga4_funnel_table",
+               file_name="ga4-funnel", formats=FUNNEL_FORMATS)
+    info = replace(result.info, partial_from=today) if request.end >= today else result.info
+    for notice in info.notices():
+        st.info(notice)
+
+
+def render_ga4_funnel(period: Period, lang: str, connection_name: str = "ga4", *, today: date | None = None) -> None:
+    """The "Website funnel (GA4)" section: a GA4 funnel over the sidebar `period` for the property picked here or
+    on the Data page, with editable steps, open/closed, a breakdown, a chart, a table with downloads, GA4's notes
+    and, when GA4 fails, its specific message over the last good funnel marked stale.
+
+    Draws nothing and asks no server when GA4 is not configured (no secrets section, no key uploaded)."""
+    if not is_configured(connection_name):
+        return
+    today = today or date.today()
+    st.subheader(t("ga4.funnel.title", lang))
+    try:
+        conn = _connection(connection_name)
+        choices = conn.properties() if conn is not None else []
+    except Ga4Error as exc:
+        st.error(exc.message)
+        return
+    if conn is None:
+        return
+    if not choices:
+        st.warning(t("ga4.no_properties", lang))
+        return
+    prop = _pick_property(choices, lang, "ga4_funnel_property")
+    if period.start > today:
+        st.info(t("ga4.funnel.future", lang))
+        return
+    start, end = period.start, min(period.end, today)
+    st.caption(t("ga4.funnel.intro", lang, property=prop.property_id, start=f"{start:%Y-%m-%d}",
+                 end=f"{end:%Y-%m-%d}"))
+    rows = _edit_steps(lang)
+    left, middle, right = st.columns([2, 3, 1], vertical_alignment="bottom")
+    open_funnel = left.toggle(t("ga4.funnel.open", lang), key="ga4_funnel_open", help=t("ga4.funnel.open_help", lang))
+    breakdown: str | None = middle.selectbox(t("ga4.funnel.breakdown", lang), [None, *FUNNEL_BREAKDOWNS],
+                                             key="ga4_funnel_breakdown",
+                                             format_func=lambda b: _breakdown_label(b, lang))
+    refresh = right.button(t("ga4.refresh", lang), key="ga4_funnel_refresh", help=t("ga4.funnel.refresh_help", lang))
+    steps, problems = funnel_steps(rows, lang)
+    for problem in problems:
+        st.warning(problem)
+    if problems:
+        return
+    _run_funnel(conn, FunnelRequest(prop.property_id, steps, start, end, open_funnel, breakdown), refresh)
+    _show_funnel(lang, today)

@@ -1,4 +1,6 @@
-"""Texts for the GA4 panel on the Data page (en, sv, ru). GA4's own notices from kpi.sources.ga4 stay English."""
+"""Texts for the GA4 panel on the Data page and the GA4 funnel on the Funnel page (en, sv, ru).
+
+GA4's own notices from kpi.sources.ga4 stay English."""
 
 TEXT: dict[str, dict[str, str]] = {
     "ga4.intro": {"en": "Pull sessions, key events and Google Ads cost from a GA4 property into this session.", "sv": "Hämta sessioner, nyckelhändelser och Google Ads-kostnad från en GA4-egendom till den här sessionen.", "ru": "Загрузите сеансы, ключевые события и расходы Google Ads из ресурса GA4 в эту сессию."},
@@ -24,4 +26,38 @@ TEXT: dict[str, dict[str, str]] = {
     "ga4.time_zone": {"en": "time zone {time_zone}", "sv": "tidszon {time_zone}", "ru": "часовой пояс {time_zone}"},
     "ga4.pulled": {"en": "Pulled at {when}. {summary}", "sv": "Hämtat {when}. {summary}", "ru": "Загружено {when}. {summary}"},
     "ga4.stale": {"en": "Stale: still showing the data pulled at {when}, because the last pull failed. {summary}", "sv": "Inaktuellt: visar fortfarande data som hämtades {when}, eftersom den senaste hämtningen misslyckades. {summary}", "ru": "Устаревшие данные: показаны данные, загруженные {when}, так как последняя загрузка не удалась. {summary}"},
+    # The GA4 funnel section of the Funnel page (ui.ga4.render_ga4_funnel).
+    "ga4.funnel.title": {"en": "Website funnel (GA4)", "sv": "Webbplatstratt (GA4)", "ru": "Воронка сайта (GA4)"},
+    "ga4.funnel.intro": {"en": "Users of GA4 property {property} who took each step, {start} – {end} (the sidebar period).", "sv": "Användare i GA4-egendomen {property} som tog varje steg, {start} – {end} (perioden i sidofältet).", "ru": "Пользователи ресурса GA4 {property}, прошедшие каждый шаг, {start} – {end} (период на боковой панели)."},
+    "ga4.funnel.steps": {"en": "Steps (in order; add or remove rows)", "sv": "Steg (i ordning; lägg till eller ta bort rader)", "ru": "Шаги (по порядку; строки можно добавлять и удалять)"},
+    "ga4.funnel.step_name": {"en": "Step name", "sv": "Stegets namn", "ru": "Название шага"},
+    "ga4.funnel.step_kind": {"en": "Counts users who", "sv": "Räknar användare som", "ru": "Считать пользователей, которые"},
+    "ga4.funnel.step_value": {"en": "Event name or page path", "sv": "Händelsenamn eller sidsökväg", "ru": "Имя события или путь страницы"},
+    "ga4.funnel.step_value_help": {"en": "An event as GA4 names it (generate_lead), or the start of a page path (/pricing).", "sv": "En händelse som GA4 namnger den (generate_lead), eller början av en sidsökväg (/pricing).", "ru": "Событие в том виде, как его называет GA4 (generate_lead), или начало пути страницы (/pricing)."},
+    "ga4.funnel.kind.event": {"en": "fired the event", "sv": "utlöste händelsen", "ru": "совершили событие"},
+    "ga4.funnel.kind.page_path": {"en": "viewed a page path beginning with", "sv": "visade en sida vars sökväg börjar med", "ru": "открыли страницу с путём, начинающимся на"},
+    "ga4.funnel.default.session": {"en": "Visit", "sv": "Besök", "ru": "Визит"},
+    "ga4.funnel.default.pricing": {"en": "Pricing page", "sv": "Prissida", "ru": "Страница цен"},
+    "ga4.funnel.default.lead": {"en": "Lead form sent", "sv": "Leadformulär skickat", "ru": "Заявка отправлена"},
+    "ga4.funnel.open": {"en": "Open funnel", "sv": "Öppen tratt", "ru": "Открытая воронка"},
+    "ga4.funnel.open_help": {"en": "Open: users may enter at any step. Closed: only users who did step 1 count, and each later step must follow the one before.", "sv": "Öppen: användare kan komma in i vilket steg som helst. Stängd: bara användare som tog steg 1 räknas, och varje senare steg måste följa på det föregående.", "ru": "Открытая: пользователь может войти на любом шаге. Закрытая: учитываются только прошедшие шаг 1, и каждый следующий шаг должен идти после предыдущего."},
+    "ga4.funnel.breakdown": {"en": "Break down by", "sv": "Dela upp efter", "ru": "Разбивка по"},
+    "ga4.funnel.no_breakdown": {"en": "No breakdown", "sv": "Ingen uppdelning", "ru": "Без разбивки"},
+    "ga4.funnel.channel_group": {"en": "Default channel group (GA4)", "sv": "Standardkanalgrupp (GA4)", "ru": "Группа каналов по умолчанию (GA4)"},
+    "ga4.funnel.refresh_help": {"en": "Ask GA4 again for this funnel instead of using the cache.", "sv": "Fråga GA4 igen om den här tratten i stället för att använda cachen.", "ru": "Запросить эту воронку в GA4 заново, а не брать её из кэша."},
+    "ga4.funnel.step_problem": {"en": "Step {row}: enter an event name or a page path, and choose what it counts.", "sv": "Steg {row}: ange ett händelsenamn eller en sidsökväg och välj vad som räknas.", "ru": "Шаг {row}: укажите имя события или путь страницы и выберите, что считать."},
+    "ga4.funnel.too_few": {"en": "A funnel needs at least two steps: add one in the table above.", "sv": "En tratt behöver minst två steg: lägg till ett i tabellen ovan.", "ru": "В воронке должно быть не меньше двух шагов: добавьте шаг в таблицу выше."},
+    "ga4.funnel.future": {"en": "The sidebar period starts after today: GA4 has no data for it yet.", "sv": "Perioden i sidofältet börjar efter i dag: GA4 har inga data för den än.", "ru": "Период на боковой панели начинается после сегодняшнего дня: данных GA4 за него ещё нет."},
+    "ga4.funnel.chart": {"en": "Users per step (GA4)", "sv": "Användare per steg (GA4)", "ru": "Пользователи по шагам (GA4)"},
+    "ga4.funnel.total": {"en": "All users", "sv": "Alla användare", "ru": "Все пользователи"},
+    "ga4.funnel.kind_open": {"en": "open", "sv": "öppen", "ru": "открытая"},
+    "ga4.funnel.kind_closed": {"en": "closed", "sv": "stängd", "ru": "закрытая"},
+    "ga4.funnel.summary": {"en": "Property {property}, {start} – {end}, {kind} funnel: {steps}", "sv": "Egendom {property}, {start} – {end}, {kind} tratt: {steps}", "ru": "Ресурс {property}, {start} – {end}, воронка {kind}: {steps}"},
+    "ga4.funnel.ran": {"en": "From GA4 at {when}. {summary}", "sv": "Från GA4 {when}. {summary}", "ru": "Получено из GA4 {when}. {summary}"},
+    "ga4.funnel.stale": {"en": "Stale: still showing the funnel GA4 returned at {when}, because the last request failed. {summary}", "sv": "Inaktuellt: visar fortfarande tratten som GA4 returnerade {when}, eftersom den senaste begäran misslyckades. {summary}", "ru": "Устаревшие данные: показана воронка, полученная из GA4 {when}, так как последний запрос не удался. {summary}"},
+    "col.ga4_step": {"en": "Step", "sv": "Steg", "ru": "Шаг"},
+    "col.ga4_users": {"en": "Users", "sv": "Användare", "ru": "Пользователи"},
+    "col.ga4_completion_rate": {"en": "Went on to next step", "sv": "Gick vidare till nästa steg", "ru": "Перешли к следующему шагу"},
+    "col.ga4_abandonments": {"en": "Left", "sv": "Lämnade", "ru": "Ушли"},
+    "col.ga4_abandonment_rate": {"en": "Left (share)", "sv": "Lämnade (andel)", "ru": "Ушли (доля)"},
 }
