@@ -8,6 +8,7 @@ import streamlit as st
 from ui import workspace as data
 from ui.charts import conversion_trend_chart, funnel_chart, stage_breakdown_chart
 from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter
+from ui.ga4 import render_ga4_funnel
 from ui.i18n import dim_label, t
 from ui.state import ViewState, current
 from ui.tables import data_table, metric_table
@@ -105,3 +106,4 @@ if render_stages(ws, state):
     render_breakdown(ws, state)
     render_trend(ws, state)
     render_handover(ws, state)
+render_ga4_funnel(state.period, state.lang)  # draws nothing unless GA4 is configured
