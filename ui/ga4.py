@@ -53,6 +53,7 @@ from kpi.sources.ga4_errors import Ga4Error
 from ui.charts import ga4_funnel_chart
 from ui.format import number
 from ui.i18n import current_language, dim_label, t
+from ui.share import VIEW_PARAM
 from ui.tables import data_table
 from ui.upload import SESSION_TABLES, field_label, table_label
 
@@ -433,8 +434,9 @@ def render_ga4_funnel(period: Period, lang: str, connection_name: str = "ga4", *
     on the Data page, with editable steps, open/closed, a breakdown, a chart, a table with downloads, GA4's notes
     and, when GA4 fails, its specific message over the last good funnel marked stale.
 
-    Draws nothing and asks no server when GA4 is not configured (no secrets section, no key uploaded)."""
-    if not is_configured(connection_name):
+    Draws nothing and asks no server when GA4 is not configured (no secrets section, no key uploaded), nor in a
+    shared read-only view: its reader sees the pinned data only, never live GA4 under the app's credentials."""
+    if not is_configured(connection_name) or st.query_params.get(VIEW_PARAM):
         return
     today = today or date.today()
     st.subheader(t("ga4.funnel.title", lang))

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -226,3 +228,23 @@ def test_swedish_labels(served: RestServer) -> None:
     assert table(at).filter(pl.col("device") == "Alla användare")["ga4_users"].to_list() == [4, 2, 1]
     assert any(c.value.startswith("Från GA4 ") and "stängd tratt" in c.value for c in at.caption)
     assert [b.label for b in at.button if b.key == "ga4_funnel_refresh"] == ["Uppdatera"]
+
+
+def test_shared_read_only_view_never_asks_ga4(served: RestServer, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpi.store import Store
+
+    monkeypatch.setenv("KPI_DATA_DIR", str(tmp_path))
+    store = Store(tmp_path)
+    workspace = store.create_workspace("Shared shop")
+    leads = pl.DataFrame({"lead_id": ["L1", "L2"], "created_at": [datetime(2025, 3, 1, 9), datetime(2025, 3, 2, 9)]})
+    store.save(workspace.id, "leads", leads, source="test")
+    token = store.create_view(workspace.id, "funnel", {"lang": "en"})
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["connections"] = {"ga4": {"api_endpoint": served.endpoint, "anonymous": True}}
+    at.query_params["view"] = token
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Funnel"
+    assert not [h for h in at.subheader if "GA4" in h.value]
+    assert served.backend.calls == []
