@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -248,3 +248,20 @@ def test_shared_read_only_view_never_asks_ga4(served: RestServer, tmp_path: Path
     assert at.title[0].value == "Funnel"
     assert not [h for h in at.subheader if "GA4" in h.value]
     assert served.backend.calls == []
+
+
+def test_sampling_and_todays_partial_data_are_noted(served: RestServer) -> None:
+    served.backend.sampling = [(1_000, 5_000)]
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["connections"] = {"ga4": {"api_endpoint": served.endpoint, "anonymous": True}}
+    today = date.today()
+    at.query_params.update({"period": "custom", "from": "2025-03-01", "to": today.isoformat()})
+    at.session_state["ga4_funnel_steps"] = EDITS
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    assert last_funnel_request(served).date_ranges[0].end_date == today.isoformat()
+    notes = [i.value for i in at.info]
+    assert "funnel: sampled — GA4 read 1,000 of 5,000 events (20.0%); totals are estimates." in notes
+    assert any(n.startswith(f"funnel: data from {today:%Y-%m-%d} on is partial") for n in notes)
