@@ -98,14 +98,15 @@ def screenshot(page: object, name: str) -> Path:
     return path
 
 
-def wait_idle(page: object, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script and the main block shows content."""
+def wait_idle(page: object, timeout: float = 30_000,
+              ready: str = '[data-testid="stMetric"], [data-testid="stAlert"]') -> None:
+    """Wait until Streamlit has finished running the script and the main block shows `ready` content."""
     page.wait_for_selector('[data-testid="stMain"]', timeout=timeout)  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]
-        """() => !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')
+        """(ready) => !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')
              && !document.querySelector('[data-testid="stSkeleton"]')
-             && document.querySelectorAll('[data-testid="stMetric"], [data-testid="stAlert"]').length > 0""",
-        timeout=timeout)
+             && document.querySelectorAll(ready).length > 0""",
+        arg=ready, timeout=timeout)
     page.wait_for_timeout(400)  # type: ignore[attr-defined]
 
 

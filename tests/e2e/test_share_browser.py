@@ -11,6 +11,7 @@ from tests.unit.handmade import tables
 
 pytestmark = pytest.mark.e2e
 VIEWPORT = {"width": 1440, "height": 1800}
+METRICS = '[data-testid="stMetric"]'  # the banner is an alert too: wait for the numbers themselves
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def test_share_link_opens_read_only_with_pinned_numbers(app_server: StreamlitSer
     sharer = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
     page = sharer.new_page()
     page.goto(f"{app_server.url}/?ws={workspace}")
-    wait_idle(page)
+    wait_idle(page, ready=METRICS)
     shown = metric_values(page)
     assert shown["Leads"] == "6"  # all six handmade leads fall in the last 90 days of its data
     page.get_by_role("button", name="Share this view").click()
@@ -41,7 +42,7 @@ def test_share_link_opens_read_only_with_pinned_numbers(app_server: StreamlitSer
     viewer = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
     view = viewer.new_page()
     view.goto(link)
-    wait_idle(view)
+    wait_idle(view, ready=METRICS)
     assert metric_values(view) == shown
     assert view.get_by_text("Shared view, read-only").count() == 1
     nav = view.locator('[data-testid="stSidebarNav"]').inner_text()
@@ -54,10 +55,10 @@ def test_share_link_opens_read_only_with_pinned_numbers(app_server: StreamlitSer
     store.save(workspace, "leads", tables()["leads"].head(3), source="a later upload")
     latest = viewer.new_page()
     latest.goto(f"{app_server.url}/?ws={workspace}")
-    wait_idle(latest)
+    wait_idle(latest, ready=METRICS)
     assert metric_values(latest)["Leads"] == "3"
     view.goto(link)
-    wait_idle(view)
+    wait_idle(view, ready=METRICS)
     assert metric_values(view)["Leads"] == "6"
 
     store.revoke_view(link.split("view=")[1])
