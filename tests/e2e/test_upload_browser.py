@@ -15,8 +15,8 @@ FIX = REPO / "tests" / "fixtures" / "uploads"
 def upload_and_confirm(page: object, name: str, added: str) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(FIX / name))  # type: ignore[attr-defined]
     try:
-        page.get_by_role("button", name="Add to workspace").click(timeout=60_000)  # type: ignore[attr-defined]
-        page.get_by_text(added).first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Add to workspace").click(timeout=120_000)  # type: ignore[attr-defined]
+        page.get_by_text(added).first.wait_for(timeout=120_000)  # type: ignore[attr-defined]
     finally:
         screenshot(page, f"data-upload-{name}")
 
