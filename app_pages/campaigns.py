@@ -6,10 +6,11 @@ import streamlit as st
 
 from ui import workspace as data
 from ui.charts import dimension_trend, spend_cpl_scatter
-from ui.components import filter_chips, period_caption, select_to_filter
+from ui.components import filter_chips, period_caption, select_to_filter, show_chart
 from ui.i18n import metric_label, t
 from ui.state import ViewState, current
 from ui.tables import dimension_label, metric_table
+from ui.widgets import translated_select
 
 KPIS = ("spend", "impressions", "clicks", "ctr", "cpc", "leads", "cpl", "mql", "cost_per_mql", "sql", "opportunities",
         "won", "cac", "pipeline", "revenue", "roas", "roi")
@@ -78,22 +79,22 @@ def render_scatter(ws: data.Workspace, state: ViewState) -> None:
     chart = spend_cpl_scatter(points, level, state.lang, ws.settings.currency, t("campaigns.scatter", state.lang),
                               dimension_label(level, state.lang), colour, dimension_label(INITIATIVE, state.lang),
                               data.dimension_values(ws, INITIATIVE) if colour else None)
-    st.altair_chart(chart, key=key, on_select=lambda: select_to_filter(key, level), selection_mode="pick",
+    show_chart(st, chart, state.lang, key=key, on_select=lambda: select_to_filter(key, level), selection_mode="pick",
                     width="stretch")
     st.caption(t("campaigns.scatter_help", state.lang))
 
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
-    metric = st.selectbox(t("campaigns.trend_metric", state.lang), TREND, key="trend_metric",
-                          format_func=lambda m: metric_label(m, state.lang))
+    metric = translated_select(st, t("campaigns.trend_metric", state.lang), TREND, "trend_metric", TREND[0],
+                               state.lang, lambda m: metric_label(m, state.lang))
     trend = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, grain=state.grain,
                          filters=state.filters, view=state.view)
     title = t("campaigns.trend", state.lang, metric=metric_label(metric, state.lang))
     key = "initiative_trend"
-    st.altair_chart(dimension_trend(trend, INITIATIVE, metric, data.catalog(ws)[metric].unit, state.lang, title,
-                                    dimension_label(INITIATIVE, state.lang), data.dimension_values(ws, INITIATIVE)),
-                    key=key, on_select=lambda: select_to_filter(key, INITIATIVE), selection_mode="pick",
-                    width="stretch")
+    chart = dimension_trend(trend, INITIATIVE, metric, data.catalog(ws)[metric].unit, state.lang, title,
+                            dimension_label(INITIATIVE, state.lang), data.dimension_values(ws, INITIATIVE))
+    show_chart(st, chart, state.lang, key=key, on_select=lambda: select_to_filter(key, INITIATIVE),
+               selection_mode="pick", width="stretch")
 
 
 ws = data.current()

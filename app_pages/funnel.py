@@ -7,11 +7,12 @@ import streamlit as st
 
 from ui import workspace as data
 from ui.charts import conversion_trend_chart, funnel_chart, stage_breakdown_chart
-from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter
+from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter, show_chart
 from ui.ga4 import render_ga4_funnel
 from ui.i18n import dim_label, t
 from ui.state import ViewState, current
 from ui.tables import data_table, metric_table
+from ui.widgets import translated_select
 
 MIN_BASE = 30  # a rate over fewer leads than this is not named best or worst
 HANDOVER = ("speed_to_lead_hours", "leakage", "leaked_leads", "sla_leads")
@@ -37,7 +38,7 @@ def render_stages(ws: data.Workspace, state: ViewState) -> bool:
         st.info(t("notice.no_data", state.lang))
         return False
     left, right = st.columns([3, 2])
-    left.altair_chart(funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), width="stretch")
+    show_chart(left, funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), state.lang, width="stretch")
     with right:
         previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
                     if state.compare_period else None)
@@ -52,14 +53,13 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
     dims = [d for d in data.funnel_dimensions(ws) if d not in ("source", "medium")]
     if not dims:
         return
-    dim = st.selectbox(t("funnel.breakdown_by", state.lang), dims, key="funnel_by",
-                       index=dims.index("channel") if "channel" in dims else 0,
-                       format_func=lambda d: dim_label(d, state.lang))
+    dim = translated_select(st, t("funnel.breakdown_by", state.lang), dims, "funnel_by",
+                            "channel" if "channel" in dims else dims[0], state.lang, lambda d: dim_label(d, state.lang))
     label = dim_label(dim, state.lang)
     by = data.funnel(ws, by=[dim], period=state.period, filters=state.filters, view=state.view)
     chart = stage_breakdown_chart(by, dim, state.lang, t("funnel.breakdown_title", state.lang, dimension=label), label)
-    st.altair_chart(chart, key="funnel_breakdown", on_select=lambda: select_to_filter("funnel_breakdown", dim),
-                    selection_mode="pick")
+    show_chart(st, chart, state.lang, key="funnel_breakdown",
+               on_select=lambda: select_to_filter("funnel_breakdown", dim), selection_mode="pick")
     st.caption(t("funnel.best_worst", state.lang, dimension=label, min_base=MIN_BASE))
     best_worst = data.best_and_worst(ws, by, dim, MIN_BASE).select("label", "best", "best_conversion", "worst",
                                                                    "worst_conversion")
@@ -69,7 +69,8 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
     trend = data.conversion_trend(ws, state.grain, period=state.period, filters=state.filters, view=state.view)
-    st.altair_chart(conversion_trend_chart(trend, state.lang, t("funnel.trend", state.lang)), width="stretch")
+    chart = conversion_trend_chart(trend, state.lang, t("funnel.trend", state.lang))
+    show_chart(st, chart, state.lang, width="stretch")
 
 
 def render_handover(ws: data.Workspace, state: ViewState) -> None:

@@ -6,9 +6,10 @@ import streamlit as st
 
 from ui import workspace as data
 from ui.charts import funnel_chart, ranked_bars, trend_chart
-from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter
+from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter, show_chart
 from ui.i18n import metric_label, t
 from ui.state import ViewState, current
+from ui.widgets import translated_select
 
 HEADLINE = ("leads", "mql", "won", "revenue", "spend", "cpl", "cac", "roas")
 TREND = ("leads", "mql", "won", "spend")
@@ -36,7 +37,7 @@ def render_funnel(ws: data.Workspace, state: ViewState) -> None:
     if funnel["count"].fill_null(0).sum() == 0:
         st.info(t("notice.no_data", state.lang))
         return
-    st.altair_chart(funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), width="stretch")
+    show_chart(st, funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), state.lang, width="stretch")
     previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
                 if state.compare_period else None)
     funnel_summary(funnel, previous, state.lang)
@@ -47,15 +48,15 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
     if trend.is_empty():
         return
     units = {m: data.catalog(ws)[m].unit for m in TREND}
-    st.altair_chart(trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang)))
+    show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang)), state.lang)
 
 
 def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
     if INITIATIVE not in data.dimensions(ws):
         return
     st.subheader(t("overview.initiatives", state.lang))
-    metric = st.selectbox(t("overview.rank_by", state.lang), RANK_BY, format_func=lambda m: metric_label(m, state.lang),
-                          key="rank_by")
+    metric = translated_select(st, t("overview.rank_by", state.lang), RANK_BY, "rank_by", RANK_BY[0], state.lang,
+                               lambda m: metric_label(m, state.lang))
     m = data.catalog(ws)[metric]
     ranked = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, filters=state.filters,
                           view=state.view).drop_nulls(INITIATIVE).drop_nulls(metric)
@@ -64,8 +65,8 @@ def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
     for col, rows, title in ((best, ranked.head(5), "overview.best"),
                              (worst, ranked.tail(5).reverse(), "overview.worst")):
         key = f"initiatives_{title}"
-        col.altair_chart(ranked_bars(rows, INITIATIVE, metric, m.unit, state.lang, t(title, state.lang),
-                                     t("dim.initiative", state.lang)),
+        show_chart(col, ranked_bars(rows, INITIATIVE, metric, m.unit, state.lang, t(title, state.lang),
+                                     t("dim.initiative", state.lang)), state.lang,
                          key=key, on_select=lambda key=key: select_to_filter(key, INITIATIVE),
                          selection_mode="pick", width="stretch")
 

@@ -8,10 +8,11 @@ from kpi.metrics import Metric
 from ui import format as fmt
 from ui import workspace as data
 from ui.charts import SELECTION, heatmap
-from ui.components import filter_chips, period_caption
+from ui.components import filter_chips, period_caption, show_chart
 from ui.i18n import metric_label, t
 from ui.state import FILTER_DIMENSIONS, ViewState, current
 from ui.tables import dimension_label, metric_table
+from ui.widgets import translated_select
 
 KPIS = ("lead_to_mql", "mql_to_sql", "lead_to_won", "leads", "mql", "sql", "opportunities", "won", "revenue",
         "pipeline", "win_rate", "avg_deal_size", "spend", "cpl", "cost_per_mql", "cac", "roas", "roi")
@@ -29,12 +30,12 @@ def pick_view(dims: list[str], state: ViewState) -> tuple[str, str, str]:
     """Two dimensions to cross and the KPI; both dimensions are global filters, so a clicked cell filters."""
     defaults = [d for d in DEFAULT_PAIR if d in dims] + [d for d in dims if d not in DEFAULT_PAIR]
     left, right, metric_col = st.columns(3)
-    rows = left.selectbox(t("segments.rows", state.lang), dims, index=dims.index(defaults[0]), key="seg_rows",
-                          format_func=lambda d: dimension_label(d, state.lang))
-    columns = right.selectbox(t("segments.columns", state.lang), dims, index=dims.index(defaults[1]),
-                              key="seg_columns", format_func=lambda d: dimension_label(d, state.lang))
-    metric = metric_col.selectbox(t("segments.metric", state.lang), KPIS, key="seg_metric",
-                                  format_func=lambda m: metric_label(m, state.lang))
+    rows = translated_select(left, t("segments.rows", state.lang), dims, "seg_rows", defaults[0], state.lang,
+                             lambda d: dimension_label(d, state.lang))
+    columns = translated_select(right, t("segments.columns", state.lang), dims, "seg_columns", defaults[1],
+                                state.lang, lambda d: dimension_label(d, state.lang))
+    metric = translated_select(metric_col, t("segments.metric", state.lang), KPIS, "seg_metric", KPIS[0], state.lang,
+                               lambda m: metric_label(m, state.lang))
     return rows, columns, metric
 
 
@@ -85,8 +86,8 @@ def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], 
     labels = {d: dimension_label(d, state.lang) for d in pair}
     title = t("segments.heatmap", state.lang, metric=metric_label(metric.id, state.lang), rows=labels[rows],
               columns=labels[columns])
-    st.altair_chart(heatmap(cells, rows, columns, metric.id, metric.unit, metric.higher_is_better, overall,
-                            state.lang, title, labels, counts),
+    show_chart(st, heatmap(cells, rows, columns, metric.id, metric.unit, metric.higher_is_better, overall,
+                            state.lang, title, labels, counts), state.lang,
                     key=HEATMAP, on_select=lambda: filter_by_cell(pair), selection_mode="pick", width="stretch")
     st.caption(t("segments.overall", state.lang,
                  value=fmt.metric_value(overall, metric.unit, state.lang, ws.settings.currency)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import altair as alt
 import polars as pl
 import streamlit as st
 
@@ -87,3 +88,8 @@ def funnel_summary(funnel: pl.DataFrame, previous: pl.DataFrame | None, lang: st
               if weakest.change is not None else "")
     st.markdown(t("overview.bottleneck", lang, from_stage=labels[weakest.from_stage],
                   to_stage=labels[weakest.to_stage], rate=fmt.percent(weakest.conversion, lang), change=change))
+
+
+def show_chart(where: object, chart: alt.TopLevelMixin, lang: str, **kwargs: object) -> object:
+    """Draw an Altair chart with the reader's number and date locale; kwargs go to st.altair_chart."""
+    return where.altair_chart(chart.configure(locale=fmt.vega_locale(lang)), **kwargs)  # type: ignore[attr-defined]

@@ -75,3 +75,24 @@ def metric_value(value: float | None, unit: str, lang: str, currency: str, compa
 def d3_format(unit: str) -> str:
     """The Vega-Lite axis format for a unit (the chart's locale supplies separators)."""
     return {"ratio": ".1%", "multiple": ",.2f", "currency": ",.0f", "days": ",.1f", "hours": ",.1f"}.get(unit, ",.0f")
+
+
+def vega_locale(lang: str) -> dict[str, object]:
+    """Vega's number and time locale for `lang` (d3 format), built from Babel's locale data, so chart
+    axes and tooltips use the reader's separators, month and day names."""
+    loc = Locale.parse(locale_of(lang))
+    symbols = loc.number_symbols.get("latn", loc.number_symbols)
+    days = loc.days["stand-alone"]  # Babel: 0 = Monday; d3: Sunday first
+    months = loc.months["stand-alone"]
+    return {
+        "number": {"decimal": symbols["decimal"], "thousands": symbols["group"], "grouping": [3],
+                   "currency": ["", ""]},
+        "time": {
+            "dateTime": "%x %X", "date": "%d.%m.%Y" if lang != "en" else "%d/%m/%Y", "time": "%H:%M:%S",
+            "periods": ["AM", "PM"],
+            "days": [days["wide"][(i + 6) % 7] for i in range(7)],
+            "shortDays": [days["abbreviated"][(i + 6) % 7] for i in range(7)],
+            "months": [months["wide"][i] for i in range(1, 13)],
+            "shortMonths": [months["abbreviated"][i] for i in range(1, 13)],
+        },
+    }

@@ -51,6 +51,7 @@ from kpi.sources.ga4 import (
 )
 from kpi.sources.ga4_errors import Ga4Error
 from ui.charts import ga4_funnel_chart
+from ui.components import show_chart
 from ui.format import number
 from ui.i18n import current_language, dim_label, t
 from ui.share import VIEW_PARAM
@@ -420,7 +421,7 @@ def _show_funnel(lang: str, today: date) -> None:
     else:
         st.caption(t("ga4.funnel.ran", lang, when=when, summary=summary))
     breakdown_title = _breakdown_label(request.breakdown, lang) if request.breakdown else None
-    st.altair_chart(ga4_funnel_chart(result.frame, lang, t("ga4.funnel.chart", lang), breakdown_title),
+    show_chart(st, ga4_funnel_chart(result.frame, lang, t("ga4.funnel.chart", lang), breakdown_title), lang,
                     width="stretch")
     data_table(_funnel_table(result.frame, request.breakdown, lang), lang, key="ga4_funnel_table",
                file_name="ga4-funnel", formats=FUNNEL_FORMATS)

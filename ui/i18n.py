@@ -54,3 +54,9 @@ def dim_label(dimension: str, lang: str | None = None) -> str:
     """A dimension's name in `lang`; extra dimensions from uploads keep their column name."""
     key = f"dim.{dimension}"
     return t(key, lang) if key in TEXT else dimension
+
+
+def stage_label(stage_id: str, fallback: str, lang: str | None = None) -> str:
+    """A funnel stage's name in `lang`; a workspace's own stages keep the label it gave them."""
+    key = f"stage.{stage_id}"
+    return t(key, lang) if key in TEXT else fallback

@@ -17,6 +17,7 @@ import streamlit as st
 from kpi.metrics import VIEWS, View
 from kpi.period import COMPARES, GRAINS, PRESETS, Compare, Grain, Period, compare_period, preset
 from ui.i18n import LANG_KEY, LANGUAGES, browser_language, t
+from ui.widgets import translated_select
 from ui.workspace import Workspace, dimension_values
 
 CUSTOM = "custom"
@@ -127,9 +128,8 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
                             index=list(LANGUAGES).index(browser_language()), key=LANG_KEY, persist_state="session")
         for name, value in st.session_state.get(_NOTICES, []):
             st.warning(t("notice.invalid_param", lang, name=name, value=value), icon="⚠️")
-        choice = st.selectbox(t("sidebar.period", lang), [*PRESETS, CUSTOM], key="period", persist_state="session",
-                              index=[*PRESETS, CUSTOM].index(DEFAULT_PRESET),
-                              format_func=lambda p: t(f"preset.{p}", lang))
+        choice = translated_select(st, t("sidebar.period", lang), [*PRESETS, CUSTOM], "period", DEFAULT_PRESET,
+                                   lang, lambda p: t(f"preset.{p}", lang))
         if choice == CUSTOM:
             start = st.date_input(t("sidebar.from", lang), value=today - timedelta(days=89), key="from",
                                   min_value=EARLIEST, max_value=LATEST, persist_state="session")
@@ -138,11 +138,10 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
             period = Period(min(start, end), max(start, end))  # type: ignore[type-var]
         else:
             period = preset(choice, today)
-        compare = st.selectbox(t("sidebar.compare", lang), COMPARES, key="compare", persist_state="session",
-                               format_func=lambda c: t(f"compare.{c}", lang))
-        grain = st.selectbox(t("sidebar.grain", lang), GRAINS, index=GRAINS.index("week"), key="grain",
-                             persist_state="session",
-                             format_func=lambda g: t(f"grain.{g}", lang))
+        compare = translated_select(st, t("sidebar.compare", lang), COMPARES, "compare", "previous", lang,
+                                    lambda c: t(f"compare.{c}", lang))
+        grain = translated_select(st, t("sidebar.grain", lang), GRAINS, "grain", "week", lang,
+                                  lambda g: t(f"grain.{g}", lang))
         view = st.radio(t("sidebar.view", lang), VIEWS, key=COUNT_KEY, persist_state="session",
                         format_func=lambda v: t(f"view.{v}", lang))
         st.subheader(t("sidebar.filters", lang))
@@ -150,7 +149,8 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
         for dim in FILTER_DIMENSIONS:
             options = dimension_values(ws, dim)
             if options:
-                filters[dim] = st.multiselect(t(f"dim.{dim}", lang), options, key=dim, persist_state="session")
+                filters[dim] = st.multiselect(t(f"dim.{dim}", lang), options, key=dim, persist_state="session",
+                                              placeholder=t("sidebar.choose", lang))
     state = ViewState(period, compare, compare_period(period, compare), grain, view, filters, lang, choice)
     st.session_state[STATE_KEY] = state
     _write_url(state)

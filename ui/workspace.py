@@ -27,7 +27,8 @@ from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import InvalidDataset, Store, WorkspaceExists, default_data_dir
 from kpi.store import Workspace as StoreWorkspace
-from ui.i18n import t
+from ui.i18n import current_language, stage_label, t
+from ui.widgets import translated_select
 
 SESSION_TABLES = "session_tables"  # st.session_state key: table name -> polars frame, confirmed uploads
 WORKSPACE_KEY = "ws"
@@ -163,10 +164,19 @@ def _funnel(key: str, by: tuple[str, ...], period: tuple[date, date] | None, fil
                                    view=view, settings=settings)
 
 
+def _stage_labels(ws: Workspace) -> dict[str, str]:
+    lang = current_language()
+    labels = {s.id: stage_label(s.id, s.label, lang) for s in ws.settings.stages}
+    return labels | {kpi_funnel.SESSIONS_STAGE: t("stage.sessions", lang)}
+
+
 def funnel(ws: Workspace, by: Sequence[str] = (), period: Period | None = None,
            filters: Mapping[str, Sequence[str]] | None = None, view: kpi_metrics.View = "cohort") -> pl.DataFrame:
-    """`kpi.funnel.stage_funnel` on the workspace, cached by its key and the request."""
-    return _funnel(ws.key, tuple(by), _period_key(period), _filters_key(filters or {}), view)
+    """`kpi.funnel.stage_funnel` on the workspace, cached by its key and the request; stage labels
+    in the reader's language."""
+    frame = _funnel(ws.key, tuple(by), _period_key(period), _filters_key(filters or {}), view)
+    return frame.with_columns(pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("label"))
+                              .alias("label"))
 
 
 @st.cache_data(show_spinner=False, max_entries=128, scope="session")
@@ -180,8 +190,12 @@ def _trend(key: str, grain: Grain, period: tuple[date, date] | None, by: tuple[s
 def conversion_trend(ws: Workspace, grain: Grain, period: Period | None = None, by: Sequence[str] = (),
                      filters: Mapping[str, Sequence[str]] | None = None,
                      view: kpi_metrics.View = "cohort") -> pl.DataFrame:
-    """`kpi.funnel.conversion_trend` on the workspace, cached."""
-    return _trend(ws.key, grain, _period_key(period), tuple(by), _filters_key(filters or {}), view)
+    """`kpi.funnel.conversion_trend` on the workspace, cached; step labels in the reader's language."""
+    frame = _trend(ws.key, grain, _period_key(period), tuple(by), _filters_key(filters or {}), view)
+    names = _stage_labels(ws)
+    steps = {f"{a.id}_to_{b.id}": f"{names[a.id]} → {names[b.id]}"
+             for a, b in itertools.pairwise(ws.settings.stages)}
+    return frame.with_columns(pl.col("step").replace_strict(steps, default=pl.col("label")).alias("label"))
 
 
 @st.cache_data(show_spinner=False, max_entries=64, scope="session")
@@ -251,12 +265,11 @@ def select_workspace(lang: str) -> Workspace:
     if uploads is not None and st.session_state.get("_shown_uploads") != uploads.key:
         st.session_state["_shown_uploads"] = uploads.key  # just confirmed an upload: show it
         st.session_state[WORKSPACE_KEY] = SESSION
-    if WORKSPACE_KEY not in st.session_state or st.session_state[WORKSPACE_KEY] not in options:
-        wanted = st.query_params.get(WORKSPACE_KEY)
-        st.session_state[WORKSPACE_KEY] = wanted if wanted in options else DEMO if DEMO in options else next(
-            iter(options))
-    choice = st.sidebar.selectbox(t("sidebar.workspace", lang), list(options), format_func=options.__getitem__,
-                                  key=WORKSPACE_KEY, persist_state="session")
+    if WORKSPACE_KEY not in st.session_state and st.query_params.get(WORKSPACE_KEY) in options:
+        st.session_state[WORKSPACE_KEY] = st.query_params[WORKSPACE_KEY]
+    default = DEMO if DEMO in options else next(iter(options))
+    choice = translated_select(st.sidebar, t("sidebar.workspace", lang), list(options), WORKSPACE_KEY, default, lang,
+                               options.__getitem__)
     if choice == DEMO:
         st.query_params.pop(WORKSPACE_KEY, None)
     else:

@@ -148,7 +148,7 @@ def test_scatter_points_are_each_campaigns_spend_and_cost_per_lead(app: AppTest,
 def test_trend_per_initiative_over_the_grain(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                              period: Period) -> None:
     open_page(app)
-    app.selectbox(key="trend_metric").set_value("leads").run()
+    app.selectbox(key="trend_metric.en").set_value("leads").run()
     assert not app.exception
     _, trend = chart(app, "Leads per initiative over time")
     expected = compute(demo_tables, ["leads"], by=["initiative"], period=period, grain="week", settings=DEMO_SETTINGS)

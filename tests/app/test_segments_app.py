@@ -26,8 +26,9 @@ def open_page(app: AppTest) -> AppTest:
 
 
 def choose(app: AppTest, **values: str) -> AppTest:
+    lang = app.query_params.get("lang", "en")  # the pickers are keyed per language (ui.widgets)
     for key, value in values.items():
-        app.selectbox(key=key).set_value(value)
+        app.selectbox(key=f"{key}.{lang}").set_value(value)
     app.run()
     assert not app.exception, app.exception
     return app
@@ -142,7 +143,7 @@ def test_swedish_labels(app: AppTest) -> None:
     app.query_params["lang"] = "sv"
     choose(open_page(app), seg_metric="lead_to_mql")
     assert app.title[0].value == "Segment"
-    assert [s.label for s in app.selectbox if s.key in ("seg_rows", "seg_columns", "seg_metric")] == [
+    assert [s.label for s in app.selectbox if s.key in ("seg_rows.sv", "seg_columns.sv", "seg_metric.sv")] == [
         "Rader", "Kolumner", "Nyckeltal"]
     chart(app, "Lead → MQL per Segment och Region")
     assert any(c.value.startswith("Totalt:") for c in app.caption)

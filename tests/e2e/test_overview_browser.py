@@ -72,6 +72,8 @@ def test_language_switch_to_swedish_and_russian(app_server: StreamlitServer, bro
     assert "Vunna affärer" in swedish and "Översikt" in page.locator("h1").first.inner_text()
     assert swedish["Vunna affärer"] == english["Won deals"]
     assert query(page)["lang"] == ["sv"]
+    assert page.get_by_role("combobox", name="Period", exact=True).input_value() == "Senaste 90 dagarna"
+    assert page.get_by_role("combobox", name="Jämför med", exact=True).input_value() == "Föregående period"
     screenshot(page, "overview-sv")
     select_option(page, "Språk", "Русский")
     russian = metric_values(page)

@@ -4,6 +4,7 @@ confirmed on the Data page, then their numbers on the Overview."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import REPO
 from tests.e2e.conftest import StreamlitServer, metric_values, screenshot, select_option, wait_idle
@@ -14,9 +15,17 @@ FIX = REPO / "tests" / "fixtures" / "uploads"
 
 def upload_and_confirm(page: object, name: str, added: str) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(FIX / name))  # type: ignore[attr-defined]
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]  # let the rerun for the new file start
+    wait_idle(page, timeout=120_000)
     try:
-        page.get_by_role("button", name="Add to workspace").click(timeout=120_000)  # type: ignore[attr-defined]
-        page.get_by_text(added).first.wait_for(timeout=120_000)  # type: ignore[attr-defined]
+        for _ in range(3):  # a click during a rerun can land on the old button: click again
+            page.get_by_role("button", name="Add to workspace").click(timeout=120_000)  # type: ignore[attr-defined]
+            try:
+                page.get_by_text(added).first.wait_for(timeout=40_000)  # type: ignore[attr-defined]
+                return
+            except PlaywrightTimeout:
+                continue
+        raise AssertionError(f"'{added}' never appeared after confirming {name}")
     finally:
         screenshot(page, f"data-upload-{name}")
 

@@ -86,5 +86,11 @@ TEXT: dict[str, dict[str, str]] = {
     "funnel.sessions_line": {"en": "{sessions} sessions on the website; {rate} of them became leads.",
                              "sv": "{sessions} sessioner på webbplatsen; {rate} av dem blev leads.",
                              "ru": "{sessions} сеансов на сайте; {rate} из них стали лидами."},
+    "stage.lead": {"en": "Leads", "sv": "Leads", "ru": "Лиды"},
+    "stage.mql": {"en": "MQL", "sv": "MQL", "ru": "MQL"},
+    "stage.sql": {"en": "Sales-ready (SQL)", "sv": "Säljklara (SQL)", "ru": "Готовые к продаже (SQL)"},
+    "stage.opportunity": {"en": "Opportunities", "sv": "Affärsmöjligheter", "ru": "Сделки в работе"},
+    "stage.won": {"en": "Won deals", "sv": "Vunna affärer", "ru": "Выигранные сделки"},
+    "sidebar.choose": {"en": "All", "sv": "Alla", "ru": "Все"},
     "stage.sessions": {"en": "Sessions", "sv": "Sessioner", "ru": "Сеансы"},
 }
