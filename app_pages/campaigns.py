@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import workspace as data
 from ui.charts import dimension_trend, spend_cpl_scatter
-from ui.components import filter_chips, period_caption, select_to_filter, show_chart
+from ui.components import page_header, select_to_filter, show_chart
 from ui.i18n import metric_label, t
 from ui.state import ViewState, current
 from ui.tables import dimension_label, metric_table
@@ -18,12 +18,6 @@ SCATTER = ("spend", "cpl", "leads", "revenue", "roas")
 TREND = ("cpl", "revenue", "roas", "roi", "cac", "leads", "mql", "won", "spend", "lead_to_won")
 INITIATIVE, CAMPAIGN = "initiative", "campaign"
 INITIATIVE_TABLE = "initiative_table"
-
-
-def render_header(state: ViewState) -> None:
-    st.title(t("page.campaigns", state.lang))
-    period_caption(state)
-    filter_chips(state)
 
 
 def render_cost_notice(ws: data.Workspace, state: ViewState) -> None:
@@ -99,7 +93,7 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
 
 ws = data.current()
 state = current()
-render_header(state)
+page_header("page.campaigns", state)
 dims = data.dimensions(ws)
 if CAMPAIGN not in dims and INITIATIVE not in dims:
     st.info(t("campaigns.no_campaigns", state.lang))

@@ -7,7 +7,13 @@ import streamlit as st
 
 from ui import workspace as data
 from ui.charts import conversion_trend_chart, funnel_chart, stage_breakdown_chart
-from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter, show_chart
+from ui.components import (
+    funnel_summary,
+    kpi_cards,
+    page_header,
+    select_to_filter,
+    show_chart,
+)
 from ui.ga4 import render_ga4_funnel
 from ui.i18n import dim_label, t
 from ui.state import ViewState, current
@@ -23,12 +29,6 @@ STAGE_TABLE = ("label", "count", "step_conversion", "overall_conversion", "drop_
 STAGE_FORMATS = {"count": "localized", "step_conversion": "percent", "overall_conversion": "percent",
                  "drop_off": "localized", "days_from_previous": "%.1f", "days_from_previous_p75": "%.1f"}
 RATE_FORMATS = {"best_conversion": "percent", "worst_conversion": "percent"}
-
-
-def render_header(state: ViewState) -> None:
-    st.title(t("page.funnel", state.lang))
-    period_caption(state)
-    filter_chips(state)
 
 
 def render_stages(ws: data.Workspace, state: ViewState) -> bool:
@@ -102,7 +102,7 @@ def render_handover(ws: data.Workspace, state: ViewState) -> None:
 
 ws = data.current()
 state = current()
-render_header(state)
+page_header("page.funnel", state)
 if render_stages(ws, state):
     render_breakdown(ws, state)
     render_trend(ws, state)

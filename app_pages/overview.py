@@ -6,7 +6,13 @@ import streamlit as st
 
 from ui import workspace as data
 from ui.charts import funnel_chart, ranked_bars, trend_chart
-from ui.components import filter_chips, funnel_summary, kpi_cards, period_caption, select_to_filter, show_chart
+from ui.components import (
+    funnel_summary,
+    kpi_cards,
+    page_header,
+    select_to_filter,
+    show_chart,
+)
 from ui.i18n import metric_label, t
 from ui.state import ViewState, current
 from ui.widgets import translated_select
@@ -15,12 +21,6 @@ HEADLINE = ("leads", "mql", "won", "revenue", "spend", "cpl", "cac", "roas")
 TREND = ("leads", "mql", "won", "spend")
 RANK_BY = ("roas", "cpl", "cac", "lead_to_won", "revenue", "leads")
 INITIATIVE = "initiative"
-
-
-def render_header(state: ViewState) -> None:
-    st.title(t("page.overview", state.lang))
-    period_caption(state)
-    filter_chips(state)
 
 
 def render_kpis(ws: data.Workspace, state: ViewState) -> None:
@@ -73,7 +73,7 @@ def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
 
 ws = data.current()
 state = current()
-render_header(state)
+page_header("page.overview", state)
 render_kpis(ws, state)
 render_funnel(ws, state)
 render_trend(ws, state)

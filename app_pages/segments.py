@@ -8,7 +8,7 @@ from kpi.metrics import Metric
 from ui import format as fmt
 from ui import workspace as data
 from ui.charts import SELECTION, heatmap
-from ui.components import filter_chips, period_caption, show_chart
+from ui.components import page_header, show_chart
 from ui.i18n import metric_label, t
 from ui.state import FILTER_DIMENSIONS, ViewState, current
 from ui.tables import dimension_label, metric_table
@@ -18,12 +18,6 @@ KPIS = ("lead_to_mql", "mql_to_sql", "lead_to_won", "leads", "mql", "sql", "oppo
         "pipeline", "win_rate", "avg_deal_size", "spend", "cpl", "cost_per_mql", "cac", "roas", "roi")
 DEFAULT_PAIR = ("segment", "region")
 HEATMAP = "segment_heatmap"
-
-
-def render_header(state: ViewState) -> None:
-    st.title(t("page.segments", state.lang))
-    period_caption(state)
-    filter_chips(state)
 
 
 def pick_view(dims: list[str], state: ViewState) -> tuple[str, str, str]:
@@ -99,7 +93,7 @@ def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], 
 
 ws = data.current()
 state = current()
-render_header(state)
+page_header("page.segments", state)
 dims = [d for d in FILTER_DIMENSIONS if d in data.dimensions(ws)]
 if len(dims) < 2:
     st.info(t("segments.need_two", state.lang))

@@ -16,6 +16,13 @@ from ui.i18n import metric_label, t
 from ui.state import FILTER_DIMENSIONS, ViewState
 
 
+def page_header(title_key: str, state: ViewState) -> None:
+    """A page's title, the period it shows (and compares with), and the active filters."""
+    st.title(t(title_key, state.lang))
+    period_caption(state)
+    filter_chips(state)
+
+
 def period_caption(state: ViewState) -> None:
     text = t("notice.period_label", state.lang, start=fmt.day(state.period.start, state.lang),
              end=fmt.day(state.period.end, state.lang))

@@ -76,6 +76,17 @@ def export_frame(shown: pl.DataFrame, dimensions: Sequence[str], metrics: Sequen
     return shown.rename({c: names[c] for c in shown.columns})
 
 
+def downloads(export: pl.DataFrame, lang: str, key: str, file_name: str) -> None:
+    """CSV and Excel download buttons for a table; the files are built only when clicked."""
+    csv_col, xlsx_col, _ = st.columns([1, 1, 4])
+    csv_col.download_button(t("table.download_csv", lang), lambda: to_csv_bytes(export), file_name=f"{file_name}.csv",
+                            mime="text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    xlsx_col.download_button(t("table.download_xlsx", lang), lambda: to_xlsx_bytes(export),
+                             file_name=f"{file_name}.xlsx", key=f"{key}_xlsx", icon=":material/download:",
+                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             on_click="ignore")
+
+
 def metric_table(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequence[Metric], lang: str,
                  currency: str, key: str, file_name: str, select_row: bool = False) -> list[int]:
     """Draw `frame` as a sortable table with CSV and Excel download buttons under it.
@@ -88,13 +99,7 @@ def metric_table(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequen
                          key=key, on_select="rerun" if select_row else "ignore", selection_mode="single-row",
                          placeholder=DASH)
     export = export_frame(shown, dimensions, metrics, lang, currency)
-    csv_col, xlsx_col, _ = st.columns([1, 1, 4])
-    csv_col.download_button(t("table.download_csv", lang), lambda: to_csv_bytes(export), file_name=f"{file_name}.csv",
-                            mime="text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore")
-    xlsx_col.download_button(t("table.download_xlsx", lang), lambda: to_xlsx_bytes(export),
-                             file_name=f"{file_name}.xlsx", key=f"{key}_xlsx", icon=":material/download:",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             on_click="ignore")
+    downloads(export, lang, key, file_name)
     if not select_row:
         return []
     return [r for r in event.selection.rows if r < frame.height]  # type: ignore[union-attr]
@@ -120,10 +125,4 @@ def data_table(frame: pl.DataFrame, lang: str, key: str, file_name: str,
     config.update({c: labels[c] for c in frame.columns if c not in config})
     st.dataframe(frame, column_config=config, hide_index=True, key=key)
     export = frame.rename(labels)
-    csv_col, xlsx_col, _ = st.columns([1, 1, 4])
-    csv_col.download_button(t("table.download_csv", lang), lambda: to_csv_bytes(export), file_name=f"{file_name}.csv",
-                            mime="text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore")
-    xlsx_col.download_button(t("table.download_xlsx", lang), lambda: to_xlsx_bytes(export),
-                             file_name=f"{file_name}.xlsx", key=f"{key}_xlsx", icon=":material/download:",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             on_click="ignore")
+    downloads(export, lang, key, file_name)
