@@ -7,9 +7,9 @@ import streamlit as st
 from ui import workspace as data
 from ui.charts import dimension_trend, spend_cpl_scatter
 from ui.components import page_header, select_to_filter, show_chart
-from ui.i18n import metric_label, t
+from ui.i18n import dim_label, metric_label, t
 from ui.state import ViewState, current
-from ui.tables import dimension_label, metric_table
+from ui.tables import metric_table
 from ui.widgets import translated_select
 
 KPIS = ("spend", "impressions", "clicks", "ctr", "cpc", "leads", "cpl", "mql", "cost_per_mql", "sql", "opportunities",
@@ -26,7 +26,7 @@ def render_cost_notice(ws: data.Workspace, state: ViewState) -> None:
     lacking = [d for d in state.active_filters if d not in spend_columns]
     if "spend" in ws.tables and lacking:
         st.caption(t("campaigns.cost_filtered", state.lang,
-                     dimensions=", ".join(dimension_label(d, state.lang) for d in lacking)))
+                     dimensions=", ".join(dim_label(d, state.lang) for d in lacking)))
 
 
 def render_initiatives(ws: data.Workspace, state: ViewState) -> str | None:
@@ -65,13 +65,13 @@ def render_campaigns(ws: data.Workspace, state: ViewState, initiative: str | Non
 def render_scatter(ws: data.Workspace, state: ViewState) -> None:
     levels = [d for d in (INITIATIVE, CAMPAIGN) if d in data.dimensions(ws)]
     level = st.segmented_control(t("campaigns.points", state.lang), levels, default=levels[-1], required=True,
-                                 format_func=lambda d: dimension_label(d, state.lang), key="scatter_level")
+                                 format_func=lambda d: dim_label(d, state.lang), key="scatter_level")
     colour = INITIATIVE if INITIATIVE in levels else None  # each initiative keeps its colour on every chart
     by = [level] if colour in (None, level) else [level, colour]
     points = data.compute(ws, SCATTER, by=by, period=state.period, filters=state.filters, view=state.view)
     key = "spend_cpl"
     chart = spend_cpl_scatter(points, level, state.lang, ws.settings.currency, t("campaigns.scatter", state.lang),
-                              dimension_label(level, state.lang), colour, dimension_label(INITIATIVE, state.lang),
+                              dim_label(level, state.lang), colour, dim_label(INITIATIVE, state.lang),
                               data.dimension_values(ws, INITIATIVE) if colour else None)
     show_chart(st, chart, state.lang, key=key, on_select=lambda: select_to_filter(key, level), selection_mode="pick",
                     width="stretch")
@@ -86,7 +86,7 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
     title = t("campaigns.trend", state.lang, metric=metric_label(metric, state.lang))
     key = "initiative_trend"
     chart = dimension_trend(trend, INITIATIVE, metric, data.catalog(ws)[metric].unit, state.lang, title,
-                            dimension_label(INITIATIVE, state.lang), data.dimension_values(ws, INITIATIVE))
+                            dim_label(INITIATIVE, state.lang), data.dimension_values(ws, INITIATIVE))
     show_chart(st, chart, state.lang, key=key, on_select=lambda: select_to_filter(key, INITIATIVE),
                selection_mode="pick", width="stretch")
 

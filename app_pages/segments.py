@@ -9,9 +9,9 @@ from ui import format as fmt
 from ui import workspace as data
 from ui.charts import SELECTION, heatmap
 from ui.components import page_header, show_chart
-from ui.i18n import metric_label, t
+from ui.i18n import dim_label, metric_label, t
 from ui.state import FILTER_DIMENSIONS, ViewState, current
-from ui.tables import dimension_label, metric_table
+from ui.tables import metric_table
 from ui.widgets import translated_select
 
 KPIS = ("lead_to_mql", "mql_to_sql", "lead_to_won", "leads", "mql", "sql", "opportunities", "won", "revenue",
@@ -25,9 +25,9 @@ def pick_view(dims: list[str], state: ViewState) -> tuple[str, str, str]:
     defaults = [d for d in DEFAULT_PAIR if d in dims] + [d for d in dims if d not in DEFAULT_PAIR]
     left, right, metric_col = st.columns(3)
     rows = translated_select(left, t("segments.rows", state.lang), dims, "seg_rows", defaults[0], state.lang,
-                             lambda d: dimension_label(d, state.lang))
+                             lambda d: dim_label(d, state.lang))
     columns = translated_select(right, t("segments.columns", state.lang), dims, "seg_columns", defaults[1],
-                                state.lang, lambda d: dimension_label(d, state.lang))
+                                state.lang, lambda d: dim_label(d, state.lang))
     metric = translated_select(metric_col, t("segments.metric", state.lang), KPIS, "seg_metric", KPIS[0], state.lang,
                                lambda m: metric_label(m, state.lang))
     return rows, columns, metric
@@ -43,7 +43,7 @@ def cost_dimensions_missing(ws: data.Workspace, metric: Metric, dims: list[str])
 def render_cost_choice(missing: list[str], metric: Metric, state: ViewState) -> bool | None:
     """The allocation toggle and what it means. True: allocate; False: cost shown as not available;
     None: the metric needs no allocation here."""
-    names = ", ".join(dimension_label(d, state.lang) for d in missing)
+    names = ", ".join(dim_label(d, state.lang) for d in missing)
     allocate = st.toggle(t("segments.allocate", state.lang), key="allocate_cost", disabled=not missing,
                          help=t("segments.allocate_help", state.lang, dimension=names or "–"))
     if not missing:
@@ -77,7 +77,7 @@ def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], 
     if cells.is_empty() or cells[metric.id].is_null().all():
         st.info(t("notice.no_data", state.lang))
         return
-    labels = {d: dimension_label(d, state.lang) for d in pair}
+    labels = {d: dim_label(d, state.lang) for d in pair}
     title = t("segments.heatmap", state.lang, metric=metric_label(metric.id, state.lang), rows=labels[rows],
               columns=labels[columns])
     show_chart(st, heatmap(cells, rows, columns, metric.id, metric.unit, metric.higher_is_better, overall,

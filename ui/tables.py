@@ -17,17 +17,12 @@ from streamlit.elements.lib.column_types import ColumnConfig
 from kpi.metrics import Metric
 from ui.download import to_csv_bytes, to_xlsx_bytes
 from ui.format import DASH
-from ui.i18n import TEXT, metric_label, t
+from ui.i18n import TEXT, dim_label, metric_label, t
 
 DELTA = "__delta"  # suffix of a change column on screen
 
 _FORMATS = {"count": "localized", "currency": "localized", "ratio": "percent", "multiple": "%.2f×",
             "days": "%.1f", "hours": "%.1f"}
-
-
-def dimension_label(dimension: str, lang: str) -> str:
-    key = f"dim.{dimension}"
-    return t(key, lang) if key in TEXT else dimension
 
 
 def metric_column_label(m: Metric, lang: str, currency: str) -> str:
@@ -56,7 +51,7 @@ def table_frame(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequenc
 def _config(shown: pl.DataFrame, dimensions: Sequence[str], metrics: Sequence[Metric], lang: str,
             currency: str) -> dict[str, ColumnConfig | str]:
     config: dict[str, ColumnConfig | str] = {
-        d: st.column_config.TextColumn(dimension_label(d, lang), pinned=True) for d in dimensions}
+        d: st.column_config.TextColumn(dim_label(d, lang), pinned=True) for d in dimensions}
     for m in metrics:
         config[m.id] = st.column_config.NumberColumn(metric_column_label(m, lang, currency), help=m.description,
                                                      format=_FORMATS.get(m.unit, "localized"))
@@ -69,7 +64,7 @@ def _config(shown: pl.DataFrame, dimensions: Sequence[str], metrics: Sequence[Me
 def export_frame(shown: pl.DataFrame, dimensions: Sequence[str], metrics: Sequence[Metric], lang: str,
                  currency: str) -> pl.DataFrame:
     """The shown table with its on-screen labels as column names, for download."""
-    names = {d: dimension_label(d, lang) for d in dimensions}
+    names = {d: dim_label(d, lang) for d in dimensions}
     for m in metrics:
         names[m.id] = metric_column_label(m, lang, currency)
         names[m.id + DELTA] = delta_label(m, lang)
