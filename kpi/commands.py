@@ -11,15 +11,15 @@ import io
 import json
 import sys
 from datetime import date
-from typing import Any
 
 import polars as pl
 
 from kpi.cli import UsageError
-from kpi.data import prepare, read_dir, read_settings, write_dir, write_settings
+from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.funnel import stage_funnel
 from kpi.metrics import VIEWS, MetricError, catalog, compute
 from kpi.period import GRAINS, Period
+from kpi.settings import Settings
 
 FORMATS = ("table", "csv", "json")
 
@@ -55,15 +55,14 @@ def _period(args: argparse.Namespace) -> Period | None:
     return Period(start, end)
 
 
-def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Any]:
+def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Settings]:
     try:
-        raw = read_dir(args.data)
+        tables, settings = load_dir(args.data)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
-    if not raw:
+    if not tables:
         raise UsageError(f"no canonical tables (leads.parquet, spend.parquet, traffic.parquet, ...) in '{args.data}'")
-    settings = read_settings(args.data)
-    return prepare(raw, settings), settings
+    return tables, settings
 
 
 def _emit(frame: pl.DataFrame, fmt: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -12,6 +13,7 @@ from kpi.schema import TABLES, conform, dimensions
 from kpi.settings import Settings, initiative_for, normalise_channel
 
 Tables = dict[str, pl.DataFrame]
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
 def read_dir(path: str | Path) -> Tables:
@@ -35,26 +37,44 @@ def write_dir(tables: Mapping[str, pl.DataFrame], path: str | Path) -> list[Path
     return written
 
 
-def prepare(tables: Mapping[str, pl.DataFrame], settings: Settings | None = None) -> Tables:
-    """Tables ready for the engine: canonical types, channel names in the workspace vocabulary,
+def prepare_frame(name: str, frame: Frame, settings: Settings) -> Frame:
+    """One table ready for the engine: canonical types, channel names in the workspace vocabulary,
     initiatives filled from the workspace's campaign rules where a row has none, and dimensions
     stored as categoricals (grouping and filtering on them is several times faster than on text;
-    the engine's results carry plain text again)."""
+    the engine's results carry plain text again). Works on a lazy scan too."""
+    frame = conform(name, frame) if name in TABLES else frame
+    cols = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    exprs = []
+    if "channel" in cols and name != "touches":
+        exprs.append(normalise_channel(pl.col("channel"), settings.channels).alias("channel"))
+    if "campaign" in cols and settings.initiative_rules:
+        derived = initiative_for(pl.col("campaign"), settings.initiative_rules)
+        exprs.append((pl.coalesce(pl.col("initiative"), derived) if "initiative" in cols else derived)
+                     .alias("initiative"))
+    frame = frame.with_columns(exprs) if exprs else frame
+    return frame.with_columns(pl.col(d).cast(pl.Categorical) for d in dimensions(frame))
+
+
+def prepare(tables: Mapping[str, pl.DataFrame], settings: Settings | None = None) -> Tables:
+    """Every table ready for the engine (see `prepare_frame`)."""
     settings = settings or Settings()
-    out: Tables = {}
-    for name, frame in tables.items():
-        frame = conform(name, frame) if name in TABLES else frame
-        cols = frame.columns
-        exprs = []
-        if "channel" in cols and name != "touches":
-            exprs.append(normalise_channel(pl.col("channel"), settings.channels).alias("channel"))
-        if "campaign" in cols and settings.initiative_rules:
-            derived = initiative_for(pl.col("campaign"), settings.initiative_rules)
-            exprs.append((pl.coalesce(pl.col("initiative"), derived) if "initiative" in cols else derived)
-                         .alias("initiative"))
-        frame = frame.with_columns(exprs) if exprs else frame
-        out[name] = frame.with_columns(pl.col(d).cast(pl.Categorical) for d in dimensions(frame))
-    return out
+    return {name: prepare_frame(name, frame, settings) for name, frame in tables.items()}
+
+
+def load_dir(path: str | Path) -> tuple[Tables, Settings]:
+    """The tables in `path`, prepared with the settings saved beside them.
+
+    Each file is scanned and prepared in one pass, so its text columns are never held twice: peak
+    memory stays close to the prepared tables' size.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"data folder '{folder}' does not exist")
+    settings = read_settings(folder)
+    files = {name: folder / f"{name}.parquet" for name in TABLES}
+    tables = {name: prepare_frame(name, pl.scan_parquet(file), settings).collect()
+              for name, file in files.items() if file.exists()}
+    return tables, settings
 
 
 SETTINGS_FILE = "settings.json"

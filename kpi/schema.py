@@ -8,10 +8,11 @@ string column as an extra dimension.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import polars as pl
 
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 TableName = Literal["leads", "spend", "traffic", "touches", "events", "kpis"]
 
 TIMESTAMP: pl.DataType = pl.Datetime("us")
@@ -274,14 +275,15 @@ def validate(table: str, df: pl.DataFrame, stage_columns: tuple[str, ...] | None
     return problems
 
 
-def conform(table: str, df: pl.DataFrame) -> pl.DataFrame:
+def conform(table: str, df: Frame) -> Frame:
     """`df` with the canonical column types (numbers widened, timestamps in microseconds).
 
-    Only safe, lossless casts; anything else is left for `validate` to report.
+    Only safe, lossless casts; anything else is left for `validate` to report. Works on a lazy scan too.
     """
     spec = TABLES[table]
     casts = []
-    for col, dtype in df.schema.items():
+    schema = df.collect_schema() if isinstance(df, pl.LazyFrame) else df.schema
+    for col, dtype in schema.items():
         expected = spec.dtypes.get(col)
         if expected is None or dtype == expected:
             continue
