@@ -12,6 +12,7 @@ from ui.components import (
     page_header,
     select_to_filter,
     show_chart,
+    target_note,
 )
 from ui.i18n import metric_label, t
 from ui.state import ViewState, current
@@ -29,7 +30,13 @@ def render_kpis(ws: data.Workspace, state: ViewState) -> None:
     trend = data.compute(ws, HEADLINE, period=state.period, grain=state.grain, filters=state.filters,
                          view=state.view)
     catalog = data.catalog(ws)
-    kpi_cards(values, trend, [catalog[m] for m in HEADLINE], state, ws.settings.currency)
+    day = min(state.period.end, ws.last_day or state.period.end)
+    paces = {} if state.active_filters else data.target_paces(ws, HEADLINE, day)
+    notes = {m: target_note(target, progress, catalog[m].unit, day, state.lang, ws.settings.currency)
+             for m, (target, progress) in paces.items()}
+    kpi_cards(values, trend, [catalog[m] for m in HEADLINE], state, ws.settings.currency, notes=notes)
+    if state.active_filters and "kpis" in ws.tables:
+        st.caption(t("target.filtered", state.lang))
 
 
 def render_funnel(ws: data.Workspace, state: ViewState) -> None:

@@ -74,3 +74,29 @@ def test_swedish_labels_and_number_format(app: AppTest, demo_tables: dict[str, p
     assert metric(app, "Leads") == f"{leads:,}".replace(",", "\u00a0")
     assert any(m.label == "Vunna affärer" for m in app.metric)
     assert Period(period.start, period.end).days == 90 and period.end - period.start == timedelta(days=89)
+
+
+def test_kpi_cards_show_the_quarter_target_and_pace(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    app.run()
+    assert not app.exception
+    day = demo_last_day(demo_tables)
+    quarter = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    end = (date(day.year + (start.month == 10), (start.month + 3 - 1) % 12 + 1, 1) - timedelta(days=1))
+    kpis = demo_tables["kpis"].filter((pl.col("metric") == "leads") & (pl.col("period") == quarter))
+    target = kpis["target"].item()
+    # independent count: leads created from the quarter's first day to the data's last day
+    actual = demo_tables["leads"].filter(pl.col("created_at").dt.date().is_between(start, day)).height
+    expected = target * ((day - start).days + 1) / ((end - start).days + 1)
+    share = actual / expected
+    status = "On track" if share >= 1 else "At risk" if share >= 0.9 else "Off track"
+    notes = [c.value for c in app.caption if f"target {quarter}" in c.value]
+    leads_note = next(n for n in notes if f"target {quarter}: {round(target):,}" in n)
+    assert status in leads_note and f"so far {actual:,} of {round(expected):,} expected" in leads_note
+
+
+def test_targets_are_not_compared_under_filters(app: AppTest) -> None:
+    app.query_params["channel"] = "Email"
+    app.run()
+    assert not any("target 20" in c.value for c in app.caption)
+    assert any("clear the filters to compare" in c.value for c in app.caption)

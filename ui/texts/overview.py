@@ -1,6 +1,11 @@
 """Texts for the Overview page (en, sv, ru)."""
 
 TEXT: dict[str, dict[str, str]] = {
+    "target.line": {"en": "{icon} {status} · target {period}: {target}; so far {actual} of {expected} expected by {day}", "sv": "{icon} {status} · mål {period}: {target}; hittills {actual} av {expected} väntat till {day}", "ru": "{icon} {status} · цель {period}: {target}; пока {actual} из {expected} ожидаемых к {day}"},
+    "target.on_track": {"en": "On track", "sv": "I fas", "ru": "По плану"},
+    "target.at_risk": {"en": "At risk", "sv": "I riskzonen", "ru": "Под угрозой"},
+    "target.off_track": {"en": "Off track", "sv": "Efter plan", "ru": "Отстаёт от плана"},
+    "target.filtered": {"en": "Targets are for the whole business: clear the filters to compare with them.", "sv": "Målen gäller hela verksamheten: rensa filtren för att jämföra.", "ru": "Цели заданы для всего бизнеса: сбросьте фильтры, чтобы сравнить с ними."},
     "overview.headline": {"en": "Headline KPIs", "sv": "Nyckeltal", "ru": "Ключевые показатели"},
     "overview.funnel": {"en": "Funnel from visit to won deal", "sv": "Tratten från besök till vunnen affär",
                         "ru": "Воронка от визита до выигранной сделки"},
