@@ -1,0 +1,73 @@
+"""The Funnel page in AppTest: stage table, best/worst, hand-over numbers equal the engine's; renders with
+no data and with filters that match nothing; flow view says what it counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kpi.funnel import stage_funnel
+from kpi.period import preset
+from tests.app.conftest import APP
+from tests.app.test_overview_app import demo_last_day
+
+PAGE = "app_pages/funnel.py"
+
+
+def open_page(app: AppTest) -> AppTest:
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+
+def test_stage_table_equals_the_engine(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    open_page(app)
+    period = preset("last_90_days", demo_last_day(demo_tables))
+    expected = stage_funnel(demo_tables, period=period).filter(pl.col("stage") != "sessions")
+    stages = pl.from_pandas(app.dataframe[0].value)
+    assert stages["count"].to_list() == expected["count"].to_list()
+    assert stages["step_conversion"].to_list()[1:] == pytest.approx(expected["step_conversion"].to_list()[1:])
+    # independent: leads created in the period, counted straight from the table
+    leads = demo_tables["leads"].filter(pl.col("created_at").dt.date().is_between(period.start, period.end))
+    assert stages["count"][0] == leads.height
+    assert stages["count"][-1] == leads.filter(pl.col("won_at").is_not_null()).height
+    assert any("Biggest leak" in m.value for m in app.markdown)
+
+
+def test_leaked_leads_list_matches_an_independent_count(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    open_page(app)
+    day = demo_last_day(demo_tables)
+    period = preset("last_90_days", day)
+    leads = demo_tables["leads"]
+    as_of = leads["created_at"].max()
+    sla = timedelta(hours=24)
+    judged = leads.filter(pl.col("created_at").dt.date().is_between(period.start, period.end)
+                          & (pl.col("created_at") <= as_of - sla))
+    leaked = judged.filter(pl.col("first_contact_at").is_null()
+                           | (pl.col("first_contact_at") - pl.col("created_at") > sla))
+    assert any(f"({leaked.height})" in e.label for e in app.expander)
+    leakage = next(m.value for m in app.metric if m.label == "Leakage")
+    assert leakage == f"{leaked.height / judged.height:.1%}"
+
+
+def test_flow_view_says_what_it_counts_and_nothing_matches_renders(app: AppTest) -> None:
+    app.query_params.update({"count": "flow"})
+    open_page(app)
+    assert any("Flow view" in c.value for c in app.caption)
+    other = AppTest.from_file(APP, default_timeout=120)  # a new session
+    other.query_params.update({"period": "custom", "from": "2001-01-01", "to": "2001-01-31"})
+    open_page(other)
+    assert any("No data matches" in i.value for i in other.info)
+
+
+def test_empty_uploads_render(app: AppTest) -> None:
+    app.session_state["session_tables"] = {
+        "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
+    app.query_params["ws"] = "session"
+    open_page(app)
+    assert any("No data matches" in i.value for i in app.info)
