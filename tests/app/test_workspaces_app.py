@@ -1,0 +1,84 @@
+"""The Workspaces & links page in AppTest: save this session's uploads (replace / append, refusals save
+nothing), create, rename and delete with confirmation, revoke a share link; the share dialog's notice."""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from kpi.store import Store
+from tests.unit.handmade import tables
+
+PAGE = "app_pages/workspaces.py"
+
+
+def open_page(app: AppTest) -> AppTest:
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def store() -> Store:
+    return Store(os.environ["KPI_DATA_DIR"])
+
+
+def test_uploads_are_saved_into_a_new_workspace_then_appended(app: AppTest) -> None:
+    leads = tables()["leads"]
+    app.session_state["session_tables"] = {"leads": leads.head(4)}
+    open_page(app)
+    app.selectbox(key="save_target").set_value("__new__").run()
+    app.text_input(key="save_new_name").set_value("Saved uploads AT").run()
+    app.button(key="save_uploads").click().run()
+    assert not app.exception
+    assert any("Saved leads into “Saved uploads AT”" in s.value for s in app.success)
+    ws = next(w for w in store().workspaces() if w.name == "Saved uploads AT")
+    assert store().load(ws.id, "leads")["lead_id"].to_list() == ["L1", "L2", "L3", "L4"]
+
+    app.session_state["session_tables"] = {"leads": leads.tail(2)}
+    app.run()
+    app.selectbox(key="save_target").set_value(ws.id).run()
+    app.radio(key="save_mode").set_value("append").run()
+    app.button(key="save_uploads").click().run()
+    versions = store().versions(ws.id, "leads")
+    assert [v.number for v in versions] == [2, 1] and versions[0].rows == 6  # the old version stays
+
+
+def test_a_refused_save_changes_nothing(app: AppTest) -> None:
+    broken = tables()["leads"].with_columns(pl.lit(None, pl.String).alias("lead_id"))
+    app.session_state["session_tables"] = {"leads": broken}
+    open_page(app)
+    before = [w.id for w in store().workspaces()]
+    app.selectbox(key="save_target").set_value("__new__").run()
+    app.text_input(key="save_new_name").set_value("Never created").run()
+    app.button(key="save_uploads").click().run()
+    assert any("Nothing was saved" in e.value and "lead_id" in e.value for e in app.error)
+    assert [w.id for w in store().workspaces()] == before
+
+
+def test_delete_needs_the_workspace_name_typed(app: AppTest) -> None:
+    created = store().create_workspace("Rename me AT")
+    app.query_params["ws"] = created.id
+    open_page(app)
+    app.text_input(key="delete_confirm").set_value("wrong name").run()
+    assert app.button(key="delete_ws").disabled
+    app.text_input(key="delete_confirm").set_value("Rename me AT").run()
+    assert not app.button(key="delete_ws").disabled
+    app.button(key="delete_ws").click().run()
+    assert created.id not in [w.id for w in store().workspaces()]
+
+
+def test_revoking_a_link_on_the_page(app: AppTest) -> None:
+    created = store().create_workspace("Links AT")
+    for name, frame in tables().items():
+        store().save(created.id, name, frame, source="test")
+    token = store().create_view(created.id, "overview", {"period": "last_month"})
+    app.query_params["ws"] = created.id
+    open_page(app)
+    view_id = store().list_views(created.id)[0].id
+    app.button(key=f"revoke_{view_id}").click().run()
+    assert store().list_views(created.id)[0].status == "revoked"
+    assert any("Sign-in is not configured: anyone with the link can view it." in c.value for c in app.caption)
+    assert token not in str(app.query_params)
