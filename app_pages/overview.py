@@ -56,6 +56,8 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
         return
     units = {m: data.catalog(ws)[m].unit for m in TREND}
     show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang)), state.lang)
+    if data.has_range_spend(ws):
+        st.caption(t("notice.range_spend", state.lang))
 
 
 def render_initiatives(ws: data.Workspace, state: ViewState) -> None:

@@ -337,3 +337,9 @@ def target_paces(ws: Workspace, metrics: Sequence[str], day: date) -> dict[str, 
         if progress is not None:
             out[metric] = (target, progress)
     return out
+
+
+def has_range_spend(ws: Workspace) -> bool:
+    """Does spend hold rows that cover a date range (a monthly Google Ads report, say) instead of a day?"""
+    spend = ws.tables.get("spend")
+    return spend is not None and "period_start" in spend.columns and spend["period_start"].is_not_null().any()

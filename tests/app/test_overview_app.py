@@ -100,3 +100,15 @@ def test_targets_are_not_compared_under_filters(app: AppTest) -> None:
     app.run()
     assert not any("target 20" in c.value for c in app.caption)
     assert any("clear the filters to compare" in c.value for c in app.caption)
+
+
+def test_spend_over_a_date_range_is_explained(app: AppTest) -> None:
+    from tests.unit.handmade import tables
+
+    app.session_state["session_tables"] = tables()  # includes a March spend row for 1..31 March
+    app.query_params.update({"ws": "session", "period": "custom", "from": "2025-03-01", "to": "2025-03-31",
+                             "grain": "day"})
+    app.run()
+    assert not app.exception
+    assert metric(app, "Spend") == "€310.00"  # the range lies inside March: counted whole
+    assert any("cover a date range" in c.value for c in app.caption)
