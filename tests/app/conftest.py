@@ -32,3 +32,10 @@ def metric(at: AppTest, label: str) -> str:
     found = [m.value for m in at.metric if m.label == label]
     assert found, f"no metric card '{label}' among {[m.label for m in at.metric]}"
     return str(found[0])
+
+
+def use_empty_uploads(app: AppTest) -> None:
+    """Open the app on this session's uploads: a leads table with no rows."""
+    app.session_state["session_tables"] = {
+        "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
+    app.query_params["ws"] = "session"

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.metrics import catalog, compute
 from kpi.period import Period, compare_period, preset
 from kpi.sources.demo import DEMO_SETTINGS
+from tests.app.conftest import use_empty_uploads
 from tests.app.test_overview_app import demo_last_day
 from ui.download import to_xlsx_bytes
 from ui.tables import DELTA, export_frame, table_frame
@@ -169,9 +170,7 @@ def test_downloads_hold_the_table_with_its_labels(demo_tables: dict[str, pl.Data
 
 
 def test_empty_uploads_render_without_error(app: AppTest) -> None:
-    app.session_state["session_tables"] = {
-        "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
-    app.query_params["ws"] = "session"
+    use_empty_uploads(app)
     open_page(app)
     assert any("neither campaigns nor initiatives" in i.value for i in app.info)
 

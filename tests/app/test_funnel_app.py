@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.funnel import stage_funnel
 from kpi.period import preset
-from tests.app.conftest import APP
+from tests.app.conftest import APP, use_empty_uploads
 from tests.app.test_overview_app import demo_last_day
 
 PAGE = "app_pages/funnel.py"
@@ -66,8 +66,6 @@ def test_flow_view_says_what_it_counts_and_nothing_matches_renders(app: AppTest)
 
 
 def test_empty_uploads_render(app: AppTest) -> None:
-    app.session_state["session_tables"] = {
-        "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
-    app.query_params["ws"] = "session"
+    use_empty_uploads(app)
     open_page(app)
     assert any("No data matches" in i.value for i in app.info)

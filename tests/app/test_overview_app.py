@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.metrics import compute
 from kpi.period import Period, preset
-from tests.app.conftest import metric
+from tests.app.conftest import metric, use_empty_uploads
 
 
 def demo_last_day(tables: dict[str, pl.DataFrame]) -> date:
@@ -56,9 +56,7 @@ def test_period_with_no_data_says_so(app: AppTest) -> None:
 
 
 def test_empty_uploads_render_without_error(app: AppTest) -> None:
-    app.session_state["session_tables"] = {
-        "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
-    app.query_params["ws"] = "session"
+    use_empty_uploads(app)
     app.run()
     assert not app.exception
     assert metric(app, "Leads") == "0"

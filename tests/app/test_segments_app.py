@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.metrics import compute
 from kpi.period import Period, preset
 from kpi.sources.demo import DEMO_SETTINGS
+from tests.app.conftest import use_empty_uploads
 from tests.app.test_campaigns_app import chart, in_period
 from tests.app.test_overview_app import demo_last_day
 
@@ -114,9 +115,7 @@ def test_same_dimension_twice_is_refused_with_a_message(app: AppTest) -> None:
 
 
 def test_empty_uploads_render_without_error(app: AppTest) -> None:
-    app.session_state["session_tables"] = {
-        "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
-    app.query_params["ws"] = "session"
+    use_empty_uploads(app)
     open_page(app)
     assert any("fewer than two dimensions" in i.value for i in app.info)
 

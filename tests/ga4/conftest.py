@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kpi.sources.ga4 import Clients, make_clients
-from tests.ga4.ga4_server import CURRENCY, FLOAT, INTEGER, Backend, Cube, Journey, grpc_server, rest_server
+from tests.ga4.ga4_server import CURRENCY, FLOAT, INTEGER, Backend, Cube, Journey, RestServer, grpc_server, rest_server
 
 PROPERTY = "123456"
 DAYS = ("20250301", "20250302", "20250303")
@@ -148,3 +148,23 @@ def fake_service_account(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     path = tmp_path / "sa.json"
     path.write_text(json.dumps(info))
     return path, info
+
+
+@pytest.fixture
+def served() -> Iterator[RestServer]:
+    """The local GA4 REST server with the standard fixture data."""
+    with rest_server(make_backend()) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_caches() -> None:
+    """Each test's server has a new port: drop connections (st.connection caches them as resources) and
+    cached GA4 answers."""
+    import streamlit as st
+
+    from ui.ga4 import _cached_funnel, _cached_properties, _cached_pull
+
+    st.cache_resource.clear()
+    for cached in (_cached_pull, _cached_funnel, _cached_properties):
+        cached.clear()

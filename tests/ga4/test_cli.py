@@ -10,23 +10,16 @@ import os
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from tests.ga4.conftest import PROPERTY, ads_rows, fake_service_account, make_backend, traffic_rows
-from tests.ga4.ga4_server import Fault, RestServer, rest_server
+from tests.ga4.conftest import PROPERTY, ads_rows, fake_service_account, traffic_rows
+from tests.ga4.ga4_server import Fault, RestServer
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def served() -> Iterator[RestServer]:
-    with rest_server(make_backend()) as server:
-        yield server
 
 
 def run(server: RestServer, tmp_path: Path, *args: str, creds: bool = True) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,6 @@ Closed: 4, 2, 1 users (desktop 2, 2, 1; mobile 2, 0, 0). Open: 4, 3, 3.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,8 +25,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
 from tests.app.conftest import APP
-from tests.ga4.conftest import make_backend
-from tests.ga4.ga4_server import Fault, RestServer, rest_server
+from tests.ga4.ga4_server import Fault, RestServer
 
 PAGE = "app_pages/funnel.py"
 USERS = "ga4_users"  # a column only the GA4 funnel table has (st.dataframe without selection drops its key)
@@ -37,23 +35,7 @@ EDITS = {"edited_rows": {0: {"name": "Pricing", "kind": "page_path", "value": "/
                          2: {"name": "Lead"}},
          "added_rows": [], "deleted_rows": []}
 
-
-@pytest.fixture
-def served() -> Iterator[RestServer]:
-    with rest_server(make_backend()) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> None:
-    """Each test's server has a new port: drop connections (cached as resources) and cached GA4 answers."""
-    import streamlit as st
-
-    from ui.ga4 import _cached_funnel, _cached_properties
-
-    st.cache_resource.clear()
-    _cached_funnel.clear()
-    _cached_properties.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def funnel_page(server: RestServer | None, lang: str | None = None, edits: dict[str, object] | None = None) -> AppTest:

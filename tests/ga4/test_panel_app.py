@@ -3,7 +3,6 @@ tables, keep the last good data on screen marked stale when a pull fails, and ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -11,8 +10,10 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.ga4.conftest import PROPERTY, fake_service_account, make_backend, traffic_rows
-from tests.ga4.ga4_server import Fault, RestServer, rest_server
+from tests.ga4.conftest import PROPERTY, fake_service_account, traffic_rows
+from tests.ga4.ga4_server import Fault, RestServer
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def panel_script() -> None:
@@ -21,24 +22,6 @@ def panel_script() -> None:
     from ui.ga4 import render_ga4_panel
 
     render_ga4_panel(today=date(2025, 3, 4))
-
-
-@pytest.fixture
-def served() -> Iterator[RestServer]:
-    with rest_server(make_backend()) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> None:
-    """Each test's server has a new port: drop connections (st.connection caches them as resources) and results."""
-    import streamlit as st
-
-    from ui.ga4 import _cached_properties, _cached_pull
-
-    st.cache_resource.clear()
-    _cached_pull.clear()
-    _cached_properties.clear()
 
 
 def configured_app(server: RestServer) -> AppTest:
