@@ -8,7 +8,7 @@ import streamlit as st
 from kpi.store import StoreError
 from ui import format as fmt
 from ui import workspace as data
-from ui.auth import can_edit, user_email
+from ui.auth import can_create, can_edit, user_email
 from ui.i18n import t
 from ui.state import current
 
@@ -28,7 +28,11 @@ def render_save_uploads(lang: str) -> None:
     name = st.text_input(t("ws.new_name", lang), key="save_new_name") if target == NEW else workspaces[target]
     mode = st.radio(t("ws.mode", lang), (REPLACE, APPEND), key="save_mode",
                     format_func=lambda m: t(f"ws.mode.{m}", lang))
-    if st.button(t("ws.save", lang), type="primary", key="save_uploads", disabled=target == NEW and not name.strip()):
+    allowed = can_create() if target == NEW else can_edit(data.stored_workspace(target))
+    if not allowed:
+        st.warning(t("ws.not_editor", lang))
+    if st.button(t("ws.save", lang), type="primary", key="save_uploads",
+                 disabled=not allowed or (target == NEW and not name.strip())):
         try:
             saved = data.save_uploads(uploads, None if target == NEW else target, name, mode, user_email())
         except StoreError as exc:
@@ -70,11 +74,13 @@ def render_links(ws: data.Workspace, lang: str, editable: bool) -> None:
 
 def render_manage(ws: data.Workspace, lang: str, editable: bool) -> None:
     st.subheader(t("ws.manage", lang))
+    if not can_create():
+        return
     with st.form("create_workspace", clear_on_submit=True):
         name = st.text_input(t("ws.new_name", lang))
         if st.form_submit_button(t("ws.create", lang)) and name.strip():
             try:
-                created = data.store().create_workspace(name)
+                created = data.create_workspace(name, user_email())
             except StoreError as exc:
                 st.error(str(exc))
             else:

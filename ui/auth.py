@@ -20,7 +20,7 @@ def auth_configured() -> bool:
 
 
 def user_email() -> str | None:
-    if not auth_configured() or not st.user.is_logged_in:
+    if not auth_configured() or not st.user.get("is_logged_in", False):
         return None
     email = st.user.get("email")
     return str(email) if email else None
@@ -34,3 +34,8 @@ def can_edit(ws: Workspace) -> bool:
     if email is None:
         return False
     return not store().editors(ws.store_id) or store().is_editor(ws.store_id, email)
+
+
+def can_create() -> bool:
+    """May the person at this browser create a workspace? With sign-in configured: anyone signed in."""
+    return not auth_configured() or user_email() is not None

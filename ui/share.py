@@ -21,6 +21,7 @@ from ui.state import ViewState, view_params
 from ui.workspace import Workspace, store, stored_workspace
 
 VIEW_PARAM = "view"
+SIGN_IN = "sign_in"  # a view's state flag: only signed-in people may open it
 EXPIRY_DAYS = (None, 7, 30, 90)
 _LINK = "_share_link"
 
@@ -32,7 +33,7 @@ class Shared:
 
     @property
     def params(self) -> dict[str, list[str]]:
-        return {k: v if isinstance(v, list) else [str(v)] for k, v in self.view.state.items()}
+        return {k: v if isinstance(v, list) else [str(v)] for k, v in self.view.state.items() if k != SIGN_IN}
 
 
 def open_shared_view(lang: str) -> Shared | None:
@@ -46,7 +47,7 @@ def open_shared_view(lang: str) -> Shared | None:
     except ViewError as exc:
         st.error(t("share.invalid", lang, reason=str(exc)), icon=":material/link_off:")
         st.stop()
-    if view.state.get("sign_in") and auth_configured() and not st.user.is_logged_in:
+    if view.state.get(SIGN_IN) and auth_configured() and not st.user.get("is_logged_in", False):
         st.info(t("share.sign_in_to_view", lang))
         st.button(t("share.sign_in", lang), on_click=st.login)
         st.stop()
@@ -82,9 +83,11 @@ def render_share_button(ws: Workspace, state: ViewState, page: str, lang: str) -
         follow = st.checkbox(t("share.follow_latest", lang), key="share_follow")
         days = st.selectbox(t("share.expiry", lang), EXPIRY_DAYS, key="share_expiry",
                             format_func=lambda d: t(f"share.expiry.{d or 'never'}", lang))
+        sign_in = auth_configured() and st.checkbox(t("share.require_sign_in", lang), key="share_sign_in")
         if st.button(t("share.create", lang), type="primary", key="share_create"):
             expires = datetime.now(UTC) + timedelta(days=days) if days else None
-            token = store().create_view(ws.store_id, page, view_params(state),
+            params = view_params(state) | ({SIGN_IN: True} if sign_in else {})
+            token = store().create_view(ws.store_id, page, params,
                                         None if follow else ws.versions, created_by=user_email(),
                                         follow_latest=follow, expires_at=expires)
             st.session_state[_LINK] = _link(token)

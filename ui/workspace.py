@@ -306,7 +306,7 @@ def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name
         if errors:
             raise InvalidDataset(f"{table}: " + "; ".join(str(p) for p in errors[:5]), errors)
     if target is None:
-        target = db.create_workspace(name)
+        target = create_workspace(name, created_by)
     for table, frame in tables.items():
         write = db.append if mode == "append" and table in existing else db.save
         write(target.id, table, frame, source="uploaded in the app", created_by=created_by)
@@ -343,3 +343,11 @@ def has_range_spend(ws: Workspace) -> bool:
     """Does spend hold rows that cover a date range (a monthly Google Ads report, say) instead of a day?"""
     spend = ws.tables.get("spend")
     return spend is not None and "period_start" in spend.columns and spend["period_start"].is_not_null().any()
+
+
+def create_workspace(name: str, created_by: str | None) -> StoreWorkspace:
+    """A new workspace; whoever creates it while signed in becomes its first editor."""
+    created = store().create_workspace(name)
+    if created_by:
+        store().set_editors(created.id, [created_by])
+    return created

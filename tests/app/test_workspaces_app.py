@@ -82,3 +82,32 @@ def test_revoking_a_link_on_the_page(app: AppTest) -> None:
     assert store().list_views(created.id)[0].status == "revoked"
     assert any("Sign-in is not configured: anyone with the link can view it." in c.value for c in app.caption)
     assert token not in str(app.query_params)
+
+
+AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "test-only-not-a-secret",
+        "client_id": "test", "client_secret": "test-only",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+
+
+def test_with_sign_in_configured_a_signed_out_person_cannot_edit(app: AppTest) -> None:
+    created = store().create_workspace("Guarded AT")
+    app.secrets["auth"] = AUTH
+    app.session_state["session_tables"] = {"leads": tables()["leads"]}
+    app.query_params["ws"] = created.id
+    open_page(app)
+    assert any("Only the workspace's editors can change it" in w.value for w in app.warning)
+    assert app.button(key="save_uploads").disabled
+    assert not [b for b in app.button if b.key == "delete_ws"]
+    assert not app.get("form")  # no "create workspace" form for someone signed out
+
+
+def test_a_link_that_requires_sign_in_shows_no_data_to_a_signed_out_person(app: AppTest) -> None:
+    created = store().create_workspace("Private link AT")
+    for name, frame in tables().items():
+        store().save(created.id, name, frame, source="test")
+    token = store().create_view(created.id, "overview", {"sign_in": True})
+    app.secrets["auth"] = AUTH
+    app.query_params["view"] = token
+    app.run()
+    assert any("Sign in to open this shared view" in i.value for i in app.info)
+    assert not app.metric

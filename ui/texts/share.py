@@ -8,6 +8,7 @@ TEXT: dict[str, dict[str, str]] = {
     "share.expiry.7": {"en": "In 7 days", "sv": "Om 7 dagar", "ru": "Через 7 дней"},
     "share.expiry.30": {"en": "In 30 days", "sv": "Om 30 dagar", "ru": "Через 30 дней"},
     "share.expiry.90": {"en": "In 90 days", "sv": "Om 90 dagar", "ru": "Через 90 дней"},
+    "share.require_sign_in": {"en": "Only signed-in people may open the link", "sv": "Bara inloggade får öppna länken", "ru": "Открывать ссылку могут только вошедшие пользователи"},
     "share.create": {"en": "Create link", "sv": "Skapa länk", "ru": "Создать ссылку"},
     "share.created": {"en": "Copy this link now: it is shown only once. It opens this page with these numbers, read-only.", "sv": "Kopiera länken nu: den visas bara en gång. Den öppnar sidan med samma siffror, skrivskyddat.", "ru": "Скопируйте ссылку сейчас: она показывается один раз. Она откроет эту страницу с теми же цифрами, только для чтения."},
     "share.anyone": {"en": "Sign-in is not configured: anyone with the link can view it.", "sv": "Inloggning är inte konfigurerad: alla med länken kan se den.", "ru": "Вход не настроен: просмотреть может любой, у кого есть ссылка."},
