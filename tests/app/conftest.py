@@ -39,3 +39,11 @@ def use_empty_uploads(app: AppTest) -> None:
     app.session_state["session_tables"] = {
         "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
     app.query_params["ws"] = "session"
+
+
+def open_page(app: AppTest, page: str) -> AppTest:
+    """Run the app, switch to `page` (as clicking it in the navigation would) and check it rendered."""
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app

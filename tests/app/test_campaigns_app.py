@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.metrics import catalog, compute
 from kpi.period import Period, compare_period, preset
 from kpi.sources.demo import DEMO_SETTINGS
-from tests.app.conftest import use_empty_uploads
+from tests.app.conftest import open_page, use_empty_uploads
 from tests.app.test_overview_app import demo_last_day
 from ui.download import to_xlsx_bytes
 from ui.tables import DELTA, export_frame, table_frame
@@ -22,14 +22,6 @@ from ui.tables import DELTA, export_frame, table_frame
 PAGE = "app_pages/campaigns.py"
 KPIS = ("spend", "impressions", "clicks", "ctr", "cpc", "leads", "cpl", "mql", "cost_per_mql", "sql", "opportunities",
         "won", "cac", "pipeline", "revenue", "roas", "roi")
-
-
-def open_page(app: AppTest) -> AppTest:
-    app.run()
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 def table(app: AppTest, index: int) -> pl.DataFrame:
@@ -67,7 +59,7 @@ def period(demo_tables: dict[str, pl.DataFrame]) -> Period:
 
 def test_initiative_table_shows_the_engine_numbers_and_changes(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                              period: Period) -> None:
-    shown = table(open_page(app), 0)
+    shown = table(open_page(app, PAGE), 0)
     # counts and money by plain polars, straight from the rows
     leads = in_period(demo_tables["leads"], "created_at", period).group_by("initiative").len("leads")
     spend = in_period(demo_tables["spend"], "date", period).group_by("initiative").agg(pl.col("spend").sum())
@@ -99,7 +91,7 @@ def test_initiative_table_shows_the_engine_numbers_and_changes(app: AppTest, dem
 
 def test_selecting_an_initiative_shows_only_its_campaigns(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                           period: Period) -> None:
-    initiatives = table(open_page(app), 0)["initiative"].to_list()
+    initiatives = table(open_page(app, PAGE), 0)["initiative"].to_list()
     row = initiatives.index("Webinar Series")
     app.session_state["initiative_table"] = {"selection": {"rows": [row], "columns": []}}
     app.run()
@@ -118,7 +110,7 @@ def test_selecting_an_initiative_shows_only_its_campaigns(app: AppTest, demo_tab
 def test_initiative_filter_from_a_chart_click_drills_into_its_campaigns(app: AppTest,
                                                                        demo_tables: dict[str, pl.DataFrame]) -> None:
     app.query_params["initiative"] = "Enterprise ABM"
-    open_page(app)
+    open_page(app, PAGE)
     assert table(app, 0)["initiative"].to_list() == ["Enterprise ABM"]
     assert set(table(app, 1)["initiative"]) == {"Enterprise ABM"}
     assert "Campaigns of Enterprise ABM" in [s.value for s in app.subheader]
@@ -137,7 +129,7 @@ def test_initiative_filter_from_a_chart_click_drills_into_its_campaigns(app: App
 
 def test_scatter_points_are_each_campaigns_spend_and_cost_per_lead(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                                    period: Period) -> None:
-    _, points = chart(open_page(app), "Spend against cost per lead (size: revenue)")
+    _, points = chart(open_page(app, PAGE), "Spend against cost per lead (size: revenue)")
     spend = in_period(demo_tables["spend"], "date", period).group_by("campaign").agg(pl.col("spend").sum())
     leads = in_period(demo_tables["leads"], "created_at", period).group_by("campaign").len("leads")
     by_hand = spend.join(leads, on="campaign").with_columns((pl.col("spend") / pl.col("leads")).alias("cpl"))
@@ -148,7 +140,7 @@ def test_scatter_points_are_each_campaigns_spend_and_cost_per_lead(app: AppTest,
 
 def test_trend_per_initiative_over_the_grain(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                              period: Period) -> None:
-    open_page(app)
+    open_page(app, PAGE)
     app.selectbox(key="trend_metric.en").set_value("leads").run()
     assert not app.exception
     _, trend = chart(app, "Leads per initiative over time")
@@ -171,7 +163,7 @@ def test_downloads_hold_the_table_with_its_labels(demo_tables: dict[str, pl.Data
 
 def test_empty_uploads_render_without_error(app: AppTest) -> None:
     use_empty_uploads(app)
-    open_page(app)
+    open_page(app, PAGE)
     assert any("neither campaigns nor initiatives" in i.value for i in app.info)
 
 
@@ -180,7 +172,7 @@ def test_uploads_with_campaigns_but_no_spend_render_cost_as_missing(app: AppTest
                           "created_at": [datetime(2024, 3, 1), datetime(2024, 3, 2), datetime(2024, 3, 3)]})
     app.session_state["session_tables"] = {"leads": leads}
     app.query_params.update({"ws": "session", "period": "custom", "from": "2024-03-01", "to": "2024-03-31"})
-    open_page(app)
+    open_page(app, PAGE)
     campaigns = table(app, 0).sort("campaign")
     assert campaigns["campaign"].to_list() == ["Autumn", "Spring"] and campaigns["leads"].to_list() == [1, 2]
     assert campaigns["spend"].is_null().all()  # no spend table: not available, not zero
@@ -188,20 +180,20 @@ def test_uploads_with_campaigns_but_no_spend_render_cost_as_missing(app: AppTest
 
 def test_filters_that_match_nothing_say_so(app: AppTest) -> None:
     app.query_params.update({"period": "custom", "from": "2001-01-01", "to": "2001-01-31"})
-    open_page(app)
+    open_page(app, PAGE)
     assert any("No data matches" in i.value for i in app.info)
 
 
 def test_cost_under_a_segment_filter_is_stated_as_not_available(app: AppTest) -> None:
     app.query_params["segment"] = "SMB"
-    open_page(app)
+    open_page(app, PAGE)
     assert any("Cost metrics are not available under a filter on Segment" in c.value for c in app.caption)
     assert table(app, 0)["spend"].is_null().all()
 
 
 def test_swedish_labels(app: AppTest) -> None:
     app.query_params["lang"] = "sv"
-    open_page(app)
+    open_page(app, PAGE)
     assert app.title[0].value == "Kampanjer och initiativ"
     assert "Initiativ" in [s.value for s in app.subheader]
     names = labels(app, 0)
@@ -213,7 +205,7 @@ def test_swedish_labels(app: AppTest) -> None:
 def test_flow_view_without_comparison_has_no_change_columns(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                             period: Period) -> None:
     app.query_params.update({"compare": "none", "count": "flow"})
-    shown = table(open_page(app), 0)
+    shown = table(open_page(app, PAGE), 0)
     assert not [c for c in shown.columns if c.endswith(DELTA)]
     # flow view: each stage counted when it happened, here won deals by their won date
     won = in_period(demo_tables["leads"], "won_at", period).group_by("initiative").len("won_hand")

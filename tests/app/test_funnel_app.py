@@ -11,22 +11,15 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.funnel import stage_funnel
 from kpi.period import preset
-from tests.app.conftest import APP, use_empty_uploads
+from tests.app.conftest import APP, open_page, use_empty_uploads
 from tests.app.test_overview_app import demo_last_day
 
 PAGE = "app_pages/funnel.py"
 
 
-def open_page(app: AppTest) -> AppTest:
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    return app
-
-
 
 def test_stage_table_equals_the_engine(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
-    open_page(app)
+    open_page(app, PAGE)
     period = preset("last_90_days", demo_last_day(demo_tables))
     expected = stage_funnel(demo_tables, period=period).filter(pl.col("stage") != "sessions")
     stages = pl.from_pandas(app.dataframe[0].value)
@@ -40,7 +33,7 @@ def test_stage_table_equals_the_engine(app: AppTest, demo_tables: dict[str, pl.D
 
 
 def test_leaked_leads_list_matches_an_independent_count(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
-    open_page(app)
+    open_page(app, PAGE)
     day = demo_last_day(demo_tables)
     period = preset("last_90_days", day)
     leads = demo_tables["leads"]
@@ -57,15 +50,15 @@ def test_leaked_leads_list_matches_an_independent_count(app: AppTest, demo_table
 
 def test_flow_view_says_what_it_counts_and_nothing_matches_renders(app: AppTest) -> None:
     app.query_params.update({"count": "flow"})
-    open_page(app)
+    open_page(app, PAGE)
     assert any("Flow view" in c.value for c in app.caption)
     other = AppTest.from_file(APP, default_timeout=120)  # a new session
     other.query_params.update({"period": "custom", "from": "2001-01-01", "to": "2001-01-31"})
-    open_page(other)
+    open_page(other, PAGE)
     assert any("No data matches" in i.value for i in other.info)
 
 
 def test_empty_uploads_render(app: AppTest) -> None:
     use_empty_uploads(app)
-    open_page(app)
+    open_page(app, PAGE)
     assert any("No data matches" in i.value for i in app.info)

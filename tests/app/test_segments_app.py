@@ -11,19 +11,11 @@ from streamlit.testing.v1 import AppTest
 from kpi.metrics import compute
 from kpi.period import Period, preset
 from kpi.sources.demo import DEMO_SETTINGS
-from tests.app.conftest import use_empty_uploads
+from tests.app.conftest import open_page, use_empty_uploads
 from tests.app.test_campaigns_app import chart, in_period
 from tests.app.test_overview_app import demo_last_day
 
 PAGE = "app_pages/segments.py"
-
-
-def open_page(app: AppTest) -> AppTest:
-    app.run()
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 def choose(app: AppTest, **values: str) -> AppTest:
@@ -42,7 +34,7 @@ def period(demo_tables: dict[str, pl.DataFrame]) -> Period:
 
 def test_heatmap_cells_are_the_kpi_by_the_pair(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                period: Period) -> None:
-    choose(open_page(app), seg_metric="lead_to_mql")
+    choose(open_page(app, PAGE), seg_metric="lead_to_mql")
     spec, cells = chart(app, "Lead → MQL by Segment and Region")
     leads = in_period(demo_tables["leads"], "created_at", period)
     by_hand = leads.group_by("segment", "region").agg(
@@ -65,7 +57,7 @@ def test_heatmap_cells_are_the_kpi_by_the_pair(app: AppTest, demo_tables: dict[s
 
 def test_cost_per_lead_by_segment_is_not_available_until_allocated(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                                    period: Period) -> None:
-    choose(open_page(app), seg_metric="spend")
+    choose(open_page(app, PAGE), seg_metric="spend")
     assert any("Spend by Segment, Region is not available" in i.value for i in app.info)
     assert not app.get("vega_lite_chart")
     app.toggle(key="allocate_cost").set_value(True).run()
@@ -83,7 +75,7 @@ def test_cost_per_lead_by_segment_is_not_available_until_allocated(app: AppTest,
 
 def test_allocation_keeps_the_spend_of_the_dimension_spend_has(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                                period: Period) -> None:
-    choose(open_page(app), seg_rows="channel", seg_columns="segment", seg_metric="spend")
+    choose(open_page(app, PAGE), seg_rows="channel", seg_columns="segment", seg_metric="spend")
     app.toggle(key="allocate_cost").set_value(True).run()
     _, cells = chart(app, "Spend by Channel and Segment")
     spend = in_period(demo_tables["spend"], "date", period).group_by("channel").agg(pl.col("spend").sum())
@@ -98,7 +90,7 @@ def test_allocation_keeps_the_spend_of_the_dimension_spend_has(app: AppTest, dem
 
 def test_cost_by_dimensions_spend_has_needs_no_allocation(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                           period: Period) -> None:
-    choose(open_page(app), seg_rows="channel", seg_columns="initiative", seg_metric="cpl")
+    choose(open_page(app, PAGE), seg_rows="channel", seg_columns="initiative", seg_metric="cpl")
     assert app.toggle(key="allocate_cost").disabled
     _, cells = chart(app, "Cost per lead (CPL) by Channel and Initiative")
     engine = compute(demo_tables, ["cpl"], by=["channel", "initiative"], period=period,
@@ -109,21 +101,21 @@ def test_cost_by_dimensions_spend_has_needs_no_allocation(app: AppTest, demo_tab
 
 
 def test_same_dimension_twice_is_refused_with_a_message(app: AppTest) -> None:
-    choose(open_page(app), seg_columns="segment")
+    choose(open_page(app, PAGE), seg_columns="segment")
     assert any("two different dimensions" in w.value for w in app.warning)
     assert not app.get("vega_lite_chart")
 
 
 def test_empty_uploads_render_without_error(app: AppTest) -> None:
     use_empty_uploads(app)
-    open_page(app)
+    open_page(app, PAGE)
     assert any("fewer than two dimensions" in i.value for i in app.info)
 
 
 def test_filters_that_match_nothing_say_so(app: AppTest) -> None:
     app.query_params.update({"segment": "SMB", "region": "UK", "channel": "Email", "period": "custom",
                              "from": "2001-01-01", "to": "2001-01-31"})
-    open_page(app)
+    open_page(app, PAGE)
     assert any("No data matches" in i.value for i in app.info)
     assert not app.get("vega_lite_chart")
 
@@ -131,7 +123,7 @@ def test_filters_that_match_nothing_say_so(app: AppTest) -> None:
 def test_a_filtered_pair_shows_only_the_filtered_cells(app: AppTest, demo_tables: dict[str, pl.DataFrame],
                                                        period: Period) -> None:
     app.query_params.update({"segment": "SMB", "region": "UK"})
-    choose(open_page(app), seg_metric="leads")
+    choose(open_page(app, PAGE), seg_metric="leads")
     _, cells = chart(app, "Leads by Segment and Region")
     leads = in_period(demo_tables["leads"], "created_at", period)
     assert cells.select("segment", "region", "leads").rows() == [
@@ -140,7 +132,7 @@ def test_a_filtered_pair_shows_only_the_filtered_cells(app: AppTest, demo_tables
 
 def test_swedish_labels(app: AppTest) -> None:
     app.query_params["lang"] = "sv"
-    choose(open_page(app), seg_metric="lead_to_mql")
+    choose(open_page(app, PAGE), seg_metric="lead_to_mql")
     assert app.title[0].value == "Segment"
     assert [s.label for s in app.selectbox if s.key in ("seg_rows.sv", "seg_columns.sv", "seg_metric.sv")] == [
         "Rader", "Kolumner", "Nyckeltal"]

@@ -9,16 +9,10 @@ import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from kpi.store import Store
+from tests.app.conftest import open_page
 from tests.unit.handmade import tables
 
 PAGE = "app_pages/workspaces.py"
-
-
-def open_page(app: AppTest) -> AppTest:
-    app.run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    return app
 
 
 def store() -> Store:
@@ -28,7 +22,7 @@ def store() -> Store:
 def test_uploads_are_saved_into_a_new_workspace_then_appended(app: AppTest) -> None:
     leads = tables()["leads"]
     app.session_state["session_tables"] = {"leads": leads.head(4)}
-    open_page(app)
+    open_page(app, PAGE)
     app.selectbox(key="save_target").set_value("__new__").run()
     app.text_input(key="save_new_name").set_value("Saved uploads AT").run()
     app.button(key="save_uploads").click().run()
@@ -49,7 +43,7 @@ def test_uploads_are_saved_into_a_new_workspace_then_appended(app: AppTest) -> N
 def test_a_refused_save_changes_nothing(app: AppTest) -> None:
     broken = tables()["leads"].with_columns(pl.lit(None, pl.String).alias("lead_id"))
     app.session_state["session_tables"] = {"leads": broken}
-    open_page(app)
+    open_page(app, PAGE)
     before = [w.id for w in store().workspaces()]
     app.selectbox(key="save_target").set_value("__new__").run()
     app.text_input(key="save_new_name").set_value("Never created").run()
@@ -61,7 +55,7 @@ def test_a_refused_save_changes_nothing(app: AppTest) -> None:
 def test_delete_needs_the_workspace_name_typed(app: AppTest) -> None:
     created = store().create_workspace("Rename me AT")
     app.query_params["ws"] = created.id
-    open_page(app)
+    open_page(app, PAGE)
     app.text_input(key="delete_confirm").set_value("wrong name").run()
     assert app.button(key="delete_ws").disabled
     app.text_input(key="delete_confirm").set_value("Rename me AT").run()
@@ -76,7 +70,7 @@ def test_revoking_a_link_on_the_page(app: AppTest) -> None:
         store().save(created.id, name, frame, source="test")
     token = store().create_view(created.id, "overview", {"period": "last_month"})
     app.query_params["ws"] = created.id
-    open_page(app)
+    open_page(app, PAGE)
     view_id = store().list_views(created.id)[0].id
     app.button(key=f"revoke_{view_id}").click().run()
     assert store().list_views(created.id)[0].status == "revoked"
@@ -94,7 +88,7 @@ def test_with_sign_in_configured_a_signed_out_person_cannot_edit(app: AppTest) -
     app.secrets["auth"] = AUTH
     app.session_state["session_tables"] = {"leads": tables()["leads"]}
     app.query_params["ws"] = created.id
-    open_page(app)
+    open_page(app, PAGE)
     assert any("Only the workspace's editors can change it" in w.value for w in app.warning)
     assert app.button(key="save_uploads").disabled
     assert not [b for b in app.button if b.key == "delete_ws"]
