@@ -144,7 +144,7 @@ KPIS = Table(
     (
         Column("kpi_id", STR, True),
         Column("name", STR, True),
-        Column("metric", STR, True, "metric id from the catalog"),
+        Column("metric", STR, True, "metric id from the catalog, or a formula over them: revenue / spend"),
         Column("parent", STR, description="kpi_id of the KPI or goal this one breaks down"),
         Column("owner", STR),
         Column("why", STR, description="the goal it serves"),
@@ -152,6 +152,10 @@ KPIS = Table(
         Column("direction", STR, description="'up' or 'down': which way is good"),
         Column("target", FLOAT),
         Column("period", STR, description="target period: 2025, 2025-Q3 or 2025-07"),
+        Column("filters", STR, description="the slice it is measured on: 'segment=Enterprise; initiative=ABM'"),
+        Column("warning", FLOAT, description="value relative to target where it turns amber (1.0 = the target)"),
+        Column("critical", FLOAT, description="value relative to target where it turns red (0.9 = 10 % short)"),
+        Column("cadence", STR, description="how often it is reviewed: weekly, monthly or quarterly"),
     ),
     key=("kpi_id", "period"),
 )

@@ -53,12 +53,15 @@ class Target:
 
 
 def targets_on(kpis: pl.DataFrame, metrics: list[str], day: date) -> dict[str, Target]:
-    """For each metric, the target whose period contains `day` (the shortest such period when several do)."""
+    """For each metric, the target whose period contains `day` (the shortest such period when several do),
+    from KPIs measured on all the data (not on a slice)."""
     found: dict[str, Target] = {}
     needed = {"kpi_id", "metric", "target", "period"}
     if not needed <= set(kpis.columns):
         return found
     usable = pl.col("metric").is_in(metrics) & pl.col("target").is_not_null() & pl.col("period").is_not_null()
+    if "filters" in kpis.columns:  # a KPI on a slice (enterprise only, say) is not the whole's target
+        usable &= pl.col("filters").is_null() | (pl.col("filters").str.strip_chars() == "")
     rows = kpis.filter(usable)
     for row in rows.iter_rows(named=True):
         try:

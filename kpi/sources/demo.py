@@ -618,4 +618,4 @@ def _kpis(tables: dict[str, pl.DataFrame], today: date) -> pl.DataFrame:
             rows.append({"kpi_id": k.kpi_id, "name": k.name, "metric": k.metric, "parent": k.parent,
                          "owner": k.owner, "why": k.why, "how": k.how, "direction": direction,
                          "target": round(float(value), k.digits), "period": f"{today.year}-Q{q}"})
-    return _canonical("kpis", {c: [r[c] for r in rows] for c in TABLES["kpis"].dtypes})
+    return _canonical("kpis", {c: [r.get(c) for r in rows] for c in TABLES["kpis"].dtypes})

@@ -56,3 +56,9 @@ def test_a_cost_target_holds_as_is_and_lower_is_better() -> None:
     assert pace(105, target, cpl, date(2026, 11, 15)).status == "at_risk"  # type: ignore[union-attr]  # 100/105 = 95 %
     assert pace(120, target, cpl, date(2026, 11, 15)).status == "off_track"  # type: ignore[union-attr]
     assert pace(None, target, cpl, date(2026, 11, 15)) is None
+
+
+def test_a_target_on_a_slice_is_not_the_target_of_the_whole() -> None:
+    scoped = KPIS.with_columns(filters=pl.Series([None, None, "segment=Enterprise", None]))
+    assert "cpl" not in targets_on(scoped, ["cpl"], date(2026, 11, 15))
+    assert targets_on(scoped, ["leads"], date(2026, 11, 15))["leads"].value == 920

@@ -1,0 +1,408 @@
+"""The KPI tree: business goals broken down into KPIs and sub-KPIs until each can be measured.
+
+A KPI is measured by a catalog metric (``cpl``) or a formula over catalog metrics
+(``revenue / spend``), optionally on a slice of the data (``segment=Enterprise``). It has an owner,
+the goal it serves (why), how it is measured (the data source), a direction (which way is good),
+targets per period (``2026``, ``2026-Q4``, ``2026-11``), warning and critical thresholds and a
+review cadence. The tree lives in the workspace's ``kpis`` table, one row per KPI and target period;
+a KPI without targets has one row with an empty period.
+
+Thresholds are the projected value relative to the target. For a KPI where up is good, at or above
+`warning` (default 1.0: the target itself) it is on track, at or above `critical` (default 0.9) at
+risk, below that off track. Where down is good (a cost), the same with "at or below" and a critical
+default of 1.1.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import operator
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from kpi.metrics import Metric
+from kpi.schema import TABLES, Problem
+from kpi.targets import target_period
+
+Direction = Literal["up", "down"]
+CADENCES = ("weekly", "monthly", "quarterly")
+WARNING = 1.0
+CRITICAL = {"up": 0.9, "down": 1.1}
+
+#: The columns that define a KPI (the same on every one of its rows), and those of one target.
+DEFINITION = ("kpi_id", "name", "metric", "parent", "owner", "why", "how", "direction", "filters", "warning",
+              "critical", "cadence")
+TARGET = ("kpi_id", "period", "target")
+
+Value = float | np.ndarray
+
+
+class FormulaError(ValueError):
+    """A formula that is not arithmetic over known metrics; the message says what to fix."""
+
+
+_OPS: dict[type, Callable[[Value, Value], Value]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """Arithmetic (+ − × ÷, parentheses, numbers) over catalog metric ids, e.g. ``(revenue - spend) / spend``.
+
+    The value is computed from the metrics' values on the same slice and period, so a formula over
+    additive metrics is itself a ratio of sums, never an average of ratios.
+    """
+
+    text: str
+    tree: ast.expr = field(compare=False)
+    metrics: tuple[str, ...]
+
+    @staticmethod
+    def parse(text: str, known: Collection[str]) -> Formula:
+        try:
+            tree = ast.parse(text.strip(), mode="eval").body
+        except SyntaxError as exc:
+            raise FormulaError(f"'{text}' is not a formula: check the brackets and operators near "
+                               f"position {exc.offset or 0}") from None
+        names: list[ast.Name] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                if node.id not in known:
+                    raise FormulaError(f"'{node.id}' in '{text}' is not a metric; use metric ids from the catalog "
+                                       f"such as revenue, spend, leads, won")
+                names.append(node)
+            elif isinstance(node, ast.Constant):
+                if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                    raise FormulaError(f"'{text}' may only contain numbers, metric ids and + - * /")
+            elif isinstance(node, ast.BinOp):
+                if type(node.op) not in _OPS:
+                    raise FormulaError(f"'{text}' may only use + - * / and brackets")
+            elif isinstance(node, ast.UnaryOp):
+                if not isinstance(node.op, ast.USub | ast.UAdd):
+                    raise FormulaError(f"'{text}' may only use + - * / and brackets")
+            elif not isinstance(node, ast.operator | ast.unaryop | ast.Load):
+                raise FormulaError(f"'{text}' may only contain numbers, metric ids and + - * /")
+        if not names:
+            raise FormulaError(f"'{text}' uses no metric; a KPI must measure something in the data")
+        in_order = sorted(names, key=lambda n: n.col_offset)
+        return Formula(text.strip(), tree, tuple(dict.fromkeys(n.id for n in in_order)))
+
+    def evaluate(self, values: Mapping[str, Value | None]) -> Value | None:
+        """The formula's value from its metrics' values (floats, or arrays of simulated values).
+
+        None when a metric has no value; NaN where a division has a zero denominator.
+        """
+        if any(values.get(m) is None for m in self.metrics):
+            return None
+
+        def run(node: ast.expr) -> Value:
+            if isinstance(node, ast.Name):
+                return values[node.id]  # type: ignore[return-value]
+            if isinstance(node, ast.Constant):
+                return float(node.value)  # type: ignore[arg-type]  # parse() admits only numbers
+            if isinstance(node, ast.UnaryOp):
+                inner = run(node.operand)
+                return -inner if isinstance(node.op, ast.USub) else inner
+            assert isinstance(node, ast.BinOp)
+            left, right = run(node.left), run(node.right)
+            if isinstance(node.op, ast.Div):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    den = np.asarray(right, dtype=float)
+                    out = np.where(den != 0, np.asarray(left, dtype=float) / np.where(den != 0, den, 1.0), np.nan)
+                return float(out) if out.ndim == 0 else out
+            return _OPS[type(node.op)](left, right)
+
+        return run(self.tree)
+
+    def additive(self, catalog: Mapping[str, Metric]) -> bool:
+        """A sum or difference of counts and amounts (scaled by numbers): it accrues over a period
+        like leads do, so its pace is a share of the target."""
+
+        def ok(node: ast.expr) -> bool:
+            if isinstance(node, ast.Name):
+                return catalog[node.id].kind == "sum"
+            if isinstance(node, ast.UnaryOp):
+                return ok(node.operand)
+            if isinstance(node, ast.BinOp):
+                if isinstance(node.op, ast.Add | ast.Sub):
+                    return ok(node.left) and ok(node.right)
+                if isinstance(node.op, ast.Mult):
+                    return (isinstance(node.left, ast.Constant) and ok(node.right)) or (
+                        isinstance(node.right, ast.Constant) and ok(node.left))
+                return isinstance(node.op, ast.Div) and isinstance(node.right, ast.Constant) and ok(node.left)
+            return False
+
+        return ok(self.tree)
+
+
+_FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$")
+
+
+def parse_filters(text: str | None) -> dict[str, tuple[str, ...]]:
+    """'segment=Enterprise; initiative=ABM, Brand' → {segment: (Enterprise,), initiative: (ABM, Brand)}."""
+    out: dict[str, tuple[str, ...]] = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        match = _FILTER.fullmatch(part)
+        if match is None:
+            raise ValueError(f"'{part.strip()}' is not a filter; write dimension=value, e.g. segment=Enterprise, "
+                             f"and separate filters with ';'")
+        dim, values = match[1], tuple(v.strip() for v in match[2].split(",") if v.strip())
+        if dim in out:
+            raise ValueError(f"'{dim}' is filtered twice; list its values once, separated by commas")
+        out[dim] = values
+    return out
+
+
+def format_filters(filters: Mapping[str, Sequence[str]]) -> str:
+    return "; ".join(f"{dim}={', '.join(values)}" for dim, values in filters.items())
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One node of the tree, with its targets by period label."""
+
+    id: str
+    name: str
+    metric: str  # a catalog metric id or a formula
+    parent: str | None = None
+    owner: str = ""
+    why: str = ""
+    how: str = ""
+    direction: Direction = "up"
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    warning: float = WARNING
+    critical: float = CRITICAL["up"]
+    cadence: str = "monthly"
+    targets: Mapping[str, float] = field(default_factory=dict)
+
+    def formula(self, catalog: Mapping[str, Metric]) -> Formula | None:
+        """The formula when the KPI is measured by one, else None (a plain catalog metric)."""
+        return None if self.metric in catalog else Formula.parse(self.metric, catalog)
+
+    def metrics(self, catalog: Mapping[str, Metric]) -> tuple[str, ...]:
+        """The catalog metrics the KPI needs."""
+        formula = self.formula(catalog)
+        return formula.metrics if formula else (self.metric,)
+
+    def additive(self, catalog: Mapping[str, Metric]) -> bool:
+        """Whether it accrues over a period (a count or amount) rather than holding at any time (a rate)."""
+        formula = self.formula(catalog)
+        return formula.additive(catalog) if formula else catalog[self.metric].kind == "sum"
+
+    def rating(self, projected: float, target: float) -> Literal["on_track", "at_risk", "off_track"]:
+        """On track, at risk or off track: `projected` against `target` through the thresholds."""
+        if target == 0:
+            relative = 1.0 if projected == target else (np.inf if projected > 0 else -np.inf)
+        else:
+            relative = projected / target
+        if self.direction == "up":
+            return "on_track" if relative >= self.warning else "at_risk" if relative >= self.critical else "off_track"
+        return "on_track" if relative <= self.warning else "at_risk" if relative <= self.critical else "off_track"
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _number(value: Any, default: float) -> float:
+    return default if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
+
+
+def kpis(frame: pl.DataFrame, catalog: Mapping[str, Metric]) -> list[Kpi]:
+    """The KPIs of a kpis table in its row order (first row of each KPI defines it).
+
+    Assumes `check` found no errors; a missing direction is the metric's own (down for costs).
+    """
+    out: dict[str, Kpi] = {}
+    targets: dict[str, dict[str, float]] = {}
+    for row in frame.iter_rows(named=True):
+        kpi_id = _text(row["kpi_id"])
+        if kpi_id not in out:
+            metric = _text(row["metric"])
+            default_up = catalog[metric].higher_is_better if metric in catalog else True
+            direction: Direction = "down" if (_text(row.get("direction")) or ("up" if default_up else "down")) == \
+                "down" else "up"
+            out[kpi_id] = Kpi(
+                kpi_id, _text(row["name"]), metric, _text(row.get("parent")) or None, _text(row.get("owner")),
+                _text(row.get("why")), _text(row.get("how")), direction, parse_filters(row.get("filters")),
+                _number(row.get("warning"), WARNING), _number(row.get("critical"), CRITICAL[direction]),
+                _text(row.get("cadence")) or "monthly")
+            targets[kpi_id] = {}
+        if row.get("period") and row.get("target") is not None:
+            targets[kpi_id][_text(row["period"])] = float(row["target"])
+    return [Kpi(**{**k.__dict__, "targets": targets[k.id]}) for k in out.values()]
+
+
+def check(frame: pl.DataFrame, catalog: Mapping[str, Metric], dimensions: Collection[str] | None = None
+          ) -> list[Problem]:
+    """Every problem with a KPI tree, naming the KPI, field and rows; an empty list means it can be saved.
+
+    Beyond the table's own checks: parents must exist and never loop back, metrics must be in the
+    catalog or valid formulas, filters must name known dimensions, target periods must be real
+    periods, thresholds must be in the right order for the direction, and every row of one KPI
+    must agree on its definition.
+    """
+    problems: list[Problem] = []
+    missing = [c for c in TABLES["kpis"].required if c not in frame.columns]
+    if missing:
+        return [Problem("kpis", c, f"required column '{c}' is missing") for c in missing]
+    rows: list[dict[str, Any]] = frame.with_row_index("row", offset=1).to_dicts()
+
+    def add(column: str | None, message: str, at: Sequence[int]) -> None:
+        problems.append(Problem("kpis", column, message, tuple(at), len(at)))
+
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        kpi_id = _text(row["kpi_id"])
+        if not kpi_id:
+            add("kpi_id", "a KPI has no id; give every KPI a short unique id such as kpi_leads", [row["row"]])
+            continue
+        by_id.setdefault(kpi_id, []).append(row)
+
+    for kpi_id, group in by_id.items():
+        first, at = group[0], [r["row"] for r in group]
+        for col in DEFINITION:
+            values = {_text(r.get(col)) for r in group if col in r}
+            if len(values) > 1:
+                add(col, f"KPI '{kpi_id}' has different {col} on its rows; a KPI has one {col}", at)
+        if not _text(first["name"]):
+            add("name", f"KPI '{kpi_id}' has no name", at[:1])
+        metric = _text(first["metric"])
+        if not metric:
+            add("metric", f"KPI '{kpi_id}' measures nothing; choose a metric or write a formula", at[:1])
+        elif metric not in catalog:
+            try:
+                Formula.parse(metric, catalog)
+            except FormulaError as exc:
+                add("metric", f"KPI '{kpi_id}': {exc}", at[:1])
+        direction = _text(first.get("direction")) or None
+        if direction not in (None, "up", "down"):
+            add("direction", f"KPI '{kpi_id}': direction must be 'up' or 'down'", at[:1])
+        try:
+            filters = parse_filters(_text(first.get("filters")))
+        except ValueError as exc:
+            add("filters", f"KPI '{kpi_id}': {exc}", at[:1])
+        else:
+            unknown = [d for d in filters if dimensions is not None and d not in dimensions]
+            if unknown:
+                add("filters", f"KPI '{kpi_id}' filters on {', '.join(unknown)}, which the data does not have; "
+                    f"use one of {', '.join(sorted(dimensions or ()))}", at[:1])
+            empty = [d for d, v in filters.items() if not v]
+            if empty:
+                add("filters", f"KPI '{kpi_id}' filters on {', '.join(empty)} without a value", at[:1])
+        cadence = _text(first.get("cadence"))
+        if cadence and cadence not in CADENCES:
+            add("cadence", f"KPI '{kpi_id}': review cadence must be one of {', '.join(CADENCES)}", at[:1])
+        up = (direction or ("up" if metric not in catalog or catalog[metric].higher_is_better else "down")) == "up"
+        warning = _number(first.get("warning"), WARNING)
+        critical = _number(first.get("critical"), CRITICAL["up" if up else "down"])
+        if warning <= 0 or critical <= 0:
+            add("warning", f"KPI '{kpi_id}': thresholds are shares of the target and must be above 0", at[:1])
+        elif (critical > warning) if up else (critical < warning):
+            add("critical", f"KPI '{kpi_id}': the critical threshold ({critical:g}) must be "
+                f"{'below' if up else 'above'} the warning threshold ({warning:g}) when "
+                f"{'up' if up else 'down'} is good", at[:1])
+        periods: dict[str, int] = {}
+        for r in group:
+            label, target = _text(r.get("period")), r.get("target")
+            if label:
+                try:
+                    target_period(label)
+                except ValueError as exc:
+                    add("period", f"KPI '{kpi_id}': {exc}", [r["row"]])
+                if label in periods:
+                    add("period", f"KPI '{kpi_id}' has two targets for {label}; keep one", [periods[label], r["row"]])
+                periods[label] = r["row"]
+                if target is None:
+                    add("target", f"KPI '{kpi_id}' has the period {label} but no target value", [r["row"]])
+            elif target is not None:
+                add("period", f"KPI '{kpi_id}' has a target without a period; write 2026, 2026-Q4 or 2026-11",
+                    [r["row"]])
+
+    parents = {k: _text(g[0].get("parent")) or None for k, g in by_id.items()}
+    for kpi_id, parent in parents.items():
+        if parent is not None and parent not in parents:
+            add("parent", f"KPI '{kpi_id}' breaks down '{parent}', which is not in the tree", [by_id[kpi_id][0]["row"]])
+    reported: set[str] = set()
+    for start in parents:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in parents and node not in path:
+            path.append(node)
+            node = parents[node]
+        if node is not None and node in path and node not in reported:
+            loop = path[path.index(node):]
+            reported.update(loop)
+            add("parent", f"KPIs {' → '.join([*loop, node])} (each breaking down the next) go round in a circle; "
+                "one of them must break down a goal instead", sorted(by_id[k][0]["row"] for k in loop))
+    return problems
+
+
+def walk(tree: Sequence[Kpi]) -> list[tuple[Kpi, int]]:
+    """Depth-first order from the goals down, with each KPI's depth (goals are 0)."""
+    children: dict[str | None, list[Kpi]] = {}
+    for k in tree:
+        children.setdefault(k.parent, []).append(k)
+    out: list[tuple[Kpi, int]] = []
+
+    def visit(parent: str | None, depth: int) -> None:
+        for k in children.get(parent, []):
+            out.append((k, depth))
+            visit(k.id, depth + 1)
+
+    visit(None, 0)
+    return out
+
+
+def definitions(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per KPI with its definition columns, in tree order of first appearance."""
+    cols = [c for c in DEFINITION if c in frame.columns]
+    return frame.select(cols).unique(subset="kpi_id", keep="first", maintain_order=True)
+
+
+def targets(frame: pl.DataFrame) -> pl.DataFrame:
+    """kpi_id, period and target of every target set."""
+    return frame.filter(pl.col("period").is_not_null() & (pl.col("period") != "")).select(TARGET)
+
+
+def join(defs: pl.DataFrame, goals: pl.DataFrame) -> pl.DataFrame:
+    """The kpis table from definitions and targets: one row per KPI and period (a KPI without
+    targets keeps one row with an empty period), with every canonical column."""
+    schema = TABLES["kpis"].dtypes
+    defs = defs.select([pl.col(c).cast(schema[c]) if c in defs.columns else pl.lit(None, schema[c]).alias(c)
+                        for c in DEFINITION])
+    goals = goals.select(pl.col("kpi_id").cast(pl.String), pl.col("period").cast(pl.String),
+                         pl.col("target").cast(pl.Float64)).filter(pl.col("period").is_not_null())
+    out = defs.join(goals, on="kpi_id", how="left", maintain_order="left")
+    return out.select(list(schema))
+
+
+def target_history(versions: Sequence[tuple[datetime, str | None, pl.DataFrame]]) -> pl.DataFrame:
+    """Every change to a target between consecutive saved versions of the kpis table, newest first.
+
+    `versions` are (saved at, saved by, kpis table), oldest first; the first is the starting point.
+    A row per change: when, who, kpi_id, name, period, before (null when the target was added) and
+    after (null when it was removed).
+    """
+    text, number = pl.String(), pl.Float64()
+    schema: dict[str, pl.DataType] = {"when": pl.Datetime("us"), "who": text, "kpi_id": text, "name": text,
+                                      "period": text, "before": number, "after": number}
+    changes = [pl.DataFrame(schema=schema)]
+    for (_, _, old), (when, who, new) in itertools.pairwise(versions):
+        diff = (targets(old).rename({"target": "before"})
+                .join(targets(new).rename({"target": "after"}), on=["kpi_id", "period"], how="full", coalesce=True)
+                .filter(pl.col("before").ne_missing(pl.col("after")))
+                .join(definitions(new).select("kpi_id", "name"), on="kpi_id", how="left")
+                .with_columns(pl.lit(when, pl.Datetime("us")).alias("when"), pl.lit(who, pl.String).alias("who")))
+        changes.append(diff.select(list(schema)))
+    return pl.concat(changes).sort(["when", "kpi_id", "period"], descending=[True, False, False])
