@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Literal
@@ -84,6 +84,7 @@ class Metric:
     scale: float = 1.0  # CPM is cost per thousand impressions
     minus_one: bool = False  # ROI = revenue / spend - 1
     tables: tuple[str, ...] = field(default=())
+    stock: bool = False  # a level at the period's end (open pipeline), not an amount that accrues over it
 
 
 def _reached(stages: Sequence[Stage], index: int) -> pl.Expr:
@@ -159,6 +160,7 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
 
         base(Base("pipeline", "leads", pipeline, ("amount", opp.column, "lost_at", won.column), opp.column),
              "Pipeline", "currency", True, "Value of opportunities still open at the end of the period.")
+        metrics["pipeline"] = replace(metrics["pipeline"], stock=True)
 
     # --- leads: speed to lead and leakage
     def sla_eligible(c: Context) -> pl.Expr:

@@ -91,7 +91,7 @@ def pace(actual: float | None, target: Target, metric: Metric, day: date) -> Pac
     """The actual (over the target's period up to `day`) against the pace the target asks for by `day`."""
     if actual is None:
         return None
-    if metric.kind == "sum":
+    if metric.kind == "sum" and not metric.stock:
         elapsed = min(max((day - target.period.start).days + 1, 0), target.period.days)
         expected = target.value * elapsed / target.period.days
     else:

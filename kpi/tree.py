@@ -128,7 +128,7 @@ class Formula:
 
         def ok(node: ast.expr) -> bool:
             if isinstance(node, ast.Name):
-                return catalog[node.id].kind == "sum"
+                return _accrues(catalog[node.id])
             if isinstance(node, ast.UnaryOp):
                 return ok(node.operand)
             if isinstance(node, ast.BinOp):
@@ -141,6 +141,10 @@ class Formula:
             return False
 
         return ok(self.tree)
+
+
+def _accrues(metric: Metric) -> bool:
+    return metric.kind == "sum" and not metric.stock
 
 
 _FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$")
@@ -197,7 +201,7 @@ class Kpi:
     def additive(self, catalog: Mapping[str, Metric]) -> bool:
         """Whether it accrues over a period (a count or amount) rather than holding at any time (a rate)."""
         formula = self.formula(catalog)
-        return formula.additive(catalog) if formula else catalog[self.metric].kind == "sum"
+        return formula.additive(catalog) if formula else _accrues(catalog[self.metric])
 
     def rating(self, projected: float, target: float) -> Literal["on_track", "at_risk", "off_track"]:
         """On track, at risk or off track: `projected` against `target` through the thresholds."""

@@ -136,6 +136,8 @@ def test_a_sum_of_counts_accrues_but_a_ratio_holds() -> None:
     assert not Formula.parse("revenue / spend", CAT).additive(CAT)
     assert not Formula.parse("cpl + 1", CAT).additive(CAT)
     assert Kpi("a", "A", "leads").additive(CAT) and not Kpi("b", "B", "cpl").additive(CAT)
+    # open pipeline is a level at the period's end, not something that adds up over it
+    assert not Kpi("p", "P", "pipeline").additive(CAT) and not Formula.parse("pipeline + won", CAT).additive(CAT)
 
 
 def test_thresholds_rate_the_projection_for_either_direction() -> None:
