@@ -1,0 +1,249 @@
+"""Following KPIs over time: each KPI against its target, where it should be by today, where it will
+land at the period's end, and its recent trend with the points far outside their expected range.
+
+KPIs are followed in the flow view: a stage counts in the period its date falls in (MQLs in November
+are the leads that became MQL in November), which is what a period's target is about and what can be
+forecast day by day.
+
+A count or amount (leads, revenue, spend, or a sum of them) accrues over its period: by today it
+should have reached the target times the share of the period that usually passes by today (the same
+period last year when the data goes back that far, else the share of days gone by), and its forecast
+is what the period has so far plus the simulated rest. A rate or cost (CPL, lead → won) holds at any
+time: it is compared with the target as it is, and forecast as the ratio of its parts' forecasts.
+The status rates the forecast against the target through the KPI's warning and critical thresholds,
+or, without a forecast, the pace so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from kpi import forecast
+from kpi.metrics import Frames, Metric, catalog, compute
+from kpi.period import Grain, Period, bucket
+from kpi.settings import Settings
+from kpi.targets import Status, target_period
+from kpi.tree import Kpi
+
+METHOD = forecast.METHOD
+Reason = Literal["forecast", "pace", "current", "no_target", "no_data"]
+PaceBasis = Literal["seasonal", "pro_rata", "target"]
+NO_TARGET_DAYS = 30  # without a target, a KPI shows its value over the last 30 days
+HISTORY_DAYS = 400  # days of daily history behind a forecast (the model uses up to 365 of them)
+GRAIN_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
+_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+
+
+@dataclass(frozen=True)
+class Card:
+    """One KPI against its target for the period that contains today."""
+
+    kpi: Kpi
+    value: float | None  # over the target period up to today (no target: the last 30 days)
+    period_label: str | None  # the target period as written, e.g. 2026-Q4
+    period: Period | None
+    target: float | None
+    expected: float | None  # where the KPI should be by today
+    pace_basis: PaceBasis | None
+    forecast: float | None  # projected for the whole period, with an 80 % interval
+    low: float | None
+    high: float | None
+    status: Status | None
+    reason: Reason
+
+
+def current_target(kpi: Kpi, today: date) -> tuple[str, Period, float] | None:
+    """The KPI's target whose period contains `today` (the shortest such period when several do)."""
+    found: tuple[str, Period, float] | None = None
+    for label, value in kpi.targets.items():
+        period = target_period(label)
+        if period.start <= today <= period.end and (found is None or period.days < found[1].days):
+            found = (label, period, value)
+    return found
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time())
+
+
+def _value(kpi: Kpi, cat: Mapping[str, Metric], row: Mapping[str, float | None]) -> float | None:
+    formula = kpi.formula(cat)
+    value = formula.evaluate(row) if formula else row.get(kpi.metric)
+    if value is None:
+        return None
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def _parts(metric: Metric) -> tuple[str, ...] | None:
+    """The accruing catalog metrics whose daily sums a metric's forecast is built from, or None
+    when it cannot be forecast that way (a median, a level such as open pipeline)."""
+    if metric.kind == "sum" and not metric.stock:
+        return (metric.id,)
+    if metric.kind == "ratio":
+        return (metric.numerator, metric.denominator)
+    return None
+
+
+class _Series:
+    """Daily sums of the accruing metrics on one slice of the data, computed once and shared by KPIs."""
+
+    def __init__(self, tables: Frames, settings: Settings, filters: Mapping[str, Sequence[str]], today: date,
+                 parts: Sequence[str], since: date) -> None:
+        frame = compute(tables, list(parts), period=Period(since, today), grain="day", filters=filters,
+                        view="flow", settings=settings, as_of=_end_of(today))
+        self.daily = {p: frame.select(pl.col("period").alias("date"), pl.col(p).cast(pl.Float64).alias("value"))
+                      for p in parts}
+        self.today = today
+        self._paths: dict[tuple[str, Period], np.ndarray | None] = {}
+
+    def paths(self, part: str, period: Period) -> np.ndarray | None:
+        if (part, period) not in self._paths:
+            self._paths[(part, period)] = forecast.simulate_totals(self.daily[part], period, self.today)
+        return self._paths[(part, period)]
+
+
+def _metric_paths(metric: Metric, series: _Series, period: Period) -> np.ndarray | None:
+    parts = _parts(metric)
+    if parts is None:
+        return None
+    paths = [series.paths(p, period) for p in parts]
+    if any(p is None for p in paths):
+        return None
+    if metric.kind == "sum":
+        return paths[0]
+    num, den = paths
+    assert num is not None and den is not None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(den != 0, num / np.where(den != 0, den, 1.0) * metric.scale, np.nan)
+    return ratio - 1 if metric.minus_one else ratio
+
+
+def _forecast(kpi: Kpi, cat: Mapping[str, Metric], series: _Series, period: Period
+              ) -> tuple[float, float, float] | None:
+    paths = {m: _metric_paths(cat[m], series, period) for m in kpi.metrics(cat)}
+    if any(p is None for p in paths.values()):
+        return None
+    formula = kpi.formula(cat)
+    values = formula.evaluate(paths) if formula else paths[kpi.metric]
+    samples = np.asarray(values, dtype=float)
+    samples = samples[np.isfinite(samples)]
+    if samples.size == 0:
+        return None
+    return forecast.interval(samples)
+
+
+def _daily_kpi(kpi: Kpi, cat: Mapping[str, Metric], series: _Series) -> pl.DataFrame | None:
+    """The KPI's own daily values when it accrues (a count, or a sum of counts), for seasonal pacing."""
+    if not kpi.additive(cat):
+        return None
+    metrics = kpi.metrics(cat)
+    days = series.daily[metrics[0]].select("date")
+    values = {m: series.daily[m]["value"].to_numpy() for m in metrics}
+    formula = kpi.formula(cat)
+    daily = formula.evaluate(values) if formula else values[kpi.metric]
+    return days.with_columns(value=pl.Series(np.asarray(daily, dtype=float)))
+
+
+def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: date) -> list[Card]:
+    """Every KPI of the tree against its target for the period that contains `today`."""
+    cat = catalog(settings)
+    since = today - timedelta(days=HISTORY_DAYS)
+    for kpi in tree:
+        found = current_target(kpi, today)
+        if found is not None:
+            since = min(since, found[1].start.replace(year=found[1].start.year - 1))
+    slices: dict[tuple[tuple[str, tuple[str, ...]], ...], _Series] = {}
+
+    def series_for(kpi: Kpi) -> _Series:
+        key = tuple(sorted((d, tuple(v)) for d, v in kpi.filters.items()))
+        if key not in slices:
+            parts = {p for k in tree if tuple(sorted((d, tuple(v)) for d, v in k.filters.items())) == key
+                     for m in k.metrics(cat) for p in (_parts(cat[m]) or ())}
+            slices[key] = _Series(tables, settings, kpi.filters, today, sorted(parts), since)
+        return slices[key]
+
+    return [_card(kpi, tables, settings, cat, today, series_for(kpi)) for kpi in tree]
+
+
+def _card(kpi: Kpi, tables: Frames, settings: Settings, cat: Mapping[str, Metric], today: date,
+          series: _Series) -> Card:
+    found = current_target(kpi, today)
+    so_far = Period(found[1].start, today) if found else Period(today - timedelta(days=NO_TARGET_DAYS - 1), today)
+    row = compute(tables, list(kpi.metrics(cat)), period=so_far, filters=kpi.filters, view="flow",
+                  settings=settings, as_of=_end_of(today)).row(0, named=True)
+    value = _value(kpi, cat, row)
+    if found is None:
+        return Card(kpi, value, None, None, None, None, None, None, None, None, None,
+                    "no_target" if value is not None else "no_data")
+    label, period, target = found
+    if value is None:
+        return Card(kpi, None, label, period, target, None, None, None, None, None, None, "no_data")
+
+    basis: PaceBasis = "target"
+    expected = target
+    if kpi.additive(cat):
+        daily = _daily_kpi(kpi, cat, series)
+        share = forecast.seasonal_share(daily, period, today) if daily is not None else None
+        basis = "seasonal" if share is not None else "pro_rata"
+        if share is None:
+            share = min((today - period.start).days + 1, period.days) / period.days
+        expected = target * share
+    projected = _forecast(kpi, cat, series, period)
+    reason: Reason
+    status: Status | None
+    if projected is not None:
+        status, reason = kpi.rating(projected[0], target), "forecast"
+    elif basis != "target":
+        status, reason = (kpi.rating(value / expected * target, target) if expected else None), "pace"
+    else:
+        status, reason = kpi.rating(value, target), "current"
+    mid, low, high = projected if projected is not None else (None, None, None)
+    return Card(kpi, value, label, period, target, expected, basis, mid, low, high, status, reason)
+
+
+def trend(tables: Frames, kpi: Kpi, settings: Settings, today: date, grain: Grain = "week",
+          periods: int = 26) -> pl.DataFrame:
+    """The KPI per day, week or month over the last `periods` of them, with its target and the
+    expected range, flagging the points far outside it.
+
+    Columns: period (first day), value, target (for a count, the target's share for that many
+    days; null without a target), expected, low, high, anomaly, and partial (the bucket that
+    today is in, still incomplete: never flagged).
+    """
+    cat = catalog(settings)
+    start = today - timedelta(days=GRAIN_DAYS[grain] * periods)
+    first = pl.select(bucket(pl.lit(start), grain)).item()
+    frame = compute(tables, list(kpi.metrics(cat)), period=Period(first, today), grain=grain, filters=kpi.filters,
+                    view="flow", settings=settings, as_of=_end_of(today))
+    formula = kpi.formula(cat)
+    columns = {m: frame[m].cast(pl.Float64).to_numpy() for m in kpi.metrics(cat)}
+    values = formula.evaluate(columns) if formula else columns[kpi.metric]
+    current = pl.select(bucket(pl.lit(today), grain)).item()
+    out = frame.select("period").with_columns(
+        value=pl.Series(np.asarray(values, dtype=float)).fill_nan(None),
+        partial=pl.col("period") == current)
+    out = out.with_columns(target=pl.Series([_bucket_target(kpi, cat, p, grain) for p in out["period"]],
+                                            dtype=pl.Float64))
+    flagged = forecast.anomalies(out.filter(~pl.col("partial")).select("period", "value"),
+                                 season=7 if grain == "day" else None)
+    out = out.join(flagged.select("period", "expected", "low", "high", "anomaly"), on="period", how="left")
+    return out.with_columns(pl.col("anomaly").fill_null(False)).select(
+        "period", "value", "target", "expected", "low", "high", "anomaly", "partial")
+
+
+def _bucket_target(kpi: Kpi, cat: Mapping[str, Metric], start: date, grain: Grain) -> float | None:
+    found = current_target(kpi, start)
+    if found is None:
+        return None
+    _, period, target = found
+    if not kpi.additive(cat):
+        return target
+    end = pl.select(pl.lit(start).dt.offset_by(_STEP[grain])).item()
+    return float(target * (end - start).days / period.days)
