@@ -393,16 +393,17 @@ def check_notes(notes: Sequence[Mapping[str, Any] | Note]) -> tuple[Note, ...]:
     """Every note validated, at most one per subject; NoteError lists all problems at once."""
     problems: list[str] = []
     checked: list[Note] = []
+    seen: set[str] = set()
     for row, raw in enumerate(notes, start=1):
         try:
-            checked.append(raw if isinstance(raw, Note) else note_from_dict(raw, row))
+            note = raw if isinstance(raw, Note) else note_from_dict(raw, row)
         except NoteError as exc:
             problems += exc.problems
-    seen: set[str] = set()
-    for row, note in enumerate(checked, start=1):
+            continue
         if note.subject in seen:
             problems.append(f"note {row} ({note.subject}): a second note on the same subject; keep one per subject")
         seen.add(note.subject)
+        checked.append(note)
     if problems:
         raise NoteError(problems)
     return tuple(checked)
