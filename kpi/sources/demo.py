@@ -32,8 +32,9 @@ What is in the data, so that the app has stories to tell:
   content have no media cost.
 * Traffic: GA-style daily rows per campaign × device (desktop, mobile) × country of the campaign's
   markets; sessions are 35-100 times the leads.
-* KPIs: a revenue goal broken down into KPIs for each quarter of `today`'s year, each target set the
-  way teams often do it: last year's same quarter plus a stretch (some will be on track, some not).
+* KPIs: a revenue goal broken down into KPIs (one on the enterprise segment only, one a formula:
+  revenue − spend) with targets for each quarter of `today`'s year, each set the way teams often do
+  it: last year's same quarter plus a stretch (some will be on track, some not).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from kpi.metrics import catalog, compute
 from kpi.period import Period
 from kpi.schema import TABLES
 from kpi.settings import InitiativeRule, Settings
+from kpi.tree import Formula, parse_filters
 
 #: Initiative name -> the code its campaigns carry as the second part of their name.
 INITIATIVES: dict[str, str] = {
@@ -564,16 +566,24 @@ class _Kpi:
     uplift: float = 1.0  # target = last year's same quarter x uplift ...
     fixed: float | None = None  # ... or this value every quarter
     digits: int = 0  # rounding of the target
+    filters: str | None = None  # the slice it is measured on
+    cadence: str = "monthly"
 
 
 _KPIS = (
     _Kpi("goal_revenue", "Revenue from marketing-sourced deals", "revenue", None, "Head of Marketing",
          "Marketing's share of the company's growth plan.",
-         "Won deal value in the CRM by the quarter the lead came in.",
-         uplift=1.3, digits=-4),
+         "Won deal value in the CRM by the quarter the deal was won.",
+         uplift=1.3, digits=-4, cadence="quarterly"),
+    _Kpi("kpi_margin", "Revenue after media cost", "revenue - spend", "goal_revenue", "Head of Marketing",
+         "What marketing-sourced deals leave after paying for the media that brought them.",
+         "Won deal value in the CRM minus ad platform and event spend.", uplift=1.3, digits=-4),
     _Kpi("kpi_won", "Won deals", "won", "goal_revenue", "Sales Director",
          "Revenue comes from deals; more wins at the same deal size is the safest path.",
-         "Leads with a won date in the CRM, by the quarter the lead came in.", uplift=1.25),
+         "Leads with a won date in the CRM, by the quarter of the win.", uplift=1.25),
+    _Kpi("kpi_won_enterprise", "Won enterprise deals", "won", "kpi_won", "Key Account Manager",
+         "Enterprise deals are ten times larger; a few of them make the quarter.",
+         "Won deals of enterprise accounts (CRM segment).", uplift=1.3, filters="segment=Enterprise"),
     _Kpi("kpi_sql", "Sales-ready leads (SQL)", "sql", "kpi_won", "Sales Director",
          "Sales needs enough accepted leads to reach the win target.", "Leads with an SQL date in the CRM.",
          uplift=1.2),
@@ -582,7 +592,7 @@ _KPIS = (
          uplift=1.2),
     _Kpi("kpi_leads", "New leads", "leads", "kpi_mql", "Demand Generation Lead",
          "The top of the funnel that every later stage depends on.", "Leads created in the CRM (forms, events).",
-         uplift=1.15, digits=-1),
+         uplift=1.15, digits=-1, cadence="weekly"),
     _Kpi("kpi_lead_to_won", "Lead to won rate", "lead_to_won", "goal_revenue", "Head of Marketing",
          "Better leads rather than only more of them.", "Won deals / leads, same cohort.", uplift=1.05, digits=4),
     _Kpi("kpi_cac", "Customer acquisition cost", "cac", "goal_revenue", "Head of Marketing",
@@ -594,28 +604,35 @@ _KPIS = (
          "Every euro of media should bring several euros of deals.", "Won deal value / spend.", uplift=1.1, digits=2),
     _Kpi("kpi_leakage", "Lead leakage", "leakage", "kpi_sql", "Sales Director",
          "Leads not contacted within a day rarely become customers.",
-         "Share of leads not contacted by sales within the 24 h SLA (CRM first contact).", fixed=0.12, digits=3),
+         "Share of leads not contacted by sales within the 24 h SLA (CRM first contact).", fixed=0.12, digits=3,
+         cadence="weekly"),
     _Kpi("kpi_speed_to_lead", "Speed to lead", "speed_to_lead_hours", "kpi_leakage", "Sales Director",
          "The faster sales calls, the more leads convert.", "Median hours from lead created to first sales contact.",
-         fixed=1.5, digits=1),
+         fixed=1.5, digits=1, cadence="weekly"),
 )
 
 
 def _kpis(tables: dict[str, pl.DataFrame], today: date) -> pl.DataFrame:
     """The starter KPI tree with a target for each quarter of `today`'s year: last year's same quarter
-    times a stretch (or a fixed standard for leakage and speed to lead)."""
+    (flow view: what happened in the quarter) times a stretch, or a fixed standard for leakage and
+    speed to lead."""
     last_year = Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31))
-    metrics = [k.metric for k in _KPIS]
-    actual = compute(prepare({t: tables[t] for t in ("leads", "spend")}, DEMO_SETTINGS), metrics,
-                     period=last_year, grain="quarter", settings=DEMO_SETTINGS,
-                     as_of=datetime.combine(today + timedelta(days=1), datetime.min.time()))
+    cat = catalog(DEMO_SETTINGS)
+    prepared = prepare({t: tables[t] for t in ("leads", "spend")}, DEMO_SETTINGS)
     rows = []
-    for quarter in actual.iter_rows(named=True):
-        q = (quarter["period"].month - 1) // 3 + 1
-        for k in _KPIS:
-            value = k.fixed if k.fixed is not None else (quarter[k.metric] or 0.0) * k.uplift
-            direction = "up" if catalog(DEMO_SETTINGS)[k.metric].higher_is_better else "down"
+    for k in _KPIS:
+        formula = None if k.metric in cat else Formula.parse(k.metric, cat)
+        metrics = list(formula.metrics if formula else (k.metric,))
+        actual = compute(prepared, metrics, period=last_year, grain="quarter", filters=parse_filters(k.filters),
+                         view="flow", settings=DEMO_SETTINGS,
+                         as_of=datetime.combine(today + timedelta(days=1), datetime.min.time()))
+        direction = "up" if formula or cat[k.metric].higher_is_better else "down"
+        for quarter in actual.iter_rows(named=True):
+            q = (quarter["period"].month - 1) // 3 + 1
+            value = formula.evaluate(quarter) if formula else quarter[k.metric]
+            target = k.fixed if k.fixed is not None else float(value or 0.0) * k.uplift
             rows.append({"kpi_id": k.kpi_id, "name": k.name, "metric": k.metric, "parent": k.parent,
                          "owner": k.owner, "why": k.why, "how": k.how, "direction": direction,
-                         "target": round(float(value), k.digits), "period": f"{today.year}-Q{q}"})
+                         "target": round(float(target), k.digits), "period": f"{today.year}-Q{q}",
+                         "filters": k.filters, "cadence": k.cadence})
     return _canonical("kpis", {c: [r.get(c) for r in rows] for c in TABLES["kpis"].dtypes})

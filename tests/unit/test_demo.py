@@ -18,6 +18,7 @@ from kpi.metrics import catalog
 from kpi.schema import TABLES, validate
 from kpi.settings import DEFAULT_CHANNELS
 from kpi.sources.demo import DEMO_SETTINGS, generate
+from kpi.tree import check
 
 TODAY = date(2026, 11, 22)
 FIRST_DAY = date(2024, 11, 23)  # 24 months up to and including TODAY
@@ -336,17 +337,24 @@ def test_traffic_is_plausible_and_modest(demo: dict[str, pl.DataFrame]) -> None:
 def test_kpis_reference_the_catalog_and_form_one_tree(demo: dict[str, pl.DataFrame]) -> None:
     kpis = demo["kpis"]
     metrics = catalog(DEMO_SETTINGS)
-    assert 10 <= kpis["kpi_id"].n_unique() <= 14
+    assert 10 <= kpis["kpi_id"].n_unique() <= 16
+    assert check(kpis, metrics, ("segment", "channel", "region", "initiative", "campaign")) == []
     for row in kpis.iter_rows(named=True):
-        assert row["metric"] in metrics, row
-        assert row["direction"] == ("up" if metrics[row["metric"]].higher_is_better else "down"), row
+        if row["metric"] in metrics:
+            assert row["direction"] == ("up" if metrics[row["metric"]].higher_is_better else "down"), row
         assert row["owner"] and row["why"] and row["how"] and row["target"] is not None, row
+    # one KPI is a formula, one is measured on a slice
+    assert kpis.filter(~pl.col("metric").is_in(list(metrics)))["metric"].unique().to_list() == ["revenue - spend"]
+    assert kpis["filters"].drop_nulls().unique().to_list() == ["segment=Enterprise"]
     ids = set(kpis["kpi_id"])
     roots = kpis.filter(pl.col("parent").is_null())["kpi_id"].unique().to_list()
     assert roots == ["goal_revenue"]
     assert set(kpis["parent"].drop_nulls()) <= ids
     periods = kpis.group_by("kpi_id").agg(pl.col("period").sort())
-    assert all(p == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"] for p in periods["period"].to_list())
+    # every quarter last year had data for, and Q1 2025 had no enterprise deals closed yet
+    quarters = {k: p for k, p in periods.iter_rows()}
+    assert quarters.pop("kpi_won_enterprise") == ["2026-Q2", "2026-Q3", "2026-Q4"]
+    assert all(p == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"] for p in quarters.values())
     assert {"revenue", "leads", "mql", "sql", "won", "cpl", "cac", "roas", "lead_to_won", "leakage",
             "speed_to_lead_hours"} <= set(kpis["metric"])
 
