@@ -39,6 +39,8 @@ TEMPLATES: tuple[str, ...] = ("funnel", "handover", "efficiency", "initiative")
 #: Where each table's numbers come from, for the "how it is measured" text.
 _SOURCES = {"leads": "CRM leads", "spend": "ad platform spend", "traffic": "website analytics (sessions)"}
 
+_NEW_LEADS = "Leads created (forms, events, imports), counted in the period they were created."
+
 #: The columns that date a table's rows, to tell whether the data reaches back to a period.
 _DATED_BY = {"leads": ("created_at",), "spend": ("date", "period_start"), "traffic": ("date",)}
 
@@ -153,11 +155,12 @@ def _covers(metric: Metric, starts: Mapping[str, date | None], start: date) -> b
 
 
 def _row(kpi_id: str, metric: str, cat: Mapping[str, Metric], *, parent: str | None, why: str, name: str = "",
-         owner: str = "", filters: Mapping[str, Sequence[str]] | None = None, cadence: str = "monthly"
-         ) -> dict[str, Any]:
-    """One KPI definition measured by catalog `metric`, named and explained from the catalog."""
+         owner: str = "", filters: Mapping[str, Sequence[str]] | None = None, cadence: str = "monthly",
+         how: str = "") -> dict[str, Any]:
+    """One KPI definition measured by catalog `metric`, named and explained from the catalog (`how`
+    replaces the catalog's description of the metric)."""
     m = cat[metric]
-    how = f"{m.description} From {' and '.join(_SOURCES.get(t, t) for t in m.tables)}."
+    how = f"{how or m.description} From {' and '.join(_SOURCES.get(t, t) for t in m.tables)}."
     return {"kpi_id": kpi_id, "name": name or m.label, "metric": metric, "parent": parent, "owner": owner, "why": why,
             "how": how, "direction": "up" if m.higher_is_better else "down",
             "filters": format_filters(filters) if filters else None, "cadence": cadence}
@@ -194,7 +197,7 @@ def _funnel(settings: Settings, cat: Mapping[str, Metric]) -> list[dict[str, Any
         else:
             why = (f"Enough {stage.label} to reach the {stages[i + 1].label} target at the current "
                    f"conversion rate.")
-        rows.append(_row(count_id, stage.count_metric, cat, parent=parent, why=why,
+        rows.append(_row(count_id, stage.count_metric, cat, parent=parent, why=why, how=_NEW_LEADS if i == 0 else "",
                          owner="Head of Marketing" if parent is None else side))
         before = stages[i - 1] if i else None
         rate = f"{before.id}_to_{stage.id}" if before else "session_to_lead"
@@ -261,8 +264,8 @@ def _initiative(name: str, settings: Settings, cat: Mapping[str, Metric]) -> lis
     goal, won_id = f"{base}_revenue", f"{base}_{won.count_metric}"
     below_won = f"{base}_{qualified.count_metric}" if qualified else won_id
 
-    def row(metric: str, parent: str | None, why: str) -> dict[str, Any]:
-        return _row(f"{base}_{metric}", metric, cat, parent=parent, filters=scope, why=why,
+    def row(metric: str, parent: str | None, why: str, how: str = "") -> dict[str, Any]:
+        return _row(f"{base}_{metric}", metric, cat, parent=parent, filters=scope, why=why, how=how,
                     name=f"{cat[metric].label}: {name}")
 
     rows = [row("revenue", None, f"What {name} brings in: the value of the deals it won."),
@@ -270,9 +273,10 @@ def _initiative(name: str, settings: Settings, cat: Mapping[str, Metric]) -> lis
     if qualified:
         rows.append(row(qualified.count_metric, won_id,
                         f"{name} has to bring enough {qualified.label} for sales to win deals from."))
-    rows += [row(lead.count_metric, below_won, f"The top of {name}'s funnel that every later stage depends on."),
+    rows += [row(lead.count_metric, below_won, f"The top of {name}'s funnel that every later stage depends on.",
+                 _NEW_LEADS),
              row("roas", goal, f"Revenue per unit of spend on {name}: whether it earns its budget."),
-             row("cac", goal, f"What a won customer from {name} costs."),
+             row("cac", goal, f"What a won customer from {name} costs in media; its revenue has to cover it."),
              row("cpl", f"{base}_cac", f"Cheaper leads from {name} at the same quality lower its CAC.")]
     return rows
 
