@@ -11,14 +11,14 @@ import string
 
 import streamlit as st
 
-from ui.texts import campaigns, common, data, funnel, ga4, metrics, overview, segments, share
+from ui.texts import campaigns, common, data, funnel, ga4, kpis, metrics, overview, review, segments, share
 
 LANGUAGES: dict[str, str] = {"en": "English", "sv": "Svenska", "ru": "Русский"}
 DEFAULT_LANGUAGE = "en"
 LANG_KEY = "lang"
 
 TEXT: dict[str, dict[str, str]] = {}
-for _module in (common, metrics, overview, funnel, campaigns, segments, share, data, ga4):
+for _module in (common, metrics, overview, funnel, campaigns, segments, share, data, ga4, review, kpis):
     _clash = TEXT.keys() & _module.TEXT.keys()
     assert not _clash, f"text keys defined twice: {_clash}"
     TEXT.update(_module.TEXT)
