@@ -1,4 +1,4 @@
-"""Engine commands: `demo`, `metrics` and `funnel`.
+"""Engine commands: `demo`, `metrics`, `funnel`, `catalog` and `kpis`.
 
 Output columns are the dimension names followed by the metric ids; ratios are plain fractions
 (0.034, not 3.4 %) and money is unformatted: formatting is the app's job.
@@ -17,9 +17,12 @@ import polars as pl
 from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.funnel import stage_funnel
-from kpi.metrics import VIEWS, MetricError, catalog, compute
+from kpi.metrics import VIEWS, MetricError, available_dimensions, catalog, compute
 from kpi.period import GRAINS, Period
+from kpi.scorecard import scorecards
 from kpi.settings import Settings
+from kpi.tree import check, format_filters, walk
+from kpi.tree import kpis as tree_kpis
 
 FORMATS = ("table", "csv", "json")
 
@@ -130,6 +133,31 @@ def run_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_kpis(args: argparse.Namespace) -> int:
+    tables, settings = _load(args)
+    if "kpis" not in tables:
+        raise UsageError(f"no kpis.parquet in '{args.data}': there is no KPI tree to follow")
+    cat = catalog(settings)
+    kpis = tables["kpis"].with_columns(pl.col(pl.Categorical).cast(pl.String))
+    problems = [p for p in check(kpis, cat, available_dimensions(tables)) if p.severity == "error"]
+    if problems:
+        raise UsageError("the KPI tree has problems:\n" + "\n".join(str(p) for p in problems))
+    today = args.today
+    if today is None and "leads" in tables:
+        today = tables["leads"].select(pl.col("created_at").max().dt.date()).item()
+    if today is None:
+        raise UsageError("without leads there is no last day of data; give --today YYYY-MM-DD")
+    tree = tree_kpis(kpis, cat)
+    depth = {k.id: d for k, d in walk(tree)}
+    rows = [{"kpi_id": c.kpi.id, "name": c.kpi.name, "depth": depth.get(c.kpi.id), "metric": c.kpi.metric,
+             "filters": format_filters(c.kpi.filters), "period": c.period_label, "target": c.target,
+             "value": c.value, "expected": c.expected, "pace_basis": c.pace_basis, "forecast": c.forecast,
+             "forecast_low": c.low, "forecast_high": c.high, "status": c.status, "reason": c.reason}
+            for c in scorecards(tables, tree, settings, today)]
+    _emit(pl.DataFrame(rows, infer_schema_length=None), args.format)
+    return 0
+
+
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser("demo", help="write the demo workspace as Parquet, one file per table")
     demo.add_argument("--out", required=True, help="folder to write leads.parquet, spend.parquet, ...")
@@ -153,3 +181,10 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     cat.add_argument("--data", default=None, help="folder whose settings.json defines the funnel stages")
     cat.add_argument("--format", choices=FORMATS, default="table")
     cat.set_defaults(run=run_catalog)
+
+    kpis = sub.add_parser("kpis", help="each KPI of the tree against its target: pace by today, forecast, status",
+                          epilog="KPIs are followed in the flow view; ratios are plain fractions.")
+    kpis.add_argument("--data", required=True, help="folder with kpis.parquet and the tables it measures")
+    kpis.add_argument("--today", type=_date, default=None, help="the day to judge on (default: the last lead's day)")
+    kpis.add_argument("--format", choices=FORMATS, default="table")
+    kpis.set_defaults(run=run_kpis)

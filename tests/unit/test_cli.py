@@ -108,3 +108,28 @@ def test_catalog_command_lists_metrics() -> None:
     ids = pl.read_csv(io.StringIO(run.stdout))["id"].to_list()
     assert {"sessions", "leads", "mql", "sql", "opportunities", "won", "revenue", "pipeline", "spend", "impressions",
             "clicks", "ctr", "cpc", "cpl", "cac", "roas", "roi", "win_rate", "lead_to_won"} <= set(ids)
+
+
+def test_kpis_follows_the_tree_with_hand_counted_values(tmp_path: Path) -> None:
+    """Two KPIs on the handmade workspace, judged on 2025-01-31: January had L1, L2 and L3."""
+    kpis = pl.DataFrame({"kpi_id": ["goal", "meta_leads"], "name": ["Leads", "Meta leads"],
+                         "metric": ["leads", "leads"], "parent": [None, "goal"],
+                         "filters": [None, "channel=Meta"], "period": ["2025-Q1", None], "target": [9.0, None]})
+    write_dir(tables() | {"kpis": kpis}, tmp_path)
+    run = kpi("kpis", "--data", str(tmp_path), "--today", "2025-01-31", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    goal, meta = json.loads(run.stdout)
+    assert (goal["kpi_id"], goal["depth"], goal["period"], goal["value"]) == ("goal", 0, "2025-Q1", 3)
+    # 31 of Q1's 90 days: 9 · 31 / 90 = 3.1 leads expected; 27 days of history are too short to forecast
+    assert goal["expected"] == pytest.approx(3.1) and goal["pace_basis"] == "pro_rata"
+    # 3 / 3.1 = 97 %: under the 100 % warning line, above the 90 % critical one
+    assert goal["forecast"] is None and goal["reason"] == "pace" and goal["status"] == "at_risk"
+    # no target: the last 30 days (2 to 31 January) had two Meta leads, L2 and L3
+    assert (meta["depth"], meta["reason"], meta["value"], meta["filters"]) == (1, "no_target", 2, "channel=Meta")
+
+
+def test_kpis_refuses_a_tree_that_goes_round_in_a_circle(tmp_path: Path) -> None:
+    kpis = pl.DataFrame({"kpi_id": ["a", "b"], "name": ["A", "B"], "metric": ["leads", "mql"], "parent": ["b", "a"]})
+    write_dir(tables() | {"kpis": kpis}, tmp_path)
+    run = kpi("kpis", "--data", str(tmp_path))
+    assert run.returncode == 2 and "circle" in run.stderr and run.stdout == ""
