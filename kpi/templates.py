@@ -21,6 +21,7 @@ in the flow view on the KPI's own slice, moved by an uplift in the good directio
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -123,7 +124,7 @@ def suggest_targets(tree: Sequence[Kpi], tables: Mapping[str, pl.DataFrame | pl.
         for kpi in group:
             formula = kpi.formula(cat)
             value = formula.evaluate(measured) if formula else measured[kpi.metric]
-            if value is not None and value == value:  # NaN: a formula divided by zero
+            if value is not None and not math.isnan(value):  # NaN: a formula divided by zero
                 values[kpi.id] = float(value)
     suggested = [(k.id, period_label, _stretch(values[k.id], uplift, k.direction == "up"))
                  for k in tree if k.id in values]
