@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date
 
 import altair as alt
 import polars as pl
@@ -88,12 +88,13 @@ def _history(store_id: str, upto: str) -> pl.DataFrame:
     db = data.store()
     oldest_first = list(reversed(db.versions(store_id, KPIS)))
     last = next(i for i, v in enumerate(oldest_first) if v.id == upto)
-    return kpi_tree.target_history([(v.created_at, v.created_by, canonical(db.load(store_id, KPIS, v.id)))
-                                    for v in oldest_first[:last + 1]])
+    saved = [(v.created_at.astimezone(UTC).replace(tzinfo=None), v.created_by, canonical(db.load(store_id, KPIS, v.id)))
+             for v in oldest_first[:last + 1]]
+    return kpi_tree.target_history([(saved[0][0], None, canonical(None)), *saved])  # the first targets were added
 
 
 def target_history(ws: data.Workspace) -> pl.DataFrame | None:
-    """Every target change up to the kpis version shown (newest first), or None for unsaved data."""
+    """Every target change up to the kpis version shown (newest first, `when` in UTC), or None for unsaved data."""
     version = ws.versions.get(KPIS)
     if ws.store_id is None or version is None:
         return None
@@ -214,12 +215,12 @@ def tree_dot(kpis: Sequence[Kpi], by_id: Mapping[str, Card], catalog: Mapping[st
     for kpi, _depth in kpi_tree.walk(kpis):
         card = by_id.get(kpi.id)
         status = card.status if card is not None else None
-        target = (t("kpis.node.target", lang, target=value_text(kpi, card.target, catalog, lang, currency),
-                    period=card.period_label) if card is not None and card.target is not None
-                  else t("kpis.status.no_target", lang))
-        parts = [f"<b>{_html(kpi.name)}</b>",
-                 _html(t("kpis.node.value", lang, value=value_text(kpi, card.value if card else None, catalog, lang,
-                                                                   currency)) + " · " + target),
+        value = t("kpis.node.value", lang, value=value_text(kpi, card.value if card else None, catalog, lang,
+                                                           currency))
+        if card is not None and card.target is not None:
+            value += " · " + t("kpis.node.target", lang, target=value_text(kpi, card.target, catalog, lang, currency),
+                               period=card.period_label)
+        parts = [f"<b>{_html(kpi.name)}</b>", _html(value),
                  _html(status_text(card, lang) + (f" · {kpi.owner}" if kpi.owner else ""))]
         fill = STATUS_FILL.get(status or "", NO_STATUS_FILL)
         border = STATUS_COLOUR.get(status or "", NO_STATUS_COLOUR)
