@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 import polars as pl
@@ -376,7 +376,9 @@ def note_from_dict(raw: Mapping[str, Any], row: int = 1) -> Note:
         problems.append(f"{where}: owner is empty; say who owns the decision")
     when = raw.get("date")
     day: date | None = None
-    if isinstance(when, date):
+    if isinstance(when, datetime):
+        day = when.date()
+    elif isinstance(when, date):
         day = when
     else:
         try:

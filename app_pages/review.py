@@ -1,0 +1,199 @@
+"""Review: what to stop, start, continue, do more and do less of, per initiative or channel, with the numbers
+behind each conclusion, and the team's decisions saved with the workspace for the next review to start from."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from kpi.review import (
+    DOC_KIND,
+    REVIEW_DIMENSIONS,
+    VERDICTS,
+    ReviewError,
+    Rules,
+    SavedReview,
+    check_dimension,
+    notes_from_doc,
+    notes_to_doc,
+    previous_review,
+    review_key,
+    review_periods,
+)
+from ui import format as fmt
+from ui import review as ui_review
+from ui import workspace as data
+from ui.auth import can_edit
+from ui.components import page_header
+from ui.i18n import dim_label, t
+from ui.share import VIEW_PARAM
+from ui.state import ViewState, current
+
+DIMENSION_KEY = "review_dimension"
+EDITOR_KEY = "review_notes"
+SAVED_KEY = "_review_saved"  # the confirmation to show after saving and redrawing with the saved budgets
+
+
+def render_thresholds(lang: str) -> Rules:
+    """Number inputs for every threshold of the rules (fractions as percentages); returns the rules."""
+    defaults = Rules()
+    values: dict[str, float] = {}
+    with st.expander(t("review.thresholds", lang), icon=":material/tune:"):
+        st.caption(t("review.thresholds_help", lang))
+        columns = st.columns(3)
+        for i, field in enumerate(fields(Rules)):
+            where, default = columns[i % 3], getattr(defaults, field.name)
+            label = t(f"review.t.{field.name}", lang)
+            if field.name in ui_review.PERCENT_RULES:
+                entered = where.number_input(label, min_value=1.0, max_value=99.0, value=default * 100, step=1.0,
+                                             format="%.0f", key=f"rule.{field.name}")
+                values[field.name] = float(entered or default * 100) / 100
+            else:
+                entered = where.number_input(label, min_value=0.1, max_value=100.0, value=float(default), step=0.1,
+                                             format="%.1f", key=f"rule.{field.name}")
+                values[field.name] = float(entered or default)
+    return Rules(**values)
+
+
+def render_last_review(last: SavedReview | None, lang: str) -> None:
+    """The decisions of the latest earlier review, so that this one starts from them."""
+    if last is None:
+        st.caption(t("review.no_last", lang))
+        return
+    with st.container(border=True):
+        st.markdown(f"**{t('review.last', lang, period=ui_review.period_label(last.period, lang))}**")
+        for note in last.notes:
+            text = t("review.last_line", lang, subject=note.subject, verdict=t(f"verdict.{note.verdict}", lang),
+                     decision=note.decision, owner=note.owner, date=fmt.day(note.date, lang))
+            st.markdown(text + (f" — {note.note}" if note.note else ""))
+
+
+def render_conclusions(table: pl.DataFrame, rules: Rules, dimension: str, state: ViewState, currency: str) -> None:
+    """The subjects grouped by verdict, each with its reason and a way to the Campaigns view filtered to it."""
+    for verdict in VERDICTS:
+        group = table.filter(pl.col("verdict") == verdict)
+        if group.is_empty():
+            continue
+        st.subheader(t("review.group", state.lang, verdict=t(f"verdict.{verdict}", state.lang), count=group.height))
+        for row in group.iter_rows(named=True):
+            text, button = st.columns([6, 1], vertical_alignment="center")
+            text.markdown(ui_review.line(row, rules, state.lang, currency))
+            if button.button(t("review.open_campaigns", state.lang), key=f"open.{row['subject']}",
+                             on_click=ui_review.filter_on, args=(dimension, row["subject"]),
+                             icon=":material/campaign:"):
+                ui_review.open_campaigns(state, dimension, row["subject"])
+
+
+def render_saved_notes(saved: SavedReview | None, dimension: str, lang: str) -> None:
+    """The decisions of this review, read-only."""
+    if saved is None or not saved.notes:
+        st.caption(t("review.no_decisions", lang))
+        return
+    st.caption(t("review.read_only", lang))
+    rows = [{dim_label(dimension, lang): n.subject, t("review.col.verdict", lang): t(f"verdict.{n.verdict}", lang),
+             t("review.col.decision", lang): n.decision, t("review.col.owner", lang): n.owner,
+             t("review.col.date", lang): fmt.day(n.date, lang), t("review.col.note", lang): n.note}
+            for n in saved.notes]
+    st.dataframe(pl.DataFrame(rows), hide_index=True)
+
+
+def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved: SavedReview | None,
+                  state: ViewState) -> None:
+    """The decisions table in a form; saving validates every row first and saves nothing when one is wrong."""
+    lang = state.lang
+    st.caption(t("review.decisions_help", lang, dimension=dim_label(dimension, lang).lower()))
+    with st.form("review_form", border=False):
+        edited = st.data_editor(
+            ui_review.editor_frame(table, saved, date.today()), key=EDITOR_KEY, hide_index=True, num_rows="fixed",
+            disabled=["subject"], column_order=ui_review.EDITOR_COLUMNS,
+            column_config={
+                "subject": st.column_config.TextColumn(dim_label(dimension, lang), pinned=True),
+                "verdict": st.column_config.SelectboxColumn(t("review.col.verdict", lang), options=VERDICTS,
+                                                            format_func=lambda v: t(f"verdict.{v}", lang),
+                                                            required=True),
+                "budget": st.column_config.NumberColumn(t("review.col.budget", lang, currency=ws.settings.currency),
+                                                        min_value=0.0, format="localized"),
+                "decision": st.column_config.TextColumn(t("review.col.decision", lang), width="large"),
+                "owner": st.column_config.TextColumn(t("review.col.owner", lang)),
+                "date": st.column_config.DateColumn(t("review.col.date", lang), format="YYYY-MM-DD"),
+                "note": st.column_config.TextColumn(t("review.col.note", lang), width="large"),
+            })
+        submitted = st.form_submit_button(t("review.save", lang), key="review_save", icon=":material/save:")
+    if not submitted:
+        return
+    notes, budgets = ui_review.from_editor(edited)
+    try:
+        doc = notes_to_doc(dimension, state.period, notes, budgets)
+    except ReviewError as exc:
+        st.error(t("review.refused", lang, problems=str(exc)), icon=":material/error:")
+        return
+    assert ws.store_id is not None
+    data.store().put_doc(ws.store_id, DOC_KIND, review_key(dimension, state.period), doc)
+    st.session_state[SAVED_KEY] = t("review.saved", lang, count=len(notes),
+                                    period=ui_review.period_label(state.period, lang))
+    st.rerun()  # judge again with the budgets just saved
+
+
+def render_decisions(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved: SavedReview | None,
+                     state: ViewState) -> None:
+    st.subheader(t("review.decisions", state.lang))
+    if SAVED_KEY in st.session_state:
+        st.success(st.session_state.pop(SAVED_KEY), icon=":material/check:")
+    if ws.store_id is None:
+        st.info(t("review.session_only", state.lang))
+    elif st.query_params.get(VIEW_PARAM) or not can_edit(ws):
+        render_saved_notes(saved, dimension, state.lang)
+    else:
+        render_editor(ws, table, dimension, saved, state)
+
+
+def saved_reviews(ws: data.Workspace, key: str, lang: str) -> tuple[SavedReview | None, SavedReview | None]:
+    """This review as saved, and the latest one before it (None when there is none or no store workspace)."""
+    if ws.store_id is None:
+        return None, None
+    docs = data.store().docs(ws.store_id, DOC_KIND)
+    saved = last = None
+    try:
+        saved = notes_from_doc(docs[key], key) if key in docs else None
+    except ReviewError as exc:
+        st.warning(t("review.unreadable", lang, reason=str(exc)))
+    try:
+        last = previous_review(docs, key)
+    except ReviewError as exc:
+        st.warning(t("review.unreadable", lang, reason=str(exc)))
+    return saved, last
+
+
+ws = data.current()
+state = current()
+page_header("page.review", state)
+leads = ws.tables.get("leads")
+dimensions = [d for d in REVIEW_DIMENSIONS if leads is not None and d in leads.columns]
+if not dimensions:
+    st.info(t("review.no_dimension", state.lang))
+    st.stop()
+dimension = st.segmented_control(t("review.dimension", state.lang), dimensions, default=dimensions[0], required=True,
+                                 format_func=lambda d: dim_label(d, state.lang), key=DIMENSION_KEY) or dimensions[0]
+try:
+    check_dimension(ws.tables, dimension)
+except ReviewError as exc:
+    st.error(t("review.cannot", state.lang, reason=str(exc)))
+    st.stop()
+previous = review_periods(state.period)["previous"]
+st.caption(t("review.explain", state.lang, start=fmt.day(previous.start, state.lang),
+             end=fmt.day(previous.end, state.lang)))
+if state.active_filters.get(dimension):
+    st.caption(t("review.filter_left_out", state.lang, dimension=dim_label(dimension, state.lang)))
+key = review_key(dimension, state.period)
+saved, last = saved_reviews(ws, key, state.lang)
+render_last_review(last, state.lang)
+rules = render_thresholds(state.lang)
+table = ui_review.conclusions(ws, dimension, state, rules, saved.budgets if saved else {})
+if table.is_empty():
+    st.info(t("review.nothing", state.lang))
+    st.stop()
+render_conclusions(table, rules, dimension, state, ws.settings.currency)
+render_decisions(ws, table, dimension, saved, state)
