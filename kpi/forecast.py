@@ -17,7 +17,10 @@ Inputs and outputs are polars frames, numpy arrays and floats; statsmodels sees 
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import numpy as np
@@ -37,7 +40,7 @@ MAX_ITER = 200  # enough for the few smoothing parameters the heuristic start le
 MIN_POINTS = 8  # shorter series are never flagged
 ROLLING_WINDOW = 7  # points in the centred median that stands in for STL on a series shorter than two seasons
 MAD_TO_SD = 1.4826  # 1.4826 × median absolute deviation estimates the standard deviation of normal noise
-MEAN_AD_TO_SD = 1.2533  # the same for the mean absolute deviation, used when more than half the residuals are 0
+MEAN_AD_TO_SD = 1.2533  # the same for the mean absolute deviation
 
 
 def _values(daily: pl.DataFrame, start: date, end: date) -> np.ndarray:
@@ -54,11 +57,19 @@ def _first_day(daily: pl.DataFrame) -> date:
     return first
 
 
-def _fit(y: np.ndarray, **spec: object) -> ETSResults | None:
-    """An additive-error ETS model fitted to `y`, or None when the fit fails or comes out non-finite."""
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """statsmodels' convergence warnings, and numpy's overflow while the optimiser probes bad
+    parameters, silenced here only: a fit that fails is caught and replaced by a simpler one."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)  # overflow while the optimiser probes bad parameters
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _fit(y: np.ndarray, **spec: object) -> ETSResults | None:
+    """An additive-error ETS model fitted to `y`, or None when the fit fails or comes out non-finite."""
+    with _quiet():
         try:
             fit = ETSModel(y, error="add", **spec).fit(disp=False, maxiter=MAX_ITER)
         except (ValueError, ArithmeticError, np.linalg.LinAlgError):
@@ -78,7 +89,8 @@ def _fit_and_simulate(y: np.ndarray, steps: int, n: int, seed: int) -> np.ndarra
     best = min(fits, key=lambda f: f.aicc) if fits else _fit(y)
     if best is None:
         return None
-    paths = best.simulate(steps, anchor="end", repetitions=n, rng=np.random.default_rng(seed))
+    with _quiet():
+        paths = best.simulate(steps, anchor="end", repetitions=n, rng=np.random.default_rng(seed))
     paths = np.asarray(paths, dtype=float).reshape(steps, n)
     return paths if np.isfinite(paths).all() else None
 
@@ -172,23 +184,36 @@ def seasonal_share(daily: pl.DataFrame, period: Period, today: date) -> float | 
     return float(values[: min(offset + 1, len(values))].sum() / total)
 
 
-def _robust_scale(residuals: np.ndarray) -> float:
-    """The standard deviation the residuals would have without their outliers."""
-    deviation = np.abs(residuals - np.median(residuals))
+def _noise_scale(y: np.ndarray, lag: int) -> float:
+    """The standard deviation of the noise in `y` (NaN where unknown), from the differences between
+    points `lag` apart: a season apart the season cancels, and centring the differences on their
+    median removes a straight trend. 1.4826 × their median absolute deviation / √2 (a difference
+    carries the noise of two points), which a few outliers hardly move; when more than half the
+    differences are equal, the mean absolute deviation stands in (× 1.2533)."""
+    diffs = y[lag:] - y[:-lag]
+    diffs = diffs[np.isfinite(diffs)]
+    if diffs.size == 0:
+        return 0.0
+    deviation = np.abs(diffs - np.median(diffs))
     scale = MAD_TO_SD * float(np.median(deviation))
-    return scale if scale > 0 else MEAN_AD_TO_SD * float(deviation.mean())
+    return (scale if scale > 0 else MEAN_AD_TO_SD * float(deviation.mean())) / math.sqrt(2)
 
 
 def anomalies(series: pl.DataFrame, *, season: int | None = None, threshold: float = 3.5) -> pl.DataFrame:
     """The rows of `series` (columns `period`: a day or week, `value`: may be null) in period order,
     plus the expected value, its range `low`..`high` and `anomaly`: the value falls outside that range.
 
-    The expected value is the trend plus the season of a robust STL decomposition when `season` (7
-    for days, 52 for weeks) is given and the series spans two seasons, else the median of the 7
-    points centred on it.
-    The range is expected ± `threshold` × a robust scale of the residuals (1.4826 × their median
-    absolute deviation). Null values get an expected range but are never flagged; series of fewer
-    than 8 points get no range and no flags.
+    The expected value is the trend plus the season of a robust STL decomposition (statsmodels) when
+    `season` (7 for days, 52 for weeks) is given and the series spans two seasons, else the median of
+    the 7 points centred on it. The range is expected ± `threshold` × the noise's standard deviation,
+    estimated robustly from differences between points a season (or, without one, a point) apart.
+
+    Not from the decomposition's own residuals: it is fitted to the same points, so its residuals
+    are smaller than the noise (robust STL on 70 to 200 days of normal noise leaves about half of it)
+    and 3.5 × their median absolute deviation flagged 5 to 14 ordinary days in every such series.
+
+    Null values get an expected range but are never flagged; series of fewer than 8 known points get
+    no range and no flags.
     """
     rows = series.sort("period")
     value = rows.get_column("value").cast(pl.Float64)
@@ -197,15 +222,16 @@ def anomalies(series: pl.DataFrame, *, season: int | None = None, threshold: flo
         nothing = pl.lit(None, pl.Float64)
         return rows.with_columns(expected=nothing, low=nothing, high=nothing, anomaly=pl.lit(False))
     filled = value.interpolate().fill_null(strategy="forward").fill_null(strategy="backward").to_numpy()
+    y = value.to_numpy()  # NaN where null
     if season is not None and season >= 2 and len(filled) >= 2 * season:
         parts = STL(filled, period=season, robust=True).fit()
         expected = np.asarray(parts.trend) + np.asarray(parts.seasonal)
+        scale = _noise_scale(y, season)
     else:
         expected = pl.Series(filled).rolling_median(ROLLING_WINDOW, min_samples=1, center=True).to_numpy()
-    y = value.to_numpy()
-    scale = _robust_scale(y[known] - expected[known])
+        scale = _noise_scale(y, 1)
     scale = max(scale, 1e-9 * float(np.abs(filled).max()))  # no flags from rounding on a flat series
     low, high = expected - threshold * scale, expected + threshold * scale
-    flagged = known & ((np.nan_to_num(y, nan=0.0) < low) | (np.nan_to_num(y, nan=0.0) > high))
+    flagged = known & ((np.nan_to_num(y) < low) | (np.nan_to_num(y) > high))
     return rows.with_columns(expected=pl.Series(expected), low=pl.Series(low), high=pl.Series(high),
                              anomaly=pl.Series(flagged))
