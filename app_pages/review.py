@@ -48,8 +48,8 @@ def render_thresholds(lang: str) -> Rules:
             where, default = columns[i % 3], getattr(defaults, field.name)
             label = t(f"review.t.{field.name}", lang)
             if field.name in ui_review.PERCENT_RULES:
-                entered = where.number_input(label, min_value=1.0, max_value=99.0, value=default * 100, step=1.0,
-                                             format="%.0f", key=f"rule.{field.name}")
+                entered = where.number_input(label, min_value=0.5, max_value=99.0, value=default * 100, step=0.5,
+                                             format="%.1f", key=f"rule.{field.name}")
                 values[field.name] = float(entered or default * 100) / 100
             else:
                 entered = where.number_input(label, min_value=0.1, max_value=100.0, value=float(default), step=0.1,
@@ -79,7 +79,7 @@ def render_conclusions(table: pl.DataFrame, rules: Rules, dimension: str, state:
             continue
         st.subheader(t("review.group", state.lang, verdict=t(f"verdict.{verdict}", state.lang), count=group.height))
         for row in group.iter_rows(named=True):
-            text, button = st.columns([6, 1], vertical_alignment="center")
+            text, button = st.columns([5, 2], vertical_alignment="center")
             text.markdown(ui_review.line(row, rules, state.lang, currency))
             if button.button(t("review.open_campaigns", state.lang), key=f"open.{row['subject']}",
                              on_click=ui_review.filter_on, args=(dimension, row["subject"]),

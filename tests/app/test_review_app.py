@@ -19,6 +19,7 @@ from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import Store
 from tests.app.conftest import APP, open_page
 from tests.app.test_overview_app import demo_last_day
+from tests.app.test_workspaces_app import AUTH
 
 PAGE = "app_pages/review.py"
 LINE = re.compile(r"^\*\*(?P<subject>.+?)\*\*: (?P<reason>.+) → \*\*(?P<action>.+)\*\*$")
@@ -205,6 +206,16 @@ def test_a_shared_view_shows_decisions_read_only(review_ws: str, demo_tables: di
     shown = pl.from_pandas(app.dataframe[-1].value)
     assert shown.row(0) == ("Retargeting", "Do less", "Halve it", "Maria", "2 Mar 2026", "")
     assert any("read-only" in c.value for c in app.caption)
+
+
+def test_a_signed_out_person_cannot_edit_decisions(review_ws: str) -> None:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.secrets["auth"] = AUTH
+    app.query_params.update({"ws": review_ws, "period": "last_30_days"})
+    open_page(app, PAGE)
+    assert conclusions(app)  # the conclusions are there for everyone
+    assert not [d for d in app.dataframe if d.editing_mode != "read_only"]
+    assert not [b for b in app.button if b.key == "review_save"]
 
 
 def test_unsaved_uploads_cannot_keep_decisions(app: AppTest) -> None:
