@@ -294,9 +294,6 @@ def review(tables: Frames, dimension: str, period: Period, rules: Rules = Rules(
 
 # --- notes ----------------------------------------------------------------------------------------
 
-NOTE_FIELDS = ("subject", "verdict", "decision", "owner", "date", "note")
-
-
 @dataclass(frozen=True)
 class Note:
     """What the team decided about one subject in a review."""
