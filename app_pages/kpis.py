@@ -60,12 +60,13 @@ def save_and_rerun(ws: data.Workspace, frame: pl.DataFrame, lang: str, message: 
 
 def render_tree(ws: data.Workspace, kpis: list[Kpi], cards: dict[str, Card], lang: str) -> None:
     catalog = data.catalog(ws)
-    st.graphviz_chart(kpi_ui.tree_dot(kpis, cards, catalog, lang, ws.settings.currency), width="stretch")
+    st.graphviz_chart(kpi_ui.tree_dot(kpis, cards, catalog, lang, ws.settings.currency))
     st.caption(t("kpis.tree_help", lang))
     for kpi, depth in kpi_tree.walk(kpis):
         card = cards.get(kpi.id)
-        icon = kpi_ui.STATUS_ICON.get(card.status if card and card.status else "", kpi_ui.NO_STATUS_ICON)
-        with st.expander(f"{'  ' * depth}{icon} {kpi.name}", key=f"kpi_detail_{kpi.id}"):
+        icon = kpi_ui.STATUS_DOT.get(card.status if card and card.status else "", kpi_ui.NO_STATUS_DOT)
+        indent = "\u2003" * depth  # em spaces: Markdown would read leading spaces as code
+        with st.expander(f"{indent}{icon} {kpi.name}", key=f"kpi_detail_{kpi.id}"):
             render_definition(kpi, catalog, lang)
 
 
@@ -103,7 +104,7 @@ def render_scorecards(ws: data.Workspace, kpis: list[Kpi], cards: dict[str, Card
     without = [cards[k.id] for k, _ in kpi_tree.walk(kpis) if cards[k.id].target is None]
     if without:
         st.markdown(t("kpis.without_target", lang) + "\n\n" + "\n".join(
-            f"- {kpi_ui.NO_STATUS_ICON} **{c.kpi.name}**: {kpi_ui.reason_text(c, catalog, lang, currency, today)}"
+            f"- {kpi_ui.NO_STATUS_DOT} **{c.kpi.name}**: {kpi_ui.reason_text(c, catalog, lang, currency, today)}"
             for c in without))
     st.caption(t("kpis.method", lang, method=METHOD))
 
@@ -288,15 +289,16 @@ def render_templates(ws: data.Workspace, frame: pl.DataFrame, today: date, lang:
         except ValueError as exc:
             st.error(str(exc))
             return
-    preview = (added.select("kpi_id", "name", "metric", "parent", "owner", "filters")
-               .join(suggested.select("kpi_id", "target"), on="kpi_id", how="left")
-               .with_columns(pl.col("kpi_id").is_in(skipped).alias("already")))
-    st.dataframe(preview, hide_index=True, key="kpi_template_preview", column_config={
-        "kpi_id": t("kpis.col.kpi_id", lang), "name": t("kpis.col.name", lang),
-        "metric": t("kpis.col.metric", lang), "parent": t("kpis.col.parent", lang),
-        "owner": t("kpis.col.owner", lang), "filters": t("kpis.col.filters", lang),
+    preview = (added.select("name", "metric", "parent", "owner", "filters", "kpi_id")
+               .join(suggested.select("kpi_id", "target"), on="kpi_id", how="left", maintain_order="left")
+               .with_columns(pl.col("kpi_id").is_in(skipped).alias("already"))
+               .select("name", "metric", "target", "parent", "owner", "filters", "already"))
+    st.dataframe(preview, hide_index=True, key="kpi_template_preview", placeholder=fmt.DASH, column_config={
+        "name": t("kpis.col.name", lang), "metric": t("kpis.col.metric", lang),
         "target": st.column_config.NumberColumn(t("kpis.templates.suggested", lang, period=period.strip()),
                                                 format="%.4g"),
+        "parent": t("kpis.col.parent", lang), "owner": t("kpis.col.owner", lang),
+        "filters": t("kpis.col.filters", lang),
         "already": st.column_config.CheckboxColumn(t("kpis.templates.already", lang))})
     if skipped:
         st.caption(t("kpis.templates.skipped", lang, n=len(skipped)))
@@ -321,11 +323,11 @@ def render_history(ws: data.Workspace, lang: str) -> None:
     shown = history.select(pl.col("when").dt.strftime("%Y-%m-%d %H:%M").alias("when"),
                            pl.col("who").fill_null(fmt.DASH), pl.coalesce("name", "kpi_id").alias("kpi"),
                            "period", "before", "after")
-    st.dataframe(shown, hide_index=True, key="kpi_history", column_config={
+    st.dataframe(shown, hide_index=True, key="kpi_history", placeholder=fmt.DASH, column_config={
         "when": t("kpis.col.when", lang), "who": t("kpis.col.who", lang), "kpi": t("kpis.col.name", lang),
         "period": t("kpis.col.period", lang),
-        "before": st.column_config.NumberColumn(t("kpis.col.before", lang), format="%g"),
-        "after": st.column_config.NumberColumn(t("kpis.col.after", lang), format="%g")})
+        "before": st.column_config.NumberColumn(t("kpis.col.before", lang), format="localized"),
+        "after": st.column_config.NumberColumn(t("kpis.col.after", lang), format="localized")})
     st.caption(t("kpis.history.help", lang))
 
 

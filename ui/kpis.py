@@ -33,8 +33,8 @@ STATUS_COLOUR = {"on_track": "#009E73", "at_risk": "#E69F00", "off_track": "#D55
 STATUS_FILL = {"on_track": "#D4EFE6", "at_risk": "#FBEBCB", "off_track": "#F6D9C8"}
 NO_STATUS_COLOUR, NO_STATUS_FILL = "#8C8C8C", "#EEEEEE"
 STATUS_BADGE = {"on_track": "green", "at_risk": "orange", "off_track": "red"}
-STATUS_ICON = {"on_track": "🟢", "at_risk": "🟠", "off_track": "🔴"}
-NO_STATUS_ICON = "⚪"
+STATUS_DOT = {"on_track": ":green[●]", "at_risk": ":orange[●]", "off_track": ":red[●]"}  # Markdown, no emoji font
+NO_STATUS_DOT = ":gray[●]"
 
 
 def canonical(frame: pl.DataFrame | None) -> pl.DataFrame:
@@ -88,13 +88,14 @@ def _history(store_id: str, upto: str) -> pl.DataFrame:
     db = data.store()
     oldest_first = list(reversed(db.versions(store_id, KPIS)))
     last = next(i for i, v in enumerate(oldest_first) if v.id == upto)
-    saved = [(v.created_at.astimezone(UTC).replace(tzinfo=None), v.created_by, canonical(db.load(store_id, KPIS, v.id)))
-             for v in oldest_first[:last + 1]]
+    saved = [(v.created_at.astimezone(UTC).replace(tzinfo=None), v.created_by or v.source,
+              canonical(db.load(store_id, KPIS, v.id))) for v in oldest_first[:last + 1]]
     return kpi_tree.target_history([(saved[0][0], None, canonical(None)), *saved])  # the first targets were added
 
 
 def target_history(ws: data.Workspace) -> pl.DataFrame | None:
-    """Every target change up to the kpis version shown (newest first, `when` in UTC), or None for unsaved data."""
+    """Every target change up to the kpis version shown (newest first, `when` in UTC; `who` is the version's
+    source when nobody signed in saved it), or None for unsaved data."""
     version = ws.versions.get(KPIS)
     if ws.store_id is None or version is None:
         return None
@@ -248,6 +249,7 @@ def trend_chart(frame: pl.DataFrame, unit: str, lang: str, title: str) -> alt.La
     names = {"value": t("kpis.series.value", lang), "target": t("kpis.series.target", lang),
              "expected": t("kpis.series.expected", lang)}
     lines = frame.unpivot(index=["period", "partial"], on=list(names), variable_name="series", value_name="y")
+    lines = lines.filter(~(pl.col("partial") & (pl.col("series") == "value")))  # drawn on its own, hollow
     lines = lines.with_columns(pl.col("series").replace_strict(names)).drop_nulls("y")
     colour = alt.Color("series:N", title=None, scale=alt.Scale(domain=list(names.values()),
                                                                range=[PALETTE[0], "#333333", PALETTE[4]]),
@@ -269,5 +271,10 @@ def trend_chart(frame: pl.DataFrame, unit: str, lang: str, title: str) -> alt.La
         tooltip=[alt.Tooltip("period:T", title=t("kpis.series.anomaly", lang)),
                  alt.Tooltip("value:Q", title=t("kpis.series.value", lang), format=fmt.d3_format(unit)),
                  alt.Tooltip("expected:Q", title=t("kpis.series.expected", lang), format=fmt.d3_format(unit))])
-    chart: alt.LayerChart = (band + drawn + flagged).properties(title=title, height=320)
+    so_far = alt.Chart(frame.filter(pl.col("partial")).drop_nulls("value")).mark_point(
+        shape="circle", size=60, filled=False, strokeWidth=2, color=PALETTE[0]).encode(
+        x=x, y=alt.Y("value:Q", axis=axis),
+        tooltip=[alt.Tooltip("period:T", title=t("kpis.series.so_far", lang)),
+                 alt.Tooltip("value:Q", title=t("kpis.series.value", lang), format=fmt.d3_format(unit))])
+    chart: alt.LayerChart = (band + drawn + so_far + flagged).properties(title=title, height=320)
     return chart
