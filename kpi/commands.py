@@ -138,7 +138,7 @@ def run_kpis(args: argparse.Namespace) -> int:
     if "kpis" not in tables:
         raise UsageError(f"no kpis.parquet in '{args.data}': there is no KPI tree to follow")
     cat = catalog(settings)
-    kpis = tables["kpis"].with_columns(pl.col(pl.Categorical).cast(pl.String))
+    kpis = tables["kpis"]
     problems = [p for p in check(kpis, cat, available_dimensions(tables)) if p.severity == "error"]
     if problems:
         raise UsageError("the KPI tree has problems:\n" + "\n".join(str(p) for p in problems))

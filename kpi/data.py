@@ -43,6 +43,8 @@ def prepare_frame(name: str, frame: Frame, settings: Settings) -> Frame:
     stored as categoricals (grouping and filtering on them is several times faster than on text;
     the engine's results carry plain text again). Works on a lazy scan too."""
     frame = conform(name, frame) if name in TABLES else frame
+    if name == "kpis":  # definitions, not facts: their text is read as text, never grouped
+        return frame
     cols = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
     exprs = []
     if "channel" in cols and name != "touches":
