@@ -21,6 +21,8 @@ ANALYSIS = {  # url path -> (file, text key, icon); a shared view may open any o
     "funnel": ("app_pages/funnel.py", "page.funnel", ":material/filter_alt:"),
     "campaigns": ("app_pages/campaigns.py", "page.campaigns", ":material/campaign:"),
     "segments": ("app_pages/segments.py", "page.segments", ":material/grid_view:"),
+    "kpis": ("app_pages/kpis.py", "page.kpis", ":material/account_tree:"),
+    "review": ("app_pages/review.py", "page.review", ":material/fact_check:"),
 }
 EDITING = {  # never offered to a shared, read-only view
     "data": ("app_pages/data.py", "page.data", ":material/upload_file:"),
