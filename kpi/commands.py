@@ -1,4 +1,4 @@
-"""Engine commands: `demo`, `metrics`, `funnel`, `catalog` and `kpis`.
+"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` and `review`.
 
 Output columns are the dimension names followed by the metric ids; ratios are plain fractions
 (0.034, not 3.4 %) and money is unformatted: formatting is the app's job.
@@ -10,6 +10,7 @@ import argparse
 import io
 import json
 import sys
+from dataclasses import fields
 from datetime import date
 
 import polars as pl
@@ -19,6 +20,7 @@ from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.funnel import stage_funnel
 from kpi.metrics import VIEWS, MetricError, available_dimensions, catalog, compute
 from kpi.period import GRAINS, Period
+from kpi.review import ReviewError, Rules, review
 from kpi.scorecard import scorecards
 from kpi.settings import Settings
 from kpi.tree import check, format_filters, walk
@@ -81,9 +83,10 @@ def _emit(frame: pl.DataFrame, fmt: str) -> None:
             print(frame)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, by: bool = True) -> None:
     parser.add_argument("--data", required=True, help="folder with <table>.parquet files (see `demo --out`)")
-    parser.add_argument("--by", type=_list, default=[], help="comma-separated dimensions, e.g. channel,segment")
+    if by:
+        parser.add_argument("--by", type=_list, default=[], help="comma-separated dimensions, e.g. channel,segment")
     parser.add_argument("--from", dest="date_from", type=_date, help="first day, inclusive (YYYY-MM-DD)")
     parser.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive (YYYY-MM-DD)")
     parser.add_argument("--view", choices=VIEWS, default="cohort",
@@ -158,6 +161,30 @@ def run_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_review(args: argparse.Namespace) -> int:
+    tables, settings = _load(args)
+    period = _period(args)
+    if period is None or args.date_from is None or args.date_to is None:
+        raise UsageError("a review needs its period: --from YYYY-MM-DD --to YYYY-MM-DD")
+    overrides = {}
+    for item in args.rule or []:
+        name, _, value = item.partition("=")
+        if name not in {f.name for f in fields(Rules)}:
+            raise UsageError(f"unknown rule threshold '{name}'; use one of "
+                             f"{', '.join(f.name for f in fields(Rules))}")
+        try:
+            overrides[name] = float(value)
+        except ValueError:
+            raise UsageError(f"rule threshold {name} must be a number, got '{value}'") from None
+    try:
+        result = review(tables, args.dimension, period, Rules(**overrides), settings=settings, view=args.view,
+                        filters=_filters(args.filter))
+    except (ReviewError, MetricError) as exc:
+        raise UsageError(str(exc)) from None
+    _emit(result, args.format)
+    return 0
+
+
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser("demo", help="write the demo workspace as Parquet, one file per table")
     demo.add_argument("--out", required=True, help="folder to write leads.parquet, spend.parquet, ...")
@@ -188,3 +215,11 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     kpis.add_argument("--today", type=_date, default=None, help="the day to judge on (default: the last lead's day)")
     kpis.add_argument("--format", choices=FORMATS, default="table")
     kpis.set_defaults(run=run_kpis)
+
+    rev = sub.add_parser("review", help="stop / start / continue / do more / do less per initiative or channel",
+                         epilog="Thresholds: --rule less_cpl_multiple=2.5 (repeatable); see kpi/review.py.")
+    _common(rev, by=False)
+    rev.add_argument("--by", dest="dimension", default="initiative",
+                     help="whose conclusions: initiative (default) or channel")
+    rev.add_argument("--rule", action="append", metavar="NAME=VALUE", help="change one rule threshold")
+    rev.set_defaults(run=run_review)

@@ -133,3 +133,22 @@ def test_kpis_refuses_a_tree_that_goes_round_in_a_circle(tmp_path: Path) -> None
     write_dir(tables() | {"kpis": kpis}, tmp_path)
     run = kpi("kpis", "--data", str(tmp_path))
     assert run.returncode == 2 and "circle" in run.stderr and run.stdout == ""
+
+
+def test_review_lists_a_verdict_per_subject_with_its_numbers(handmade_dir: Path) -> None:
+    run = kpi("review", "--data", str(handmade_dir), "--by", "channel", "--from", "2025-01-01", "--to", "2025-01-31",
+              "--format", "json")
+    assert run.returncode == 0, run.stderr
+    rows = {r["subject"]: r for r in json.loads(run.stdout)}
+    # January: Email spent 50 on L1 (one lead, an MQL); Meta spent 100 + 200 on L2 and L3 (both MQL)
+    assert (rows["Email"]["spend"], rows["Email"]["leads"], rows["Email"]["cpl"]) == (50, 1, 50)
+    assert (rows["Meta"]["spend"], rows["Meta"]["leads"], rows["Meta"]["cpl"]) == (300, 2, 150)
+    assert {r["verdict"] for r in rows.values()} <= {"stop", "less", "more", "start", "continue"}
+
+
+def test_review_refuses_an_unknown_threshold_or_a_missing_period(handmade_dir: Path) -> None:
+    bad = kpi("review", "--data", str(handmade_dir), "--from", "2025-01-01", "--to", "2025-01-31",
+              "--rule", "cheapness=2")
+    assert bad.returncode == 2 and "less_cpl_multiple" in bad.stderr
+    open_ended = kpi("review", "--data", str(handmade_dir), "--by", "channel", "--from", "2025-01-01")
+    assert open_ended.returncode == 2 and "--to" in open_ended.stderr
