@@ -5,9 +5,9 @@ the period has a season, and the days or weeks that fall far outside their expec
   trend, damped unless a straight trend fits better by AICc, additive weekly season) to the daily
   history and simulates the period's remaining days many times; each simulated path plus what the
   period already has is one possible total. `interval` turns those totals into a median and a
-  central interval. A ratio (cost per lead, say)
-  is forecast by dividing the simulated totals of its numerator and denominator path by path: every
-  call uses the same random seed, so the paths of two series share their standardised shocks.
+  central interval. A ratio (cost per lead, say) is forecast by dividing the simulated totals of
+  its numerator and denominator path by path: every call uses the same random seed, so the paths
+  of two series share their standardised shocks.
 * `seasonal_share` is the share of a period's total that had usually accrued by a given day,
   learned from the same period a year earlier.
 * `anomalies` flags points far from what their neighbours and season predict (statsmodels STL).
@@ -152,8 +152,10 @@ def _covers(daily: pl.DataFrame, period: Period) -> bool:
     empty days inside the period, while a series that starts partway through the period does not
     cover it."""
     days = daily.get_column("date").unique().sort()
-    if days.is_empty() or days[0] <= period.start:
-        return not days.is_empty()
+    if days.is_empty():
+        return False
+    if days[0] <= period.start:
+        return True
     inside = days.filter(days <= period.end)
     empty_runs = inside.diff().drop_nulls().dt.total_days() - 1
     return empty_runs.len() > 0 and (days[0] - period.start).days <= empty_runs.max()
