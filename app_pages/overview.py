@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import kpis
 from ui import workspace as data
 from ui.charts import funnel_chart, ranked_bars, trend_chart
 from ui.components import (
@@ -12,7 +13,6 @@ from ui.components import (
     page_header,
     select_to_filter,
     show_chart,
-    target_note,
 )
 from ui.i18n import metric_label, t
 from ui.state import ViewState, current
@@ -31,9 +31,8 @@ def render_kpis(ws: data.Workspace, state: ViewState) -> None:
                          view=state.view)
     catalog = data.catalog(ws)
     day = min(state.period.end, ws.last_day or state.period.end)
-    paces = {} if state.active_filters else data.target_paces(ws, HEADLINE, day)
-    notes = {m: target_note(target, progress, catalog[m].unit, day, state.lang, ws.settings.currency)
-             for m, (target, progress) in paces.items()}
+    cards = {} if state.active_filters else kpis.headline(ws, HEADLINE, day)
+    notes = {m: kpis.note(card, catalog, state.lang, ws.settings.currency, day) for m, card in cards.items()}
     kpi_cards(values, trend, [catalog[m] for m in HEADLINE], state, ws.settings.currency, notes=notes)
     if state.active_filters and "kpis" in ws.tables:
         st.caption(t("target.filtered", state.lang))

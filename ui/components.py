@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 import altair as alt
 import polars as pl
@@ -11,7 +10,6 @@ import streamlit as st
 
 from kpi.funnel import SESSIONS_STAGE, bottleneck
 from kpi.metrics import Metric
-from kpi.targets import Pace, Target
 from ui import format as fmt
 from ui.charts import SELECTION
 from ui.i18n import metric_label, t
@@ -105,16 +103,3 @@ def funnel_summary(funnel: pl.DataFrame, previous: pl.DataFrame | None, lang: st
 def show_chart(where: object, chart: alt.TopLevelMixin, lang: str, **kwargs: object) -> object:
     """Draw an Altair chart with the reader's number and date locale; kwargs go to st.altair_chart."""
     return where.altair_chart(chart.configure(locale=fmt.vega_locale(lang)), **kwargs)  # type: ignore[attr-defined]
-
-
-STATUS_ICON = {"on_track": "🟢", "at_risk": "🟠", "off_track": "🔴"}
-
-
-def target_note(target: Target, progress: Pace, unit: str, day: date, lang: str, currency: str) -> str:
-    """One line: status, the target and its period, and the actual against the pace expected by `day`."""
-    def value(v: float) -> str:
-        return fmt.metric_value(v, unit, lang, currency, compact=True)
-
-    return t("target.line", lang, icon=STATUS_ICON[progress.status], status=t(f"target.{progress.status}", lang),
-             period=target.label, target=value(target.value), actual=value(progress.actual),
-             expected=value(progress.expected), day=fmt.day(day, lang))

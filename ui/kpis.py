@@ -72,6 +72,20 @@ def cards(ws: data.Workspace, today: date) -> dict[str, Card]:
     return {c.kpi.id: c for c in _cards(ws.key, today, ws)}
 
 
+def headline(ws: data.Workspace, metrics: Sequence[str], today: date) -> dict[str, Card]:
+    """For each metric, the card of the first KPI that measures exactly it on all the data (no filters)
+    and has a target for `today`: the target a metric's number on the Overview answers to."""
+    frame = kpi_table(ws)
+    if frame.is_empty() or check(ws, frame):
+        return {}
+    out: dict[str, Card] = {}
+    for card in cards(ws, today).values():
+        kpi = card.kpi
+        if kpi.metric in metrics and not kpi.filters and card.target is not None and kpi.metric not in out:
+            out[kpi.metric] = card
+    return out
+
+
 @st.cache_data(show_spinner=False, max_entries=128, scope="session")
 def _trend(key: str, kpi_id: str, today: date, grain: Grain, _ws: data.Workspace) -> pl.DataFrame:
     kpi = next(k for k in tree(_ws) if k.id == kpi_id)
@@ -193,6 +207,19 @@ def reason_text(card: Card, catalog: Mapping[str, Metric], lang: str, currency: 
                  share=_share(card.value, card.expected, lang), position=_position(card, lang))
     return t("kpis.reason.current", lang, value=v(card.value), target=v(card.target),
              share=_share(card.value, card.target, lang), position=_position(card, lang))
+
+
+def note(card: Card, catalog: Mapping[str, Metric], lang: str, currency: str, today: date) -> str:
+    """One line under a number that has a target: status dot and word, the target and its period, and why."""
+    assert card.target is not None
+    dot = STATUS_DOT.get(card.status or "", NO_STATUS_DOT)
+    reason = reason_text(card, catalog, lang, currency, today)
+    if card.reason == "forecast" and card.pace_basis in ("seasonal", "pro_rata"):
+        reason = t("target.so_far", lang, value=value_text(card.kpi, card.value, catalog, lang, currency),
+                   expected=value_text(card.kpi, card.expected, catalog, lang, currency),
+                   day=fmt.day(today, lang)) + " " + reason
+    return t("target.note", lang, dot=dot, status=status_text(card, lang), period=card.period_label,
+             target=value_text(card.kpi, card.target, catalog, lang, currency), reason=reason)
 
 
 def _share(value: float | None, of: float | None, lang: str) -> str:

@@ -20,7 +20,6 @@ import streamlit as st
 from kpi import funnel as kpi_funnel
 from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
-from kpi import targets as kpi_targets
 from kpi.data import Tables, prepare
 from kpi.period import Grain, Period
 from kpi.schema import TABLES, is_text, validate
@@ -28,7 +27,6 @@ from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import InvalidDataset, Store, WorkspaceExists, default_data_dir
 from kpi.store import Workspace as StoreWorkspace
-from kpi.targets import Pace, Target
 from ui.i18n import current_language, stage_label, t
 from ui.widgets import translated_select
 
@@ -321,22 +319,6 @@ def version_table(store_id: str) -> pl.DataFrame:
             for dataset in db.datasets(store_id) for v in db.versions(store_id, dataset)]
     return pl.DataFrame(rows, schema={"dataset": pl.String, "version": pl.String, "rows": pl.Int64,
                                       "source": pl.String, "saved_at": pl.String, "created_by": pl.String})
-
-
-def target_paces(ws: Workspace, metrics: Sequence[str], day: date) -> dict[str, tuple[Target, Pace]]:
-    """Each metric's target whose period contains `day`, with the actual from the period's start to `day`."""
-    kpis = ws.tables.get("kpis")
-    if kpis is None:
-        return {}
-    cat = catalog(ws)
-    out = {}
-    for metric, target in kpi_targets.targets_on(kpis, list(metrics), day).items():
-        so_far = Period(target.period.start, max(day, target.period.start))
-        actual = compute(ws, [metric], period=so_far)[metric]
-        progress = kpi_targets.pace(actual.item() if actual.len() == 1 else None, target, cat[metric], day)
-        if progress is not None:
-            out[metric] = (target, progress)
-    return out
 
 
 def has_range_spend(ws: Workspace) -> bool:

@@ -3,6 +3,7 @@ its numbers equal the engine's."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import polars as pl
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.metrics import compute
 from kpi.period import Period, preset
+from kpi.targets import target_period
 from tests.app.conftest import metric, use_empty_uploads
 
 
@@ -74,23 +76,39 @@ def test_swedish_labels_and_number_format(app: AppTest, demo_tables: dict[str, p
     assert Period(period.start, period.end).days == 90 and period.end - period.start == timedelta(days=89)
 
 
-def test_kpi_cards_show_the_quarter_target_and_pace(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+def test_kpi_cards_show_the_quarter_target_pace_and_forecast(app: AppTest,
+                                                              demo_tables: dict[str, pl.DataFrame]) -> None:
     app.run()
     assert not app.exception
     day = demo_last_day(demo_tables)
-    quarter = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-    start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    end = (date(day.year + (start.month == 10), (start.month + 3 - 1) % 12 + 1, 1) - timedelta(days=1))
-    kpis = demo_tables["kpis"].filter((pl.col("metric") == "leads") & (pl.col("period") == quarter))
-    target = kpis["target"].item()
-    # independent count: leads created from the quarter's first day to the data's last day
-    actual = demo_tables["leads"].filter(pl.col("created_at").dt.date().is_between(start, day)).height
-    expected = target * ((day - start).days + 1) / ((end - start).days + 1)
-    share = actual / expected
+    quarter = target_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+    label = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    kpis = demo_tables["kpis"]
+    target = kpis.filter((pl.col("kpi_id") == "kpi_leads") & (pl.col("period") == label))["target"].item()
+    # independent counts: leads from the quarter's first day to the data's last day, and the share of
+    # last year's same quarter that had come in by the same day (the seasonal pace)
+    created = demo_tables["leads"]["created_at"].dt.date()
+    actual = created.is_between(quarter.start, day).sum()
+    a_year = quarter.start.replace(year=quarter.start.year - 1)
+    so_far = created.is_between(a_year, a_year + (day - quarter.start)).sum()
+    whole = created.is_between(a_year, quarter.end.replace(year=quarter.end.year - 1)).sum()
+    expected = target * so_far / whole
+    notes = [c.value for c in app.caption if f"target {label}" in c.value]
+    leads_note = next(n for n in notes if f"target {label}: {round(target):,}" in n)
+    assert f"So far {actual:,} of {round(expected):,} expected by" in leads_note
+    # the status rates the forecast shown against the target: on track from 100 %, at risk from 90 %
+    shown = re.search(r"Forecast ([\d,]+) \(([\d,]+)–([\d,]+)\)", leads_note)
+    assert shown is not None
+    forecast, low, high = (int(g.replace(",", "")) for g in shown.groups())
+    assert low <= forecast <= high and forecast >= actual
+    share = forecast / target
     status = "On track" if share >= 1 else "At risk" if share >= 0.9 else "Off track"
-    notes = [c.value for c in app.caption if f"target {quarter}" in c.value]
-    leads_note = next(n for n in notes if f"target {quarter}: {round(target):,}" in n)
-    assert status in leads_note and f"so far {actual:,} of {round(expected):,} expected" in leads_note
+    assert status in leads_note
+    # the Overview's won deals answer to the company-wide KPI, not to the enterprise-only one
+    won = kpis.filter((pl.col("kpi_id") == "kpi_won") & (pl.col("period") == label))["target"].item()
+    won_notes = [n for n in notes if f"target {label}: {round(won):,}" in n]
+    enterprise = kpis.filter((pl.col("kpi_id") == "kpi_won_enterprise") & (pl.col("period") == label))["target"].item()
+    assert len(won_notes) == 1 and not any(f"target {label}: {round(enterprise):,}." in n for n in notes)
 
 
 def test_targets_are_not_compared_under_filters(app: AppTest) -> None:

@@ -1,7 +1,8 @@
 """Texts for the Overview page (en, sv, ru)."""
 
 TEXT: dict[str, dict[str, str]] = {
-    "target.line": {"en": "{icon} {status} · target {period}: {target}; so far {actual} of {expected} expected by {day}", "sv": "{icon} {status} · mål {period}: {target}; hittills {actual} av {expected} väntat till {day}", "ru": "{icon} {status} · цель {period}: {target}; пока {actual} из {expected} ожидаемых к {day}"},
+    "target.so_far": {"en": "So far {value} of {expected} expected by {day}.", "sv": "Hittills {value} av {expected} väntat till {day}.", "ru": "Пока {value} из {expected} ожидаемых к {day}."},
+    "target.note": {"en": "{dot} {status} · target {period}: {target}. {reason}", "sv": "{dot} {status} · mål {period}: {target}. {reason}", "ru": "{dot} {status} · цель {period}: {target}. {reason}"},
     "target.on_track": {"en": "On track", "sv": "I fas", "ru": "По плану"},
     "target.at_risk": {"en": "At risk", "sv": "I riskzonen", "ru": "Под угрозой"},
     "target.off_track": {"en": "Off track", "sv": "Efter plan", "ru": "Отстаёт от плана"},
