@@ -83,7 +83,10 @@ def test_language_switch_to_swedish_and_russian(app_server: StreamlitServer, bro
     context.close()
 
 
-@pytest.mark.parametrize("path", ["overview", "funnel", "campaigns", "segments", "data", "workspaces"])
+PAGES = ["overview", "funnel", "campaigns", "segments", "kpis", "review", "data", "workspaces"]
+
+
+@pytest.mark.parametrize("path", PAGES)
 def test_every_page_renders_in_the_browser(app_server: StreamlitServer, browser: object, path: str) -> None:
     page = browser.new_page(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
     page.goto(f"{app_server.url}/{path}" if path != "overview" else app_server.url)
