@@ -296,7 +296,11 @@ def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], per
             sample = same[0].sample
             assert sample is not None
             values = frame.select(*keys, sample.alias("_sample")).filter(pl.col("_sample").is_not_null())
-            parts.append(_group(values, keys, [pl.col("_sample").quantile(b.q, "linear").alias(b.id) for b in same]))
+            # a quantile over the streaming engine's many small chunks is ten times slower than over
+            # one contiguous column: gather the sample first, then select its quantiles in memory
+            gathered = values.collect().rechunk().lazy()
+            quantiles = _group(gathered, keys, [pl.col("_sample").quantile(b.q, "linear").alias(b.id) for b in same])
+            parts.append(quantiles.collect(engine="in-memory").lazy())
     return _join_all(parts, keys)
 
 
