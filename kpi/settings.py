@@ -86,6 +86,15 @@ class Settings:
             except re.error as exc:
                 raise ValueError(f"initiative rule '{rule.pattern}' is not a valid pattern: {exc}") from exc
 
+    @property
+    def qualified(self) -> Stage | None:
+        """The marketing-qualified stage (MQL): the one with id mql (or dated by mql_at), else the
+        first stage after leads when a later one follows it; None in a two-stage funnel."""
+        found = next((s for s in self.stages if s.id == "mql" or s.column == "mql_at"), None)
+        if found is not None and found is not self.stages[-1]:
+            return found
+        return self.stages[1] if len(self.stages) >= 3 else None
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -167,20 +167,10 @@ def _row(kpi_id: str, metric: str, cat: Mapping[str, Metric], *, parent: str | N
             "filters": format_filters(filters) if filters else None, "cadence": cadence}
 
 
-def _qualified(settings: Settings) -> Stage | None:
-    """The marketing-qualified stage: the one with id mql (or dated by mql_at), else the first stage
-    after leads when a later one follows it; None in a two-stage funnel."""
-    stages = settings.stages
-    found = next((s for s in stages if s.id == "mql" or s.column == "mql_at"), None)
-    if found is not None and found is not stages[-1]:
-        return found
-    return stages[1] if len(stages) >= 3 else None
-
-
 def _handover_pair(settings: Settings) -> tuple[Stage, Stage]:
     """Marketing hands over at the qualified stage; sales accepts at the next one (MQL → SQL)."""
     stages = settings.stages
-    start = _qualified(settings) or stages[0]
+    start = settings.qualified or stages[0]
     return start, stages[stages.index(start) + 1]
 
 
@@ -259,7 +249,7 @@ def _efficiency(names: Sequence[str], cat: Mapping[str, Metric]) -> list[dict[st
 
 def _initiative(name: str, settings: Settings, cat: Mapping[str, Metric]) -> list[dict[str, Any]]:
     stages = settings.stages
-    won, lead, qualified = stages[-1], stages[0], _qualified(settings)
+    won, lead, qualified = stages[-1], stages[0], settings.qualified
     scope = {"initiative": (name,)}
     base = f"initiative_{_slugs([name])[0]}"
     goal, won_id = f"{base}_revenue", f"{base}_{won.count_metric}"

@@ -10,6 +10,7 @@ import pytest
 
 from kpi.metrics import catalog
 from kpi.schema import TABLES
+from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.tree import Formula, FormulaError, Kpi, check, join, kpis, parse_filters, target_history, walk
 from kpi.tree import definitions as tree_definitions
@@ -177,3 +178,15 @@ def test_target_history_lists_each_change_with_before_and_after() -> None:
     ]
     assert history["name"].to_list() == ["Enterprise ROI", "Won deals", "Revenue"]
     assert target_history([(datetime(2026, 11, 1), None, v1)]).is_empty()
+
+
+def test_the_qualified_stage_is_mql_else_the_first_after_leads() -> None:
+    from kpi.settings import Stage
+
+    assert Settings().qualified is not None and Settings().qualified.id == "mql"
+    lead = Stage("lead", "Leads", "created_at", "leads")
+    contacted, mql, won = (Stage("contacted", "Contacted", "contacted_at"), Stage("mql", "MQL", "mql_at"),
+                           Stage("won", "Won", "won_at"))
+    assert Settings(stages=(lead, contacted, mql, won)).qualified == mql
+    assert Settings(stages=(lead, contacted, won)).qualified == contacted
+    assert Settings(stages=(lead, won)).qualified is None
