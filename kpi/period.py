@@ -66,7 +66,10 @@ def compare_period(period: Period, compare: Compare) -> Period | None:
     if compare == "none":
         return None
     if compare == "last_year":
-        return Period(_shift_years(period.start, -1), _shift_years(period.end, -1))
+        end = _shift_years(period.end, -1)
+        if period.end == _month_end(period.end):  # February 2029 compares with all of February 2028
+            end = _month_end(end)
+        return Period(_shift_years(period.start, -1), end)
     # a whole-month period compares with the whole months before it, not with a day count
     if period.start.day == 1 and period.end == _month_end(period.end):
         months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1

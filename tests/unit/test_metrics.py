@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from kpi.metrics import MetricError, catalog, compare, compute
-from kpi.period import Period
+from kpi.period import Period, compare_period
 from kpi.settings import Settings
 from tests.unit.handmade import tables
 
@@ -194,3 +194,13 @@ def test_handmade_tables_are_valid_including_the_range_row() -> None:
     broken = tables()["spend"].with_columns(period_start=None)
     problems = validate("spend", broken)
     assert any("neither date nor period_start" in p.message and p.rows == (5,) for p in problems)
+
+
+def test_last_year_of_a_whole_month_is_the_whole_month() -> None:
+    # February 2029 has 28 days; the February a year earlier has 29 and compares whole
+    assert compare_period(Period(date(2029, 2, 1), date(2029, 2, 28)), "last_year") == Period(
+        date(2028, 2, 1), date(2028, 2, 29))
+    assert compare_period(Period(date(2028, 2, 1), date(2028, 2, 29)), "last_year") == Period(
+        date(2027, 2, 1), date(2027, 2, 28))
+    assert compare_period(Period(date(2026, 3, 5), date(2026, 3, 20)), "last_year") == Period(
+        date(2025, 3, 5), date(2025, 3, 20))
