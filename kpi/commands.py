@@ -18,12 +18,12 @@ import polars as pl
 from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.funnel import stage_funnel
-from kpi.metrics import VIEWS, MetricError, available_dimensions, catalog, compute
+from kpi.metrics import VIEWS, MetricError, catalog, compute
 from kpi.period import GRAINS, Period
 from kpi.review import ReviewError, Rules, review
 from kpi.scorecard import scorecards
 from kpi.settings import Settings
-from kpi.tree import check, format_filters, walk
+from kpi.tree import check, format_filters, table_dimensions, walk
 from kpi.tree import kpis as tree_kpis
 
 FORMATS = ("table", "csv", "json")
@@ -142,7 +142,7 @@ def run_kpis(args: argparse.Namespace) -> int:
         raise UsageError(f"no kpis.parquet in '{args.data}': there is no KPI tree to follow")
     cat = catalog(settings)
     kpis = tables["kpis"]
-    problems = [p for p in check(kpis, cat, available_dimensions(tables)) if p.severity == "error"]
+    problems = [p for p in check(kpis, cat, table_dimensions(tables)) if p.severity == "error"]
     if problems:
         raise UsageError("the KPI tree has problems:\n" + "\n".join(str(p) for p in problems))
     today = args.today

@@ -29,10 +29,10 @@ from kpi.metrics import Frames, Metric, catalog, compute
 from kpi.period import Grain, Period, bucket
 from kpi.settings import Settings
 from kpi.targets import Status, target_period
-from kpi.tree import Kpi
+from kpi.tree import Kpi, SliceKey, Value, table_dimensions
 
 METHOD = forecast.METHOD
-Reason = Literal["forecast", "pace", "current", "no_target", "no_data"]
+Reason = Literal["forecast", "pace", "current", "no_target", "no_data", "not_available"]
 PaceBasis = Literal["seasonal", "pro_rata", "target"]
 NO_TARGET_DAYS = 30  # without a target, a KPI shows its value over the last 30 days
 HISTORY_DAYS = 400  # days of daily history behind a forecast (the model uses up to 365 of them)
@@ -73,20 +73,20 @@ def _end_of(day: date) -> datetime:
 
 
 def _value(kpi: Kpi, cat: Mapping[str, Metric], row: Mapping[str, float | None]) -> float | None:
-    formula = kpi.formula(cat)
-    value = formula.evaluate(row) if formula else row.get(kpi.metric)
+    value = kpi.evaluate(row, cat)
     if value is None:
         return None
     value = float(value)
     return None if np.isnan(value) else value
 
 
-def _parts(metric: Metric) -> tuple[str, ...] | None:
+def _parts(metric: Metric, cat: Mapping[str, Metric]) -> tuple[str, ...] | None:
     """The accruing catalog metrics whose daily sums a metric's forecast is built from, or None
-    when it cannot be forecast that way (a median, a level such as open pipeline)."""
+    when it cannot be forecast that way (a median, a level such as open pipeline, a win rate over
+    closed deals, which no catalog metric counts)."""
     if metric.kind == "sum" and not metric.stock:
         return (metric.id,)
-    if metric.kind == "ratio":
+    if metric.kind == "ratio" and metric.numerator in cat and metric.denominator in cat:
         return (metric.numerator, metric.denominator)
     return None
 
@@ -109,8 +109,9 @@ class _Series:
         return self._paths[(part, period)]
 
 
-def _metric_paths(metric: Metric, series: _Series, period: Period) -> np.ndarray | None:
-    parts = _parts(metric)
+def _metric_paths(metric: Metric, cat: Mapping[str, Metric], series: _Series, period: Period
+                  ) -> np.ndarray | None:
+    parts = _parts(metric, cat)
     if parts is None:
         return None
     paths = [series.paths(p, period) for p in parts]
@@ -127,12 +128,10 @@ def _metric_paths(metric: Metric, series: _Series, period: Period) -> np.ndarray
 
 def _forecast(kpi: Kpi, cat: Mapping[str, Metric], series: _Series, period: Period
               ) -> tuple[float, float, float] | None:
-    paths = {m: _metric_paths(cat[m], series, period) for m in kpi.metrics(cat)}
+    paths = {m: _metric_paths(cat[m], cat, series, period) for m in kpi.metrics(cat)}
     if any(p is None for p in paths.values()):
         return None
-    formula = kpi.formula(cat)
-    values = formula.evaluate(paths) if formula else paths[kpi.metric]
-    samples = np.asarray(values, dtype=float)
+    samples = np.asarray(kpi.evaluate(paths, cat), dtype=float)
     samples = samples[np.isfinite(samples)]
     if samples.size == 0:
         return None
@@ -145,10 +144,8 @@ def _daily_kpi(kpi: Kpi, cat: Mapping[str, Metric], series: _Series) -> pl.DataF
         return None
     metrics = kpi.metrics(cat)
     days = series.daily[metrics[0]].select("date")
-    values = {m: series.daily[m]["value"].to_numpy() for m in metrics}
-    formula = kpi.formula(cat)
-    daily = formula.evaluate(values) if formula else values[kpi.metric]
-    return days.with_columns(value=pl.Series(np.asarray(daily, dtype=float)))
+    values: dict[str, Value | None] = {m: series.daily[m]["value"].to_numpy() for m in metrics}
+    return days.with_columns(value=pl.Series(np.asarray(kpi.evaluate(values, cat), dtype=float)))
 
 
 def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: date) -> list[Card]:
@@ -159,17 +156,31 @@ def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: d
         found = current_target(kpi, today)
         if found is not None:
             since = min(since, found[1].start.replace(year=found[1].start.year - 1))
-    slices: dict[tuple[tuple[str, tuple[str, ...]], ...], _Series] = {}
+    dims = table_dimensions(tables)
+    parts: dict[SliceKey, set[str]] = {}
+    for kpi in tree:
+        if _answerable(kpi, cat, dims):
+            parts.setdefault(kpi.slice_key, set()).update(
+                p for m in kpi.metrics(cat) for p in (_parts(cat[m], cat) or ()))
+    slices: dict[SliceKey, _Series] = {}
 
-    def series_for(kpi: Kpi) -> _Series:
-        key = tuple(sorted((d, tuple(v)) for d, v in kpi.filters.items()))
-        if key not in slices:
-            parts = {p for k in tree if tuple(sorted((d, tuple(v)) for d, v in k.filters.items())) == key
-                     for m in k.metrics(cat) for p in (_parts(cat[m]) or ())}
-            slices[key] = _Series(tables, settings, kpi.filters, today, sorted(parts), since)
-        return slices[key]
+    def card(kpi: Kpi) -> Card:
+        if not _answerable(kpi, cat, dims):
+            found = current_target(kpi, today)
+            label, period, target = found if found else (None, None, None)
+            return Card(kpi, None, label, period, target, None, None, None, None, None, None, "not_available")
+        if kpi.slice_key not in slices:
+            slices[kpi.slice_key] = _Series(tables, settings, kpi.filters, today, sorted(parts[kpi.slice_key]), since)
+        return _card(kpi, tables, settings, cat, today, slices[kpi.slice_key])
 
-    return [_card(kpi, tables, settings, cat, today, series_for(kpi)) for kpi in tree]
+    return [card(kpi) for kpi in tree]
+
+
+def _answerable(kpi: Kpi, cat: Mapping[str, Metric], dims: Mapping[str, Sequence[str]]) -> bool:
+    """Whether the data can measure the KPI on its slice: every table its metrics read is there and
+    has every dimension it is filtered on (cost by segment cannot be: spend has no segment)."""
+    return all(table in dims and set(kpi.filters) <= set(dims[table])
+               for m in kpi.metrics(cat) for table in cat[m].tables)
 
 
 def _card(kpi: Kpi, tables: Frames, settings: Settings, cat: Mapping[str, Metric], today: date,
@@ -201,7 +212,9 @@ def _card(kpi: Kpi, tables: Frames, settings: Settings, cat: Mapping[str, Metric
     if projected is not None:
         status, reason = kpi.rating(projected[0], target), "forecast"
     elif basis != "target":
-        status, reason = (kpi.rating(value / expected * target, target) if expected else None), "pace"
+        # the pace so far scaled to the whole period; with nothing expected yet, any progress is ahead
+        status = kpi.rating(value / expected * target, target) if expected else kpi.rating(value, 0.0)
+        reason = "pace"
     else:
         status, reason = kpi.rating(value, target), "current"
     mid, low, high = projected if projected is not None else (None, None, None)
@@ -220,11 +233,15 @@ def trend(tables: Frames, kpi: Kpi, settings: Settings, today: date, grain: Grai
     cat = catalog(settings)
     start = today - timedelta(days=GRAIN_DAYS[grain] * periods)
     first = pl.select(bucket(pl.lit(start), grain)).item()
-    frame = compute(tables, list(kpi.metrics(cat)), period=Period(first, today), grain=grain, filters=kpi.filters,
-                    view="flow", settings=settings, as_of=_end_of(today))
-    formula = kpi.formula(cat)
-    columns = {m: frame[m].cast(pl.Float64).to_numpy() for m in kpi.metrics(cat)}
-    values = formula.evaluate(columns) if formula else columns[kpi.metric]
+    metrics = kpi.metrics(cat)
+    computed = compute(tables, list(metrics), period=Period(first, today), grain=grain, filters=kpi.filters,
+                       view="flow", settings=settings, as_of=_end_of(today))
+    # a bucket with nothing in it is a zero count (an outage to flag), not a missing point
+    buckets = pl.date_range(first, today, _STEP[grain], eager=True).alias("period").to_frame()
+    frame = buckets.join(computed, on="period", how="left").with_columns(
+        pl.col(m).fill_null(0) for m in metrics if cat[m].kind == "sum")
+    columns: dict[str, Value | None] = {m: frame[m].cast(pl.Float64).to_numpy() for m in metrics}
+    values = kpi.evaluate(columns, cat)
     current = pl.select(bucket(pl.lit(today), grain)).item()
     out = frame.select("period").with_columns(
         value=pl.Series(np.asarray(values, dtype=float)).fill_nan(None),

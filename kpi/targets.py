@@ -33,3 +33,12 @@ def target_period(text: str) -> Period:
             raise ValueError(f"target period '{text}' has no month {m}")
         return Period(date(year, m, 1), date(year, m, calendar.monthrange(year, m)[1]))
     return Period(date(year, 1, 1), date(year, 12, 31))
+
+
+def period_label(day: date, grain: Literal["year", "quarter", "month"]) -> str:
+    """The target period of `grain` that contains `day`, as written in the kpis table: 2026, 2026-Q4, 2026-11."""
+    if grain == "year":
+        return f"{day.year}"
+    if grain == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year}-{day.month:02d}"

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from kpi.metrics import Metric
-from kpi.schema import TABLES, Problem
+from kpi.schema import TABLES, Problem, dimensions
 from kpi.targets import target_period
 
 Direction = Literal["up", "down"]
@@ -42,6 +42,7 @@ DEFINITION = ("kpi_id", "name", "metric", "parent", "owner", "why", "how", "dire
 TARGET = ("kpi_id", "period", "target")
 
 Value = float | np.ndarray
+SliceKey = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 class FormulaError(ValueError):
@@ -189,6 +190,11 @@ class Kpi:
     cadence: str = "monthly"
     targets: Mapping[str, float] = field(default_factory=dict)
 
+    @property
+    def slice_key(self) -> SliceKey:
+        """The slice the KPI is measured on, as a hashable key (KPIs on the same slice share data)."""
+        return tuple(sorted((d, tuple(v)) for d, v in self.filters.items()))
+
     def formula(self, catalog: Mapping[str, Metric]) -> Formula | None:
         """The formula when the KPI is measured by one, else None (a plain catalog metric)."""
         return None if self.metric in catalog else Formula.parse(self.metric, catalog)
@@ -203,15 +209,34 @@ class Kpi:
         formula = self.formula(catalog)
         return formula.additive(catalog) if formula else _accrues(catalog[self.metric])
 
+    def evaluate(self, values: Mapping[str, Value | None], catalog: Mapping[str, Metric]) -> Value | None:
+        """The KPI's value from its metrics' values (floats, or arrays of simulated values); None when
+        a metric has no value, NaN where a formula divides by zero."""
+        formula = self.formula(catalog)
+        return formula.evaluate(values) if formula else values.get(self.metric)
+
     def rating(self, projected: float, target: float) -> Literal["on_track", "at_risk", "off_track"]:
-        """On track, at risk or off track: `projected` against `target` through the thresholds."""
-        if target == 0:
-            relative = 1.0 if projected == target else (np.inf if projected > 0 else -np.inf)
-        else:
+        """On track, at risk or off track: `projected` against `target` through the thresholds.
+
+        The thresholds are shares of the target: for a target of 100, 0.9 means 90. For a target
+        below zero (an ROI of −0.5, say) they are read as the same distance on the other side:
+        0.9 means 10 % of |target| short of it, so −0.55 where up is good.
+        """
+        if target > 0:
             relative = projected / target
+        elif target < 0:
+            relative = 1 + (projected - target) / abs(target)
+        else:
+            relative = 1.0 if projected == 0 else (np.inf if projected > 0 else -np.inf)
         if self.direction == "up":
             return "on_track" if relative >= self.warning else "at_risk" if relative >= self.critical else "off_track"
         return "on_track" if relative <= self.warning else "at_risk" if relative <= self.critical else "off_track"
+
+
+def default_direction(metric: str, catalog: Mapping[str, Metric]) -> Direction:
+    """Which way is good when a KPI does not say: the catalog metric's own (down for costs); a formula
+    must say, and is read as up until it does."""
+    return "down" if metric in catalog and not catalog[metric].higher_is_better else "up"
 
 
 def _text(value: object) -> str:
@@ -233,8 +258,7 @@ def kpis(frame: pl.DataFrame, catalog: Mapping[str, Metric]) -> list[Kpi]:
         kpi_id = _text(row["kpi_id"])
         if kpi_id not in out:
             metric = _text(row["metric"])
-            default_up = catalog[metric].higher_is_better if metric in catalog else True
-            direction: Direction = "down" if (_text(row.get("direction")) or ("up" if default_up else "down")) == \
+            direction: Direction = "down" if (_text(row.get("direction")) or default_direction(metric, catalog)) == \
                 "down" else "up"
             out[kpi_id] = Kpi(
                 kpi_id, _text(row["name"]), metric, _text(row.get("parent")) or None, _text(row.get("owner")),
@@ -247,14 +271,21 @@ def kpis(frame: pl.DataFrame, catalog: Mapping[str, Metric]) -> list[Kpi]:
     return [Kpi(**{**k.__dict__, "targets": targets[k.id]}) for k in out.values()]
 
 
-def check(frame: pl.DataFrame, catalog: Mapping[str, Metric], dimensions: Collection[str] | None = None
-          ) -> list[Problem]:
+def table_dimensions(tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> dict[str, list[str]]:
+    """Each fact table's dimension columns: what a KPI on that table can be filtered by."""
+    return {name: dimensions(frame) for name, frame in tables.items() if name in ("leads", "spend", "traffic")}
+
+
+def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
+          dimensions: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
     """Every problem with a KPI tree, naming the KPI, field and rows; an empty list means it can be saved.
 
     Beyond the table's own checks: parents must exist and never loop back, metrics must be in the
     catalog or valid formulas, filters must name known dimensions, target periods must be real
     periods, thresholds must be in the right order for the direction, and every row of one KPI
-    must agree on its definition.
+    must agree on its definition. `dimensions` (table -> its dimension columns, see
+    `table_dimensions`) checks filters against the tables each metric reads: a filter that one of
+    them lacks (cost by segment: spend has no segment) is a warning, as the KPI cannot be measured.
     """
     problems: list[Problem] = []
     missing = [c for c in TABLES["kpis"].required if c not in frame.columns]
@@ -262,8 +293,9 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric], dimensions: Collec
         return [Problem("kpis", c, f"required column '{c}' is missing") for c in missing]
     rows: list[dict[str, Any]] = frame.with_row_index("row", offset=1).to_dicts()
 
-    def add(column: str | None, message: str, at: Sequence[int]) -> None:
-        problems.append(Problem("kpis", column, message, tuple(at), len(at)))
+    def add(column: str | None, message: str, at: Sequence[int], severity: Literal["error", "warning"] = "error"
+            ) -> None:
+        problems.append(Problem("kpis", column, message, tuple(at), len(at), severity))
 
     by_id: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -297,17 +329,26 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric], dimensions: Collec
         except ValueError as exc:
             add("filters", f"KPI '{kpi_id}': {exc}", at[:1])
         else:
-            unknown = [d for d in filters if dimensions is not None and d not in dimensions]
-            if unknown:
-                add("filters", f"KPI '{kpi_id}' filters on {', '.join(unknown)}, which the data does not have; "
-                    f"use one of {', '.join(sorted(dimensions or ()))}", at[:1])
             empty = [d for d, v in filters.items() if not v]
             if empty:
                 add("filters", f"KPI '{kpi_id}' filters on {', '.join(empty)} without a value", at[:1])
+            if dimensions is not None:
+                known = sorted({d for dims in dimensions.values() for d in dims})
+                unknown = [d for d in filters if d not in known]
+                if unknown:
+                    add("filters", f"KPI '{kpi_id}' filters on {', '.join(unknown)}, which the data does not "
+                        f"have; use one of {', '.join(known)}", at[:1])
+                for m in _metrics_of(metric, catalog):
+                    for table in catalog[m].tables:
+                        lacking = [d for d in filters if d in known and d not in dimensions.get(table, ())]
+                        if lacking:
+                            add("filters", f"KPI '{kpi_id}': {m} reads {table}, which has no {', '.join(lacking)}, "
+                                f"so it cannot be measured on that slice; drop the filter or measure "
+                                f"a metric of another table", at[:1], "warning")
         cadence = _text(first.get("cadence"))
         if cadence and cadence not in CADENCES:
             add("cadence", f"KPI '{kpi_id}': review cadence must be one of {', '.join(CADENCES)}", at[:1])
-        up = (direction or ("up" if metric not in catalog or catalog[metric].higher_is_better else "down")) == "up"
+        up = (direction or default_direction(metric, catalog)) == "up"
         warning = _number(first.get("warning"), WARNING)
         critical = _number(first.get("critical"), CRITICAL["up" if up else "down"])
         if warning <= 0 or critical <= 0:
@@ -350,6 +391,60 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric], dimensions: Collec
             add("parent", f"KPIs {' → '.join([*loop, node])} (each breaking down the next) go round in a circle; "
                 "one of them must break down a goal instead", sorted(by_id[k][0]["row"] for k in loop))
     return problems
+
+
+def _metrics_of(metric: str, catalog: Mapping[str, Metric]) -> tuple[str, ...]:
+    """The catalog metrics a metric id or formula reads; none when it is not valid."""
+    if metric in catalog:
+        return (metric,)
+    try:
+        return Formula.parse(metric, catalog).metrics
+    except FormulaError:
+        return ()
+
+
+def check_edit(defs: pl.DataFrame, goals: pl.DataFrame, catalog: Mapping[str, Metric],
+               dimensions: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
+    """`check` for a tree edited as two tables, one row per KPI (`defs`) and one per target (`goals`),
+    with each problem's rows numbered in the table the person edits: table "kpis" for the
+    definitions, "targets" for the targets. A target for a KPI that is not among the definitions
+    (a misspelt id, say) is a problem rather than silently dropped."""
+    problems = [p for p in check(join(defs, goals.clear()), catalog, dimensions)]
+    ids = set(defs["kpi_id"].cast(pl.String).drop_nulls().str.strip_chars())
+    rows: list[dict[str, Any]] = goals.with_row_index("row", offset=1).to_dicts()
+    seen: dict[tuple[str, str], int] = {}
+    for r in rows:
+        kpi_id, label, row = _text(r.get("kpi_id")), _text(r.get("period")), r["row"]
+        if kpi_id not in ids:
+            problems.append(Problem("targets", "kpi_id", f"the target for '{kpi_id}' belongs to no KPI in the tree; "
+                                    f"use the id of one of the KPIs", (row,), 1))
+        if not label:
+            problems.append(Problem("targets", "period", f"the target of '{kpi_id}' has no period; write 2026, "
+                                    f"2026-Q4 or 2026-11", (row,), 1))
+            continue
+        try:
+            target_period(label)
+        except ValueError as exc:
+            problems.append(Problem("targets", "period", f"KPI '{kpi_id}': {exc}", (row,), 1))
+        if r.get("target") is None:
+            problems.append(Problem("targets", "target", f"KPI '{kpi_id}' has the period {label} but no target value",
+                                    (row,), 1))
+        if (kpi_id, label) in seen:
+            problems.append(Problem("targets", "period", f"KPI '{kpi_id}' has two targets for {label}; keep one",
+                                    (seen[(kpi_id, label)], row), 2))
+        seen[(kpi_id, label)] = row
+    return problems
+
+
+def new_id(name: str, taken: Collection[str]) -> str:
+    """A short id for a new KPI from its name (letters of any script kept, 'Cost per lead' → kpi_cost_per_lead),
+    numbered when taken."""
+    slug = re.sub(r"[\W_]+", "_", name.strip().lower()).strip("_")[:40] or "kpi"
+    base = slug if slug.startswith("kpi") else f"kpi_{slug}"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
 
 
 def walk(tree: Sequence[Kpi]) -> list[tuple[Kpi, int]]:

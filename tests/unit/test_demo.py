@@ -18,7 +18,7 @@ from kpi.metrics import catalog
 from kpi.schema import TABLES, validate
 from kpi.settings import DEFAULT_CHANNELS
 from kpi.sources.demo import DEMO_SETTINGS, generate
-from kpi.tree import check
+from kpi.tree import check, table_dimensions
 
 TODAY = date(2026, 11, 22)
 FIRST_DAY = date(2024, 11, 23)  # 24 months up to and including TODAY
@@ -338,7 +338,7 @@ def test_kpis_reference_the_catalog_and_form_one_tree(demo: dict[str, pl.DataFra
     kpis = demo["kpis"]
     metrics = catalog(DEMO_SETTINGS)
     assert 10 <= kpis["kpi_id"].n_unique() <= 16
-    assert check(kpis, metrics, ("segment", "channel", "region", "initiative", "campaign")) == []
+    assert check(kpis, metrics, table_dimensions(prepare(demo, DEMO_SETTINGS))) == []
     for row in kpis.iter_rows(named=True):
         if row["metric"] in metrics:
             assert row["direction"] == ("up" if metrics[row["metric"]].higher_is_better else "down"), row

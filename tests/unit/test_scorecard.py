@@ -140,3 +140,39 @@ def test_the_weekly_trend_has_the_target_share_and_flags_the_campaign_week() -> 
     assert last["period"] == date(2026, 9, 14) and last["partial"] and not last["anomaly"]
     assert weeks["partial"].sum() == 1
     assert np.isclose(by_week[date(2026, 6, 8)]["expected"], 70, rtol=0.05)
+
+
+def test_every_catalog_metric_can_be_followed() -> None:
+    """No metric breaks the scorecard, with or without a target; each gets a value or says why not."""
+    tree = [Kpi(m, m, m, direction="up", targets={Q4: 1.0} if i % 2 else {}) for i, m in enumerate(CAT)]
+    cards = scorecards(TABLES, tree, SETTINGS, TODAY)
+    assert len(cards) == len(CAT)
+    # traffic metrics: there is no traffic table here, so they are not available rather than zero
+    sessions = next(c for c in cards if c.kpi.id == "sessions")
+    assert sessions.reason == "not_available" and sessions.value is None
+    # win rate counts closed deals, which no catalog metric sums: judged as it stands, not forecast
+    win = next(c for c in cards if c.kpi.id == "win_rate")
+    assert win.forecast is None
+
+
+def test_a_cost_on_a_slice_that_spend_lacks_is_not_available() -> None:
+    card = card_of(Kpi("e", "Enterprise CPL", "cpl", filters={"segment": ("Enterprise",)}, targets={Q4: 5.0}))
+    assert card.reason == "not_available" and card.status is None and card.target == 5.0
+
+
+def test_a_target_of_zero_is_met_by_nothing_at_all() -> None:
+    # no lead comes from Paid Search here: 0 against a target of 0
+    none = card_of(Kpi("z", "Paid leads", "leads", direction="down", filters={"channel": ("Paid Search",)},
+                       targets={Q4: 0.0}))
+    assert none.value == 0 and none.status == "on_track"
+    leads = card_of(Kpi("l", "Leads", "leads", direction="down", targets={Q4: 0.0}))
+    assert leads.value == 840 and leads.status == "off_track"
+
+
+def test_a_week_without_leads_is_a_zero_in_the_trend_and_flagged() -> None:
+    quiet = TABLES["leads"].filter(~pl.col("created_at").dt.date().is_between(date(2026, 8, 3), date(2026, 8, 9)))
+    weeks = trend({**TABLES, "leads": quiet}, Kpi("k", "Leads", "leads"), SETTINGS, date(2026, 9, 20), grain="week",
+                  periods=30)
+    gap = weeks.filter(pl.col("period") == date(2026, 8, 3)).row(0, named=True)
+    assert gap["value"] == 0 and gap["anomaly"]
+    assert weeks.filter("anomaly")["period"].to_list() == [date(2026, 6, 1), date(2026, 8, 3)]

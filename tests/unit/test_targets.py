@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from kpi.period import Period
-from kpi.targets import target_period
+from kpi.targets import period_label, target_period
 
 
 def test_target_periods() -> None:
@@ -18,3 +18,13 @@ def test_target_periods() -> None:
     for bad in ("someday", "2026-Q5", "2026-13", "2026-00", "26-Q1"):
         with pytest.raises(ValueError, match="target period"):
             target_period(bad)
+
+
+def test_the_label_of_the_period_containing_a_day_reads_back_to_that_period() -> None:
+    day = date(2026, 11, 22)
+    assert [period_label(day, g) for g in ("year", "quarter", "month")] == ["2026", "2026-Q4", "2026-11"]
+    for g in ("year", "quarter", "month"):
+        period = target_period(period_label(day, g))
+        assert period.start <= day <= period.end
+    assert period_label(date(2026, 3, 31), "quarter") == "2026-Q1"
+    assert period_label(date(2026, 4, 1), "month") == "2026-04"

@@ -12,12 +12,25 @@ from kpi.metrics import catalog
 from kpi.schema import TABLES
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
-from kpi.tree import Formula, FormulaError, Kpi, check, join, kpis, parse_filters, target_history, walk
+from kpi.tree import (
+    Formula,
+    FormulaError,
+    Kpi,
+    check,
+    check_edit,
+    join,
+    kpis,
+    new_id,
+    parse_filters,
+    target_history,
+    walk,
+)
 from kpi.tree import definitions as tree_definitions
 from kpi.tree import targets as tree_targets
 
 CAT = catalog()
-DIMS = ("channel", "segment", "region", "initiative", "campaign")
+DIMS = {"leads": ("channel", "segment", "region", "initiative", "campaign"),
+        "spend": ("channel", "initiative", "campaign")}
 
 
 def table(rows: list[dict[str, object]]) -> pl.DataFrame:
@@ -31,8 +44,8 @@ TREE = table([
     {**GOAL, "period": "2026-Q4", "target": 1_000_000.0},
     {**GOAL, "period": "2026", "target": 3_500_000.0},
     {"kpi_id": "won", "name": "Won deals", "metric": "won", "parent": "goal"},
-    {"kpi_id": "ent_roi", "name": "Enterprise ROI", "metric": "(revenue - spend) / spend", "parent": "goal",
-     "filters": "segment=Enterprise", "period": "2026-11", "target": 2.0},
+    {"kpi_id": "ent_roi", "name": "Meta ROI", "metric": "(revenue - spend) / spend", "parent": "goal",
+     "filters": "channel=Meta", "period": "2026-11", "target": 2.0},
     {"kpi_id": "cpl", "name": "CPL", "metric": "cpl", "parent": "won", "warning": 1.05, "critical": 1.2},
 ])
 
@@ -47,7 +60,7 @@ def test_a_valid_tree_has_no_problems_and_reads_back() -> None:
     assert [k.id for k in tree] == ["goal", "won", "ent_roi", "cpl"]
     goal, _, roi, cpl = tree
     assert goal.targets == {"2026-Q4": 1_000_000.0, "2026": 3_500_000.0}
-    assert roi.filters == {"segment": ("Enterprise",)} and roi.targets == {"2026-11": 2.0}
+    assert roi.filters == {"channel": ("Meta",)} and roi.targets == {"2026-11": 2.0}
     # direction follows the metric when not given: CPL is a cost, so down is good, critical 110 %
     assert goal.direction == "up" and (goal.warning, goal.critical) == (1.0, 0.9)
     assert cpl.direction == "down" and (cpl.warning, cpl.critical) == (1.05, 1.2)
@@ -176,7 +189,7 @@ def test_target_history_lists_each_change_with_before_and_after() -> None:
         (None, "won", "2026-Q4", None, 40.0),
         ("bo", "goal", "2026-Q4", 1_000_000.0, 1_200_000.0),
     ]
-    assert history["name"].to_list() == ["Enterprise ROI", "Won deals", "Revenue"]
+    assert history["name"].to_list() == ["Meta ROI", "Won deals", "Revenue"]
     assert target_history([(datetime(2026, 11, 1), None, v1)]).is_empty()
 
 
@@ -190,3 +203,43 @@ def test_the_qualified_stage_is_mql_else_the_first_after_leads() -> None:
     assert Settings(stages=(lead, contacted, mql, won)).qualified == mql
     assert Settings(stages=(lead, contacted, won)).qualified == contacted
     assert Settings(stages=(lead, won)).qualified is None
+
+
+def test_a_negative_target_is_met_from_above_when_up_is_good() -> None:
+    roi = Kpi("r", "ROI", "roi", warning=1.0, critical=0.9)
+    # target −0.5: −0.4 beats it, −0.52 is 4 % of |target| short (at risk), −0.6 is 20 % short
+    assert [roi.rating(p, -0.5) for p in (-0.4, 0.1, -0.5, -0.52, -0.6)] == [
+        "on_track", "on_track", "on_track", "at_risk", "off_track"]
+    loss = Kpi("l", "Loss", "spend - revenue", direction="down", warning=1.0, critical=1.1)
+    assert [loss.rating(p, -100) for p in (-150, -100, -95, -80)] == ["on_track", "on_track", "at_risk", "off_track"]
+    zero = Kpi("z", "Leaked", "leaked_leads", direction="down")
+    assert zero.rating(0, 0) == "on_track" and zero.rating(3, 0) == "off_track"
+
+
+def test_a_filter_that_a_metrics_table_lacks_is_flagged() -> None:
+    tree = table([{"kpi_id": "e", "name": "Enterprise CPL", "metric": "cpl", "filters": "segment=Enterprise"},
+                  {"kpi_id": "l", "name": "Enterprise leads", "metric": "leads", "filters": "segment=Enterprise"}])
+    (problem,) = check(tree, CAT, DIMS)
+    assert problem.severity == "warning" and problem.rows == (1,)
+    assert problem.message.startswith("KPI 'e': cpl reads spend, which has no segment")
+
+
+def test_an_edit_in_two_tables_names_rows_as_the_person_sees_them() -> None:
+    defs = pl.DataFrame({"kpi_id": ["goal", "leads"], "name": ["Revenue", "Leads"], "metric": ["revenue", "leeds"],
+                         "parent": [None, "goal"]})
+    goals = pl.DataFrame({"kpi_id": ["goal", "lead", "goal", "goal"], "period": ["2026", "2026", "2026-13", "2026"],
+                          "target": [1.0, 2.0, 3.0, 4.0]})
+    problems = {(p.table, p.column, p.rows) for p in check_edit(defs, goals, CAT, DIMS)}
+    assert problems == {("kpis", "metric", (2,)),  # 'leeds' in the definitions' second row
+                        ("targets", "kpi_id", (2,)),  # 'lead' is no KPI: not silently dropped
+                        ("targets", "period", (3,)),  # no 13th month
+                        ("targets", "period", (1, 4))}  # two targets for goal in 2026
+    fixed = check_edit(defs.with_columns(metric=pl.Series(["revenue", "leads"])), goals.head(1), CAT, DIMS)
+    assert fixed == []
+
+
+def test_new_ids_keep_any_script_and_never_collide() -> None:
+    assert new_id("Cost per lead", []) == "kpi_cost_per_lead"
+    assert new_id("Лиды с вебинаров", []) == "kpi_лиды_с_вебинаров"
+    assert new_id("Cost per lead", ["kpi_cost_per_lead", "kpi_cost_per_lead_2"]) == "kpi_cost_per_lead_3"
+    assert new_id("!!!", []) == "kpi"
