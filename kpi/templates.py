@@ -16,7 +16,8 @@ slug of its name (``efficiency_abm_roas``), so adding a template twice, or the s
 set again, finds the KPIs already there (`merge`).
 
 `suggest_targets` proposes a target per KPI for a period: the same period a year earlier, measured
-in the flow view on the KPI's own slice, moved by an uplift in the good direction.
+in the flow view on the KPI's own slice, moved by an uplift in the good direction. `apply` adds a
+template's KPIs to a tree with those targets.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from kpi.metrics import Metric, available_dimensions, catalog, compute
 from kpi.period import compare_period
 from kpi.settings import Settings, Stage
 from kpi.targets import target_period
-from kpi.tree import DEFINITION, TARGET, Kpi, format_filters, join
+from kpi.tree import DEFINITION, TARGET, Kpi, default_direction, definitions, format_filters, join, targets
 
 TEMPLATES: tuple[str, ...] = ("funnel", "handover", "efficiency", "initiative")
 
@@ -44,6 +45,8 @@ _NEW_LEADS = "Leads created (forms, events, imports), counted in the period they
 
 #: The columns that date a table's rows, to tell whether the data reaches back to a period.
 _DATED_BY = {"leads": ("created_at",), "spend": ("date", "period_start"), "traffic": ("date",)}
+
+_TARGET_SCHEMA = {"kpi_id": pl.String, "period": pl.String, "target": pl.Float64}
 
 
 def template(name: str, settings: Settings, *, initiatives: Sequence[str] = (),
@@ -71,22 +74,48 @@ def template(name: str, settings: Settings, *, initiatives: Sequence[str] = (),
         raise ValueError(f"there is no KPI template '{name}'; choose one of {', '.join(TEMPLATES)}")
     defs = pl.DataFrame([{c: r.get(c) for c in DEFINITION} for r in rows],
                         schema={c: pl.Float64 if c in ("warning", "critical") else pl.String for c in DEFINITION})
-    return join(defs, pl.DataFrame(schema={"kpi_id": pl.String, "period": pl.String, "target": pl.Float64}))
+    return join(defs, pl.DataFrame(schema=_TARGET_SCHEMA))
 
 
 def merge(tree: pl.DataFrame, added: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """The tree with `added` appended, skipping KPIs whose kpi_id already exists (returned, so the page
     can say "3 KPIs were already in the tree"); existing rows and targets are never changed."""
+    new, skipped = _split(tree, added)
+    if "kpi_id" not in tree.columns:  # an empty tree without columns
+        return new, skipped
+    if new.is_empty():
+        return tree, skipped
+    return pl.concat([tree, new], how="diagonal_relaxed"), skipped
+
+
+def apply(tree: pl.DataFrame, added: pl.DataFrame, suggested: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """`merge` of `added` into `tree`, with the `suggested` targets (kpi_id, period, target, as
+    `suggest_targets` returns them) given to the KPIs it adds. KPIs already in the tree are skipped
+    (and returned) and keep their rows and targets: a suggestion for one of them is dropped, as is
+    one for a period where the added KPI brings its own target."""
+    new, skipped = _split(tree, added)
+    ids = new["kpi_id"].unique().implode()
+    own = targets(new) if "period" in new.columns else pl.DataFrame(schema=_TARGET_SCHEMA)
+    goals = (pl.concat([own.select(_cast_targets()), suggested.select(_cast_targets())])
+             .filter(pl.col("kpi_id").is_in(ids))
+             .unique(subset=["kpi_id", "period"], keep="first", maintain_order=True))
+    merged, _ = merge(tree, join(definitions(new), goals))
+    return merged, skipped
+
+
+def _cast_targets() -> list[pl.Expr]:
+    return [pl.col(c).cast(dtype) for c, dtype in _TARGET_SCHEMA.items()]
+
+
+def _split(tree: pl.DataFrame, added: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """The rows of `added` whose KPI is not in `tree`, and the ids of those that are."""
     if "kpi_id" not in tree.columns:
         if tree.height:
             raise ValueError("the KPI tree has rows but no kpi_id column; it cannot be merged into")
         return added, []
     present = set(tree["kpi_id"].drop_nulls().to_list())
     skipped = [k for k in dict.fromkeys(added["kpi_id"].to_list()) if k in present]
-    new = added.filter(~pl.col("kpi_id").is_in(list(present)))
-    if new.is_empty():
-        return tree, skipped
-    return pl.concat([tree, new], how="diagonal_relaxed"), skipped
+    return added.filter(~pl.col("kpi_id").is_in(list(present))), skipped
 
 
 def suggest_targets(tree: Sequence[Kpi], tables: Mapping[str, pl.DataFrame | pl.LazyFrame],
@@ -98,8 +127,10 @@ def suggest_targets(tree: Sequence[Kpi], tables: Mapping[str, pl.DataFrame | pl.
 
     The uplift moves a value by its size in the good direction, so a negative ROI of −0.5 with 10 %
     becomes −0.45 (better), not −0.55. A KPI has no value last year (and no suggestion) when its
-    data does not reach back to the start of that period, when it is a ratio over nothing, or when
-    it filters on a dimension the data lacks.
+    data does not reach back to the start of that period, when it filters on a dimension the data
+    lacks, or when it is (or its formula uses) a ratio with nothing on one side: a month without
+    spend has a CPL and CAC of 0 and no ROAS, and a conversion rate from no leads or to no MQL says
+    nothing either; none of them is a target to aim for.
     """
     if not -1 < uplift < 1:
         raise ValueError(f"uplift {uplift:g} is not a share between -1 and 1; write 0.1 for a 10 % stretch")
@@ -117,10 +148,12 @@ def suggest_targets(tree: Sequence[Kpi], tables: Mapping[str, pl.DataFrame | pl.
     values: dict[str, float] = {}
     for key, group in slices.items():
         metrics = list(dict.fromkeys(m for k in group for m in k.metrics(cat)))
-        row = compute(tables, metrics, period=last, filters=dict(key), view="flow", settings=settings).row(
-            0, named=True)
+        parts = [p for m in metrics for p in _parts(cat[m], cat)]
+        row = compute(tables, list(dict.fromkeys([*metrics, *parts])), period=last, filters=dict(key), view="flow",
+                      settings=settings).row(0, named=True)
         measured: dict[str, float | None] = {
-            m: None if v is None or not _covers(cat[m], starts, last.start) else float(v) for m, v in row.items()}
+            m: None if row[m] is None or not _covers(cat[m], starts, last.start)
+            or not all(row[p] for p in _parts(cat[m], cat)) else float(row[m]) for m in metrics}
         for kpi in group:
             formula = kpi.formula(cat)
             value = formula.evaluate(measured) if formula else measured[kpi.metric]
@@ -128,8 +161,7 @@ def suggest_targets(tree: Sequence[Kpi], tables: Mapping[str, pl.DataFrame | pl.
                 values[kpi.id] = float(value)
     suggested = [(k.id, period_label, _stretch(values[k.id], uplift, k.direction == "up"))
                  for k in tree if k.id in values]
-    return pl.DataFrame(suggested, schema={"kpi_id": pl.String, "period": pl.String, "target": pl.Float64},
-                        orient="row").select(TARGET)
+    return pl.DataFrame(suggested, schema=_TARGET_SCHEMA, orient="row").select(TARGET)
 
 
 def _stretch(value: float, uplift: float, up: bool) -> float:
@@ -144,6 +176,11 @@ def _first_day(frame: pl.DataFrame | pl.LazyFrame, columns: Sequence[str]) -> da
         return None
     first = frame.lazy().select(pl.min_horizontal(pl.col(c).min().cast(pl.Date) for c in cols)).collect().item()
     return first if isinstance(first, date) else None
+
+
+def _parts(metric: Metric, cat: Mapping[str, Metric]) -> tuple[str, ...]:
+    """A ratio's numerator and denominator (those that are catalog metrics); nothing for other metrics."""
+    return tuple(p for p in (metric.numerator, metric.denominator) if p in cat) if metric.kind == "ratio" else ()
 
 
 def _covers(metric: Metric, starts: Mapping[str, date | None], start: date) -> bool:
@@ -163,7 +200,7 @@ def _row(kpi_id: str, metric: str, cat: Mapping[str, Metric], *, parent: str | N
     m = cat[metric]
     how = f"{how or m.description} From {' and '.join(_SOURCES.get(t, t) for t in m.tables)}."
     return {"kpi_id": kpi_id, "name": name or m.label, "metric": metric, "parent": parent, "owner": owner, "why": why,
-            "how": how, "direction": "up" if m.higher_is_better else "down",
+            "how": how, "direction": default_direction(metric, cat),
             "filters": format_filters(filters) if filters else None, "cadence": cadence}
 
 

@@ -10,14 +10,16 @@ import pytest
 from kpi.metrics import catalog
 from kpi.schema import TABLES
 from kpi.settings import Settings, Stage
-from kpi.templates import TEMPLATES, merge, suggest_targets, template
+from kpi.templates import TEMPLATES, apply, merge, suggest_targets, template
 from kpi.tree import Kpi, check, join, kpis, parse_filters, walk
 
 DEFAULT = Settings()
 #: A three-stage funnel whose stage ids share nothing with the default ones.
 THREE = Settings(stages=(Stage("lead", "Leads", "created_at", "leads"), Stage("demo", "Demo booked", "demo_at"),
                          Stage("customer", "Customers", "customer_at")))
-DIMS = ("channel", "segment", "region", "initiative", "campaign")
+#: Each table's dimensions, as kpi.tree.check takes them: spend has no segment or region.
+DIMS = {"leads": ("channel", "segment", "region", "initiative", "campaign"),
+        "spend": ("channel", "initiative", "campaign"), "traffic": ("channel", "campaign")}
 INITIATIVES = ("ABM", "Brand & Awareness", "Вебинары")
 
 
@@ -208,6 +210,40 @@ def test_merge_appends_every_target_row_of_a_new_kpi() -> None:
         ("a", "A (ours)", "2026", 99.0), ("b", "B", "2026", 10.0), ("b", "B", "2026-Q1", 2.0)]
 
 
+def test_apply_gives_the_suggested_targets_to_the_added_kpis_only() -> None:
+    tree = kpis_table([{"kpi_id": "funnel_won", "name": "Won (ours)", "metric": "won", "period": "2026-Q4",
+                        "target": 50.0}])
+    added = template("funnel", DEFAULT)
+    suggested = pl.DataFrame({"kpi_id": ["funnel_won", "funnel_leads", "funnel_leads", "funnel_cpl", "elsewhere"],
+                              "period": ["2026-Q4", "2026-Q4", "2027-Q1", "2026-Q4", "2026-Q4"],
+                              "target": [80.0, 400.0, 420.0, 45.0, 1.0]})
+    merged, skipped = apply(tree, added, suggested)
+    assert skipped == ["funnel_won"]
+    assert merged.head(1).equals(tree)  # our own Won KPI keeps its target of 50; the suggested 80 is dropped
+    assert merged.schema == tree.schema
+    # 15 new KPIs: funnel_leads on two rows (one per target), funnel_cpl on one, 13 without a target
+    assert merged.height == 1 + 16
+    with_targets = merged.filter(pl.col("target").is_not_null()).select("kpi_id", "period", "target").rows()
+    assert with_targets == [("funnel_won", "2026-Q4", 50.0), ("funnel_leads", "2026-Q4", 400.0),
+                            ("funnel_leads", "2027-Q1", 420.0), ("funnel_cpl", "2026-Q4", 45.0)]
+    assert "elsewhere" not in merged["kpi_id"]  # a suggestion for no added KPI adds nothing
+    assert check(merged, catalog(DEFAULT), DIMS) == []
+    # the definitions are the template's, in its order
+    assert merged.slice(1)["kpi_id"].unique(maintain_order=True).to_list() == added["kpi_id"].to_list()[1:]
+    goal = kpis(merged, catalog(DEFAULT))[0]
+    assert (goal.id, goal.name, goal.targets) == ("funnel_won", "Won (ours)", {"2026-Q4": 50.0})
+
+    # an added KPI's own target for a period stands; a suggestion fills the other periods
+    defs = pl.DataFrame({"kpi_id": ["b"], "name": ["B"], "metric": ["won"]})
+    own = join(defs, pl.DataFrame({"kpi_id": ["b"], "period": ["2026"], "target": [10.0]}))
+    merged, skipped = apply(pl.DataFrame(), own, pl.DataFrame({"kpi_id": ["b", "b"], "period": ["2026", "2027"],
+                                                                "target": [12.0, 14.0]}))
+    assert skipped == [] and merged.select("kpi_id", "period", "target").rows() == [("b", "2026", 10.0),
+                                                                                     ("b", "2027", 14.0)]
+    # nothing new: the tree as it was
+    assert apply(tree, added.filter(pl.col("kpi_id") == "funnel_won"), suggested) == (tree, ["funnel_won"])
+
+
 # --- suggested targets on a small workspace worked out by hand
 #
 # Target period 2026-Q4, so last year is 2025-10-01..2025-12-31 (flow view: each count in the
@@ -263,6 +299,7 @@ def test_targets_are_last_years_same_period_stretched_in_the_good_direction() ->
         Kpi("spend_per_mql", "Spend per MQL", "spend / mql", direction="down"),
         Kpi("brand_roi", "Brand ROI", "roi", filters={"initiative": ("Brand",)}),
         Kpi("brand_deal", "Brand deal size", "revenue / won", filters={"initiative": ("Brand",)}),
+        Kpi("hurdle", "Revenue over 6× spend", "revenue - 6 * spend"),
         Kpi("sessions", "Sessions", "sessions"),
         Kpi("enterprise", "Enterprise leads", "leads", filters={"segment": ("Enterprise",)}),
     ]
@@ -272,9 +309,10 @@ def test_targets_are_last_years_same_period_stretched_in_the_good_direction() ->
         "roi": (1000 - 200) / 200 * 1.1,  # 4 → 4.4
         "mql_and_leads": (2 + 4) * 1.1,
         "spend_per_mql": 200 / 2 * 0.9,
-        "brand_roi": -1 + 0.1,  # 0 / 80 − 1 = −1: 10 % better is −0.9
+        "hurdle": -200 + 20,  # 1000 − 6 × 200 = −200: 10 % better is −180, not −220
     })
-    # left out: Brand won nothing (a division by zero), no traffic table, no segment in the data
+    # left out: Brand won nothing (its ROI from no revenue, and a deal size divided by zero), no
+    # traffic table, no segment in the data
     assert suggested(tree, uplift=0.0)["cpl"] == pytest.approx(50.0)
     # the data starts in September 2025, so the year 2025 is not in it: no target for 2026
     assert suggested(tree[:2], "2026") == {}
@@ -285,8 +323,12 @@ def test_targets_are_last_years_same_period_stretched_in_the_good_direction() ->
     year["spend"] = year["spend"].with_columns(date=pl.when(pl.col("spend") == 70).then(pl.lit(date(2025, 1, 1)))
                                                .otherwise("date"))
     assert suggested(tree[:2], "2026", uplift=0.0, tables=year) == pytest.approx({"leads": 5.0, "cpl": 270 / 5})
-    # November 2025: one lead (A2) and no spend
-    assert suggested(tree[:2], "2026-11", uplift=0.2) == pytest.approx({"leads": 1.2, "cpl": 0.0})
+    # November 2025: one lead (A2), A1 won for 1 000, and no spend: a CPL of 0 and a CAC of 0 are no
+    # targets, and ROAS and ROI have nothing to divide by
+    costs = [Kpi("cac", "CAC", "cac", direction="down"), Kpi("roas", "ROAS", "roas"), Kpi("roi", "ROI", "roi")]
+    assert suggested([*tree[:2], *costs], "2026-11", uplift=0.2) == pytest.approx({"leads": 1.2})
+    # December 2025: Brand spent 80 and won nothing: a CAC over no won deal and a ROAS of 0 are left out
+    assert suggested([*tree[:2], *costs], "2026-12", uplift=0.0) == pytest.approx({"leads": 2.0, "cpl": 40.0})
 
 
 def test_templates_get_targets_from_their_own_slices() -> None:
@@ -297,9 +339,8 @@ def test_templates_get_targets_from_their_own_slices() -> None:
         "efficiency_abm_roas": 1000 / 120 * 1.1,
         "efficiency_abm_cpl": 120 / 2 * 0.9,  # 54
         "efficiency_abm_cac": 120 / 1 * 0.9,  # 108
-        "efficiency_brand_roas": 0.0,
         "efficiency_brand_cpl": 80 / 2 * 0.9,  # 36
-    })  # Brand won nothing, so it has no CAC
+    })  # Brand won nothing: a ROAS of 0 is no target, and it has no CAC
     handover = kpis(template("handover", DEFAULT), cat)
     assert suggested(handover) == pytest.approx({
         "handover_mql_to_sql": 1 / 2 * 1.1,  # SQL A1 / MQL A0, A1
