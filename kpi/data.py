@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import polars as pl
 
+from kpi.metrics import furthest_column, furthest_stage
 from kpi.schema import TABLES, conform, dimensions
 from kpi.settings import Settings, initiative_for, normalise_channel
 
@@ -41,7 +42,8 @@ def prepare_frame(name: str, frame: Frame, settings: Settings) -> Frame:
     """One table ready for the engine: canonical types, channel names in the workspace vocabulary,
     initiatives filled from the workspace's campaign rules where a row has none, and dimensions
     stored as categoricals (grouping and filtering on them is several times faster than on text;
-    the engine's results carry plain text again). Works on a lazy scan too."""
+    the engine's results carry plain text again), and on leads the furthest stage each reached
+    (`kpi.metrics.furthest_column`), so stage counts read one small integer. Works on a lazy scan too."""
     frame = conform(name, frame) if name in TABLES else frame
     if name == "kpis":  # definitions, not facts: their text is read as text, never grouped
         return frame
@@ -53,6 +55,8 @@ def prepare_frame(name: str, frame: Frame, settings: Settings) -> Frame:
         derived = initiative_for(pl.col("campaign"), settings.initiative_rules)
         exprs.append((pl.coalesce(pl.col("initiative"), derived) if "initiative" in cols else derived)
                      .alias("initiative"))
+    if name == "leads":
+        exprs.append(furthest_stage(settings.stages, cols).alias(furthest_column(settings.stages)))
     frame = frame.with_columns(exprs) if exprs else frame
     return frame.with_columns(pl.col(d).cast(pl.Categorical) for d in dimensions(frame))
 

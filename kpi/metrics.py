@@ -48,6 +48,7 @@ class Context:
     settings: Settings
     period: Period | None
     as_of: datetime | None
+    furthest: bool = False  # leads carry the prepared furthest-stage column for these stages
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,25 @@ class Metric:
     stock: bool = False  # a level at the period's end (open pipeline), not an amount that accrues over it
 
 
-def _reached(stages: Sequence[Stage], index: int) -> pl.Expr:
+def furthest_column(stages: Sequence[Stage]) -> str:
+    """The name of the column `kpi.data.prepare` adds to leads: the furthest of these stages each lead
+    reached. The name carries the stages, so leads prepared for other stages never match."""
+    return "_furthest:" + ",".join(s.column for s in stages)
+
+
+def furthest_stage(stages: Sequence[Stage], columns: Sequence[str]) -> pl.Expr:
+    """The index of the furthest stage a lead reached (0: only the lead itself), from the stage
+    timestamp columns present."""
+    reached = [pl.when(pl.col(s.column).is_not_null()).then(pl.lit(i, pl.UInt8))
+               for i, s in enumerate(stages) if i and s.column in columns]
+    zero = pl.lit(0, pl.UInt8)
+    return pl.max_horizontal(reached).fill_null(zero) if reached else zero
+
+
+def _reached(c: Context, stages: Sequence[Stage], index: int) -> pl.Expr:
     """A lead has reached stage `index` when it carries that stage's timestamp or any later one."""
+    if c.furthest:  # one small integer per lead instead of a look at every later stage's column
+        return pl.col(furthest_column(stages)) >= index
     return pl.any_horizontal([pl.col(s.column).is_not_null() for s in stages[index:]])
 
 
@@ -99,6 +117,11 @@ def _fixed(expr: pl.Expr) -> Callable[[Context], pl.Expr]:
 
 def _sum(col: str) -> Callable[[Context], pl.Expr]:
     return _fixed(pl.col(col).sum())
+
+
+def _sum_where(condition: pl.Expr, col: str) -> pl.Expr:
+    """The sum of `col` over the rows where `condition` holds (masking is faster than filtering per group)."""
+    return pl.when(condition).then(pl.col(col)).sum()
 
 
 def _days_between(a: str, b: str) -> pl.Expr:
@@ -138,16 +161,18 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
         base(Base(col, "spend", _sum(col), (col,), "date"), label, "count", True, desc)
 
     # --- leads: one count per stage
+    def count(index: int) -> Callable[[Context], pl.Expr]:
+        return lambda c: pl.len() if index == 0 else _reached(c, stages, index).sum()
+
     for i, st in enumerate(stages):
-        count = pl.len() if i == 0 else _reached(stages, i).sum()
-        base(Base(st.count_metric, "leads", _fixed(count), (st.column,), st.column), st.label, "count", True,
+        base(Base(st.count_metric, "leads", count(i), (st.column,), st.column), st.label, "count", True,
              "New leads." if i == 0 else f"Leads that reached the stage '{st.label}' (or a later one).")
     won, opp = stages[-1], next((s for s in stages if s.column == "opportunity_at"), None)
-    base(Base("revenue", "leads", lambda _c: pl.col("amount").filter(pl.col(won.column).is_not_null()).sum(),
+    base(Base("revenue", "leads", lambda _c: _sum_where(pl.col(won.column).is_not_null(), "amount"),
               ("amount", won.column), won.column),
          "Revenue", "currency", True, "Value of won deals.")
     if opp is not None:
-        base(Base("lost", "leads", lambda _c: (_reached(stages, stages.index(opp)) & pl.col("lost_at").is_not_null()
+        base(Base("lost", "leads", lambda c: (_reached(c, stages, stages.index(opp)) & pl.col("lost_at").is_not_null()
                                                & pl.col(won.column).is_null()).sum(),
                   ("opportunity_at", "lost_at", won.column), "lost_at"),
              "Lost deals", "count", False, "Opportunities that were lost.")
@@ -156,7 +181,7 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
             end = pl.lit(c.period.end_exclusive_dt if c.period else datetime.max)
             still_open = ((pl.col(won.column).is_null() | (pl.col(won.column) >= end))
                           & (pl.col("lost_at").is_null() | (pl.col("lost_at") >= end)))
-            return pl.col("amount").filter((pl.col(opp.column) < end) & still_open).sum()
+            return _sum_where((pl.col(opp.column) < end) & still_open, "amount")
 
         base(Base("pipeline", "leads", pipeline, ("amount", opp.column, "lost_at", won.column), opp.column),
              "Pipeline", "currency", True, "Value of opportunities still open at the end of the period.")
@@ -400,7 +425,8 @@ def compute(
     needs_as_of = any(b.id in ("sla_leads", "leaked_leads") for b in wanted.get("leads", []))
     if as_of is None and needs_as_of and "leads" in lazy:
         as_of = lazy["leads"].select(pl.col("created_at").max()).collect().item()
-    ctx = Context(settings, period, as_of)
+    furthest = "leads" in lazy and furthest_column(settings.stages) in lazy["leads"].collect_schema()
+    ctx = Context(settings, period, as_of, furthest)
 
     parts: list[pl.LazyFrame] = []
     available: set[str] = set()
