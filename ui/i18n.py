@@ -10,12 +10,17 @@ from __future__ import annotations
 import string
 
 import streamlit as st
+from babel import Locale
 
 from ui.texts import campaigns, common, data, funnel, ga4, kpis, metrics, overview, review, segments, share
 
 LANGUAGES: dict[str, str] = {"en": "English", "sv": "Svenska", "ru": "Русский"}
 DEFAULT_LANGUAGE = "en"
 LANG_KEY = "lang"
+#: A text that depends on a count lists one form per plural category of its language, separated by '|',
+#: in this order (CLDR categories: English and Swedish one|other, Russian one|few|many).
+PLURAL_FORMS: dict[str, tuple[str, ...]] = {"en": ("one", "other"), "sv": ("one", "other"),
+                                            "ru": ("one", "few", "many")}
 
 TEXT: dict[str, dict[str, str]] = {}
 for _module in (common, metrics, overview, funnel, campaigns, segments, share, data, ga4, review, kpis):
@@ -42,6 +47,17 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
     entry = TEXT[key]
     text = entry[lang or current_language()]
     return string.Formatter().vformat(text, (), values) if values else text
+
+
+def plural(key: str, n: int, lang: str | None = None, **values: object) -> str:
+    """The form of `key`'s text that agrees with the count `n` ('1 KPI', '2 KPIs'; Russian 1 / 2–4 / 5+),
+    with `{n}` and the other fields filled in."""
+    lang = lang or current_language()
+    forms = TEXT[key][lang].split("|")
+    category = Locale.parse(lang).plural_form(abs(n))
+    order = PLURAL_FORMS[lang]
+    form = forms[min(order.index(category) if category in order else len(forms) - 1, len(forms) - 1)]
+    return string.Formatter().vformat(form, (), {"n": n, **values})
 
 
 def metric_label(metric_id: str, lang: str | None = None) -> str:

@@ -1,18 +1,18 @@
 """Streamlit helpers for the KPI page: the workspace's KPI tree and its scorecards, trends and target
 history behind caches keyed on the workspace's identity (never on hashing frames); the tree as a
-Graphviz diagram; the trend chart; the reason of a status in words; saving an edited tree.
+Graphviz diagram; the trend chart; the reason of a status in words; the tree as the editors show it
+(rates and thresholds in percent) and saving an edited tree.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date
 
 import altair as alt
 import polars as pl
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from kpi import scorecard as kpi_scorecard
 from kpi import tree as kpi_tree
@@ -25,7 +25,7 @@ from kpi.tree import Kpi
 from ui import format as fmt
 from ui import workspace as data
 from ui.charts import PALETTE
-from ui.i18n import t
+from ui.i18n import dim_label, t
 
 KPIS = "kpis"
 SOURCE = "edited on the KPI page"
@@ -35,6 +35,11 @@ NO_STATUS_COLOUR, NO_STATUS_FILL = "#8C8C8C", "#EEEEEE"
 STATUS_BADGE = {"on_track": "green", "at_risk": "orange", "off_track": "red"}
 STATUS_DOT = {"on_track": ":green[●]", "at_risk": ":orange[●]", "off_track": ":red[●]"}  # Markdown, no emoji font
 NO_STATUS_DOT = ":gray[●]"
+PERCENT = 100.0  # rates and thresholds are fractions in the data and percentages on screen
+THRESHOLDS = ("warning", "critical")
+PERCENT_FORMAT = "%.0f %%"  # the editors' threshold columns (st.number_input takes no suffix)
+DEFS_EDITOR, TARGETS_EDITOR = "kpi_defs", "kpi_targets"  # the editors' keys (with the kpis version shown)
+NO_VALUE = ("no_data", "not_available")  # a card's reasons for having no value to rate
 
 
 def canonical(frame: pl.DataFrame | None) -> pl.DataFrame:
@@ -53,12 +58,17 @@ def kpi_table(ws: data.Workspace) -> pl.DataFrame:
 
 
 def check(ws: data.Workspace, frame: pl.DataFrame) -> list[Problem]:
-    """`kpi.tree.check` against the workspace's catalog and dimensions."""
-    return kpi_tree.check(frame, data.catalog(ws), data.dimensions(ws))
+    """`kpi.tree.check` against the workspace's catalog and each table's dimensions."""
+    return kpi_tree.check(frame, data.catalog(ws), kpi_tree.table_dimensions(ws.tables))
+
+
+def errors(problems: Sequence[Problem]) -> list[Problem]:
+    """The problems that stop a tree from being shown or saved (warnings do not)."""
+    return [p for p in problems if p.severity == "error"]
 
 
 def tree(ws: data.Workspace) -> list[Kpi]:
-    """The workspace's KPIs (call only when `check` found no problems)."""
+    """The workspace's KPIs (call only when `check` found no errors)."""
     return kpi_tree.kpis(kpi_table(ws), data.catalog(ws))
 
 
@@ -76,7 +86,7 @@ def headline(ws: data.Workspace, metrics: Sequence[str], today: date) -> dict[st
     """For each metric, the card of the first KPI that measures exactly it on all the data (no filters)
     and has a target for `today`: the target a metric's number on the Overview answers to."""
     frame = kpi_table(ws)
-    if frame.is_empty() or check(ws, frame):
+    if frame.is_empty() or errors(check(ws, frame)):
         return {}
     out: dict[str, Card] = {}
     for card in cards(ws, today).values():
@@ -98,57 +108,114 @@ def trend(ws: data.Workspace, kpi_id: str, today: date, grain: Grain) -> pl.Data
 
 
 @st.cache_data(show_spinner=False, max_entries=32, scope="session")
-def _history(store_id: str, upto: str) -> pl.DataFrame:
+def _history(store_id: str, upto: str, shared: bool) -> pl.DataFrame:
     db = data.store()
     oldest_first = list(reversed(db.versions(store_id, KPIS)))
     last = next(i for i, v in enumerate(oldest_first) if v.id == upto)
-    saved = [(v.created_at.astimezone(UTC).replace(tzinfo=None), v.created_by or v.source,
+    saved = [(v.created_at.astimezone(UTC).replace(tzinfo=None), v.source if shared else v.created_by or v.source,
               canonical(db.load(store_id, KPIS, v.id))) for v in oldest_first[:last + 1]]
     return kpi_tree.target_history([(saved[0][0], None, canonical(None)), *saved])  # the first targets were added
 
 
-def target_history(ws: data.Workspace) -> pl.DataFrame | None:
-    """Every target change up to the kpis version shown (newest first, `when` in UTC; `who` is the version's
-    source when nobody signed in saved it), or None for unsaved data."""
+def target_history(ws: data.Workspace, shared: bool) -> pl.DataFrame | None:
+    """Every target change up to the kpis version shown (newest first, `when` in UTC), or None for unsaved
+    data. `who` is who saved the version (its source when nobody signed in did); in a `shared` read-only
+    view always the source, so a link never shows a colleague's email."""
     version = ws.versions.get(KPIS)
     if ws.store_id is None or version is None:
         return None
-    return _history(ws.store_id, version)
+    return _history(ws.store_id, version, shared)
+
+
+def history_table(history: pl.DataFrame, frame: pl.DataFrame, catalog: Mapping[str, Metric], lang: str,
+                  currency: str, shared: bool) -> pl.DataFrame:
+    """The target history as shown: when (UTC, to the minute), who saved it (`source` in a shared view),
+    the KPI's name, the period and the target before and after in the KPI's unit (rates in percent)."""
+    metric_of = metrics(frame)
+
+    def shown(column: str) -> pl.Series:
+        return pl.Series(column, [None if v is None else metric_text(metric_of.get(k, ""), v, catalog, lang, currency)
+                                  for k, v in zip(history["kpi_id"], history[column], strict=True)], pl.String)
+
+    return history.select(pl.col("when").dt.strftime("%Y-%m-%d %H:%M"),
+                          pl.col("who").fill_null(fmt.DASH).alias("source" if shared else "who"),
+                          pl.coalesce("name", "kpi_id").alias("name"), "period",
+                          shown("before"), shown("after"))
 
 
 def save(ws: data.Workspace, frame: pl.DataFrame, user: str | None) -> list[Problem]:
-    """Save `frame` as the workspace's new kpis version unless the tree has problems (then nothing is saved)."""
+    """Save `frame` as the workspace's new kpis version; when the tree has errors nothing is saved and they
+    are returned (warnings do not stop it: the page lists them once saved)."""
     assert ws.store_id is not None, "only a stored workspace can be saved"
-    problems = check(ws, frame)
-    if problems:
-        return problems
+    refused = errors(check(ws, frame))
+    if refused:
+        return refused
     try:
         data.store().save(ws.store_id, KPIS, frame, source=SOURCE, created_by=user)
     except InvalidDataset as exc:
-        return exc.problems
+        return errors(exc.problems)
     return []
 
 
-def new_id(name: str, taken: Sequence[str]) -> str:
-    """A short id from a KPI's name ('Enterprise MQL' → kpi_enterprise_mql), unique among `taken`."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    stem = "kpi_" + (re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:40] or str(len(taken) + 1))
-    found, n = stem, 1
-    while found in taken:
-        n += 1
-        found = f"{stem}_{n}"
-    return found
+def save_edit(ws: data.Workspace, defs: pl.DataFrame, goals: pl.DataFrame, user: str | None) -> list[Problem]:
+    """Save the tree as edited in the two tables of `editor_tables` (percentages as shown there): nothing is
+    saved when `kpi.tree.check_edit` finds errors, which are returned with rows numbered in the table the
+    person edited (a target whose kpi_id matches no KPI is one of them, never silently dropped)."""
+    defs, goals = from_editors(defs, goals, data.catalog(ws))
+    refused = errors(kpi_tree.check_edit(defs, goals, data.catalog(ws), kpi_tree.table_dimensions(ws.tables)))
+    if refused:
+        return refused
+    return save(ws, kpi_tree.join(defs, goals), user)
 
 
-def with_kpi(frame: pl.DataFrame, kpi: Mapping[str, object], period: str | None, target: float | None
-             ) -> pl.DataFrame:
-    """The tree with one more KPI (a definition row) and, when given, its target for `period`."""
-    defs = pl.concat([kpi_tree.definitions(frame), canonical(pl.DataFrame([dict(kpi)])).select(kpi_tree.DEFINITION)],
+def share_of(percent: float | None) -> float | None:
+    """A threshold typed in percent of the target (90) as the share the data keeps (0.9)."""
+    return None if percent is None else percent / PERCENT
+
+
+def is_rate(metric: str | None, catalog: Mapping[str, Metric]) -> bool:
+    """Whether a KPI measured by `metric` is a rate (a fraction in the data, shown and typed in percent)."""
+    return metric is not None and metric in catalog and catalog[metric].unit == "ratio"
+
+
+def stored_target(metric: str, shown: float | None, catalog: Mapping[str, Metric]) -> float | None:
+    """A target as typed (rates in percent: 45 for 45 %) as the data keeps it (0.45)."""
+    return shown / PERCENT if shown is not None and is_rate(metric, catalog) else shown
+
+
+def editor_tables(frame: pl.DataFrame, catalog: Mapping[str, Metric]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The tree as its two editors show it: one row per KPI (`kpi.tree.DEFINITION`) with the warning and
+    critical thresholds in percent of the target, and one row per target (`kpi.tree.TARGET`) with the
+    targets of rate KPIs in percent."""
+    defs = kpi_tree.definitions(frame).with_columns(pl.col(c) * PERCENT for c in THRESHOLDS)
+    rates = [k for k, m in metrics(frame).items() if is_rate(m, catalog)]
+    goals = kpi_tree.targets(frame).with_columns(
+        pl.when(pl.col("kpi_id").is_in(rates)).then(pl.col("target") * PERCENT).otherwise(pl.col("target")))
+    return defs, goals
+
+
+def from_editors(defs: pl.DataFrame, goals: pl.DataFrame, catalog: Mapping[str, Metric]
+                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The inverse of `editor_tables`: thresholds and rate targets back to fractions; a target is a rate's
+    when its kpi_id's metric in the edited definitions is a rate."""
+    defs = defs.with_columns(pl.col(c).cast(pl.Float64) / PERCENT for c in THRESHOLDS)
+    rates = [k for k, m in metrics(defs).items() if is_rate(m, catalog)]
+    goals = goals.with_columns(pl.when(pl.col("kpi_id").is_in(rates)).then(pl.col("target").cast(pl.Float64) / PERCENT)
+                               .otherwise(pl.col("target").cast(pl.Float64)))
+    return defs, goals
+
+
+def with_kpi(frame: pl.DataFrame, period: str | None, target: float | None, **definition: object) -> pl.DataFrame:
+    """The tree with one more KPI (`definition`: its `kpi.tree.DEFINITION` columns by name) and, when given,
+    its target for `period`."""
+    unknown = definition.keys() - set(kpi_tree.DEFINITION)
+    assert not unknown, f"not KPI definition columns: {unknown}"
+    defs = pl.concat([kpi_tree.definitions(frame), canonical(pl.DataFrame([definition])).select(kpi_tree.DEFINITION)],
                      how="vertical_relaxed")
     goals = kpi_tree.targets(frame)
     if period:
-        goals = pl.concat([goals, pl.DataFrame({"kpi_id": [kpi["kpi_id"]], "period": [period], "target": [target]},
-                                               schema=goals.schema)])
+        goals = pl.concat([goals, pl.DataFrame([(definition["kpi_id"], period, target)], schema=goals.schema,
+                                               orient="row")])
     return kpi_tree.join(defs, goals)
 
 
@@ -156,53 +223,128 @@ def with_target(frame: pl.DataFrame, kpi_id: str, period: str, target: float | N
     """The tree with the KPI's target for `period` set to `target` (None removes it)."""
     goals = kpi_tree.targets(frame).filter((pl.col("kpi_id") != kpi_id) | (pl.col("period") != period))
     if target is not None:
-        goals = pl.concat([goals, pl.DataFrame({"kpi_id": [kpi_id], "period": [period], "target": [target]},
-                                               schema=goals.schema)])
+        goals = pl.concat([goals, pl.DataFrame([(kpi_id, period, target)], schema=goals.schema, orient="row")])
     return kpi_tree.join(kpi_tree.definitions(frame), goals)
+
+
+def names(frame: pl.DataFrame) -> dict[str, str]:
+    """Each KPI's name by its id, in tree order."""
+    return {k: n for k, n in zip(frame["kpi_id"], frame["name"], strict=True) if k}
+
+
+def metrics(frame: pl.DataFrame) -> dict[str, str]:
+    """Each KPI's metric or formula by its id."""
+    return {k: m for k, m in zip(frame["kpi_id"], frame["metric"], strict=True) if k}
+
+
+def definition_columns(lang: str) -> dict[str, ColumnConfig | str]:
+    """The column configuration of the definitions editor (its columns are `kpi.tree.DEFINITION`)."""
+    text = st.column_config.TextColumn
+    return {
+        "kpi_id": text(t("kpis.col.kpi_id", lang), required=True),
+        "name": text(t("kpis.col.name", lang), required=True),
+        "metric": text(t("kpis.col.metric", lang), required=True, help=t("kpis.add.formula_help", lang)),
+        "parent": text(t("kpis.col.parent", lang), help=t("kpis.col.parent_help", lang)),
+        "owner": text(t("kpis.col.owner", lang)),
+        "why": text(t("kpis.col.why", lang)),
+        "how": text(t("kpis.col.how", lang), help=t("kpis.add.how_help", lang)),
+        "direction": st.column_config.SelectboxColumn(t("kpis.col.direction", lang), options=["up", "down"],
+                                                      format_func=lambda d: t(f"kpis.direction.{d}", lang),
+                                                      help=t("kpis.add.direction_help", lang)),
+        "filters": text(t("kpis.col.filters", lang), help="segment=Enterprise; initiative=ABM"),
+        "warning": st.column_config.NumberColumn(t("kpis.col.warning", lang), help=t("kpis.add.warning_help", lang),
+                                                 format=PERCENT_FORMAT, min_value=0.0),
+        "critical": st.column_config.NumberColumn(t("kpis.col.critical", lang), help=t("kpis.add.critical_help", lang),
+                                                  format=PERCENT_FORMAT, min_value=0.0),
+        "cadence": st.column_config.SelectboxColumn(t("kpis.col.cadence", lang), options=list(kpi_tree.CADENCES),
+                                                    format_func=lambda c: t(f"kpis.cadence.{c}", lang)),
+    }
+
+
+def target_columns(lang: str) -> dict[str, ColumnConfig | str]:
+    """The column configuration of the targets editor (its columns are `kpi.tree.TARGET`)."""
+    return {"kpi_id": st.column_config.TextColumn(t("kpis.col.kpi_id", lang), required=True),
+            "period": st.column_config.TextColumn(t("kpis.col.period", lang), required=True,
+                                                  help=t("kpis.period_help", lang)),
+            "target": st.column_config.NumberColumn(t("kpis.col.target_rates", lang), required=True,
+                                                    help=t("kpis.add.target_help", lang))}
+
+
+def template_preview(added: pl.DataFrame, merged: pl.DataFrame, skipped: Sequence[str],
+                     catalog: Mapping[str, Metric], lang: str, currency: str, period: str
+                     ) -> tuple[pl.DataFrame, dict[str, ColumnConfig | str]]:
+    """A template's KPIs as the page previews them, with their column configuration: name, metric, the
+    target suggested for `period` in the KPI's unit (rates in percent; only for KPIs it adds), parent,
+    owner, filters, and whether the KPI is already in the tree (then it is left as it is)."""
+    new = merged.filter(pl.col("kpi_id").is_in(list(names(added))) & ~pl.col("kpi_id").is_in(list(skipped))
+                        & (pl.col("period") == period))
+    suggested = dict(zip(new["kpi_id"], new["target"], strict=True))
+    defs = kpi_tree.definitions(added)
+    preview = defs.select(
+        "name", "metric",
+        pl.Series("target", [metric_text(m, suggested.get(k), catalog, lang, currency) if k in suggested else None
+                             for k, m in zip(defs["kpi_id"], defs["metric"], strict=True)], pl.String),
+        "parent", "owner", "filters", pl.col("kpi_id").is_in(list(skipped)).alias("already"))
+    columns: dict[str, ColumnConfig | str] = {c: t(f"kpis.col.{c}", lang)
+                                              for c in ("name", "metric", "parent", "owner", "filters")}
+    columns["target"] = t("kpis.templates.suggested", lang, period=period)
+    columns["already"] = st.column_config.CheckboxColumn(t("kpis.templates.already", lang))
+    return preview, columns
 
 
 # -- words and numbers ---------------------------------------------------------------------------------------
 
 
-def value_text(kpi: Kpi, value: float | None, catalog: Mapping[str, Metric], lang: str, currency: str) -> str:
-    """A KPI's value formatted by its metric's unit; a formula's value as a plain number (cents below 100)."""
-    if kpi.metric not in catalog:
+def metric_text(metric: str, value: float | None, catalog: Mapping[str, Metric], lang: str, currency: str) -> str:
+    """A value of a KPI measured by `metric`, formatted by the metric's unit (rates in percent); a formula's
+    value, or one of an unknown metric, as a plain number (cents below 100)."""
+    if metric not in catalog:
         return fmt.number(value, lang, 2 if value is not None and abs(value) < 100 else 0)
-    return fmt.metric_value(value, catalog[kpi.metric].unit, lang, currency, compact=True)
+    return fmt.metric_value(value, catalog[metric].unit, lang, currency, compact=True)
+
+
+def value_text(kpi: Kpi, value: float | None, catalog: Mapping[str, Metric], lang: str, currency: str) -> str:
+    """A KPI's value formatted by its metric's unit (see `metric_text`)."""
+    return metric_text(kpi.metric, value, catalog, lang, currency)
+
+
+def filters_text(filters: Mapping[str, Sequence[str]], lang: str) -> str:
+    """A KPI's slice in words ('Segment = Enterprise; Initiative = ABM, Brand'), or 'all the data'."""
+    return "; ".join(f"{dim_label(d, lang)} = {', '.join(v)}" for d, v in filters.items()) or t("kpis.def.all", lang)
 
 
 def status_text(card: Card | None, lang: str) -> str:
-    """On track / at risk / off track, else why there is no status (no target, no data)."""
+    """On track / at risk / off track, else why there is no status (no target, no data, not available)."""
     if card is not None and card.status is not None:
         return t(f"target.{card.status}", lang)
-    reason = card.reason if card is not None else "no_target"
-    return t(f"kpis.status.{reason}", lang)
+    if card is not None and card.target is not None and card.reason not in NO_VALUE:
+        return t("kpis.status.unrated", lang)
+    return t(f"kpis.status.{card.reason if card is not None else 'no_target'}", lang)
 
 
 def _position(card: Card, lang: str) -> str:
     """Where the rated value stands against the KPI's warning and critical lines, in words."""
     kpi = card.kpi
-    assert card.status is not None
+    if card.status is None:
+        return t("kpis.line.unrated", lang)
     return t(f"kpis.line.{card.status}.{kpi.direction}", lang, warning=fmt.percent(kpi.warning, lang, 0),
              critical=fmt.percent(kpi.critical, lang, 0))
 
 
 def reason_text(card: Card, catalog: Mapping[str, Metric], lang: str, currency: str, today: date) -> str:
     """The status and why, as one sentence: 'Forecast 1 180 (1 050–1 310) against a target of 1 200: 98 %,
-    below the 100 % warning line.'"""
+    below the 100 % warning line.' Whatever fields the card lacks, it says what the card gives."""
     def v(x: float | None) -> str:
         return value_text(card.kpi, x, catalog, lang, currency)
 
-    if card.reason == "no_target":
+    if card.reason in NO_VALUE:
+        return t(f"kpis.reason.{card.reason}", lang, filters=filters_text(card.kpi.filters, lang))
+    if card.reason == "no_target" or card.target is None:
         return t("kpis.reason.no_target", lang, value=v(card.value), day=fmt.day(today, lang))
-    if card.reason == "no_data":
-        return t("kpis.reason.no_data", lang)
-    assert card.target is not None and card.status is not None
-    if card.reason == "forecast":
-        assert card.forecast is not None
+    if card.reason == "forecast" and card.forecast is not None:
         return t("kpis.reason.forecast", lang, forecast=v(card.forecast), low=v(card.low), high=v(card.high),
                  target=v(card.target), share=_share(card.forecast, card.target, lang), position=_position(card, lang))
-    if card.reason == "pace":
+    if card.reason == "pace" and card.expected is not None:
         return t("kpis.reason.pace", lang, value=v(card.value), expected=v(card.expected), day=fmt.day(today, lang),
                  share=_share(card.value, card.expected, lang), position=_position(card, lang))
     return t("kpis.reason.current", lang, value=v(card.value), target=v(card.target),
@@ -211,7 +353,6 @@ def reason_text(card: Card, catalog: Mapping[str, Metric], lang: str, currency: 
 
 def note(card: Card, catalog: Mapping[str, Metric], lang: str, currency: str, today: date) -> str:
     """One line under a number that has a target: status dot and word, the target and its period, and why."""
-    assert card.target is not None
     dot = STATUS_DOT.get(card.status or "", NO_STATUS_DOT)
     reason = reason_text(card, catalog, lang, currency, today)
     if card.reason == "forecast" and card.pace_basis in ("seasonal", "pro_rata"):
@@ -263,6 +404,21 @@ def tree_dot(kpis: Sequence[Kpi], by_id: Mapping[str, Card], catalog: Mapping[st
 def _html(text: str) -> str:
     """Text for a Graphviz HTML-like label."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def anomaly_text(frame: pl.DataFrame, kpi: Kpi, grain: Grain, catalog: Mapping[str, Metric], lang: str,
+                 currency: str) -> str | None:
+    """The anomalies of a `trend` frame in one sentence (when, the value against the expected), 'no week falls
+    far outside' when there are none, or None when the KPI has no value in any bucket."""
+    if frame["value"].is_null().all():
+        return None
+    flagged = frame.filter(pl.col("anomaly"))
+    if flagged.is_empty():
+        return t("kpis.trend.no_anomalies", lang, grain=t(f"grain.{grain}", lang).lower())
+    when = ", ".join(f"{fmt.day(row['period'], lang)} ({value_text(kpi, row['value'], catalog, lang, currency)} "
+                     f"{t('kpis.trend.against', lang)} {value_text(kpi, row['expected'], catalog, lang, currency)})"
+                     for row in flagged.iter_rows(named=True))
+    return t("kpis.trend.anomalies", lang, n=flagged.height, when=when)
 
 
 # -- the trend chart -----------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""The KPI page in AppTest: the demo's scorecards, building a two-level tree through the form in a fresh
-workspace and watching a target give it a status, refusals that save nothing (bad formula, a cycle),
-the history of a target change, a template with its suggested targets, and who may edit.
+"""The KPI page in AppTest: the demo's scorecards (also in Swedish and Russian), building a two-level tree
+through the form in a fresh workspace and watching a target give it a status, the form's direction, slice,
+cadence, thresholds and rate targets in percent, refusals that save nothing (bad formula, a cycle, a target
+whose KPI does not exist in the editors), a KPI the data cannot answer, the history of a target change and
+who it shows, a template with its suggested targets, and who may edit.
 
 Numbers are counted independently from the same tables with polars (leads created, deals won in the
 quarter so far), never read back from the page's own engine calls.
@@ -15,14 +17,19 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kpi.metrics import catalog
+from kpi.scorecard import Card
 from kpi.sources.demo import generate
 from kpi.store import Store
 from kpi.targets import target_period
+from kpi.tree import Kpi
 from tests.app.conftest import APP, open_page
+from ui.kpis import note
 
 PAGE = "app_pages/kpis.py"
 TODAY = date.today()
 QUARTER = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
+NEXT_YEAR = str(TODAY.year + 1)
 
 
 def store() -> Store:
@@ -64,21 +71,54 @@ def versions(ws_id: str) -> int:
     return len(store().versions(ws_id, "kpis"))
 
 
+def table(app: AppTest, key: str) -> pl.DataFrame:
+    """The table the data editor with widget key `key` shows (before any edit)."""
+    found = [d for d in app.data_editor if d.key == key]
+    assert found, f"no table '{key}' among {[d.key for d in app.data_editor]}"
+    return pl.from_pandas(found[0].value)
+
+
+def history(app: AppTest) -> pl.DataFrame:
+    """The target history table (the one with before and after columns)."""
+    found = [d.value for d in app.dataframe if "before" in d.value.columns]
+    assert len(found) == 1, "one target history"
+    return pl.from_pandas(found[0])
+
+
+def edit_tables(app: AppTest, ws_id: str, kpis: dict[str, object] | None = None,
+                targets: dict[str, object] | None = None) -> None:
+    """Edit the "whole tree" tables as a person would in the browser (Streamlit's edit state: edited_rows by
+    row position, added_rows, deleted_rows), then press Save."""
+    version = store().versions(ws_id, "kpis")[0].id
+    empty = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
+    app.session_state[f"kpi_defs_{version}"] = {**empty, **(kpis or {})}
+    app.session_state[f"kpi_targets_{version}"] = {**empty, **(targets or {})}
+    app.run()
+    app.button(key="kpi_save_tables").click().run()
+    assert not app.exception, app.exception
+
+
 def add_kpi(app: AppTest, name: str, metric: str = "leads", formula: str = "", parent: str = "",
-            target: float | None = None) -> None:
+            target: float | None = None, **more: object) -> None:
+    """Fill in the add form and submit it; `more` sets further fields by their key suffix (filters="...")."""
     app.text_input(key="kpi_add_name").set_value(name)
     app.selectbox(key="kpi_add_metric").set_value(metric)
     app.text_input(key="kpi_add_formula").set_value(formula)
     app.selectbox(key="kpi_add_parent").set_value(parent)
     app.number_input(key="kpi_add_target").set_value(target)
+    for field, value in more.items():
+        widget = next(w for w in app.get({"direction": "selectbox", "cadence": "selectbox", "warning": "number_input",
+                                          "critical": "number_input"}.get(field, "text_input"))
+                      if w.key == f"kpi_add_{field}")
+        widget.set_value(value)  # type: ignore[attr-defined]
     app.text_input(key="kpi_add_period").set_value(QUARTER)
     app.button(key="kpi_add_submit").click().run()
     assert not app.exception, app.exception
 
 
-def set_target(app: AppTest, kpi_id: str, target: float) -> None:
+def set_target(app: AppTest, kpi_id: str, target: float, period: str = QUARTER) -> None:
     app.selectbox(key="kpi_target_kpi").set_value(kpi_id)
-    app.text_input(key="kpi_target_period").set_value(QUARTER)
+    app.text_input(key="kpi_target_period").set_value(period)
     app.number_input(key="kpi_target_value").set_value(target)
     app.button(key="kpi_target_submit").click().run()
     assert not app.exception, app.exception
@@ -148,10 +188,11 @@ def test_a_changed_target_changes_the_status_and_shows_in_the_history(
     assert badges(app) == [":red-badge[Off track]"]
     assert any("below the 90% critical line" in m.value for m in app.markdown)
 
-    history = pl.from_pandas(next(d.value for d in app.dataframe if "before" in d.value.columns))
-    assert history.select("kpi", "period", "before", "after").rows() == [
-        ("New leads", QUARTER, 1.0, float(100 * leads_so_far)),  # newest first
-        ("New leads", QUARTER, None, 1.0)]  # the target was added: nothing before
+    shown = history(app)
+    assert shown.select("name", "period", "before", "after").rows() == [
+        ("New leads", QUARTER, "1", f"{100 * leads_so_far:,}"),  # newest first
+        ("New leads", QUARTER, None, "1")]  # the target was added: nothing before
+    assert set(shown["who"]) == {"edited on the KPI page"}  # nobody signed in: the version's source
 
 
 def test_a_bad_formula_or_a_cycle_is_refused_and_saves_nothing(app: AppTest,
@@ -162,9 +203,9 @@ def test_a_bad_formula_or_a_cycle_is_refused_and_saves_nothing(app: AppTest,
     add_kpi(app, "Goal", metric="revenue")
     assert versions(ws_id) == 1
 
-    add_kpi(app, "Margin", formula="(revenue - - * spend", parent="kpi_goal")
+    add_kpi(app, "Margin", formula="(revenue - - * spend", parent="kpi_goal", direction="up")
     assert any("Nothing was saved" in e.value and "is not a formula" in e.value for e in app.error)
-    add_kpi(app, "Margin", formula="revenue / spendd", parent="kpi_goal")
+    add_kpi(app, "Margin", formula="revenue / spendd", parent="kpi_goal", direction="up")
     assert any("Nothing was saved" in e.value and "'spendd'" in e.value for e in app.error)
     assert versions(ws_id) == 1
     assert app.text_input(key="kpi_add_formula").value == "revenue / spendd"  # kept to be corrected
@@ -221,3 +262,135 @@ def test_editing_is_offered_only_where_it_can_be_saved(app: AppTest, small: dict
     assert "Scorecards" in labels and "Edit" not in labels and "Templates" not in labels
     assert not [b for b in shared.button if b.key in ("kpi_add_submit", "kpi_save_tables")]
     assert shared.metric.len > 0
+
+
+def test_the_whole_tree_editors_refuse_an_orphan_target_by_its_row_and_save_a_valid_edit(
+        app: AppTest, small: dict[str, pl.DataFrame]) -> None:
+    ws_id = workspace("KPI editors AT", small)
+    app.query_params["ws"] = ws_id
+    open_page(app, PAGE)
+    add_kpi(app, "Revenue goal", metric="revenue", target=1000.0)
+    set_target(app, "kpi_revenue_goal", 5000.0, NEXT_YEAR)  # the goal has two targets: two rows in the kpis table
+    add_kpi(app, "New leads", metric="leads", parent="kpi_revenue_goal", target=10.0)
+    assert versions(ws_id) == 3
+    # the targets table as shown: one row per target (goal ×2, then New leads)
+    assert table(app, f"kpi_targets_{store().versions(ws_id, 'kpis')[0].id}").rows() == [
+        ("kpi_revenue_goal", QUARTER, 1000.0), ("kpi_revenue_goal", NEXT_YEAR, 5000.0),
+        ("kpi_new_leads", QUARTER, 10.0)]
+
+    # a misspelt kpi_id in a new target (row 4 of the targets table) would vanish in a join: refused by its row
+    edit_tables(app, ws_id, targets={"added_rows": [{"kpi_id": "kpi_new_leadz", "period": QUARTER, "target": 5}]})
+    refused = [e.value for e in app.error if "Nothing was saved" in e.value]
+    assert refused and "targets.kpi_id" in refused[0] and "'kpi_new_leadz'" in refused[0] and "(rows 4)" in refused[0]
+    assert versions(ws_id) == 3
+    # a bad metric on New leads: row 2 of the definitions table (row 3 of the joined kpis table)
+    edit_tables(app, ws_id, kpis={"edited_rows": {1: {"metric": "leadz"}}})
+    refused = [e.value for e in app.error if "Nothing was saved" in e.value]
+    assert refused and "kpis.metric" in refused[0] and "(rows 2)" in refused[0]
+    assert versions(ws_id) == 3
+
+    # a valid edit: a rate KPI with its threshold and target typed in percent, and a changed target
+    edit_tables(app, ws_id,
+                kpis={"added_rows": [{"kpi_id": "kpi_mql_rate", "name": "Lead to MQL", "metric": "lead_to_mql",
+                                      "parent": "kpi_new_leads", "warning": 95}]},
+                targets={"edited_rows": {2: {"target": 12}},
+                         "added_rows": [{"kpi_id": "kpi_mql_rate", "period": QUARTER, "target": 45}]})
+    assert any("Saved the KPI tree" in s.value for s in app.success)
+    assert versions(ws_id) == 4
+    saved = store().load(ws_id, "kpis")
+    rate = saved.filter(pl.col("kpi_id") == "kpi_mql_rate").row(0, named=True)
+    assert rate["target"] == pytest.approx(0.45) and rate["warning"] == pytest.approx(0.95)  # fractions in the data
+    assert saved.filter(pl.col("kpi_id") == "kpi_new_leads")["target"].to_list() == [12.0]
+    assert saved.filter(pl.col("kpi_id") == "kpi_revenue_goal")["target"].to_list() == [1000.0, 5000.0]
+    # and the editors show the new version in percent again
+    version = store().versions(ws_id, "kpis")[0].id
+    assert table(app, f"kpi_targets_{version}").filter(pl.col("kpi_id") == "kpi_mql_rate")["target"].to_list() == [
+        pytest.approx(45.0)]
+    assert table(app, f"kpi_defs_{version}").filter(pl.col("kpi_id") == "kpi_mql_rate")["warning"].to_list() == [
+        pytest.approx(95.0)]
+
+
+def test_the_add_form_takes_direction_slice_cadence_thresholds_and_rate_targets_in_percent(
+        app: AppTest, small: dict[str, pl.DataFrame]) -> None:
+    ws_id = workspace("KPI form AT", small)
+    app.query_params["ws"] = ws_id
+    open_page(app, PAGE)
+    add_kpi(app, "Return", formula="(revenue - spend) / spend")  # a formula must say which way is good
+    assert any("which way is good" in e.value for e in app.error)
+    assert versions(ws_id) == 0
+    add_kpi(app, "Return", formula="(revenue - spend) / spend", direction="up")
+    add_kpi(app, "Новые лиды MQL", metric="lead_to_mql", parent="kpi_return", target=45.0, how="CRM lifecycle stage",
+            filters="segment=Enterprise", cadence="weekly", warning=95.0, critical=80.0)
+    add_kpi(app, "Cost per lead", metric="cpl", parent="kpi_return")  # direction: the metric's own
+    saved = store().load(ws_id, "kpis")
+    assert saved["kpi_id"].to_list() == ["kpi_return", "kpi_новые_лиды_mql", "kpi_cost_per_lead"]  # Cyrillic kept
+    rate = saved.row(1, named=True)
+    assert (rate["metric"], rate["direction"], rate["filters"], rate["cadence"], rate["how"], rate["period"]) == (
+        "lead_to_mql", "up", "segment=Enterprise", "weekly", "CRM lifecycle stage", QUARTER)
+    assert (rate["target"], rate["warning"], rate["critical"]) == pytest.approx((0.45, 0.95, 0.8))
+    assert saved.row(0, named=True)["direction"] == "up" and saved.row(2, named=True)["direction"] == "down"
+    # the tree shows the rate's target as a percentage
+    assert any(f"{QUARTER}: 45.0%" in m.value for m in app.markdown)
+
+
+def test_a_kpi_with_a_target_the_data_cannot_answer_says_why_instead_of_a_status(
+        app: AppTest, small: dict[str, pl.DataFrame]) -> None:
+    ws_id = workspace("KPI not available AT", small)
+    app.query_params["ws"] = ws_id
+    open_page(app, PAGE)
+    # spend has no segment: a cost per lead of one segment cannot be measured
+    add_kpi(app, "Enterprise CPL", metric="cpl", target=50.0, filters="segment=Enterprise")
+    # a segment no lead is in: the rate has nothing to divide
+    add_kpi(app, "Nobody's MQL rate", metric="lead_to_mql", target=30.0, filters="segment=Nobody")
+    assert versions(ws_id) == 2
+    assert any("spend, which has no segment" in w.value for w in app.warning)  # saved, with the check's warning
+    assert sorted(m.label for m in app.metric) == ["Enterprise CPL", "Nobody's MQL rate"]
+    assert sorted(badges(app)) == [":gray-badge[No data]", ":gray-badge[Not available]"]
+    reasons = " ".join(m.value for m in app.markdown)
+    assert "Not available: the data cannot answer this KPI on its slice (Segment = Enterprise)" in reasons
+    assert "No value: the data has no rows for this KPI's slice (Segment = Nobody)" in reasons
+
+
+def test_the_overview_note_of_a_card_without_a_value_gives_its_reason() -> None:
+    kpi = Kpi("kpi_cpl", "CPL", "cpl", direction="down", targets={QUARTER: 50.0})
+    period = target_period(QUARTER)
+    card = Card(kpi, None, QUARTER, period, 50.0, None, None, None, None, None, None, "no_data")
+    text = note(card, catalog(), "en", "EUR", TODAY)
+    assert "No data" in text and "No value: the data has no rows" in text and QUARTER in text
+
+
+def test_the_page_reads_in_swedish_and_russian(app: AppTest) -> None:
+    for lang, heading, tab, status in (("sv", "Nyckeltal", "Resultatkort", ("I fas", "I riskzonen", "Efter plan")),
+                                       ("ru", "KPI", "Карточки", ("По плану", "Под угрозой", "Отстаёт от плана"))):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["lang"] = lang
+        open_page(at, PAGE)
+        assert at.title[0].value == heading
+        assert tab in [t.label for t in at.tabs]
+        assert badges(at) and all(any(f"[{s}]" in b for s in status) for b in badges(at))
+    assert at.caption[0].value.startswith("Каждый KPI считается на своём срезе данных")
+
+
+def test_the_history_names_who_saved_a_target_but_a_shared_link_shows_only_the_source(
+        small: dict[str, pl.DataFrame]) -> None:
+    ws_id = workspace("KPI privacy AT", small)
+    tree = pl.DataFrame({"kpi_id": ["kpi_leads"], "name": ["Leads"], "metric": ["leads"], "period": [QUARTER],
+                         "target": [100.0]})
+    store().save(ws_id, "kpis", tree, source="KPI workshop sheet", created_by="anna@example.com")
+    store().save(ws_id, "kpis", tree.with_columns(target=pl.lit(120.0)), source="edited on the KPI page",
+                 created_by="anna@example.com")
+    own = AppTest.from_file(APP, default_timeout=120)
+    own.query_params["ws"] = ws_id
+    open_page(own, PAGE)
+    assert history(own).select("who", "before", "after").rows() == [
+        ("anna@example.com", "100", "120"), ("anna@example.com", None, "100")]
+
+    shared = AppTest.from_file(APP, default_timeout=120)
+    shared.query_params["view"] = store().create_view(ws_id, "kpis", {})
+    shared.run()
+    assert not shared.exception, shared.exception
+    shown = history(shared)
+    assert shown.columns == ["when", "source", "name", "period", "before", "after"]
+    assert shown.select("source", "after").rows() == [("edited on the KPI page", "120"),
+                                                        ("KPI workshop sheet", "100")]
+    assert not any("anna@example.com" in str(e.value) for e in [*shared.dataframe, *shared.markdown, *shared.caption])

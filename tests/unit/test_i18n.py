@@ -10,7 +10,7 @@ import pytest
 
 from kpi.metrics import catalog
 from tests.conftest import REPO
-from ui.i18n import LANGUAGES, TEXT, t
+from ui.i18n import LANGUAGES, PLURAL_FORMS, TEXT, plural, t
 
 KEY_USE = re.compile(r"""\bt\(\s*f?["']([a-z_.0-9{}]+)["']""")
 
@@ -47,3 +47,21 @@ def test_translation_is_applied() -> None:
     assert t("metric.won", "sv") == "Vunna affärer"
     assert t("metric.won", "ru") == "Выигранные сделки"
     assert t("notice.invalid_param", "en", name="period", value="x") == "Ignored an invalid link parameter: period=x."
+
+
+def test_plural_texts_have_a_form_per_category_and_agree_with_the_count() -> None:
+    counted: set[str] = set()
+    for path in [*REPO.glob("ui/**/*.py"), *REPO.glob("app_pages/*.py")]:
+        counted.update(re.findall(r"""\bplural\(\s*["']([a-z_.0-9]+)["']""", path.read_text(encoding="utf-8")))
+    assert counted, "some texts depend on a count"
+    for key in counted:
+        assert all(TEXT[key][lang].count("|") + 1 == len(PLURAL_FORMS[lang]) for lang in LANGUAGES), key
+    # the forms by the languages' rules: English and Swedish 1 / the rest; Russian 1, 21 / 2-4, 22 / 0, 5-20, 25
+    key = "kpis.templates.added"
+    assert plural(key, 1, "en", template="T").startswith("Added 1 KPI from")
+    assert plural(key, 3, "en", template="T").startswith("Added 3 KPIs from")
+    assert [plural(key, n, "ru", template="T").split()[0] for n in (1, 21, 2, 4, 22, 0, 5, 11, 12, 25, 111)] == [
+        "Добавлен", "Добавлен", "Добавлены", "Добавлены", "Добавлены", "Добавлено", "Добавлено", "Добавлено",
+        "Добавлено", "Добавлено", "Добавлено"]
+    assert plural("kpis.templates.add", 1, "sv") == "Lägg till 1 nytt nyckeltal i trädet"
+    assert plural("kpis.templates.add", 2, "sv") == "Lägg till 2 nya nyckeltal i trädet"
