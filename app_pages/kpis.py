@@ -291,9 +291,7 @@ def render_templates(ws: data.Workspace, frame: pl.DataFrame, today: date, lang:
     except ValueError as exc:
         st.info(str(exc))
         return
-    merged, skipped = kpi_templates.merge(frame, added)  # INTERIM until kpi_templates.apply lands
-    merged = kpi_tree.join(kpi_tree.definitions(merged), pl.concat([kpi_tree.targets(merged), suggested.filter(
-        ~pl.col("kpi_id").is_in(skipped))]))
+    merged, skipped = kpi_templates.apply(frame, added, suggested)
     preview, columns = kpi_ui.template_preview(added, merged, skipped, catalog, lang, ws.settings.currency, period)
     st.dataframe(preview, hide_index=True, key="kpi_template_preview", placeholder=fmt.DASH, column_config=columns)
     new = preview.height - len(skipped)

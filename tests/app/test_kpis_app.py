@@ -22,6 +22,7 @@ from kpi.scorecard import Card
 from kpi.sources.demo import generate
 from kpi.store import Store
 from kpi.targets import target_period
+from kpi.templates import template
 from kpi.tree import Kpi
 from tests.app.conftest import APP, open_page
 from ui.kpis import note
@@ -229,21 +230,42 @@ def test_a_template_adds_its_kpis_with_targets_from_last_year(app: AppTest,
     app.selectbox(key="kpi_template").set_value("funnel").run()
     app.text_input(key="kpi_template_period").set_value(QUARTER)
     app.number_input(key="kpi_template_uplift").set_value(10).run()
+    # leads created in the same quarter last year, counted by hand, plus the 10 % stretch
+    quarter = target_period(QUARTER)
+    last_year = count_between(small["leads"], "created_at", quarter.start.replace(year=TODAY.year - 1),
+                              quarter.end.replace(year=TODAY.year - 1))
+    preview = pl.from_pandas(next(d.value for d in app.dataframe if "already" in d.value.columns))
+    suggested = dict(zip(preview["name"], preview["target"], strict=True))
+    assert suggested["Leads"] == f"{round(last_year * 1.1):,}"
+    assert suggested["Leads → MQL"].endswith("%")  # a rate's suggestion reads as a percentage
+    assert not preview["already"].any()
+    assert app.button(key="kpi_template_add").label == f"Add {preview.height} new KPIs to the tree"
     app.button(key="kpi_template_add").click().run()
     assert not app.exception, app.exception
     saved = store().load(ws_id, "kpis")
     goal = saved.filter(pl.col("kpi_id") == "funnel_won")
     assert goal.height == 1 and goal["parent"][0] is None
-    # leads created in the same quarter last year, counted by hand, plus the 10 % stretch
-    quarter = target_period(QUARTER)
-    last_year = count_between(small["leads"], "created_at", quarter.start.replace(year=TODAY.year - 1),
-                              quarter.end.replace(year=TODAY.year - 1))
     target = saved.filter((pl.col("kpi_id") == "funnel_leads") & (pl.col("period") == QUARTER))["target"]
     assert target.to_list() == pytest.approx([last_year * 1.1])
-    assert any("Added" in s.value and "Conversion funnel" in s.value for s in app.success)
+    assert any(f"Added {saved['kpi_id'].n_unique()} KPIs from “Conversion funnel”" in s.value for s in app.success)
 
     assert app.button(key="kpi_template_add").disabled  # every KPI of the template is in the tree now
     assert versions(ws_id) == 1
+
+
+def test_a_template_whose_kpis_are_mostly_in_the_tree_adds_the_one_missing(
+        app: AppTest, small: dict[str, pl.DataFrame]) -> None:
+    ws_id = workspace("KPI template singular AT", small)
+    handover = template("handover", store().settings(ws_id))
+    store().save(ws_id, "kpis", handover.head(3), source="test")
+    app.query_params["ws"] = ws_id
+    open_page(app, PAGE)
+    app.selectbox(key="kpi_template").set_value("handover").run()
+    assert any(c.value == "3 KPIs were already in the tree and are left as they are." for c in app.caption)
+    assert app.button(key="kpi_template_add").label == "Add 1 new KPI to the tree"
+    app.button(key="kpi_template_add").click().run()
+    assert any(s.value.startswith("Added 1 KPI from “Marketing–sales handover”") for s in app.success)
+    assert store().load(ws_id, "kpis")["kpi_id"].to_list()[:4] == handover["kpi_id"].to_list()
 
 
 def test_editing_is_offered_only_where_it_can_be_saved(app: AppTest, small: dict[str, pl.DataFrame]) -> None:
