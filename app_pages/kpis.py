@@ -161,7 +161,6 @@ def render_trend(ws: data.Workspace, kpis: list[Kpi], today: date, lang: str) ->
 def render_add_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lang: str) -> None:
     catalog = data.catalog(ws)
     names = kpi_ui.names(frame)
-    dimensions = sorted({d for dims in kpi_tree.table_dimensions(ws.tables).values() for d in dims})
     with st.form("kpi_add"):
         st.markdown(f"**{t('kpis.add.title', lang)}**")
         name = st.text_input(t("kpis.add.name", lang), key="kpi_add_name")
@@ -184,7 +183,7 @@ def render_add_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lang: 
                                   help=t("kpis.add.cadence_help", lang))
         filters = st.text_input(t("kpis.add.filters", lang), key="kpi_add_filters",
                                 placeholder="segment=Enterprise; initiative=ABM",
-                                help=t("kpis.add.filters_help", lang, dimensions=", ".join(dimensions) or fmt.DASH))
+                                help=t("kpis.add.filters_help", lang, dimensions=", ".join(kpi_ui.dimensions(ws)) or fmt.DASH))
         left, right = st.columns(2)
         warning = left.number_input(t("kpis.add.warning", lang), value=None, min_value=0.0, step=5.0,
                                     format="%g", key="kpi_add_warning",
@@ -348,8 +347,8 @@ labels = ["kpis.tab.tree", "kpis.tab.scorecards", "kpis.tab.trend", "kpis.tab.hi
 if not read_only:
     labels[3:3] = ["kpis.tab.edit", "kpis.tab.templates"]
 tabs = dict(zip(labels, st.tabs([t(label, lang) for label in labels]), strict=True))
-if problems:
-    show_problems(problems, lang, saved_nothing=False)
+if refused or (problems and not read_only):  # a shared view shows what stops the tree, not the editors' warnings
+    show_problems(problems if not read_only else refused, lang, saved_nothing=False)
 for label in ("kpis.tab.tree", "kpis.tab.scorecards", "kpis.tab.trend"):
     with tabs[label]:
         if refused:

@@ -36,6 +36,7 @@ STATUS_BADGE = {"on_track": "green", "at_risk": "orange", "off_track": "red"}
 STATUS_DOT = {"on_track": ":green[●]", "at_risk": ":orange[●]", "off_track": ":red[●]"}  # Markdown, no emoji font
 NO_STATUS_DOT = ":gray[●]"
 PERCENT = 100.0  # rates and thresholds are fractions in the data and percentages on screen
+SHOWN_DIGITS, STORED_DIGITS = 8, 10  # rounding ×100 and ÷100: 0.123 → 12.3 → 0.123, never 0.12300000000000001
 THRESHOLDS = ("warning", "critical")
 PERCENT_FORMAT = "%.0f %%"  # the editors' threshold columns (st.number_input takes no suffix)
 DEFS_EDITOR, TARGETS_EDITOR = "kpi_defs", "kpi_targets"  # the editors' keys (with the kpis version shown)
@@ -60,6 +61,11 @@ def kpi_table(ws: data.Workspace) -> pl.DataFrame:
 def check(ws: data.Workspace, frame: pl.DataFrame) -> list[Problem]:
     """`kpi.tree.check` against the workspace's catalog and each table's dimensions."""
     return kpi_tree.check(frame, data.catalog(ws), kpi_tree.table_dimensions(ws.tables))
+
+
+def dimensions(ws: data.Workspace) -> list[str]:
+    """Every dimension a KPI of this workspace can be measured on (some only by the metrics of some tables)."""
+    return sorted({d for dims in kpi_tree.table_dimensions(ws.tables).values() for d in dims})
 
 
 def errors(problems: Sequence[Problem]) -> list[Problem]:
@@ -170,7 +176,7 @@ def save_edit(ws: data.Workspace, defs: pl.DataFrame, goals: pl.DataFrame, user:
 
 def share_of(percent: float | None) -> float | None:
     """A threshold typed in percent of the target (90) as the share the data keeps (0.9)."""
-    return None if percent is None else percent / PERCENT
+    return None if percent is None else round(percent / PERCENT, STORED_DIGITS)
 
 
 def is_rate(metric: str | None, catalog: Mapping[str, Metric]) -> bool:
@@ -180,28 +186,31 @@ def is_rate(metric: str | None, catalog: Mapping[str, Metric]) -> bool:
 
 def stored_target(metric: str, shown: float | None, catalog: Mapping[str, Metric]) -> float | None:
     """A target as typed (rates in percent: 45 for 45 %) as the data keeps it (0.45)."""
-    return shown / PERCENT if shown is not None and is_rate(metric, catalog) else shown
+    return round(shown / PERCENT, STORED_DIGITS) if shown is not None and is_rate(metric, catalog) else shown
 
 
 def editor_tables(frame: pl.DataFrame, catalog: Mapping[str, Metric]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The tree as its two editors show it: one row per KPI (`kpi.tree.DEFINITION`) with the warning and
     critical thresholds in percent of the target, and one row per target (`kpi.tree.TARGET`) with the
     targets of rate KPIs in percent."""
-    defs = kpi_tree.definitions(frame).with_columns(pl.col(c) * PERCENT for c in THRESHOLDS)
+    defs = kpi_tree.definitions(frame).with_columns((pl.col(c) * PERCENT).round(SHOWN_DIGITS) for c in THRESHOLDS)
     rates = [k for k, m in metrics(frame).items() if is_rate(m, catalog)]
-    goals = kpi_tree.targets(frame).with_columns(
-        pl.when(pl.col("kpi_id").is_in(rates)).then(pl.col("target") * PERCENT).otherwise(pl.col("target")))
+    goals = kpi_tree.targets(frame).with_columns(pl.when(pl.col("kpi_id").is_in(rates))
+                                                 .then((pl.col("target") * PERCENT).round(SHOWN_DIGITS))
+                                                 .otherwise(pl.col("target")))
     return defs, goals
 
 
 def from_editors(defs: pl.DataFrame, goals: pl.DataFrame, catalog: Mapping[str, Metric]
                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The inverse of `editor_tables`: thresholds and rate targets back to fractions; a target is a rate's
-    when its kpi_id's metric in the edited definitions is a rate."""
-    defs = defs.with_columns(pl.col(c).cast(pl.Float64) / PERCENT for c in THRESHOLDS)
+    """The inverse of `editor_tables`: thresholds and rate targets back to fractions (an untouched value
+    comes back exactly as it was saved); a target is a rate's when its kpi_id's metric in the edited
+    definitions is a rate."""
+    defs = defs.with_columns((pl.col(c).cast(pl.Float64) / PERCENT).round(STORED_DIGITS) for c in THRESHOLDS)
     rates = [k for k, m in metrics(defs).items() if is_rate(m, catalog)]
-    goals = goals.with_columns(pl.when(pl.col("kpi_id").is_in(rates)).then(pl.col("target").cast(pl.Float64) / PERCENT)
-                               .otherwise(pl.col("target").cast(pl.Float64)))
+    target = pl.col("target").cast(pl.Float64)
+    goals = goals.with_columns(pl.when(pl.col("kpi_id").is_in(rates)).then((target / PERCENT).round(STORED_DIGITS))
+                               .otherwise(target))
     return defs, goals
 
 

@@ -331,6 +331,14 @@ def test_the_whole_tree_editors_refuse_an_orphan_target_by_its_row_and_save_a_va
     assert table(app, f"kpi_defs_{version}").filter(pl.col("kpi_id") == "kpi_mql_rate")["warning"].to_list() == [
         pytest.approx(95.0)]
 
+    # saving again without an edit changes no number: percent and back gives the very same fractions
+    edit_tables(app, ws_id, targets={"edited_rows": {3: {"target": 12.3}}})
+    edit_tables(app, ws_id)
+    assert versions(ws_id) == 6
+    assert store().load(ws_id, "kpis").filter(pl.col("kpi_id") == "kpi_mql_rate").select("target", "warning").row(0) \
+        == (0.123, 0.95)
+    assert history(app).filter(pl.col("name") == "Lead to MQL")["after"].to_list() == ["12.3%", "45.0%"]
+
 
 def test_the_add_form_takes_direction_slice_cadence_thresholds_and_rate_targets_in_percent(
         app: AppTest, small: dict[str, pl.DataFrame]) -> None:
