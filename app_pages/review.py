@@ -9,26 +9,28 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
+from kpi.period import Period
 from kpi.review import (
     DOC_KIND,
-    REVIEW_DIMENSIONS,
+    PRESET_TERMS,
     VERDICTS,
     ReviewError,
     Rules,
     SavedReview,
-    check_dimension,
     notes_from_doc,
     notes_to_doc,
     previous_review,
+    review_dimensions,
     review_key,
     review_periods,
+    review_term,
 )
 from ui import format as fmt
 from ui import review as ui_review
 from ui import workspace as data
 from ui.auth import can_edit
 from ui.components import page_header
-from ui.i18n import dim_label, t
+from ui.i18n import dim_label, plural, t
 from ui.share import VIEW_PARAM
 from ui.state import ViewState, current
 
@@ -71,7 +73,8 @@ def render_last_review(last: SavedReview | None, lang: str) -> None:
             st.markdown(text + (f" — {note.note}" if note.note else ""))
 
 
-def render_conclusions(table: pl.DataFrame, rules: Rules, dimension: str, state: ViewState, currency: str) -> None:
+def render_conclusions(table: pl.DataFrame, rules: Rules, dimension: str, state: ViewState, currency: str,
+                       qualified: bool) -> None:
     """The subjects grouped by verdict, each with its reason and a way to the Campaigns view filtered to it."""
     for verdict in VERDICTS:
         group = table.filter(pl.col("verdict") == verdict)
@@ -80,7 +83,7 @@ def render_conclusions(table: pl.DataFrame, rules: Rules, dimension: str, state:
         st.subheader(t("review.group", state.lang, verdict=t(f"verdict.{verdict}", state.lang), count=group.height))
         for row in group.iter_rows(named=True):
             text, button = st.columns([5, 2], vertical_alignment="center")
-            text.markdown(ui_review.line(row, rules, state.lang, currency))
+            text.markdown(ui_review.line(row, rules, state.lang, currency, qualified))
             if button.button(t("review.open_campaigns", state.lang), key=f"open.{row['subject']}",
                              on_click=ui_review.filter_on, args=(dimension, row["subject"]),
                              icon=":material/campaign:"):
@@ -101,8 +104,9 @@ def render_saved_notes(saved: SavedReview | None, dimension: str, lang: str) -> 
 
 
 def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved: SavedReview | None,
-                  state: ViewState) -> None:
-    """The decisions table in a form; saving validates every row first and saves nothing when one is wrong."""
+                  state: ViewState, term: Period) -> None:
+    """The decisions table in a form; saving validates every row first and saves nothing when one is wrong.
+    The decisions are saved for the review's `term` (see kpi.review.review_term)."""
     lang = state.lang
     st.caption(t("review.decisions_help", lang, dimension=dim_label(dimension, lang).lower()))
     with st.form("review_form", border=False):
@@ -126,28 +130,27 @@ def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved
         return
     notes, budgets = ui_review.from_editor(edited)
     try:
-        doc = notes_to_doc(dimension, state.period, notes, budgets)
+        doc = notes_to_doc(dimension, term, notes, budgets)
     except ReviewError as exc:
         st.error(t("review.refused", lang, problems=str(exc)), icon=":material/error:")
         return
     assert ws.store_id is not None
-    data.store().put_doc(ws.store_id, DOC_KIND, review_key(dimension, state.period), doc)
-    st.session_state[SAVED_KEY] = t("review.saved", lang, count=len(notes),
-                                    period=ui_review.period_label(state.period, lang))
+    data.store().put_doc(ws.store_id, DOC_KIND, review_key(dimension, term), doc)
+    st.session_state[SAVED_KEY] = plural("review.saved", len(notes), lang, period=ui_review.period_label(term, lang))
     st.rerun()  # judge again with the budgets just saved
 
 
 def render_decisions(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved: SavedReview | None,
-                     state: ViewState) -> None:
+                     state: ViewState, term: Period) -> None:
     st.subheader(t("review.decisions", state.lang))
     if SAVED_KEY in st.session_state:
         st.success(st.session_state.pop(SAVED_KEY), icon=":material/check:")
     if ws.store_id is None:
-        st.info(t("review.session_only", state.lang))
+        st.info(t("review.session_only", state.lang, page=t("page.workspaces", state.lang)))
     elif st.query_params.get(VIEW_PARAM) or not can_edit(ws):
         render_saved_notes(saved, dimension, state.lang)
     else:
-        render_editor(ws, table, dimension, saved, state)
+        render_editor(ws, table, dimension, saved, state, term)
 
 
 def saved_reviews(ws: data.Workspace, key: str, lang: str) -> tuple[SavedReview | None, SavedReview | None]:
@@ -170,24 +173,23 @@ def saved_reviews(ws: data.Workspace, key: str, lang: str) -> tuple[SavedReview 
 ws = data.current()
 state = current()
 page_header("page.review", state)
-leads = ws.tables.get("leads")
-dimensions = [d for d in REVIEW_DIMENSIONS if leads is not None and d in leads.columns]
+dimensions = review_dimensions(ws.tables)
 if not dimensions:
     st.info(t("review.no_dimension", state.lang))
     st.stop()
 dimension = st.segmented_control(t("review.dimension", state.lang), dimensions, default=dimensions[0], required=True,
                                  format_func=lambda d: dim_label(d, state.lang), key=DIMENSION_KEY) or dimensions[0]
-try:
-    check_dimension(ws.tables, dimension)
-except ReviewError as exc:
-    st.error(t("review.cannot", state.lang, reason=str(exc)))
-    st.stop()
 previous = review_periods(state.period)["previous"]
 st.caption(t("review.explain", state.lang, start=fmt.day(previous.start, state.lang),
              end=fmt.day(previous.end, state.lang)))
+qualified = ws.settings.qualified is not None
+if not qualified:
+    st.caption(t("review.no_qualified", state.lang))
 if state.active_filters.get(dimension):
     st.caption(t("review.filter_left_out", state.lang, dimension=dim_label(dimension, state.lang)))
-key = review_key(dimension, state.period)
+term = review_term(state.period, PRESET_TERMS.get(state.preset))  # None for a custom period: by its length
+st.caption(t("review.term", state.lang, term=ui_review.period_label(term, state.lang)))
+key = review_key(dimension, term)
 saved, last = saved_reviews(ws, key, state.lang)
 render_last_review(last, state.lang)
 rules = render_thresholds(state.lang)
@@ -195,5 +197,5 @@ table = ui_review.conclusions(ws, dimension, state, rules, saved.budgets if save
 if table.is_empty():
     st.info(t("review.nothing", state.lang))
     st.stop()
-render_conclusions(table, rules, dimension, state, ws.settings.currency)
-render_decisions(ws, table, dimension, saved, state)
+render_conclusions(table, rules, dimension, state, ws.settings.currency, qualified)
+render_decisions(ws, table, dimension, saved, state, term)

@@ -3,8 +3,9 @@
 `conclusions` judges every subject (one value of the review's dimension: an initiative, a channel)
 of a period against its peers and against itself in the previous period of equal length, by
 explicit rules whose thresholds live in `Rules`. The numbers come from `kpi.metrics.compute`
-(`review_inputs` asks for them; `review` does both steps). MQL is the workspace's second stage and
-"won" its last.
+(`review_inputs` asks for them; `review` does both steps). MQL is the workspace's marketing-qualified
+stage (`Settings.qualified`) and "won" its last stage. A funnel without a qualified stage (leads → won)
+has no MQL rate to judge: the rules on MQL (`MQL_RULES`) are skipped and its MQL numbers stay null.
 
 Peers are the other subjects of the same period, and a peer statistic is a statistic of their
 values (the median of the subjects' CPLs, say), with linear interpolation between subjects:
@@ -12,7 +13,8 @@ values (the median of the subjects' CPLs, say), with linear interpolation betwee
 * median CPL: over subjects with spend and leads;
 * median MQL rate (leads → MQL): over subjects with leads;
 * best-quantile and median cost per won deal (CAC): over subjects with spend and won deals;
-* best-quantile win rate (leads → won): over subjects with leads.
+* best-quantile lead-to-won rate (leads → won, the catalog's ``lead_to_won``; not the catalog's
+  win rate, which is won / (won + lost)): over subjects with leads.
 
 Rules, in priority order (the first that holds decides; `RULES` lists them):
 
@@ -32,7 +34,8 @@ Rules, in priority order (the first that holds decides; `RULES` lists them):
 6. ``continue_at_budget`` (continue): cost per won in the best quantile, but spend has reached the budget.
 7. ``less_rates``, ``more_rates``, ``continue_rates``: subjects without spend this period (email,
    organic, or no spend data at all) are judged on rates only: do less when the MQL rate is under
-   `weak_mql_rate` × the median and falling, do more when the win rate is in the best quantile of peers.
+   `weak_mql_rate` × the median and falling, do more when the lead-to-won rate is in the best quantile
+   of peers.
 8. ``continue``: the rest.
 
 Stop rules come first: spend with nothing (or next to nothing) to show outranks everything else. A
@@ -42,20 +45,25 @@ out unless they are worth starting again. Rows without a value of the dimension 
 spend but are not judged: nobody can act on "no initiative".
 
 A review's notes ({subject, verdict, decision, owner, date, note}) are kept as one JSON document per
-review in the workspace store, under kind `DOC_KIND` and the key `review_key(dimension, period)`.
+review in the workspace store, under kind `DOC_KIND` and the key `review_key(dimension, period)`. A
+review belongs to a calendar term (`review_term`: the month, quarter or year the period ends in), not
+to the exact days: "this month" reviewed on the 20th and again on the 22nd, after new data arrived,
+is the same review with the same decisions.
 """
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 import polars as pl
 
-from kpi.metrics import Frames, View, compute
+from kpi import metrics as kpi_metrics
+from kpi.metrics import Frames, View
 from kpi.period import Period, compare_period
 from kpi.settings import Settings
 
@@ -109,20 +117,26 @@ RULES: tuple[Rule, ...] = (
     Rule("start_won_before", "start", "no spend now, but it won deals at a cost per won at or below the median before"),
     Rule("continue_at_budget", "continue", "cost per won deal in the best quantile, but the budget is spent"),
     Rule("less_rates", "less", "no spend: MQL rate weak and falling"),
-    Rule("more_rates", "more", "no spend: win rate in the best quantile"),
+    Rule("more_rates", "more", "no spend: lead-to-won rate in the best quantile"),
     Rule("continue_rates", "continue", "no spend: judged on rates, nothing stands out"),
     Rule("continue", "continue", "nothing stands out"),
 )
 RULE_VERDICT: dict[str, Verdict] = {r.id: r.verdict for r in RULES}
+#: The rules that judge the MQL count or rate: skipped in a funnel without a qualified stage.
+MQL_RULES = frozenset({"stop_no_mql", "stop_expensive", "less_expensive", "less_rates"})
 
-# Numbers of a period, by the names this module uses; `_metric_ids` maps them to catalog metric ids.
-_NUMBERS = ("spend", "leads", "mql", "won", "cpl", "mql_rate", "cac", "win_rate")
+# Numbers of a period, by the names this module uses: `_metric_ids` maps those but mql_rate to catalog
+# metric ids; mql_rate is mql / leads of the same subject and period (the catalog has a lead → MQL rate
+# only when the qualified stage directly follows leads).
+_NUMBERS = ("spend", "leads", "mql", "won", "cpl", "mql_rate", "cac", "lead_to_won")
 
 
 def _metric_ids(settings: Settings) -> dict[str, str]:
-    lead, mql, won = settings.stages[0], settings.stages[1], settings.stages[-1]
-    return {"spend": "spend", "leads": lead.count_metric, "mql": mql.count_metric, "won": won.count_metric,
-            "cpl": "cpl", "mql_rate": f"{lead.id}_to_{mql.id}", "cac": "cac", "win_rate": f"{lead.id}_to_{won.id}"}
+    """Catalog metric ids by `_NUMBERS` name; without a qualified stage there is no mql."""
+    lead, mql, won = settings.stages[0], settings.qualified, settings.stages[-1]
+    ids = {"spend": "spend", "leads": lead.count_metric, "won": won.count_metric, "cpl": "cpl", "cac": "cac",
+           "lead_to_won": f"{lead.id}_to_{won.id}"}
+    return ids | ({"mql": mql.count_metric} if mql is not None else {})
 
 
 def review_metrics(settings: Settings | None = None) -> list[str]:
@@ -137,23 +151,45 @@ def review_periods(period: Period) -> dict[str, Period]:
     return {"current": period, "previous": previous, "last_year": last_year}
 
 
-def check_dimension(tables: Frames, dimension: str) -> None:
-    """A review needs the dimension on leads, and on spend too when there is spend; else a ReviewError."""
-    def columns(name: str) -> list[str]:
-        frame = tables[name]
-        return list(frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema)
+def _columns(tables: Frames, name: str) -> list[str]:
+    frame = tables.get(name)
+    if frame is None:
+        return []
+    return list(frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema)
 
-    if "leads" not in tables or dimension not in columns("leads"):
+
+def review_dimensions(tables: Frames) -> list[str]:
+    """The `REVIEW_DIMENSIONS` a review can be made by: those on leads, and on spend too when there is spend."""
+    return [d for d in REVIEW_DIMENSIONS
+            if d in _columns(tables, "leads") and ("spend" not in tables or d in _columns(tables, "spend"))]
+
+
+def check_dimension(tables: Frames, dimension: str) -> None:
+    """A review needs the dimension on leads, and on spend too when there is spend; else a ReviewError
+    that names only dimensions the review can be made by instead."""
+    others = [d for d in review_dimensions(tables) if d != dimension]
+    instead = (f"review by {' or '.join(others)} instead" if others else
+               f"map {' or '.join(REVIEW_DIMENSIONS)} on import, on leads and spend alike")
+    if dimension not in _columns(tables, "leads"):
         raise ReviewError(f"leads have no '{dimension}' column: a review needs leads by {dimension}. "
-                          "Map that column on import or review by another dimension.")
-    if "spend" in tables and dimension not in columns("spend"):
-        raise ReviewError(f"spend is not recorded by '{dimension}', so its cost cannot be judged. "
-                          f"Review by a dimension that spend has: {', '.join(REVIEW_DIMENSIONS)}.")
+                          f"Map that column on import, or {instead}.")
+    if "spend" in tables and dimension not in _columns(tables, "spend"):
+        raise ReviewError(f"spend is not recorded by '{dimension}', so its cost cannot be judged: {instead}.")
+
+
+class Compute(Protocol):
+    """How `review_inputs` asks the engine for numbers: `kpi.metrics.compute`, or a cached call that
+    answers the same (the app's, keyed on the workspace the tables and settings come from)."""
+
+    def __call__(self, tables: Frames, metrics: Sequence[str], /, *, by: Sequence[str], period: Period,
+                 filters: Mapping[str, Sequence[str]] | None, view: View, settings: Settings) -> pl.DataFrame: ...
 
 
 def review_inputs(tables: Frames, dimension: str, period: Period, *, settings: Settings | None = None,
-                  view: View = "cohort", filters: Mapping[str, Sequence[str]] | None = None) -> dict[str, pl.DataFrame]:
-    """`review_metrics` by `dimension` in each of `review_periods(period)`, as `compute` returns them."""
+                  view: View = "cohort", filters: Mapping[str, Sequence[str]] | None = None,
+                  compute: Compute = kpi_metrics.compute) -> dict[str, pl.DataFrame]:
+    """`review_metrics` by `dimension` in each of `review_periods(period)`, as `compute` returns them;
+    ReviewError (see `check_dimension`) when the review cannot be made by `dimension`."""
     check_dimension(tables, dimension)
     settings = settings or Settings()
     return {name: compute(tables, review_metrics(settings), by=[dimension], period=p, filters=filters, view=view,
@@ -167,8 +203,10 @@ def _numbers(frame: pl.DataFrame, dimension: str, settings: Settings, suffix: st
     has_spend = pl.col("spend").fill_null(0) > 0
     return (frame.filter(pl.col(dimension).is_not_null())
             .select(pl.col(dimension).cast(pl.String).alias(SUBJECT),
-                    *[pl.col(ids[n]).cast(pl.Float64).alias(n) for n in _NUMBERS])
-            .with_columns(pl.when(has_spend).then(pl.col("cpl")).alias("cpl"),
+                    *[(pl.col(ids[n]).cast(pl.Float64) if n in ids else pl.lit(None, pl.Float64)).alias(n)
+                      for n in _NUMBERS])
+            .with_columns(pl.when(pl.col("leads") > 0).then(pl.col("mql") / pl.col("leads")).alias("mql_rate"),
+                          pl.when(has_spend).then(pl.col("cpl")).alias("cpl"),
                           pl.when(has_spend & (pl.col("won") > 0)).then(pl.col("cac")).alias("cac"))
             .rename({n: n + suffix for n in _NUMBERS}))
 
@@ -197,14 +235,15 @@ def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules
     """A verdict per subject with the numbers and thresholds behind it, from `review_inputs`' frames.
 
     Columns: subject, verdict, rule (an id of `RULES`); this period's spend, spend_share (of all
-    spend), leads, mql, won, cpl, mql_rate, cac, win_rate, and mql_rate_prev (previous period); the
-    peers' median_cpl, median_mql_rate, median_cac, best_cac (the `best_quantile` quantile of cost
-    per won) and best_win_rate; cpl_multiple (CPL / median CPL); the thresholds compared against:
+    spend), leads, mql, won, cpl, mql_rate, cac, lead_to_won, and mql_rate_prev (previous period);
+    the peers' median_cpl, median_mql_rate, median_cac, best_cac (the `best_quantile` quantile of
+    cost per won) and best_lead_to_won; cpl_multiple (CPL / median CPL); the thresholds compared against:
     stop_spend_min, stop_cpl_min, weak_mql_rate_max, less_cpl_min; budget and headroom (null when no
     budget is known); for a start, then (which period), then_spend, then_won, then_cac,
     then_median_cac and start_cac_max. `cpl` and `cac` are null for subjects without spend: their
     cost is not known and they are judged on rates only. Sorted by verdict (as in `VERDICTS`), then
-    by spend, largest first.
+    by spend, largest first. Without a qualified stage in `settings` the MQL columns are null and the
+    `MQL_RULES` never hold.
     """
     settings = settings or Settings()
     budget_of = _check_budgets(budgets or {})
@@ -223,7 +262,7 @@ def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules
         _quantile(pl.col("mql_rate"), has_leads, 0.5).alias("median_mql_rate"),
         _quantile(pl.col("cac"), pl.lit(True), 0.5).alias("median_cac"),
         _quantile(pl.col("cac"), pl.lit(True), q).alias("best_cac"),
-        _quantile(pl.col("win_rate"), has_leads, 1 - q).alias("best_win_rate"),
+        _quantile(pl.col("lead_to_won"), has_leads, 1 - q).alias("best_lead_to_won"),
         *[_quantile(pl.col(f"cac_{p}"), pl.lit(True), 0.5).alias(f"median_cac_{p}") for p in PERIODS[1:]],
     ]
     out = joined.with_columns(peers).with_columns(
@@ -249,11 +288,13 @@ def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules
         "start_won_before": start,
         "continue_at_budget": best_cac,
         "less_rates": ~has_spend & weak & falling,
-        "more_rates": ~has_spend & (pl.col("won") > 0) & (pl.col("win_rate") >= pl.col("best_win_rate")),
+        "more_rates": ~has_spend & (pl.col("won") > 0) & (pl.col("lead_to_won") >= pl.col("best_lead_to_won")),
         "continue_rates": ~has_spend,
         "continue": pl.lit(True),
     }
     assert list(conditions) == [r.id for r in RULES], "every rule has one condition, in priority order"
+    if settings.qualified is None:
+        conditions |= dict.fromkeys(MQL_RULES, pl.lit(False))
     rule: pl.Expr = pl.lit(None, pl.String)
     for rule_id, holds in reversed(conditions.items()):
         rule = pl.when(holds).then(pl.lit(rule_id)).otherwise(rule)
@@ -276,8 +317,8 @@ def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules
     return (out.sort([pl.col("verdict").replace_strict(order, return_dtype=pl.Int8), pl.col("spend").fill_null(0),
                       pl.col(SUBJECT)], descending=[False, True, False])
             .select(SUBJECT, "verdict", "rule", "spend", "spend_share", "leads", "mql", "won", "cpl", "mql_rate",
-                    "mql_rate_prev", "cac", "win_rate", "median_cpl", "median_mql_rate", "median_cac", "best_cac",
-                    "best_win_rate", "cpl_multiple", "total_spend", "stop_spend_min", "stop_cpl_min",
+                    "mql_rate_prev", "cac", "lead_to_won", "median_cpl", "median_mql_rate", "median_cac", "best_cac",
+                    "best_lead_to_won", "cpl_multiple", "total_spend", "stop_spend_min", "stop_cpl_min",
                     "weak_mql_rate_max", "less_cpl_min", "budget", "headroom", "then", "then_spend", "then_won",
                     "then_cac", "then_median_cac", "start_cac_max")
             .with_columns(pl.col("leads", "mql", "won", "then_won").cast(pl.Int64)))
@@ -321,7 +362,8 @@ class SavedReview:
 
     @property
     def key(self) -> str:
-        return review_key(self.dimension, self.period)
+        """The store key it is saved under."""
+        return f"{self.dimension}:{self.period}"
 
 
 class NoteError(ReviewError):
@@ -332,9 +374,31 @@ class NoteError(ReviewError):
         self.problems = list(problems)
 
 
-def review_key(dimension: str, period: Period) -> str:
-    """The store key of a review: 'initiative:2026-11-01..2026-11-30'."""
-    return f"{dimension}:{period}"
+Term = Literal["month", "quarter", "year"]
+#: The calendar term a review on each of the sidebar's period presets belongs to.
+PRESET_TERMS: dict[str, Term] = {"this_month": "month", "last_month": "month", "last_30_days": "month",
+                                 "this_quarter": "quarter", "last_90_days": "quarter", "year_to_date": "year",
+                                 "last_12_months": "year"}
+
+
+def review_term(period: Period, term: Term | None = None) -> Period:
+    """The calendar month, quarter or year that a review of `period` belongs to: the one its last day
+    falls in. `term` says which (`PRESET_TERMS` has it for each preset); without it, the shortest as
+    long as the period: a month for up to 31 days, a quarter for up to 92, else a year. A period that
+    follows the data's last day ("this month", "last 30 days") so keeps its review as data arrives:
+    1–20 and 1–22 November both belong to November."""
+    end = period.end
+    term = term or ("month" if period.days <= 31 else "quarter" if period.days <= 92 else "year")
+    first_month = {"month": end.month, "quarter": 3 * ((end.month - 1) // 3) + 1, "year": 1}[term]
+    last_month = {"month": end.month, "quarter": first_month + 2, "year": 12}[term]
+    return Period(date(end.year, first_month, 1),
+                  date(end.year, last_month, calendar.monthrange(end.year, last_month)[1]))
+
+
+def review_key(dimension: str, period: Period, term: Term | None = None) -> str:
+    """The store key of the review of `period` by `dimension`: the dimension and its `review_term`,
+    'initiative:2026-11-01..2026-11-30'."""
+    return f"{dimension}:{review_term(period, term)}"
 
 
 def parse_review_key(key: str) -> tuple[str, Period]:
@@ -409,12 +473,14 @@ def check_notes(notes: Sequence[Mapping[str, Any] | Note]) -> tuple[Note, ...]:
 
 
 def notes_to_doc(dimension: str, period: Period, notes: Sequence[Mapping[str, Any] | Note],
-                 budgets: Mapping[str, float] | None = None) -> dict[str, Any]:
-    """A JSON-able document of a review's notes (and the budgets used), validated first: nothing
-    invalid is ever returned for saving."""
+                 budgets: Mapping[str, float] | None = None, term: Term | None = None) -> dict[str, Any]:
+    """A JSON-able document of the notes of the review of `period` (and the budgets used), to save
+    under `review_key(dimension, period, term)`; its start and end are the review's term. Validated
+    first: nothing invalid is ever returned for saving."""
     checked = check_notes(notes)
-    return {"format": DOC_FORMAT, "dimension": dimension, "start": period.start.isoformat(),
-            "end": period.end.isoformat(), "notes": [n.to_dict() for n in checked],
+    term_period = review_term(period, term)
+    return {"format": DOC_FORMAT, "dimension": dimension, "start": term_period.start.isoformat(),
+            "end": term_period.end.isoformat(), "notes": [n.to_dict() for n in checked],
             "budgets": _check_budgets(budgets or {})}
 
 
@@ -446,18 +512,19 @@ def notes_from_doc(doc: Any, key: str = "") -> SavedReview:
 
 
 def previous_review(docs: Mapping[str, Any], key: str) -> SavedReview | None:
-    """The latest saved review before the one under `key`: same dimension, and a period that starts
-    earlier (or starts the same day and ends earlier). Documents whose key is not a review key are
-    not reviews and are passed over; a review document that does not validate raises ReviewError."""
+    """The latest saved review before the one under `key`: the same dimension, and the period that ends
+    last before this one starts; of two that end the same day, the one closer in length (a month's
+    review follows September, not the third quarter). Documents whose key is not a review key are not
+    reviews and are passed over; a review document that does not validate raises ReviewError."""
     dimension, period = parse_review_key(key)
-    earlier: list[tuple[date, date, str]] = []
+    earlier: list[tuple[date, int, str]] = []
     for other in docs:
         try:
             other_dimension, other_period = parse_review_key(other)
         except ReviewError:
             continue
-        if other_dimension == dimension and (other_period.start, other_period.end) < (period.start, period.end):
-            earlier.append((other_period.start, other_period.end, other))
+        if other_dimension == dimension and other_period.end < period.start:
+            earlier.append((other_period.end, -abs(other_period.days - period.days), other))
     if not earlier:
         return None
     latest = max(earlier)[2]

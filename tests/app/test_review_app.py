@@ -15,11 +15,13 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.period import Period, preset
 from kpi.review import DOC_KIND, notes_to_doc, review_key
+from kpi.settings import Settings, Stage
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import Store
 from tests.app.conftest import APP, open_page
 from tests.app.test_overview_app import demo_last_day
 from tests.app.test_workspaces_app import AUTH
+from ui.i18n import plural
 
 PAGE = "app_pages/review.py"
 LINE = re.compile(r"^\*\*(?P<subject>.+?)\*\*: (?P<reason>.+) → \*\*(?P<action>.+)\*\*$")
@@ -113,7 +115,7 @@ def test_no_cost_channels_are_judged_on_rates(app: AppTest) -> None:
     shown = conclusions(app)
     assert {"Email", "Organic & Content"} <= set(shown)
     for channel in ("Email", "Organic & Content"):
-        assert shown[channel][1].startswith("no cost data, judged on rates only")
+        assert shown[channel][1].startswith("no spend this period, judged on rates only")
     assert "CPL" in shown["Paid Search"][1] or "cost per won" in shown["Paid Search"][1]
 
 
@@ -147,13 +149,14 @@ def test_a_saved_decision_is_the_next_reviews_starting_point(review_ws: str,
     app = AppTest.from_file(APP, default_timeout=120)
     app.query_params.update({"ws": review_ws, "period": "last_month"})
     open_page(app, PAGE)
+    assert any(c.value.startswith(f"This is the review of {last_month.start:%B %Y}:") for c in app.caption)
     subjects = editor_subjects(app)
     app.session_state["review_notes"] = {"edited_rows": {1: {"decision": "Move 20 % to webinars", "owner": "Åsa",
                                                              "budget": 1_000_000.0}},
                                          "added_rows": [], "deleted_rows": []}
     app.button(key="review_save").click().run()
     assert not app.exception
-    assert any("Saved 1 decisions" in s.value for s in app.success)
+    assert [s.value for s in app.success] == [f"Saved 1 decision for {last_month.start:%B %Y}."]
     doc = saved_doc(review_ws, last_month)
     assert isinstance(doc, dict)
     assert [(n["subject"], n["decision"], n["owner"]) for n in doc["notes"]] == [
@@ -235,3 +238,49 @@ def test_swedish(app: AppTest) -> None:
     assert app.title[0].value == "Uppföljning"
     assert any(s.value.startswith("Gör mer (") for s in app.subheader)
     assert any("→ **gör mer**" in m.value for m in app.markdown)
+
+
+def test_only_dimensions_spend_also_has_are_offered(app: AppTest) -> None:
+    days = [datetime(2024, 3, d) for d in (1, 2, 3)]
+    leads = pl.DataFrame({"lead_id": ["a", "b", "c"], "channel": ["Email", "Email", "Meta"],
+                          "initiative": ["ABM", "ABM", "Brand"], "created_at": days})
+    spend = pl.DataFrame({"date": [d.date() for d in days], "initiative": ["ABM", "Brand", "Brand"],
+                          "spend": [100.0, 50.0, 50.0]})
+    app.session_state["session_tables"] = {"leads": leads, "spend": spend}
+    app.query_params.update({"ws": "session", "period": "custom", "from": "2024-03-01", "to": "2024-03-31"})
+    open_page(app, PAGE)
+    # spend is not recorded by channel: a review by channel could not judge cost, so it is not offered
+    assert app.get("button_group")[0].options == ["Initiative"]
+    assert set(conclusions(app)) == {"ABM", "Brand"}
+    # the page that keeps uploads is named as the navigation names it
+    assert any("Save them on the Workspaces & links page" in i.value for i in app.info)
+
+
+def test_a_funnel_without_a_qualified_stage_skips_the_mql_rules() -> None:
+    two = Settings(stages=(Stage("lead", "Leads", "created_at", "leads"), Stage("won", "Won deals", "won_at")))
+    created = store().create_workspace("Review two stages", settings=two)
+    # 2024-03: Display spent 900 on one lead and won nothing; Paid Search spent 200 on two leads, one won.
+    # CPLs 900 and 100, median 500. With MQL rules Display would be stopped (meaningful spend, no MQL).
+    made = [datetime(2024, 3, d) for d in (1, 2, 3)]
+    store().save(created.id, "leads", pl.DataFrame({
+        "lead_id": ["a", "b", "c"], "created_at": made, "won_at": [datetime(2024, 3, 20), None, None],
+        "channel": ["Paid Search", "Paid Search", "Display"]}), source="review test")
+    store().save(created.id, "spend", pl.DataFrame({
+        "date": [d.date() for d in made], "channel": ["Paid Search", "Paid Search", "Display"],
+        "spend": [100.0, 100.0, 900.0]}), source="review test")
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params.update({"ws": created.id, "period": "custom", "from": "2024-03-01", "to": "2024-03-31"})
+    open_page(app, PAGE)
+    assert any("no qualified stage (MQL)" in c.value for c in app.caption)
+    shown = conclusions(app)
+    assert set(shown) == {"Paid Search", "Display"}
+    assert shown["Display"][0] == "continue" and "no qualified stage" in shown["Display"][1]
+    assert shown["Display"][1].startswith("CPL €900.00 (1.8× the median €500.00), no qualified stage, ")
+
+
+def test_the_saved_message_agrees_with_the_count() -> None:
+    assert [plural("review.saved", n, "en", period="May 2026") for n in (1, 3)] == [
+        "Saved 1 decision for May 2026.", "Saved 3 decisions for May 2026."]
+    assert [plural("review.saved", n, "ru", period="май 2026") for n in (1, 3, 5, 11, 21)] == [
+        "Сохранено 1 решение за май 2026.", "Сохранено 3 решения за май 2026.", "Сохранено 5 решений за май 2026.",
+        "Сохранено 11 решений за май 2026.", "Сохранено 21 решение за май 2026."]

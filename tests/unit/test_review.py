@@ -3,15 +3,19 @@ and thresholds, subjects without cost, and the notes model through a real store.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from kpi.period import Period
+from kpi.metrics import Frames, View, compute
+from kpi.period import PRESETS, Period, preset
 from kpi.review import (
     DOC_KIND,
+    MQL_RULES,
+    PRESET_TERMS,
     RULES,
     VERDICTS,
     Note,
@@ -19,13 +23,19 @@ from kpi.review import (
     ReviewError,
     Rules,
     check_dimension,
+    conclusions,
     notes_from_doc,
     notes_to_doc,
     parse_review_key,
     previous_review,
     review,
+    review_dimensions,
+    review_inputs,
     review_key,
+    review_metrics,
+    review_term,
 )
+from kpi.settings import Settings, Stage
 from kpi.store import Store
 
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))  # previous: February 2026; last year: March 2025
@@ -64,7 +74,7 @@ def build(subjects: list[Subject], dimension: str = "initiative") -> dict[str, p
 #   Cost per won (spend and won deals): A 500, B 1000, H 1500, C 3000 -> best quarter at or below
 #     the linear 25 % quantile 500 + .75 x 500 = 875; median 1250.
 #   Total spend 1000 + 1000 + 1500 + 3000 + 7000 + 500 + 200 = 14 200 -> meaningful from 2 % = 284.
-#   Win rate (leads): A .2, B .1, H .1, C .1, D 0, G 0 -> sorted 0 0 .1 .1 .1 .2; the best quarter
+#   Lead-to-won rate (leads): A .2, B .1, H .1, C .1, D 0, G 0 -> sorted 0 0 .1 .1 .1 .2; the best quarter
 #     starts at the linear 75 % quantile, position .75 x 5 = 3.75 between .1 and .1: .1.
 # February 2026 (previous): A .5, C .5 and D .2 MQL rates; cost per won A 1000, C 1000, F 500, K 3000
 #   -> median 1000, so F (500) is worth starting again and K (3000) is not.
@@ -142,12 +152,12 @@ def test_the_numbers_and_thresholds_behind_each_verdict(tables: dict[str, pl.Dat
     assert last["then"] == "last_year" and last["then_cac"] == pytest.approx(400)
     assert last["then_median_cac"] == pytest.approx(400)
     g = row(out, "G")
-    assert g["best_win_rate"] == pytest.approx(0.1) and g["win_rate"] == 0 and g["cpl"] is None
+    assert g["best_lead_to_won"] == pytest.approx(0.1) and g["lead_to_won"] == 0 and g["cpl"] is None
 
 
 def test_no_cost_subjects_are_judged_on_rates_only() -> None:
     # MQL rates: Email .6, Organic .1, Paid .5, Paid2 .5 -> median .5, weak under .25.
-    # Win rates: Email .3, Organic 0, Paid 0, Paid2 0 -> sorted 0 0 0 .3; the best quarter starts at
+    # Lead-to-won rates: Email .3, Organic 0, Paid 0, Paid2 0 -> sorted 0 0 0 .3; the best quarter starts at
     # position .75 x 3 = 2.25: 0 + .25 x .3 = .075.
     tables = build([("Email", NOW, 0, 10, 6, 3), ("Organic", NOW, 0, 10, 1, 0), ("Paid", NOW, 1000, 10, 5, 0),
                     ("Paid2", NOW, 1000, 10, 5, 0), ("Organic", FEB, 0, 10, 4, 0)], "channel")
@@ -157,7 +167,7 @@ def test_no_cost_subjects_are_judged_on_rates_only() -> None:
     organic = row(out, "Organic")
     assert organic["cpl"] is None and organic["cac"] is None and organic["spend"] == 0
     assert organic["weak_mql_rate_max"] == pytest.approx(0.25) and organic["mql_rate_prev"] == pytest.approx(0.4)
-    assert row(out, "Email")["best_win_rate"] == pytest.approx(0.075)
+    assert row(out, "Email")["best_lead_to_won"] == pytest.approx(0.075)
 
 
 def test_without_any_spend_data_every_subject_is_judged_on_rates() -> None:
@@ -239,10 +249,143 @@ def test_bad_budget_and_dimension_are_refused(tables: dict[str, pl.DataFrame]) -
         review(tables, "region", MARCH)
 
 
+def test_only_dimensions_on_leads_and_spend_are_offered_or_suggested(tables: dict[str, pl.DataFrame]) -> None:
+    leads = tables["leads"].with_columns(pl.lit("Email").alias("channel"))
+    # spend by initiative only: a review by channel cannot judge cost, and only initiative is suggested
+    both = {"leads": leads, "spend": tables["spend"]}
+    assert review_dimensions(both) == ["initiative"]
+    with pytest.raises(ReviewError) as caught:
+        check_dimension(both, "channel")
+    assert str(caught.value) == ("spend is not recorded by 'channel', so its cost cannot be judged: "
+                                 "review by initiative instead.")
+    # spend by neither: nothing to suggest but mapping a column
+    neither = {"leads": leads, "spend": tables["spend"].drop("initiative")}
+    assert review_dimensions(neither) == []
+    with pytest.raises(ReviewError) as caught:
+        check_dimension(neither, "initiative")
+    assert "review by" not in str(caught.value)
+    assert str(caught.value).endswith("map initiative or channel on import, on leads and spend alike.")
+    # no spend at all: leads decide alone; a lazy frame is read by its schema
+    assert review_dimensions({"leads": leads.lazy()}) == ["initiative", "channel"]
+    with pytest.raises(ReviewError, match=r"leads have no 'channel' column.*or review by initiative instead"):
+        check_dimension({"leads": tables["leads"]}, "channel")
+
+
+def test_review_inputs_ask_the_given_compute(tables: dict[str, pl.DataFrame]) -> None:
+    asked: list[tuple[tuple[str, ...], tuple[str, ...], Period, str]] = []
+
+    def counting(tables: Frames, metrics: Sequence[str], *, by: Sequence[str], period: Period,
+                 filters: Mapping[str, Sequence[str]] | None, view: View, settings: Settings) -> pl.DataFrame:
+        asked.append((tuple(metrics), tuple(by), period, view))
+        return compute(tables, metrics, by=by, period=period, filters=filters, view=view, settings=settings)
+
+    inputs = review_inputs(tables, "initiative", MARCH, view="flow", compute=counting)
+    metrics = tuple(review_metrics())
+    assert asked == [(metrics, ("initiative",), MARCH, "flow"),
+                     (metrics, ("initiative",), Period(FEB, date(2026, 2, 28)), "flow"),
+                     (metrics, ("initiative",), Period(MARCH_2025, date(2025, 3, 31)), "flow")]
+    assert conclusions(inputs, "initiative").equals(review(tables, "initiative", MARCH, view="flow"))
+    with pytest.raises(ReviewError, match="leads have no 'region' column"):
+        review_inputs(tables, "region", MARCH, compute=counting)
+    assert len(asked) == 3  # refused before asking
+
+
+#: A funnel with a stage between leads and MQL: the qualified stage is mql, not the second stage.
+CONTACTED = Settings(stages=(Stage("lead", "Leads", "created_at", "leads"), Stage("contacted", "Contacted",
+                                                                                  "contacted_at"),
+                             Stage("mql", "MQL", "mql_at"), Stage("won", "Won deals", "won_at")))
+TWO_STAGES = Settings(stages=(Stage("lead", "Leads", "created_at", "leads"), Stage("won", "Won deals", "won_at")))
+
+
+def test_mql_is_the_qualified_stage_not_the_second(tables: dict[str, pl.DataFrame]) -> None:
+    # every lead is contacted an hour after it came in; had "contacted" been taken for MQL, D's rate
+    # would be 1.0 instead of .1 and it would not be stopped
+    contacted = {**tables, "leads": tables["leads"].with_columns(
+        (pl.col("created_at") + timedelta(hours=1)).alias("contacted_at"))}
+    out = review(contacted, "initiative", MARCH, settings=CONTACTED)
+    assert verdicts(out) == verdicts(review(tables, "initiative", MARCH))
+    d = row(out, "D")
+    assert (d["mql"], d["mql_rate"], d["median_mql_rate"]) == (1, pytest.approx(0.1), pytest.approx(0.4))
+
+
+def test_a_two_stage_funnel_skips_the_mql_rules(tables: dict[str, pl.DataFrame]) -> None:
+    # The default review stops D (CPL 700 and MQL rate .1) and E (500 spent, no MQL) and does less of C
+    # (MQL rate falling): all MQL rules. Without a qualified stage they are continued; A's cost per won
+    # and F's and L's earlier cost per won do not depend on MQL and keep their verdicts.
+    assert TWO_STAGES.qualified is None
+    out = review(tables, "initiative", MARCH, settings=TWO_STAGES)
+    assert verdicts(out) == {
+        "A": ("more", "more_best_cac"), "B": ("continue", "continue"), "H": ("continue", "continue"),
+        "C": ("continue", "continue"), "D": ("continue", "continue"), "E": ("continue", "continue"),
+        "E2": ("continue", "continue"), "F": ("start", "start_won_before"), "G": ("continue", "continue_rates"),
+        "L": ("start", "start_won_before")}
+    assert not set(out["rule"]) & MQL_RULES
+    for column in ("mql", "mql_rate", "mql_rate_prev", "median_mql_rate", "weak_mql_rate_max"):
+        assert out[column].is_null().all(), column
+    assert row(out, "G")["lead_to_won"] == 0 and row(out, "A")["lead_to_won"] == pytest.approx(0.2)
+
+
 # --- notes -------------------------------------------------------------------------------------------
 
 GOOD = {"subject": "C", "verdict": "less", "decision": "Cut the budget by 30 %", "owner": "Åsa Öberg",
         "date": "2026-04-02", "note": "Re-check in May"}
+
+
+def days(start: str, end: str) -> Period:
+    return Period(date.fromisoformat(start), date.fromisoformat(end))
+
+
+@pytest.mark.parametrize(("period", "term", "expected"), [
+    (days("2026-11-01", "2026-11-20"), None, days("2026-11-01", "2026-11-30")),
+    (days("2026-11-01", "2026-11-22"), None, days("2026-11-01", "2026-11-30")),
+    (days("2026-10-15", "2026-11-14"), None, days("2026-11-01", "2026-11-30")),  # 31 days: the month it ends in
+    (days("2026-09-01", "2026-11-22"), None, days("2026-10-01", "2026-12-31")),  # 83 days: a quarter
+    (days("2026-01-01", "2026-03-31"), None, days("2026-01-01", "2026-03-31")),  # 90 days
+    (days("2025-12-01", "2026-03-31"), None, days("2026-01-01", "2026-12-31")),  # 121 days: a year
+    (days("2028-02-01", "2028-02-20"), None, days("2028-02-01", "2028-02-29")),  # leap year
+    (days("2026-10-01", "2026-10-20"), "quarter", days("2026-10-01", "2026-12-31")),  # this quarter, early on
+    (days("2026-01-01", "2026-01-20"), "year", days("2026-01-01", "2026-12-31")),  # year to date, early on
+])
+def test_a_review_belongs_to_the_calendar_term_its_period_ends_in(period: Period, term: str | None,
+                                                                  expected: Period) -> None:
+    assert review_term(period, term) == expected  # type: ignore[arg-type]
+    assert review_term(expected) == expected  # a term is its own term
+
+
+def test_every_preset_keeps_its_review_as_days_of_data_are_added() -> None:
+    assert set(PRESET_TERMS) == set(PRESETS)
+    for name in PRESETS:
+        day_20, day_22 = preset(name, date(2026, 11, 20)), preset(name, date(2026, 11, 22))
+        assert review_key("initiative", day_20, PRESET_TERMS[name]) == \
+            review_key("initiative", day_22, PRESET_TERMS[name]), name
+    assert {name: str(review_term(preset(name, date(2026, 11, 22)), PRESET_TERMS[name])) for name in PRESETS} == {
+        "this_month": "2026-11-01..2026-11-30", "last_month": "2026-10-01..2026-10-31",
+        "last_30_days": "2026-11-01..2026-11-30", "this_quarter": "2026-10-01..2026-12-31",
+        "last_90_days": "2026-10-01..2026-12-31", "year_to_date": "2026-01-01..2026-12-31",
+        "last_12_months": "2026-01-01..2026-12-31"}
+    # this quarter on its 20th day is still the quarter's review, not October's
+    assert review_key("initiative", preset("this_quarter", date(2026, 10, 20)), "quarter") == \
+        "initiative:2026-10-01..2026-12-31"
+
+
+def test_a_review_saved_on_the_20th_is_found_again_on_the_22nd(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    ws = store.create_workspace("Term test").id
+    on_20th, on_22nd = days("2026-11-01", "2026-11-20"), days("2026-11-01", "2026-11-22")
+    store.put_doc(ws, DOC_KIND, review_key("initiative", on_20th), notes_to_doc("initiative", on_20th, [GOOD],
+                                                                                 budgets={"C": 900}))
+    docs = Store(tmp_path).docs(ws, DOC_KIND)
+    key = review_key("initiative", on_22nd)
+    assert list(docs) == [key] == ["initiative:2026-11-01..2026-11-30"]
+    found = notes_from_doc(docs[key], key)
+    assert found.key == key and found.period == days("2026-11-01", "2026-11-30")
+    assert [n.owner for n in found.notes] == ["Åsa Öberg"] and found.budgets == {"C": 900.0}
+    # December's review, however many of its days have data, starts from November's
+    for last_day in ("2026-12-01", "2026-12-15"):
+        last = previous_review(docs, review_key("initiative", days("2026-12-01", last_day)))
+        assert last is not None and last.key == key
+    # and November's own review has nothing before it
+    assert previous_review(docs, key) is None
 
 
 def test_review_key_is_dimension_and_period() -> None:
@@ -312,5 +455,11 @@ def test_previous_review_is_the_latest_earlier_one_of_the_same_dimension() -> No
     assert found is not None and found.key == "initiative:2026-10-01..2026-10-31"
     assert found.notes[0].owner == "October"
     assert previous_review(docs, "initiative:2026-09-01..2026-09-30") is None
-    again = previous_review(docs, "initiative:2026-10-01..2026-10-30")  # October's ends later: not before
+    again = previous_review(docs, "initiative:2026-10-01..2026-10-30")  # October's does not end before it
     assert again is not None and again.notes[0].owner == "September"
+    # a quarter's review follows the previous quarter's, a month's the previous month's
+    docs["initiative:2026-07-01..2026-09-30"] = doc("initiative", date(2026, 7, 1), date(2026, 9, 30), "Q3")
+    quarter = previous_review(docs, "initiative:2026-10-01..2026-12-31")
+    assert quarter is not None and quarter.notes[0].owner == "Q3"
+    month = previous_review(docs, "initiative:2026-10-01..2026-10-31")
+    assert month is not None and month.notes[0].owner == "September"
