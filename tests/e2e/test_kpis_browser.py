@@ -1,5 +1,6 @@
 """The KPI page in a real browser: build a two-level tree (a goal and one KPI) in a new workspace with the
-forms, set a target and see the status go from "no target" to on track, then to off track.
+forms, set a target and see the status go from "no target" to on track, then to off track; then add a rate
+KPI whose target and warning line are typed in percent.
 
 The KPI's value is counted by hand from the same leads (created this quarter up to the data's last day).
 """
@@ -115,4 +116,22 @@ def test_build_a_tree_set_a_target_and_see_the_status_change(app_server: Streaml
     history = page.locator('[data-testid="stTabPanel"]:visible [data-testid="stDataFrame"]')
     assert history.count() == 1
     screenshot(page, "kpis-history")
+
+    # a rate's target and warning line are typed in percent and read back as percentages
+    open_tab(page, "Edit")
+    page.locator(".st-key-kpi_add_name input").fill("Lead to MQL")
+    pick(page, "kpi_add_metric", "Lead → MQL (lead_to_mql)")
+    pick(page, "kpi_add_parent", "New leads")
+    page.locator(".st-key-kpi_add_warning input").fill("95")
+    page.locator(".st-key-kpi_add_target input").fill("45")
+    submit(page, "kpi_add_submit", "Added “Lead to MQL”")
+    open_tab(page, "Scorecards")
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    assert panel.get_by_text(f"Target 45.0% for {QUARTER}").count() == 1
+    open_tab(page, "Tree")
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    panel.locator('[data-testid="stExpander"] summary', has_text="Lead to MQL").click()
+    details = panel.locator('[data-testid="stExpander"]', has_text="Lead to MQL")
+    details.get_by_text(f"{QUARTER}: 45.0%").wait_for(timeout=10_000)
+    assert details.get_by_text("on track from 95% of the target").count() == 1
     context.close()
