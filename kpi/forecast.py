@@ -22,14 +22,15 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel, ETSResults
-from statsmodels.tsa.seasonal import STL
 
 from kpi.period import Period, compare_period
+
+if TYPE_CHECKING:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSResults
 
 METHOD = "ETS (additive, damped or straight trend by AICc, weekly season) on up to the last 365 days, 500 paths"
 
@@ -57,10 +58,16 @@ def _first_day(daily: pl.DataFrame) -> date:
     return first
 
 
+# statsmodels (with scipy) takes a second or two to import: it is imported when a forecast or a
+# decomposition is first needed, so pages without KPI targets never wait for it.
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
     """statsmodels' convergence warnings, and numpy's overflow while the optimiser probes bad
     parameters, silenced here only: a fit that fails is caught and replaced by a simpler one."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -69,6 +76,8 @@ def _quiet() -> Iterator[None]:
 
 def _fit(y: np.ndarray, **spec: object) -> ETSResults | None:
     """An additive-error ETS model fitted to `y`, or None when the fit fails or comes out non-finite."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
     with _quiet():
         try:
             fit = ETSModel(y, error="add", **spec).fit(disp=False, maxiter=MAX_ITER)
@@ -226,6 +235,8 @@ def anomalies(series: pl.DataFrame, *, season: int | None = None, threshold: flo
     filled = value.interpolate().fill_null(strategy="forward").fill_null(strategy="backward").to_numpy()
     y = value.to_numpy()  # NaN where null
     if season is not None and season >= 2 and len(filled) >= 2 * season:
+        from statsmodels.tsa.seasonal import STL
+
         parts = STL(filled, period=season, robust=True).fit()
         expected = np.asarray(parts.trend) + np.asarray(parts.seasonal)
         scale = _noise_scale(y, season)
