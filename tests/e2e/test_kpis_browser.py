@@ -43,6 +43,15 @@ def open_tab(page: object, name: str) -> None:
     page.wait_for_timeout(300)  # type: ignore[attr-defined]
 
 
+def open_scorecards(page: object) -> None:
+    """The Scorecards tab once its cards are drawn (the first forecast of a server imports statsmodels,
+    which can take a few seconds after the rerun's first elements show)."""
+    open_tab(page, "Scorecards")
+    page.locator('[data-testid="stTabPanel"]:visible [data-testid="stMetric"]').first.wait_for(  # type: ignore[attr-defined]
+        timeout=60_000)
+    wait_idle(page)
+
+
 def pick(page: object, key: str, option: str) -> None:
     """Choose `option` in the selectbox with widget key `key` (inside a form: no rerun until submitted);
     typing narrows the list first, which only draws the options in view."""
@@ -97,7 +106,7 @@ def test_build_a_tree_set_a_target_and_see_the_status_change(app_server: Streaml
     screenshot(page, "kpis-tree-no-target")
 
     set_target(page, "1")  # far below what the quarter already has
-    open_tab(page, "Scorecards")
+    open_scorecards(page)
     assert metric_values(page) == {"New leads": f"{leads_so_far:,}"}
     panel = page.locator('[data-testid="stTabPanel"]:visible')  # the scorecards tab
     assert panel.get_by_text("On track", exact=True).count() == 1
@@ -105,7 +114,7 @@ def test_build_a_tree_set_a_target_and_see_the_status_change(app_server: Streaml
     screenshot(page, "kpis-on-track")
 
     set_target(page, str(100 * leads_so_far))  # a hundred times what it has
-    open_tab(page, "Scorecards")
+    open_scorecards(page)
     panel = page.locator('[data-testid="stTabPanel"]:visible')
     assert panel.get_by_text("Off track", exact=True).count() == 1
     assert panel.get_by_text("below the 90% critical line").count() == 1
@@ -125,7 +134,7 @@ def test_build_a_tree_set_a_target_and_see_the_status_change(app_server: Streaml
     page.locator(".st-key-kpi_add_warning input").fill("95")
     page.locator(".st-key-kpi_add_target input").fill("45")
     submit(page, "kpi_add_submit", "Added “Lead to MQL”")
-    open_tab(page, "Scorecards")
+    open_scorecards(page)
     panel = page.locator('[data-testid="stTabPanel"]:visible')
     assert panel.get_by_text(f"Target 45.0% for {QUARTER}").count() == 1
     open_tab(page, "Tree")
