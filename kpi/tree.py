@@ -277,7 +277,8 @@ def table_dimensions(tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> dict[
 
 
 def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
-          dimensions: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
+          dimensions: Mapping[str, Collection[str]] | None = None,
+          values: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
     """Every problem with a KPI tree, naming the KPI, field and rows; an empty list means it can be saved.
 
     Beyond the table's own checks: parents must exist and never loop back, metrics must be in the
@@ -286,6 +287,8 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
     must agree on its definition. `dimensions` (table -> its dimension columns, see
     `table_dimensions`) checks filters against the tables each metric reads: a filter that one of
     them lacks (cost by segment: spend has no segment) is a warning, as the KPI cannot be measured.
+    `values` (dimension -> the values it takes in the data) flags filter values the data does not
+    have (a typo would otherwise measure an empty slice) as warnings.
     """
     problems: list[Problem] = []
     missing = [c for c in TABLES["kpis"].required if c not in frame.columns]
@@ -308,8 +311,8 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
     for kpi_id, group in by_id.items():
         first, at = group[0], [r["row"] for r in group]
         for col in DEFINITION:
-            values = {_text(r.get(col)) for r in group if col in r}
-            if len(values) > 1:
+            written = {_text(r.get(col)) for r in group if col in r}
+            if len(written) > 1:
                 add(col, f"KPI '{kpi_id}' has different {col} on its rows; a KPI has one {col}", at)
         if not _text(first["name"]):
             add("name", f"KPI '{kpi_id}' has no name", at[:1])
@@ -338,6 +341,13 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
                 if unknown:
                     add("filters", f"KPI '{kpi_id}' filters on {', '.join(unknown)}, which the data does not "
                         f"have; use one of {', '.join(known)}", at[:1])
+                for dim, wanted in filters.items():
+                    known_values = (values or {}).get(dim)
+                    missing = [v for v in wanted if known_values is not None and v not in known_values]
+                    if missing:
+                        shown = ", ".join(sorted(known_values or ())[:12])
+                        add("filters", f"KPI '{kpi_id}' filters on {dim}={', '.join(missing)}, which the data does "
+                            f"not have; check the spelling (values: {shown})", at[:1], "warning")
                 for m in _metrics_of(metric, catalog):
                     for table in catalog[m].tables:
                         lacking = [d for d in filters if d in known and d not in dimensions.get(table, ())]
@@ -404,12 +414,13 @@ def _metrics_of(metric: str, catalog: Mapping[str, Metric]) -> tuple[str, ...]:
 
 
 def check_edit(defs: pl.DataFrame, goals: pl.DataFrame, catalog: Mapping[str, Metric],
-               dimensions: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
+               dimensions: Mapping[str, Collection[str]] | None = None,
+               values: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
     """`check` for a tree edited as two tables, one row per KPI (`defs`) and one per target (`goals`),
     with each problem's rows numbered in the table the person edits: table "kpis" for the
     definitions, "targets" for the targets. A target for a KPI that is not among the definitions
     (a misspelt id, say) is a problem rather than silently dropped."""
-    problems = [p for p in check(join(defs, goals.clear()), catalog, dimensions)]
+    problems = check(join(defs, goals.clear()), catalog, dimensions, values)
     ids = set(defs["kpi_id"].cast(pl.String).drop_nulls().str.strip_chars())
     rows: list[dict[str, Any]] = goals.with_row_index("row", offset=1).to_dicts()
     seen: dict[tuple[str, str], int] = {}

@@ -59,8 +59,13 @@ def kpi_table(ws: data.Workspace) -> pl.DataFrame:
 
 
 def check(ws: data.Workspace, frame: pl.DataFrame) -> list[Problem]:
-    """`kpi.tree.check` against the workspace's catalog and each table's dimensions."""
-    return kpi_tree.check(frame, data.catalog(ws), kpi_tree.table_dimensions(ws.tables))
+    """`kpi.tree.check` against the workspace's catalog, each table's dimensions and their values."""
+    return kpi_tree.check(frame, data.catalog(ws), kpi_tree.table_dimensions(ws.tables), dimension_values(ws))
+
+
+def dimension_values(ws: data.Workspace) -> dict[str, list[str]]:
+    """The values each dimension takes in the workspace, to catch a misspelt filter value."""
+    return {d: data.dimension_values(ws, d) for d in dimensions(ws)}
 
 
 def dimensions(ws: data.Workspace) -> list[str]:
@@ -168,7 +173,8 @@ def save_edit(ws: data.Workspace, defs: pl.DataFrame, goals: pl.DataFrame, user:
     saved when `kpi.tree.check_edit` finds errors, which are returned with rows numbered in the table the
     person edited (a target whose kpi_id matches no KPI is one of them, never silently dropped)."""
     defs, goals = from_editors(defs, goals, data.catalog(ws))
-    refused = errors(kpi_tree.check_edit(defs, goals, data.catalog(ws), kpi_tree.table_dimensions(ws.tables)))
+    refused = errors(kpi_tree.check_edit(defs, goals, data.catalog(ws), kpi_tree.table_dimensions(ws.tables),
+                                          dimension_values(ws)))
     if refused:
         return refused
     return save(ws, kpi_tree.join(defs, goals), user)

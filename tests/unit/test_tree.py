@@ -243,3 +243,13 @@ def test_new_ids_keep_any_script_and_never_collide() -> None:
     assert new_id("Лиды с вебинаров", []) == "kpi_лиды_с_вебинаров"
     assert new_id("Cost per lead", ["kpi_cost_per_lead", "kpi_cost_per_lead_2"]) == "kpi_cost_per_lead_3"
     assert new_id("!!!", []) == "kpi"
+
+
+def test_a_filter_value_the_data_does_not_have_is_flagged() -> None:
+    tree = table([{"kpi_id": "e", "name": "Enterprise leads", "metric": "leads", "filters": "segment=Enterprse, SMB"}])
+    values = {"segment": ["Enterprise", "Mid-market", "SMB"]}
+    (problem,) = check(tree, CAT, DIMS, values)
+    assert problem.severity == "warning" and "Enterprse, SMB" not in problem.message  # SMB is there
+    assert "filters on segment=Enterprse, which the data does not have" in problem.message
+    assert "Enterprise, Mid-market, SMB" in problem.message
+    assert check(tree.with_columns(filters=pl.lit("segment=Enterprise")), CAT, DIMS, values) == []
