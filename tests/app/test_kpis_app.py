@@ -424,3 +424,18 @@ def test_the_history_names_who_saved_a_target_but_a_shared_link_shows_only_the_s
     assert shown.select("source", "after").rows() == [("edited on the KPI page", "120"),
                                                         ("KPI workshop sheet", "100")]
     assert not any("anna@example.com" in str(e.value) for e in [*shared.dataframe, *shared.markdown, *shared.caption])
+
+
+def test_a_misspelt_filter_value_is_a_warning_that_names_the_values_there_are(
+        app: AppTest, small: dict[str, pl.DataFrame]) -> None:
+    ws_id = workspace("KPI filter typo AT", small)
+    tree = pl.DataFrame({"kpi_id": ["ent"], "name": ["Enterprise leads"], "metric": ["leads"],
+                         "filters": ["segment=Enterprse"]})
+    store().save(ws_id, "kpis", tree, source="test")
+    app.query_params["ws"] = ws_id
+    open_page(app, PAGE)
+    assert not app.exception
+    segments = sorted(small["leads"]["segment"].unique().to_list())
+    warned = [w.value for w in app.warning if "segment=Enterprse, which the data does not have" in w.value]
+    assert len(warned) == 1 and ", ".join(segments) in warned[0]
+    assert not app.error  # a warning: the tree is still shown
