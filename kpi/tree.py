@@ -123,6 +123,12 @@ class Formula:
 
         return run(self.tree)
 
+    def unit(self, catalog: Mapping[str, Metric]) -> str | None:
+        """The unit of the formula's value when it has one: a sum or difference of metrics of one
+        unit keeps it (revenue − spend is money); anything else (revenue / spend) is a plain number."""
+        units = {catalog[m].unit for m in self.metrics}
+        return units.pop() if len(units) == 1 and self.additive(catalog) else None
+
     def additive(self, catalog: Mapping[str, Metric]) -> bool:
         """A sum or difference of counts and amounts (scaled by numbers): it accrues over a period
         like leads do, so its pace is a share of the target."""
@@ -198,6 +204,11 @@ class Kpi:
     def formula(self, catalog: Mapping[str, Metric]) -> Formula | None:
         """The formula when the KPI is measured by one, else None (a plain catalog metric)."""
         return None if self.metric in catalog else Formula.parse(self.metric, catalog)
+
+    def unit(self, catalog: Mapping[str, Metric]) -> str | None:
+        """The unit the KPI's value is in (a formula's, see `Formula.unit`); None for a plain number."""
+        formula = self.formula(catalog)
+        return formula.unit(catalog) if formula else catalog[self.metric].unit
 
     def metrics(self, catalog: Mapping[str, Metric]) -> tuple[str, ...]:
         """The catalog metrics the KPI needs."""

@@ -311,11 +311,20 @@ def template_preview(added: pl.DataFrame, merged: pl.DataFrame, skipped: Sequenc
 
 
 def metric_text(metric: str, value: float | None, catalog: Mapping[str, Metric], lang: str, currency: str) -> str:
-    """A value of a KPI measured by `metric`, formatted by the metric's unit (rates in percent); a formula's
-    value, or one of an unknown metric, as a plain number (cents below 100)."""
-    if metric not in catalog:
+    """A value of a KPI measured by `metric`, formatted by the metric's unit (rates in percent); a formula
+    by its unit when it has one (revenue − spend is money), else, like an unknown metric, as a plain
+    number (cents below 100)."""
+    unit = catalog[metric].unit if metric in catalog else _formula_unit(metric, catalog)
+    if unit is None:
         return fmt.number(value, lang, 2 if value is not None and abs(value) < 100 else 0)
-    return fmt.metric_value(value, catalog[metric].unit, lang, currency, compact=True)
+    return fmt.metric_value(value, unit, lang, currency, compact=True)
+
+
+def _formula_unit(text: str, catalog: Mapping[str, Metric]) -> str | None:
+    try:
+        return kpi_tree.Formula.parse(text, catalog).unit(catalog)
+    except kpi_tree.FormulaError:
+        return None
 
 
 def value_text(kpi: Kpi, value: float | None, catalog: Mapping[str, Metric], lang: str, currency: str) -> str:

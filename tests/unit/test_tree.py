@@ -253,3 +253,11 @@ def test_a_filter_value_the_data_does_not_have_is_flagged() -> None:
     assert "filters on segment=Enterprse, which the data does not have" in problem.message
     assert "Enterprise, Mid-market, SMB" in problem.message
     assert check(tree.with_columns(filters=pl.lit("segment=Enterprise")), CAT, DIMS, values) == []
+
+
+def test_a_sum_or_difference_of_one_unit_keeps_it() -> None:
+    assert Formula.parse("revenue - spend", CAT).unit(CAT) == "currency"
+    assert Formula.parse("mql + sql", CAT).unit(CAT) == "count"
+    assert Formula.parse("revenue / spend", CAT).unit(CAT) is None  # a multiple, not money
+    assert Formula.parse("revenue - leads", CAT).unit(CAT) is None  # money minus a count: no unit
+    assert Kpi("c", "CPL", "cpl").unit(CAT) == "currency" and Kpi("m", "M", "revenue - spend").unit(CAT) == "currency"
