@@ -184,7 +184,7 @@ def render_add_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lang: 
         filters = st.text_input(t("kpis.add.filters", lang), key="kpi_add_filters",
                                 placeholder="segment=Enterprise; initiative=ABM",
                                 help=t("kpis.add.filters_help", lang,
-                                       dimensions=", ".join(kpi_ui.dimensions(ws)) or fmt.DASH))
+                                       dimensions=", ".join(sorted(data.dimensions(ws))) or fmt.DASH))
         left, right = st.columns(2)
         warning = left.number_input(t("kpis.add.warning", lang), value=None, min_value=0.0, step=5.0,
                                     format="%g", key="kpi_add_warning",

@@ -18,12 +18,12 @@ import polars as pl
 from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.funnel import stage_funnel
-from kpi.metrics import VIEWS, MetricError, catalog, compute
+from kpi.metrics import VIEWS, MetricError, catalog, compute, table_dimensions
 from kpi.period import GRAINS, Period
 from kpi.review import ReviewError, Rules, review
 from kpi.scorecard import scorecards
 from kpi.settings import Settings
-from kpi.tree import check, format_filters, table_dimensions, walk
+from kpi.tree import check, format_filters, walk
 from kpi.tree import kpis as tree_kpis
 
 FORMATS = ("table", "csv", "json")

@@ -263,13 +263,23 @@ def _schema(frame: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
     return frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
 
 
+def table_dimensions(tables: Frames) -> dict[str, list[str]]:
+    """Each fact table's dimension columns (strings other than ids): what its metrics can be broken
+    down and filtered by."""
+    return {name: dimensions(tables[name]) for name in ("leads", "spend", "traffic") if name in tables}
+
+
 def available_dimensions(tables: Frames) -> list[str]:
     """Dimension columns found in any table (strings other than ids)."""
-    dims: dict[str, None] = {}
-    for name in ("leads", "spend", "traffic"):
-        if name in tables:
-            dims.update(dict.fromkeys(dimensions(tables[name])))
-    return list(dims)
+    return list(dict.fromkeys(d for dims in table_dimensions(tables).values() for d in dims))
+
+
+def ratio_parts(metric: Metric, catalog: Mapping[str, Metric]) -> tuple[str, ...]:
+    """A ratio's numerator and denominator that are catalog metrics themselves (a win rate's closed
+    deals are not); nothing for other metrics."""
+    if metric.kind != "ratio":
+        return ()
+    return tuple(p for p in (metric.numerator, metric.denominator) if p in catalog)
 
 
 def _check_request(tables: Frames, metrics: Sequence[str], by: Sequence[str], filters: Mapping[str, object],

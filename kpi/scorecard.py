@@ -25,11 +25,11 @@ import numpy as np
 import polars as pl
 
 from kpi import forecast
-from kpi.metrics import Frames, Metric, catalog, compute
+from kpi.metrics import Frames, Metric, catalog, compute, ratio_parts, table_dimensions
 from kpi.period import Grain, Period, bucket
 from kpi.settings import Settings
 from kpi.targets import Status, target_period
-from kpi.tree import Kpi, SliceKey, Value, table_dimensions
+from kpi.tree import Kpi, SliceKey, Value
 
 METHOD = forecast.METHOD
 Reason = Literal["forecast", "pace", "current", "no_target", "no_data", "not_available"]
@@ -86,9 +86,8 @@ def _parts(metric: Metric, cat: Mapping[str, Metric]) -> tuple[str, ...] | None:
     closed deals, which no catalog metric counts)."""
     if metric.kind == "sum" and not metric.stock:
         return (metric.id,)
-    if metric.kind == "ratio" and metric.numerator in cat and metric.denominator in cat:
-        return (metric.numerator, metric.denominator)
-    return None
+    parts = ratio_parts(metric, cat)
+    return parts if len(parts) == 2 else None
 
 
 class _Series:
@@ -159,13 +158,13 @@ def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: d
     dims = table_dimensions(tables)
     parts: dict[SliceKey, set[str]] = {}
     for kpi in tree:
-        if _answerable(kpi, cat, dims):
+        if kpi.answerable(cat, dims):
             parts.setdefault(kpi.slice_key, set()).update(
                 p for m in kpi.metrics(cat) for p in (_parts(cat[m], cat) or ()))
     slices: dict[SliceKey, _Series] = {}
 
     def card(kpi: Kpi) -> Card:
-        if not _answerable(kpi, cat, dims):
+        if not kpi.answerable(cat, dims):
             found = current_target(kpi, today)
             label, period, target = found if found else (None, None, None)
             return Card(kpi, None, label, period, target, None, None, None, None, None, None, "not_available")
@@ -174,13 +173,6 @@ def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: d
         return _card(kpi, tables, settings, cat, today, slices[kpi.slice_key])
 
     return [card(kpi) for kpi in tree]
-
-
-def _answerable(kpi: Kpi, cat: Mapping[str, Metric], dims: Mapping[str, Sequence[str]]) -> bool:
-    """Whether the data can measure the KPI on its slice: every table its metrics read is there and
-    has every dimension it is filtered on (cost by segment cannot be: spend has no segment)."""
-    return all(table in dims and set(kpi.filters) <= set(dims[table])
-               for m in kpi.metrics(cat) for table in cat[m].tables)
 
 
 def _card(kpi: Kpi, tables: Frames, settings: Settings, cat: Mapping[str, Metric], today: date,

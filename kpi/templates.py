@@ -30,11 +30,11 @@ from typing import Any
 
 import polars as pl
 
-from kpi.metrics import Metric, available_dimensions, catalog, compute
+from kpi.metrics import Metric, catalog, compute, ratio_parts, table_dimensions
 from kpi.period import compare_period
 from kpi.settings import Settings, Stage
 from kpi.targets import target_period
-from kpi.tree import DEFINITION, TARGET, Kpi, default_direction, definitions, format_filters, join, targets
+from kpi.tree import DEFINITION, TARGET, Kpi, SliceKey, default_direction, definitions, format_filters, join, targets
 
 TEMPLATES: tuple[str, ...] = ("funnel", "handover", "efficiency", "initiative")
 
@@ -138,25 +138,24 @@ def suggest_targets(tree: Sequence[Kpi], tables: Mapping[str, pl.DataFrame | pl.
     last = compare_period(period, "last_year")
     assert last is not None
     cat = catalog(settings)
-    dims = set(available_dimensions(tables))
+    dims = table_dimensions(tables)
     starts = {name: _first_day(tables[name], cols) for name, cols in _DATED_BY.items() if name in tables}
 
-    slices: dict[tuple[tuple[str, tuple[str, ...]], ...], list[Kpi]] = {}
+    slices: dict[SliceKey, list[Kpi]] = {}
     for kpi in tree:
-        if set(kpi.filters) <= dims:
-            slices.setdefault(tuple(sorted(kpi.filters.items())), []).append(kpi)
+        if kpi.answerable(cat, dims):
+            slices.setdefault(kpi.slice_key, []).append(kpi)
     values: dict[str, float] = {}
     for key, group in slices.items():
         metrics = list(dict.fromkeys(m for k in group for m in k.metrics(cat)))
-        parts = [p for m in metrics for p in _parts(cat[m], cat)]
+        parts = [p for m in metrics for p in ratio_parts(cat[m], cat)]
         row = compute(tables, list(dict.fromkeys([*metrics, *parts])), period=last, filters=dict(key), view="flow",
                       settings=settings).row(0, named=True)
         measured: dict[str, float | None] = {
             m: None if row[m] is None or not _covers(cat[m], starts, last.start)
-            or not all(row[p] for p in _parts(cat[m], cat)) else float(row[m]) for m in metrics}
+            or not all(row[p] for p in ratio_parts(cat[m], cat)) else float(row[m]) for m in metrics}
         for kpi in group:
-            formula = kpi.formula(cat)
-            value = formula.evaluate(measured) if formula else measured[kpi.metric]
+            value = kpi.evaluate(measured, cat)
             if value is not None and not math.isnan(value):  # NaN: a formula divided by zero
                 values[kpi.id] = float(value)
     suggested = [(k.id, period_label, _stretch(values[k.id], uplift, k.direction == "up"))
@@ -176,11 +175,6 @@ def _first_day(frame: pl.DataFrame | pl.LazyFrame, columns: Sequence[str]) -> da
         return None
     first = frame.lazy().select(pl.min_horizontal(pl.col(c).min().cast(pl.Date) for c in cols)).collect().item()
     return first if isinstance(first, date) else None
-
-
-def _parts(metric: Metric, cat: Mapping[str, Metric]) -> tuple[str, ...]:
-    """A ratio's numerator and denominator (those that are catalog metrics); nothing for other metrics."""
-    return tuple(p for p in (metric.numerator, metric.denominator) if p in cat) if metric.kind == "ratio" else ()
 
 
 def _covers(metric: Metric, starts: Mapping[str, date | None], start: date) -> bool:

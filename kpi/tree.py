@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from kpi.metrics import Metric
-from kpi.schema import TABLES, Problem, dimensions
+from kpi.schema import TABLES, Problem
 from kpi.targets import target_period
 
 Direction = Literal["up", "down"]
@@ -210,6 +210,13 @@ class Kpi:
         formula = self.formula(catalog)
         return formula.unit(catalog) if formula else catalog[self.metric].unit
 
+    def answerable(self, catalog: Mapping[str, Metric], dimensions: Mapping[str, Collection[str]]) -> bool:
+        """Whether the data can measure the KPI on its slice: every table its metrics read is there
+        (`dimensions`: each table's dimension columns) and has every dimension it is filtered on (cost
+        by segment cannot be: spend has no segment)."""
+        return all(table in dimensions and set(self.filters) <= set(dimensions[table])
+                   for m in self.metrics(catalog) for table in catalog[m].tables)
+
     def metrics(self, catalog: Mapping[str, Metric]) -> tuple[str, ...]:
         """The catalog metrics the KPI needs."""
         formula = self.formula(catalog)
@@ -282,11 +289,6 @@ def kpis(frame: pl.DataFrame, catalog: Mapping[str, Metric]) -> list[Kpi]:
     return [Kpi(**{**k.__dict__, "targets": targets[k.id]}) for k in out.values()]
 
 
-def table_dimensions(tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> dict[str, list[str]]:
-    """Each fact table's dimension columns: what a KPI on that table can be filtered by."""
-    return {name: dimensions(frame) for name, frame in tables.items() if name in ("leads", "spend", "traffic")}
-
-
 def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
           dimensions: Mapping[str, Collection[str]] | None = None,
           values: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
@@ -296,7 +298,7 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
     catalog or valid formulas, filters must name known dimensions, target periods must be real
     periods, thresholds must be in the right order for the direction, and every row of one KPI
     must agree on its definition. `dimensions` (table -> its dimension columns, see
-    `table_dimensions`) checks filters against the tables each metric reads: a filter that one of
+    `kpi.metrics.table_dimensions`) checks filters against the tables each metric reads: a filter that one of
     them lacks (cost by segment: spend has no segment) is a warning, as the KPI cannot be measured.
     `values` (dimension -> the values it takes in the data) flags filter values the data does not
     have (a typo would otherwise measure an empty slice) as warnings.

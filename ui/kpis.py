@@ -16,7 +16,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from kpi import scorecard as kpi_scorecard
 from kpi import tree as kpi_tree
-from kpi.metrics import Metric
+from kpi.metrics import Metric, table_dimensions
 from kpi.period import Grain
 from kpi.schema import TABLES, Problem
 from kpi.scorecard import Card
@@ -60,17 +60,12 @@ def kpi_table(ws: data.Workspace) -> pl.DataFrame:
 
 def check(ws: data.Workspace, frame: pl.DataFrame) -> list[Problem]:
     """`kpi.tree.check` against the workspace's catalog, each table's dimensions and their values."""
-    return kpi_tree.check(frame, data.catalog(ws), kpi_tree.table_dimensions(ws.tables), dimension_values(ws))
+    return kpi_tree.check(frame, data.catalog(ws), table_dimensions(ws.tables), dimension_values(ws))
 
 
 def dimension_values(ws: data.Workspace) -> dict[str, list[str]]:
     """The values each dimension takes in the workspace, to catch a misspelt filter value."""
-    return {d: data.dimension_values(ws, d) for d in dimensions(ws)}
-
-
-def dimensions(ws: data.Workspace) -> list[str]:
-    """Every dimension a KPI of this workspace can be measured on (some only by the metrics of some tables)."""
-    return sorted({d for dims in kpi_tree.table_dimensions(ws.tables).values() for d in dims})
+    return {d: data.dimension_values(ws, d) for d in data.dimensions(ws)}
 
 
 def errors(problems: Sequence[Problem]) -> list[Problem]:
@@ -173,7 +168,7 @@ def save_edit(ws: data.Workspace, defs: pl.DataFrame, goals: pl.DataFrame, user:
     saved when `kpi.tree.check_edit` finds errors, which are returned with rows numbered in the table the
     person edited (a target whose kpi_id matches no KPI is one of them, never silently dropped)."""
     defs, goals = from_editors(defs, goals, data.catalog(ws))
-    refused = errors(kpi_tree.check_edit(defs, goals, data.catalog(ws), kpi_tree.table_dimensions(ws.tables),
+    refused = errors(kpi_tree.check_edit(defs, goals, data.catalog(ws), table_dimensions(ws.tables),
                                           dimension_values(ws)))
     if refused:
         return refused

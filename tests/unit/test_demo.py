@@ -14,11 +14,11 @@ import polars as pl
 import pytest
 
 from kpi.data import prepare
-from kpi.metrics import catalog
+from kpi.metrics import catalog, table_dimensions
 from kpi.schema import TABLES, validate
 from kpi.settings import DEFAULT_CHANNELS
 from kpi.sources.demo import DEMO_SETTINGS, generate
-from kpi.tree import check, table_dimensions
+from kpi.tree import check
 
 TODAY = date(2026, 11, 22)
 FIRST_DAY = date(2024, 11, 23)  # 24 months up to and including TODAY
