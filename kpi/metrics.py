@@ -306,6 +306,32 @@ def _group(frame: pl.LazyFrame, keys: list[str], aggs: list[pl.Expr]) -> pl.Lazy
     return frame.group_by(keys).agg(aggs).with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
+def _packed_key(keys: Sequence[str], schema: pl.Schema) -> pl.Expr | None:
+    """Two categorical keys as one 64-bit integer (each code + 1, 0 for null), or None for other keys.
+    Grouping a sample on one integer is about twice as fast as on two columns."""
+    if len(keys) != 2 or not all(isinstance(schema[k], pl.Categorical | pl.Enum) for k in keys):
+        return None
+    high, low = ((pl.col(k).to_physical().cast(pl.UInt64) + 1).fill_null(0) for k in keys)
+    return high * pl.lit(2**32, pl.UInt64) + low
+
+
+def _quantiles(frame: pl.LazyFrame, keys: list[str], sample: pl.Expr, same: list[Base]) -> pl.LazyFrame:
+    """The quantiles `same` of one sample, over the rows that have it: far fewer rows to group and sort."""
+    values = frame.select(*keys, sample.alias("_sample")).filter(pl.col("_sample").is_not_null())
+    packed = _packed_key(keys, values.collect_schema())
+    if packed is not None:
+        values = values.with_columns(packed.alias("_key"))
+    # a quantile over the streaming engine's many small chunks is ten times slower than over one
+    # contiguous column: gather the sample first, then select its quantiles in memory
+    gathered = values.collect().rechunk().lazy()
+    aggs = [pl.col("_sample").quantile(b.q, "linear").alias(b.id) for b in same]
+    if packed is None:
+        quantiles = _group(gathered, keys, aggs)
+    else:
+        quantiles = _group(gathered, ["_key"], [*aggs, *(pl.col(k).first() for k in keys)]).drop("_key")
+    return quantiles.collect(engine="in-memory").lazy()
+
+
 def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], period: Period | None,
                    grain: Grain | None, view: View, ctx: Context) -> pl.LazyFrame:
     """Lead aggregates; cohort dates every lead by created_at, flow dates each aggregate by its event."""
@@ -327,15 +353,9 @@ def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], per
             if b.sample is not None:
                 samples.setdefault(b.sample_id, []).append(b)
         for same in samples.values():
-            # quantiles only over the leads that have the sample: far fewer rows to group and sort
             sample = same[0].sample
             assert sample is not None
-            values = frame.select(*keys, sample.alias("_sample")).filter(pl.col("_sample").is_not_null())
-            # a quantile over the streaming engine's many small chunks is ten times slower than over
-            # one contiguous column: gather the sample first, then select its quantiles in memory
-            gathered = values.collect().rechunk().lazy()
-            quantiles = _group(gathered, keys, [pl.col("_sample").quantile(b.q, "linear").alias(b.id) for b in same])
-            parts.append(quantiles.collect(engine="in-memory").lazy())
+            parts.append(_quantiles(frame, keys, sample, same))
     return _join_all(parts, keys)
 
 
