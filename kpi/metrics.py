@@ -317,8 +317,10 @@ def _packed_key(keys: Sequence[str], schema: pl.Schema) -> pl.Expr | None:
     return high * pl.lit(2**32, pl.UInt64) + low
 
 
-def _quantiles(frame: pl.LazyFrame, keys: list[str], sample: pl.Expr, same: list[Base]) -> pl.LazyFrame:
+def _quantiles(frame: pl.LazyFrame, keys: list[str], same: list[Base]) -> pl.LazyFrame:
     """The quantiles `same` of one sample, over the rows that have it: far fewer rows to group and sort."""
+    sample = same[0].sample
+    assert sample is not None
     values = frame.select(*keys, sample.alias("_sample")).filter(pl.col("_sample").is_not_null())
     packed = _packed_key(keys, values.collect_schema())
     if packed is not None:
@@ -370,10 +372,7 @@ def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], per
         for b in group:
             if b.sample is not None:
                 samples.setdefault(b.sample_id, []).append(b)
-        for same in samples.values():
-            sample = same[0].sample
-            assert sample is not None
-            parts.append(_quantiles(frame, keys, sample, same))
+        parts += [_quantiles(frame, keys, same) for same in samples.values()]
     return _join_all(parts, keys)
 
 
