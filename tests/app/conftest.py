@@ -34,11 +34,19 @@ def metric(at: AppTest, label: str) -> str:
     return str(found[0])
 
 
+def use_uploads(app: AppTest, tables: dict[str, pl.DataFrame], period: tuple[str, str] | None = None,
+                **params: str) -> None:
+    """Open the app on this session's uploads `tables`, over the custom `period` (first and last day,
+    ISO) when given, with any further query parameters."""
+    app.session_state["session_tables"] = tables
+    if period:
+        params |= {"period": "custom", "from": period[0], "to": period[1]}
+    app.query_params.update({"ws": "session", **params})
+
+
 def use_empty_uploads(app: AppTest) -> None:
     """Open the app on this session's uploads: a leads table with no rows."""
-    app.session_state["session_tables"] = {
-        "leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})}
-    app.query_params["ws"] = "session"
+    use_uploads(app, {"leads": pl.DataFrame(schema={"lead_id": pl.String, "created_at": pl.Datetime("us")})})
 
 
 def open_page(app: AppTest, page: str) -> AppTest:

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.metrics import catalog, compute
 from kpi.period import Period, compare_period, preset
 from kpi.sources.demo import DEMO_SETTINGS
-from tests.app.conftest import open_page, use_empty_uploads
+from tests.app.conftest import open_page, use_empty_uploads, use_uploads
 from tests.app.test_overview_app import demo_last_day
 from ui.download import to_xlsx_bytes
 from ui.tables import DELTA, export_frame, table_frame
@@ -170,8 +170,7 @@ def test_empty_uploads_render_without_error(app: AppTest) -> None:
 def test_uploads_with_campaigns_but_no_spend_render_cost_as_missing(app: AppTest) -> None:
     leads = pl.DataFrame({"lead_id": ["a", "b", "c"], "campaign": ["Spring", "Spring", "Autumn"],
                           "created_at": [datetime(2024, 3, 1), datetime(2024, 3, 2), datetime(2024, 3, 3)]})
-    app.session_state["session_tables"] = {"leads": leads}
-    app.query_params.update({"ws": "session", "period": "custom", "from": "2024-03-01", "to": "2024-03-31"})
+    use_uploads(app, {"leads": leads}, ("2024-03-01", "2024-03-31"))
     open_page(app, PAGE)
     campaigns = table(app, 0).sort("campaign")
     assert campaigns["campaign"].to_list() == ["Autumn", "Spring"] and campaigns["leads"].to_list() == [1, 2]

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.metrics import compute
 from kpi.period import Period, preset
 from kpi.targets import target_period
-from tests.app.conftest import metric, use_empty_uploads
+from tests.app.conftest import metric, use_empty_uploads, use_uploads
 
 
 def demo_last_day(tables: dict[str, pl.DataFrame]) -> date:
@@ -121,9 +121,7 @@ def test_targets_are_not_compared_under_filters(app: AppTest) -> None:
 def test_spend_over_a_date_range_is_explained(app: AppTest) -> None:
     from tests.unit.handmade import tables
 
-    app.session_state["session_tables"] = tables()  # includes a March spend row for 1..31 March
-    app.query_params.update({"ws": "session", "period": "custom", "from": "2025-03-01", "to": "2025-03-31",
-                             "grain": "day"})
+    use_uploads(app, tables(), ("2025-03-01", "2025-03-31"), grain="day")  # a March spend row for 1..31 March
     app.run()
     assert not app.exception
     assert metric(app, "Spend") == "€310.00"  # the range lies inside March: counted whole

@@ -18,7 +18,7 @@ from kpi.review import DOC_KIND, notes_to_doc, review_key
 from kpi.settings import Settings, Stage
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import Store
-from tests.app.conftest import APP, open_page
+from tests.app.conftest import APP, open_page, use_uploads
 from tests.app.test_overview_app import demo_last_day
 from tests.app.test_workspaces_app import AUTH
 from ui.i18n import plural
@@ -224,8 +224,7 @@ def test_a_signed_out_person_cannot_edit_decisions(review_ws: str) -> None:
 def test_unsaved_uploads_cannot_keep_decisions(app: AppTest) -> None:
     leads = pl.DataFrame({"lead_id": ["a", "b", "c"], "channel": ["Email", "Email", "Meta"],
                           "created_at": [datetime(2024, 3, 1), datetime(2024, 3, 2), datetime(2024, 3, 3)]})
-    app.session_state["session_tables"] = {"leads": leads}
-    app.query_params.update({"ws": "session", "period": "custom", "from": "2024-03-01", "to": "2024-03-31"})
+    use_uploads(app, {"leads": leads}, ("2024-03-01", "2024-03-31"))
     open_page(app, PAGE)
     assert set(conclusions(app)) == {"Email", "Meta"}
     assert any("these uploads are not saved yet" in i.value for i in app.info)
@@ -246,8 +245,7 @@ def test_only_dimensions_spend_also_has_are_offered(app: AppTest) -> None:
                           "initiative": ["ABM", "ABM", "Brand"], "created_at": days})
     spend = pl.DataFrame({"date": [d.date() for d in days], "initiative": ["ABM", "Brand", "Brand"],
                           "spend": [100.0, 50.0, 50.0]})
-    app.session_state["session_tables"] = {"leads": leads, "spend": spend}
-    app.query_params.update({"ws": "session", "period": "custom", "from": "2024-03-01", "to": "2024-03-31"})
+    use_uploads(app, {"leads": leads, "spend": spend}, ("2024-03-01", "2024-03-31"))
     open_page(app, PAGE)
     # spend is not recorded by channel: a review by channel could not judge cost, so it is not offered
     assert app.get("button_group")[0].options == ["Initiative"]
