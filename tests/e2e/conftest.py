@@ -110,6 +110,15 @@ def wait_idle(page: object, timeout: float = 30_000,
     page.wait_for_timeout(400)  # type: ignore[attr-defined]
 
 
+def open_fresh(browser: object, url: str, viewport: dict[str, int], **wait: str) -> object:
+    """A page at `url` in a fresh browser context (no cookies or session of other pages), once the app
+    has drawn it (`wait` goes to `wait_idle`). Close it with `page.context.close()`."""
+    page = browser.new_context(viewport=viewport, locale="en-GB").new_page()  # type: ignore[attr-defined]
+    page.goto(url)
+    wait_idle(page, **wait)  # type: ignore[arg-type]
+    return page
+
+
 def select_option(page: object, label: str, option: str) -> None:
     """Pick `option` in the Streamlit selectbox labelled `label`, then wait for the rerun."""
     page.get_by_role("combobox", name=label, exact=True).click()  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ import pytest
 from kpi.sources.demo import generate
 from kpi.store import Store
 from kpi.targets import target_period
-from tests.e2e.conftest import StreamlitServer, metric_values, screenshot, wait_idle
+from tests.e2e.conftest import StreamlitServer, metric_values, open_fresh, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 VIEWPORT = {"width": 1440, "height": 1800}
@@ -79,10 +79,7 @@ def test_build_a_tree_set_a_target_and_see_the_status_change(app_server: Streaml
                                                               workspace: tuple[str, int]) -> None:
     ws_id, leads_so_far = workspace
     assert leads_so_far > 0
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.goto(f"{app_server.url}/kpis?ws={ws_id}")
-    wait_idle(page)
+    page = open_fresh(browser, f"{app_server.url}/kpis?ws={ws_id}", VIEWPORT)
     assert page.get_by_text("This workspace has no KPIs yet").first.is_visible()
 
     open_tab(page, "Edit")
@@ -143,4 +140,4 @@ def test_build_a_tree_set_a_target_and_see_the_status_change(app_server: Streaml
     details = panel.locator('[data-testid="stExpander"]', has_text="Lead to MQL")
     details.get_by_text(f"{QUARTER}: 45.0%").wait_for(timeout=10_000)
     assert details.get_by_text("on track from 95% of the target").count() == 1
-    context.close()
+    page.context.close()

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import StreamlitServer, metric_values, screenshot, select_option, wait_idle
+from tests.e2e.conftest import StreamlitServer, metric_values, open_fresh, screenshot, select_option, wait_idle
 
 pytestmark = pytest.mark.e2e
 VIEWPORT = {"width": 1440, "height": 2200}
@@ -19,10 +19,7 @@ def query(page: object) -> dict[str, list[str]]:
 
 def test_period_and_click_filter_live_in_the_url_and_reopen_the_same(app_server: StreamlitServer,
                                                                       browser: object) -> None:
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.goto(app_server.url)
-    wait_idle(page)
+    page = open_fresh(browser, app_server.url, VIEWPORT)
     before = metric_values(page)
     select_option(page, "Period", "Last 12 months")
     page.wait_for_function("() => location.search.includes('period=last_12_months')")
@@ -51,21 +48,15 @@ def test_period_and_click_filter_live_in_the_url_and_reopen_the_same(app_server:
     assert page.get_by_text(f"Initiative: {params['initiative'][0]}").count() >= 1  # the filter chip
     screenshot(page, "overview-filtered")
     url = page.url
-    context.close()
+    page.context.close()
 
-    fresh = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
-    again = fresh.new_page()
-    again.goto(url)
-    wait_idle(again)
+    again = open_fresh(browser, url, VIEWPORT)
     assert metric_values(again) == filtered
-    fresh.close()
+    again.context.close()
 
 
 def test_language_switch_to_swedish_and_russian(app_server: StreamlitServer, browser: object) -> None:
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.goto(app_server.url)
-    wait_idle(page)
+    page = open_fresh(browser, app_server.url, VIEWPORT)
     english = metric_values(page)
     select_option(page, "Language", "Svenska")
     swedish = metric_values(page)
@@ -80,7 +71,7 @@ def test_language_switch_to_swedish_and_russian(app_server: StreamlitServer, bro
     assert "Выигранные сделки" in russian and "Обзор" in page.locator("h1").first.inner_text()
     assert russian["Лиды"].replace("\u00a0", " ").replace("\u202f", " ") == english["Leads"].replace(",", " ")
     screenshot(page, "overview-ru")
-    context.close()
+    page.context.close()
 
 
 PAGES = ["overview", "funnel", "campaigns", "segments", "kpis", "review", "data", "workspaces"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kpi.store import Store
-from tests.e2e.conftest import StreamlitServer, metric_values, screenshot, wait_idle
+from tests.e2e.conftest import StreamlitServer, metric_values, open_fresh, screenshot, wait_idle
 from tests.unit.handmade import tables
 
 pytestmark = pytest.mark.e2e
@@ -26,10 +26,7 @@ def workspace(app_server: StreamlitServer) -> str:
 
 def test_share_link_opens_read_only_with_pinned_numbers(app_server: StreamlitServer, browser: object,
                                                         workspace: str) -> None:
-    sharer = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
-    page = sharer.new_page()
-    page.goto(f"{app_server.url}/?ws={workspace}")
-    wait_idle(page, ready=METRICS)
+    page = open_fresh(browser, f"{app_server.url}/?ws={workspace}", VIEWPORT, ready=METRICS)
     shown = metric_values(page)
     assert shown["Leads"] == "6"  # all six handmade leads fall in the last 90 days of its data
     page.get_by_role("button", name="Share this view").click()
@@ -37,12 +34,9 @@ def test_share_link_opens_read_only_with_pinned_numbers(app_server: StreamlitSer
     link = page.locator('[data-testid="stCode"] code').first.inner_text(timeout=20_000).strip()
     assert "?view=" in link and len(link.split("view=")[1]) >= 43  # 256-bit url-safe token
     screenshot(page, "share-create")
-    sharer.close()
+    page.context.close()
 
-    viewer = browser.new_context(viewport=VIEWPORT, locale="en-GB")  # type: ignore[attr-defined]
-    view = viewer.new_page()
-    view.goto(link)
-    wait_idle(view, ready=METRICS)
+    view = open_fresh(browser, link, VIEWPORT, ready=METRICS)
     assert metric_values(view) == shown
     assert view.get_by_text("Shared view, read-only").count() == 1
     nav = view.locator('[data-testid="stSidebarNav"]').inner_text()
@@ -53,7 +47,7 @@ def test_share_link_opens_read_only_with_pinned_numbers(app_server: StreamlitSer
     # a new upload replaces the leads with the first three: the workspace changes, the link does not
     store = Store(app_server.data_dir)
     store.save(workspace, "leads", tables()["leads"].head(3), source="a later upload")
-    latest = viewer.new_page()
+    latest = view.context.new_page()
     latest.goto(f"{app_server.url}/?ws={workspace}")
     wait_idle(latest, ready=METRICS)
     assert metric_values(latest)["Leads"] == "3"
@@ -68,4 +62,4 @@ def test_share_link_opens_read_only_with_pinned_numbers(app_server: StreamlitSer
     assert "revoked" in view.locator('[data-testid="stAlert"]').first.inner_text()
     assert view.locator('[data-testid="stMetric"]').count() == 0
     screenshot(view, "share-revoked")
-    viewer.close()
+    view.context.close()
