@@ -51,6 +51,14 @@ def workspace(name: str, tables: dict[str, pl.DataFrame]) -> str:
     return created.id
 
 
+def open_workspace(app: AppTest, name: str, tables: dict[str, pl.DataFrame]) -> str:
+    """A new store workspace `name` of `tables`, opened on the KPI page; its id."""
+    ws_id = workspace(name, tables)
+    app.query_params["ws"] = ws_id
+    open_page(app, PAGE)
+    return ws_id
+
+
 def count_between(leads: pl.DataFrame, column: str, start: date, end: date) -> int:
     """Leads whose `column` falls from `start` to `end` (both days included): counted by hand."""
     since, until = datetime.combine(start, datetime.min.time()), datetime.combine(end + timedelta(days=1),
@@ -150,9 +158,7 @@ def test_the_demo_shows_a_status_for_every_kpi_with_a_target(app: AppTest,
 
 def test_a_two_level_tree_built_with_the_form_gets_a_status_from_its_target(
         app: AppTest, small: dict[str, pl.DataFrame]) -> None:
-    ws_id = workspace("KPI tree AT", small)
-    app.query_params["ws"] = ws_id
-    open_page(app, PAGE)
+    ws_id = open_workspace(app, "KPI tree AT", small)
     assert any("no KPIs yet" in i.value for i in app.info)
 
     add_kpi(app, "Revenue goal", metric="revenue")
@@ -179,9 +185,7 @@ def test_a_two_level_tree_built_with_the_form_gets_a_status_from_its_target(
 
 def test_a_changed_target_changes_the_status_and_shows_in_the_history(
         app: AppTest, small: dict[str, pl.DataFrame]) -> None:
-    ws_id = workspace("KPI history AT", small)
-    app.query_params["ws"] = ws_id
-    open_page(app, PAGE)
+    open_workspace(app, "KPI history AT", small)
     add_kpi(app, "New leads", metric="leads", target=1.0)
     assert badges(app) == [":green-badge[On track]"]
     leads_so_far = count_between(small["leads"], "created_at", target_period(QUARTER).start, TODAY)
@@ -198,9 +202,7 @@ def test_a_changed_target_changes_the_status_and_shows_in_the_history(
 
 def test_a_bad_formula_or_a_cycle_is_refused_and_saves_nothing(app: AppTest,
                                                                 small: dict[str, pl.DataFrame]) -> None:
-    ws_id = workspace("KPI refusals AT", small)
-    app.query_params["ws"] = ws_id
-    open_page(app, PAGE)
+    ws_id = open_workspace(app, "KPI refusals AT", small)
     add_kpi(app, "Goal", metric="revenue")
     assert versions(ws_id) == 1
 
@@ -224,9 +226,7 @@ def test_a_bad_formula_or_a_cycle_is_refused_and_saves_nothing(app: AppTest,
 
 def test_a_template_adds_its_kpis_with_targets_from_last_year(app: AppTest,
                                                               small: dict[str, pl.DataFrame]) -> None:
-    ws_id = workspace("KPI template AT", small)
-    app.query_params["ws"] = ws_id
-    open_page(app, PAGE)
+    ws_id = open_workspace(app, "KPI template AT", small)
     app.selectbox(key="kpi_template").set_value("funnel").run()
     app.text_input(key="kpi_template_period").set_value(QUARTER)
     app.number_input(key="kpi_template_uplift").set_value(10).run()
@@ -288,9 +288,7 @@ def test_editing_is_offered_only_where_it_can_be_saved(app: AppTest, small: dict
 
 def test_the_whole_tree_editors_refuse_an_orphan_target_by_its_row_and_save_a_valid_edit(
         app: AppTest, small: dict[str, pl.DataFrame]) -> None:
-    ws_id = workspace("KPI editors AT", small)
-    app.query_params["ws"] = ws_id
-    open_page(app, PAGE)
+    ws_id = open_workspace(app, "KPI editors AT", small)
     add_kpi(app, "Revenue goal", metric="revenue", target=1000.0)
     set_target(app, "kpi_revenue_goal", 5000.0, NEXT_YEAR)  # the goal has two targets: two rows in the kpis table
     add_kpi(app, "New leads", metric="leads", parent="kpi_revenue_goal", target=10.0)
@@ -342,9 +340,7 @@ def test_the_whole_tree_editors_refuse_an_orphan_target_by_its_row_and_save_a_va
 
 def test_the_add_form_takes_direction_slice_cadence_thresholds_and_rate_targets_in_percent(
         app: AppTest, small: dict[str, pl.DataFrame]) -> None:
-    ws_id = workspace("KPI form AT", small)
-    app.query_params["ws"] = ws_id
-    open_page(app, PAGE)
+    ws_id = open_workspace(app, "KPI form AT", small)
     add_kpi(app, "Return", formula="(revenue - spend) / spend")  # a formula must say which way is good
     assert any("which way is good" in e.value for e in app.error)
     assert versions(ws_id) == 0
@@ -365,9 +361,7 @@ def test_the_add_form_takes_direction_slice_cadence_thresholds_and_rate_targets_
 
 def test_a_kpi_with_a_target_the_data_cannot_answer_says_why_instead_of_a_status(
         app: AppTest, small: dict[str, pl.DataFrame]) -> None:
-    ws_id = workspace("KPI not available AT", small)
-    app.query_params["ws"] = ws_id
-    open_page(app, PAGE)
+    ws_id = open_workspace(app, "KPI not available AT", small)
     # spend has no segment: a cost per lead of one segment cannot be measured
     add_kpi(app, "Enterprise CPL", metric="cpl", target=50.0, filters="segment=Enterprise")
     # a segment no lead is in: the rate has nothing to divide
