@@ -5,25 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeVar
 
 import polars as pl
 
 from kpi.metrics import furthest_column, furthest_stage
-from kpi.schema import TABLES, conform, dimensions
+from kpi.schema import TABLES, Frame, conform, dimensions
 from kpi.settings import Settings, initiative_for, normalise_channel
 
 Tables = dict[str, pl.DataFrame]
-Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
-def read_dir(path: str | Path) -> Tables:
-    """The canonical tables found in `path` as `<table>.parquet`; absent tables are simply missing."""
+def _table_files(path: str | Path) -> dict[str, Path]:
+    """The canonical tables' files in `path` (`<table>.parquet`), those that are there."""
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"data folder '{folder}' does not exist")
     files = {name: folder / f"{name}.parquet" for name in TABLES}
-    return {name: pl.read_parquet(file) for name, file in files.items() if file.exists()}
+    return {name: file for name, file in files.items() if file.exists()}
+
+
+def read_dir(path: str | Path) -> Tables:
+    """The canonical tables found in `path` as `<table>.parquet`; absent tables are simply missing."""
+    return {name: pl.read_parquet(file) for name, file in _table_files(path).items()}
 
 
 def write_dir(tables: Mapping[str, pl.DataFrame], path: str | Path) -> list[Path]:
@@ -49,7 +52,7 @@ def prepare_frame(name: str, frame: Frame, settings: Settings) -> Frame:
     frame = conform(name, frame) if name in TABLES else frame
     if name == "kpis":  # definitions, not facts: their text is read as text, never grouped
         return frame
-    cols = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    cols = frame.collect_schema().names()
     exprs = []
     if "channel" in cols and name != "touches":
         exprs.append(normalise_channel(pl.col("channel"), settings.channels).alias("channel"))
@@ -78,13 +81,9 @@ def load_dir(path: str | Path) -> tuple[Tables, Settings]:
     Each file is scanned and prepared in one pass, so its text columns are never held twice: peak
     memory stays close to the prepared tables' size.
     """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"data folder '{folder}' does not exist")
-    settings = read_settings(folder)
-    files = {name: folder / f"{name}.parquet" for name in TABLES}
-    tables = {name: prepare_frame(name, pl.scan_parquet(file), settings).collect()
-              for name, file in files.items() if file.exists()}
+    files = _table_files(path)
+    settings = read_settings(path)
+    tables = {name: prepare_frame(name, pl.scan_parquet(file), settings).collect() for name, file in files.items()}
     return tables, settings
 
 

@@ -26,8 +26,7 @@ def _has_columns(tables: Frames, table: str, columns: Sequence[str]) -> bool:
     frame = tables.get(table)
     if frame is None:
         return False
-    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
-    return set(columns) <= set(schema)
+    return set(columns) <= set(frame.collect_schema())
 
 
 def stage_funnel(

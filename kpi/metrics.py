@@ -261,10 +261,6 @@ def _bases_of(metric: Metric, bases: dict[str, Base]) -> list[Base]:
     return [bases[metric.id]]
 
 
-def _schema(frame: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
-    return frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
-
-
 def table_dimensions(tables: Frames) -> dict[str, list[str]]:
     """Each fact table's dimension columns (strings other than ids): what its metrics can be broken
     down and filtered by."""

@@ -53,7 +53,6 @@ is the same review with the same decisions.
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -66,6 +65,7 @@ from kpi import metrics as kpi_metrics
 from kpi.metrics import Frames, View
 from kpi.period import Period, compare_period
 from kpi.settings import Settings
+from kpi.targets import period_label, target_period
 
 Verdict = Literal["stop", "less", "more", "start", "continue"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)  # the order conclusions are listed in: changes first
@@ -155,7 +155,7 @@ def _columns(tables: Frames, name: str) -> list[str]:
     frame = tables.get(name)
     if frame is None:
         return []
-    return list(frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema)
+    return frame.collect_schema().names()
 
 
 def review_dimensions(tables: Frames) -> list[str]:
@@ -387,12 +387,8 @@ def review_term(period: Period, term: Term | None = None) -> Period:
     long as the period: a month for up to 31 days, a quarter for up to 92, else a year. A period that
     follows the data's last day ("this month", "last 30 days") so keeps its review as data arrives:
     1–20 and 1–22 November both belong to November."""
-    end = period.end
     term = term or ("month" if period.days <= 31 else "quarter" if period.days <= 92 else "year")
-    first_month = {"month": end.month, "quarter": 3 * ((end.month - 1) // 3) + 1, "year": 1}[term]
-    last_month = {"month": end.month, "quarter": first_month + 2, "year": 12}[term]
-    return Period(date(end.year, first_month, 1),
-                  date(end.year, last_month, calendar.monthrange(end.year, last_month)[1]))
+    return target_period(period_label(period.end, term))
 
 
 def review_key(dimension: str, period: Period, term: Term | None = None) -> str:

@@ -286,7 +286,7 @@ def conform(table: str, df: Frame) -> Frame:
     """
     spec = TABLES[table]
     casts = []
-    schema = df.collect_schema() if isinstance(df, pl.LazyFrame) else df.schema
+    schema = df.collect_schema()
     for col, dtype in schema.items():
         expected = spec.dtypes.get(col)
         if expected is None or dtype == expected:
@@ -310,5 +310,5 @@ def is_text(dtype: pl.DataType) -> bool:
 
 def dimensions(df: pl.DataFrame | pl.LazyFrame) -> list[str]:
     """The dimension columns of a canonical table: every text column except ids."""
-    schema = df.collect_schema() if isinstance(df, pl.LazyFrame) else df.schema
+    schema = df.collect_schema()
     return [c for c, t in schema.items() if is_text(t) and c not in ("lead_id", "user_id", "currency")]

@@ -52,7 +52,7 @@ from kpi.metrics import catalog, compute
 from kpi.period import Period
 from kpi.schema import TABLES
 from kpi.settings import InitiativeRule, Settings
-from kpi.tree import Formula, parse_filters
+from kpi.tree import Formula, default_direction, parse_filters
 
 #: Initiative name -> the code its campaigns carry as the second part of their name.
 INITIATIVES: dict[str, str] = {
@@ -626,7 +626,7 @@ def _kpis(tables: dict[str, pl.DataFrame], today: date) -> pl.DataFrame:
         actual = compute(prepared, metrics, period=last_year, grain="quarter", filters=parse_filters(k.filters),
                          view="flow", settings=DEMO_SETTINGS,
                          as_of=datetime.combine(today + timedelta(days=1), datetime.min.time()))
-        direction = "up" if formula or cat[k.metric].higher_is_better else "down"
+        direction = default_direction(k.metric, cat)
         for quarter in actual.iter_rows(named=True):
             q = (quarter["period"].month - 1) // 3 + 1
             value = formula.evaluate(quarter) if formula else quarter[k.metric]
