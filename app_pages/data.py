@@ -28,8 +28,8 @@ if tables:
         cols = st.columns([3, 1])
         cols[0].write(t("data.loaded_table", lang, table=table_label(name, lang), rows=number(frame.height, lang),
                         columns=number(len(frame.columns), lang)))
-        cols[1].download_button(t("table.download_csv", lang), to_csv_bytes(frame), file_name=f"{name}.csv",
-                                mime="text/csv", key=f"dl_{name}")
+        cols[1].download_button(t("table.download_csv", lang), lambda frame=frame: to_csv_bytes(frame),  # on click
+                                file_name=f"{name}.csv", mime="text/csv", key=f"dl_{name}", on_click="ignore")
     if st.button(t("data.remove", lang), key="data_remove"):
         st.session_state[SESSION_TABLES] = {}
         st.rerun()

@@ -22,7 +22,7 @@ from ui import workspace as data
 from ui.auth import can_edit, user_email
 from ui.components import show_chart
 from ui.i18n import dim_label, metric_label, plural, t
-from ui.share import VIEW_PARAM
+from ui.share import read_only as shared_link
 from ui.state import current
 
 PER_ROW = 3
@@ -334,7 +334,7 @@ def edit_refusal(ws: data.Workspace) -> str | None:
 ws = data.current()
 lang = current().lang
 today = ws.last_day or date.today()
-read_only = bool(st.query_params.get(VIEW_PARAM))
+read_only = shared_link()
 st.title(t("page.kpis", lang))
 st.caption(t("kpis.intro", lang, day=fmt.day(today, lang)))
 if FLASH in st.session_state:

@@ -31,7 +31,7 @@ from ui import workspace as data
 from ui.auth import can_edit
 from ui.components import page_header
 from ui.i18n import dim_label, plural, t
-from ui.share import VIEW_PARAM
+from ui.share import read_only
 from ui.state import ViewState, current
 
 DIMENSION_KEY = "review_dimension"
@@ -147,7 +147,7 @@ def render_decisions(ws: data.Workspace, table: pl.DataFrame, dimension: str, sa
         st.success(st.session_state.pop(SAVED_KEY), icon=":material/check:")
     if ws.store_id is None:
         st.info(t("review.session_only", state.lang, page=t("page.workspaces", state.lang)))
-    elif st.query_params.get(VIEW_PARAM) or not can_edit(ws):
+    elif read_only() or not can_edit(ws):
         render_saved_notes(saved, dimension, state.lang)
     else:
         render_editor(ws, table, dimension, saved, state, term)

@@ -8,7 +8,7 @@ import streamlit as st
 from kpi.store import StoreError
 from ui import format as fmt
 from ui import workspace as data
-from ui.auth import can_create, can_edit, user_email
+from ui.auth import can_create, can_edit, can_edit_id, user_email
 from ui.i18n import t
 from ui.state import current
 
@@ -28,7 +28,7 @@ def render_save_uploads(lang: str) -> None:
     name = st.text_input(t("ws.new_name", lang), key="save_new_name") if target == NEW else workspaces[target]
     mode = st.radio(t("ws.mode", lang), (REPLACE, APPEND), key="save_mode",
                     format_func=lambda m: t(f"ws.mode.{m}", lang))
-    allowed = can_create() if target == NEW else can_edit(data.stored_workspace(target))
+    allowed = can_create() if target == NEW else can_edit_id(target)
     if not allowed:
         st.warning(t("ws.not_editor", lang))
     if st.button(t("ws.save", lang), type="primary", key="save_uploads",

@@ -28,12 +28,17 @@ def user_email() -> str | None:
 
 def can_edit(ws: Workspace) -> bool:
     """May the person at this browser change `ws` (save data, rename, delete, revoke links)?"""
-    if not auth_configured() or ws.store_id is None:
+    return can_edit_id(ws.store_id)
+
+
+def can_edit_id(store_id: str | None) -> bool:
+    """`can_edit` for a stored workspace known by its id (None: this session's uploads), without loading it."""
+    if not auth_configured() or store_id is None:
         return True
     email = user_email()
     if email is None:
         return False
-    return not store().editors(ws.store_id) or store().is_editor(ws.store_id, email)
+    return not store().editors(store_id) or store().is_editor(store_id, email)
 
 
 def can_create() -> bool:

@@ -54,7 +54,7 @@ from ui.charts import ga4_funnel_chart
 from ui.components import show_chart
 from ui.format import number
 from ui.i18n import current_language, dim_label, t
-from ui.share import VIEW_PARAM
+from ui.share import read_only
 from ui.tables import data_table
 from ui.upload import SESSION_TABLES, field_label, table_label
 
@@ -437,7 +437,7 @@ def render_ga4_funnel(period: Period, lang: str, connection_name: str = "ga4", *
 
     Draws nothing and asks no server when GA4 is not configured (no secrets section, no key uploaded), nor in a
     shared read-only view: its reader sees the pinned data only, never live GA4 under the app's credentials."""
-    if not is_configured(connection_name) or st.query_params.get(VIEW_PARAM):
+    if not is_configured(connection_name) or read_only():
         return
     today = today or date.today()
     st.subheader(t("ga4.funnel.title", lang))

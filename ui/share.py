@@ -36,6 +36,12 @@ class Shared:
         return {k: v if isinstance(v, list) else [str(v)] for k, v in self.view.state.items() if k != SIGN_IN}
 
 
+def read_only() -> bool:
+    """Is this page opened from a shared link? Then it shows and changes nothing beyond the view
+    (a bad link has stopped the app already, in `open_shared_view`)."""
+    return bool(st.query_params.get(VIEW_PARAM))
+
+
 def open_shared_view(lang: str) -> Shared | None:
     """The shared view named in the URL, or None when there is none. A bad link stops the app with
     a message and shows no data."""
