@@ -148,39 +148,46 @@ def _daily_kpi(kpi: Kpi, cat: Mapping[str, Metric], series: _Series) -> pl.DataF
 
 
 def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: date) -> list[Card]:
-    """Every KPI of the tree against its target for the period that contains `today`."""
+    """Every KPI of the tree against its target for the period that contains `today`.
+
+    KPIs on one slice whose value runs over the same days share one `compute` of all their metrics:
+    without a breakdown each metric's value is the same whichever others are asked for with it."""
     cat = catalog(settings)
-    since = today - timedelta(days=HISTORY_DAYS)
-    for kpi in tree:
-        found = current_target(kpi, today)
-        if found is not None:
-            since = min(since, found[1].start.replace(year=found[1].start.year - 1))
     dims = table_dimensions(tables)
+    current = [current_target(kpi, today) for kpi in tree]
+    answerable = [kpi.answerable(cat, dims) for kpi in tree]
+    since = min([today - timedelta(days=HISTORY_DAYS),
+                 *(f[1].start.replace(year=f[1].start.year - 1) for f in current if f is not None)])
+    so_far = [Period(f[1].start, today) if f else Period(today - timedelta(days=NO_TARGET_DAYS - 1), today)
+              for f in current]
     parts: dict[SliceKey, set[str]] = {}
-    for kpi in tree:
-        if kpi.answerable(cat, dims):
+    wanted: dict[tuple[SliceKey, Period], dict[str, None]] = {}
+    filters: dict[SliceKey, Mapping[str, Sequence[str]]] = {}
+    for kpi, ok, days in zip(tree, answerable, so_far, strict=True):
+        if ok:
+            filters.setdefault(kpi.slice_key, kpi.filters)
             parts.setdefault(kpi.slice_key, set()).update(
                 p for m in kpi.metrics(cat) for p in (_parts(cat[m], cat) or ()))
+            wanted.setdefault((kpi.slice_key, days), {}).update(dict.fromkeys(kpi.metrics(cat)))
+    rows = {(key, days): compute(tables, list(metrics), period=days, filters=filters[key], view="flow",
+                                 settings=settings, as_of=_end_of(today)).row(0, named=True)
+            for (key, days), metrics in wanted.items()}
     slices: dict[SliceKey, _Series] = {}
 
-    def card(kpi: Kpi) -> Card:
-        if not kpi.answerable(cat, dims):
-            found = current_target(kpi, today)
+    def card(kpi: Kpi, ok: bool, found: tuple[str, Period, float] | None, days: Period) -> Card:
+        if not ok:
             label, period, target = found if found else (None, None, None)
             return Card(kpi, None, label, period, target, None, None, None, None, None, None, "not_available")
         if kpi.slice_key not in slices:
             slices[kpi.slice_key] = _Series(tables, settings, kpi.filters, today, sorted(parts[kpi.slice_key]), since)
-        return _card(kpi, tables, settings, cat, today, slices[kpi.slice_key])
+        return _card(kpi, cat, today, found, rows[(kpi.slice_key, days)], slices[kpi.slice_key])
 
-    return [card(kpi) for kpi in tree]
+    return [card(*args) for args in zip(tree, answerable, current, so_far, strict=True)]
 
 
-def _card(kpi: Kpi, tables: Frames, settings: Settings, cat: Mapping[str, Metric], today: date,
-          series: _Series) -> Card:
-    found = current_target(kpi, today)
-    so_far = Period(found[1].start, today) if found else Period(today - timedelta(days=NO_TARGET_DAYS - 1), today)
-    row = compute(tables, list(kpi.metrics(cat)), period=so_far, filters=kpi.filters, view="flow",
-                  settings=settings, as_of=_end_of(today)).row(0, named=True)
+def _card(kpi: Kpi, cat: Mapping[str, Metric], today: date, found: tuple[str, Period, float] | None,
+          row: Mapping[str, float | None], series: _Series) -> Card:
+    """The card of an answerable KPI from its target (`found`) and its metrics' values so far (`row`)."""
     value = _value(kpi, cat, row)
     if found is None:
         return Card(kpi, value, None, None, None, None, None, None, None, None, None,

@@ -109,6 +109,27 @@ def test_formulas_and_slices() -> None:
     assert ent.status == "off_track"
 
 
+def test_kpis_sharing_a_slice_get_the_values_they_get_alone() -> None:
+    """Several KPIs on one slice and period are measured together; each keeps its own numbers."""
+    tree = [Kpi("l", "Leads", "leads", targets={Q4: 1500.0}),
+            Kpi("c", "CPL", "cpl", direction="down", critical=1.1, targets={Q4: 11.0}),
+            Kpi("m", "MQL", "mql", targets={Q4: 400.0}),
+            Kpi("n", "MQL, last 30 days", "mql"),
+            Kpi("e", "Enterprise leads", "leads", filters={"segment": ("Enterprise",)}, targets={Q4: 300.0})]
+    cards = {c.kpi.id: c for c in scorecards(TABLES, tree, SETTINGS, TODAY)}
+    # Q4 so far: 840 leads, 2 in 5 of them MQL, 100 of spend on each of 53 days, 1 in 5 Enterprise
+    assert cards["l"].value == 840
+    assert cards["c"].value == pytest.approx(5300 / 840)
+    assert cards["m"].value == 840 * 2 / 5
+    # the last 30 days (24 October to 22 November): 8 days of 20 leads and 22 of 10, 2 in 5 MQL
+    assert cards["n"].value == (8 * 20 + 22 * 10) * 2 / 5
+    assert cards["e"].value == 840 / 5
+    for kpi in tree:
+        alone = card_of(kpi)
+        assert (cards[kpi.id].value, cards[kpi.id].expected, cards[kpi.id].forecast, cards[kpi.id].status) == (
+            alone.value, alone.expected, alone.forecast, alone.status)
+
+
 def test_without_a_target_the_last_30_days_are_shown_and_a_median_is_not_forecast() -> None:
     free = card_of(Kpi("n", "Leads", "leads"))
     # 24 October to 22 November: 8 days of 20 and 22 of 10
