@@ -20,7 +20,7 @@ from kpi.settings import Settings
 from ui import format as fmt
 from ui import workspace as data
 from ui.i18n import t
-from ui.state import CHOICES, DATES, FILTER_DIMENSIONS, ViewState, url_params, view_params
+from ui.state import ViewState, url_for
 
 CAMPAIGNS_PAGE = "app_pages/campaigns.py"
 PERCENT_RULES = ("stop_spend_share", "weak_mql_rate", "best_quantile")  # fractions, entered as percentages
@@ -107,9 +107,7 @@ def line(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, qualifi
 def campaigns_params(state: ViewState, dimension: str, subject: str) -> dict[str, str | list[str]]:
     """The Campaigns view filtered to one subject, in this view's period: the address keeps the
     parameters the view state does not manage (workspace, a shared view's token)."""
-    managed = {*CHOICES, *DATES, *FILTER_DIMENSIONS}
-    params: dict[str, str | list[str]] = {k: v for k, v in url_params().items() if k not in managed}
-    return params | view_params(replace(state, filters={**state.active_filters, dimension: [subject]}))
+    return url_for(replace(state, filters={**state.active_filters, dimension: [subject]}))
 
 
 def filter_on(dimension: str, subject: str) -> None:

@@ -106,13 +106,18 @@ def view_params(state: ViewState) -> dict[str, str | list[str]]:
     return params
 
 
+def url_for(state: ViewState) -> dict[str, str | list[str]]:
+    """The address's parameters for `state`: the current ones this module does not manage (workspace,
+    a shared view's token), then the view's own."""
+    managed = {*CHOICES, *DATES, *FILTER_DIMENSIONS}
+    params: dict[str, str | list[str]] = {k: v for k, v in url_params().items() if k not in managed}
+    return params | view_params(state)
+
+
 def _write_url(state: ViewState) -> None:
     """Mirror the view in the address bar, keeping parameters this module does not manage."""
-    managed = {*CHOICES, *DATES, *FILTER_DIMENSIONS}
-    current_params = url_params()
-    params: dict[str, str | list[str]] = {k: v for k, v in current_params.items() if k not in managed}
-    params.update(view_params(state))
-    if {k: v if isinstance(v, list) else [v] for k, v in params.items()} != current_params:
+    params = url_for(state)
+    if {k: v if isinstance(v, list) else [v] for k, v in params.items()} != url_params():
         st.query_params.from_dict(params)
 
 
