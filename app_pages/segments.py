@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.metrics import Metric
+from kpi.metrics import Metric, ratio_parts
 from ui import format as fmt
 from ui import workspace as data
-from ui.charts import SELECTION, heatmap
-from ui.components import page_header, show_chart
+from ui.charts import heatmap
+from ui.components import page_header, select_to_filter, show_chart
 from ui.i18n import dim_label, metric_label, t
 from ui.state import FILTER_DIMENSIONS, ViewState, current
 from ui.tables import metric_table
@@ -56,20 +56,10 @@ def render_cost_choice(missing: list[str], metric: Metric, state: ViewState) -> 
     return allocate
 
 
-def filter_by_cell(dims: tuple[str, str]) -> None:
-    """on_select callback: a clicked cell filters the whole app by both of its dimension values."""
-    event = st.session_state.get(HEATMAP)
-    points = event.selection.get(SELECTION, []) if event is not None else []
-    for dim in dims:
-        values = sorted({str(p[dim]) for p in points if p.get(dim) is not None})
-        if values:
-            st.session_state[dim] = values
-
-
 def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], metric: Metric,
                    allocate: bool) -> None:
     rows, columns = pair
-    counts = [c for c in (metric.numerator, metric.denominator) if c in data.catalog(ws)]
+    counts = ratio_parts(metric, data.catalog(ws))
     cells = data.compute(ws, [metric.id, *counts], by=pair, period=state.period, filters=state.filters,
                          view=state.view, allocate_cost=allocate)
     overall = data.compute(ws, [metric.id], period=state.period, filters=state.filters, view=state.view,
@@ -81,8 +71,9 @@ def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], 
     title = t("segments.heatmap", state.lang, metric=metric_label(metric.id, state.lang), rows=labels[rows],
               columns=labels[columns])
     show_chart(st, heatmap(cells, rows, columns, metric.id, metric.unit, metric.higher_is_better, overall,
-                            state.lang, title, labels, counts), state.lang,
-                    key=HEATMAP, on_select=lambda: filter_by_cell(pair), selection_mode="pick", width="stretch")
+                           state.lang, title, labels, counts), state.lang,
+               key=HEATMAP, on_select=lambda: select_to_filter(HEATMAP, *pair), selection_mode="pick",
+               width="stretch")
     st.caption(t("segments.overall", state.lang,
                  value=fmt.metric_value(overall, metric.unit, state.lang, ws.settings.currency)))
     with st.expander(t("segments.table", state.lang)):

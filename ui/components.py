@@ -57,13 +57,15 @@ def kpi_cards(values: pl.DataFrame, trend: pl.DataFrame, metrics: Sequence[Metri
                 col.caption(notes[m.id])
 
 
-def select_to_filter(chart_key: str, dimension: str) -> None:
-    """on_select callback: make the clicked chart values the dimension's global filter."""
+def select_to_filter(chart_key: str, *dimensions: str) -> None:
+    """on_select callback: make the clicked chart values each dimension's global filter (a heatmap
+    cell filters by both of its dimensions)."""
     event = st.session_state.get(chart_key)
     points = event.selection.get(SELECTION, []) if event is not None else []
-    values = sorted({str(p[dimension]) for p in points if p.get(dimension) is not None})
-    if values:
-        st.session_state[dimension] = values
+    for dimension in dimensions:
+        values = sorted({str(p[dimension]) for p in points if p.get(dimension) is not None})
+        if values:
+            st.session_state[dimension] = values
 
 
 def clear_filters() -> None:
