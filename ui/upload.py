@@ -22,8 +22,8 @@ from kpi.sources.mapping import Mapping, MappingStore, suggest
 from kpi.sources.presets import PRESETS, recognise
 from ui.format import number
 from ui.i18n import TEXT, current_language, t
+from ui.workspace import SESSION_TABLES, session_tables
 
-SESSION_TABLES = "session_tables"
 MAX_UPLOAD_MB = 500  # per widget; the 200 MB benchmark file fits with room to spare
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
 AUTO = "auto"
@@ -252,7 +252,7 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
     remember = choices.preset == CUSTOM and st.checkbox(t("upload.remember", lang), value=True,
                                                          key=f"{key}_remember")
     if st.button(t("upload.confirm", lang), type="primary", key=f"{key}_confirm"):
-        st.session_state[SESSION_TABLES] = add_to_session(st.session_state.get(SESSION_TABLES) or {}, result)
+        st.session_state[SESSION_TABLES] = add_to_session(session_tables(), result)
         if remember:
             store.save(raw.columns, mapping)
         st.session_state[f"{key}_done"] = (result.report.rows_accepted, file.name, result.table)

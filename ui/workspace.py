@@ -113,9 +113,14 @@ def _currency_of(tables: Mapping[str, pl.DataFrame]) -> str | None:
     return None
 
 
+def session_tables() -> dict[str, pl.DataFrame]:
+    """This browser session's confirmed uploads, table name -> frame (empty before the first)."""
+    return st.session_state.get(SESSION_TABLES) or {}
+
+
 def session_workspace() -> Workspace | None:
     """This browser session's confirmed uploads, if any, as a workspace of their own (never shared)."""
-    raw: dict[str, pl.DataFrame] = st.session_state.get(SESSION_TABLES) or {}
+    raw = session_tables()
     if not raw:
         return None
     identity = tuple(sorted((name, id(frame), frame.height) for name, frame in raw.items()))
