@@ -89,6 +89,11 @@ class Metric:
     tables: tuple[str, ...] = field(default=())
     stock: bool = False  # a level at the period's end (open pipeline), not an amount that accrues over it
 
+    @property
+    def accrues(self) -> bool:
+        """An amount that accrues over the period (leads, revenue, spend), not a rate or a level."""
+        return self.kind == "sum" and not self.stock
+
 
 def furthest_column(stages: Sequence[Stage]) -> str:
     """The name of the column `kpi.data.prepare` adds to leads: the furthest of these stages each lead

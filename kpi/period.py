@@ -16,7 +16,8 @@ COMPARES: tuple[Compare, ...] = ("previous", "last_year", "none")
 PRESETS = ("this_month", "last_month", "this_quarter", "last_30_days", "last_90_days", "year_to_date",
            "last_12_months")
 
-_TRUNCATE = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+#: One step of each grain as a polars duration (for truncate, offset_by and date_range).
+STEPS: dict[Grain, str] = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 
 
 @dataclass(frozen=True)
@@ -101,4 +102,4 @@ def preset(name: str, today: date) -> Period:
 
 def bucket(expr: pl.Expr, grain: Grain) -> pl.Expr:
     """The first day of the `grain` bucket (ISO week: Monday) a timestamp or date falls in."""
-    return expr.dt.truncate(_TRUNCATE[grain]).cast(pl.Date)
+    return expr.dt.truncate(STEPS[grain]).cast(pl.Date)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Literal
 
 import numpy as np
@@ -26,10 +26,10 @@ import polars as pl
 
 from kpi import forecast
 from kpi.metrics import Frames, Metric, catalog, compute, ratio_parts, table_dimensions
-from kpi.period import Grain, Period, bucket
+from kpi.period import STEPS, Grain, Period, bucket
 from kpi.settings import Settings
 from kpi.targets import Status, target_period
-from kpi.tree import Kpi, SliceKey, Value
+from kpi.tree import Kpi, SliceKey, Value, safe_divide
 
 METHOD = forecast.METHOD
 Reason = Literal["forecast", "pace", "current", "no_target", "no_data", "not_available"]
@@ -37,7 +37,6 @@ PaceBasis = Literal["seasonal", "pro_rata", "target"]
 NO_TARGET_DAYS = 30  # without a target, a KPI shows its value over the last 30 days
 HISTORY_DAYS = 400  # days of daily history behind a forecast (the model uses up to 365 of them)
 GRAIN_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
-_STEP = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 
 
 @dataclass(frozen=True)
@@ -68,10 +67,6 @@ def current_target(kpi: Kpi, today: date) -> tuple[str, Period, float] | None:
     return found
 
 
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), datetime.min.time())
-
-
 def _value(kpi: Kpi, cat: Mapping[str, Metric], row: Mapping[str, float | None]) -> float | None:
     value = kpi.evaluate(row, cat)
     if value is None:
@@ -84,7 +79,7 @@ def _parts(metric: Metric, cat: Mapping[str, Metric]) -> tuple[str, ...] | None:
     """The accruing catalog metrics whose daily sums a metric's forecast is built from, or None
     when it cannot be forecast that way (a median, a level such as open pipeline, a win rate over
     closed deals, which no catalog metric counts)."""
-    if metric.kind == "sum" and not metric.stock:
+    if metric.accrues:
         return (metric.id,)
     parts = ratio_parts(metric, cat)
     return parts if len(parts) == 2 else None
@@ -95,8 +90,9 @@ class _Series:
 
     def __init__(self, tables: Frames, settings: Settings, filters: Mapping[str, Sequence[str]], today: date,
                  parts: Sequence[str], since: date) -> None:
-        frame = compute(tables, list(parts), period=Period(since, today), grain="day", filters=filters,
-                        view="flow", settings=settings, as_of=_end_of(today))
+        days = Period(since, today)
+        frame = compute(tables, list(parts), period=days, grain="day", filters=filters, view="flow",
+                        settings=settings, as_of=days.end_exclusive_dt)
         self.daily = {p: frame.select(pl.col("period").alias("date"), pl.col(p).cast(pl.Float64).alias("value"))
                       for p in parts}
         self.today = today
@@ -120,8 +116,7 @@ def _metric_paths(metric: Metric, cat: Mapping[str, Metric], series: _Series, pe
         return paths[0]
     num, den = paths
     assert num is not None and den is not None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(den != 0, num / np.where(den != 0, den, 1.0) * metric.scale, np.nan)
+    ratio = safe_divide(num, den) * metric.scale
     return ratio - 1 if metric.minus_one else ratio
 
 
@@ -170,7 +165,7 @@ def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: d
                 p for m in kpi.metrics(cat) for p in (_parts(cat[m], cat) or ()))
             wanted.setdefault((kpi.slice_key, days), {}).update(dict.fromkeys(kpi.metrics(cat)))
     rows = {(key, days): compute(tables, list(metrics), period=days, filters=filters[key], view="flow",
-                                 settings=settings, as_of=_end_of(today)).row(0, named=True)
+                                 settings=settings, as_of=days.end_exclusive_dt).row(0, named=True)
             for (key, days), metrics in wanted.items()}
     slices: dict[SliceKey, _Series] = {}
 
@@ -233,10 +228,11 @@ def trend(tables: Frames, kpi: Kpi, settings: Settings, today: date, grain: Grai
     start = today - timedelta(days=GRAIN_DAYS[grain] * periods)
     first = pl.select(bucket(pl.lit(start), grain)).item()
     metrics = kpi.metrics(cat)
-    computed = compute(tables, list(metrics), period=Period(first, today), grain=grain, filters=kpi.filters,
-                       view="flow", settings=settings, as_of=_end_of(today))
+    days = Period(first, today)
+    computed = compute(tables, list(metrics), period=days, grain=grain, filters=kpi.filters, view="flow",
+                       settings=settings, as_of=days.end_exclusive_dt)
     # a bucket with nothing in it is a zero count (an outage to flag), not a missing point
-    buckets = pl.date_range(first, today, _STEP[grain], eager=True).alias("period").to_frame()
+    buckets = pl.date_range(first, today, STEPS[grain], eager=True).alias("period").to_frame()
     frame = buckets.join(computed, on="period", how="left").with_columns(
         pl.col(m).fill_null(0) for m in metrics if cat[m].kind == "sum")
     columns: dict[str, Value | None] = {m: frame[m].cast(pl.Float64).to_numpy() for m in metrics}
@@ -261,5 +257,5 @@ def _bucket_target(kpi: Kpi, cat: Mapping[str, Metric], start: date, grain: Grai
     _, period, target = found
     if not kpi.additive(cat):
         return target
-    end = pl.select(pl.lit(start).dt.offset_by(_STEP[grain])).item()
+    end = pl.select(pl.lit(start).dt.offset_by(STEPS[grain])).item()
     return float(target * (end - start).days / period.days)

@@ -115,9 +115,7 @@ class Formula:
             assert isinstance(node, ast.BinOp)
             left, right = run(node.left), run(node.right)
             if isinstance(node.op, ast.Div):
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    den = np.asarray(right, dtype=float)
-                    out = np.where(den != 0, np.asarray(left, dtype=float) / np.where(den != 0, den, 1.0), np.nan)
+                out = safe_divide(left, right)
                 return float(out) if out.ndim == 0 else out
             return _OPS[type(node.op)](left, right)
 
@@ -135,7 +133,7 @@ class Formula:
 
         def ok(node: ast.expr) -> bool:
             if isinstance(node, ast.Name):
-                return _accrues(catalog[node.id])
+                return catalog[node.id].accrues
             if isinstance(node, ast.UnaryOp):
                 return ok(node.operand)
             if isinstance(node, ast.BinOp):
@@ -150,8 +148,11 @@ class Formula:
         return ok(self.tree)
 
 
-def _accrues(metric: Metric) -> bool:
-    return metric.kind == "sum" and not metric.stock
+def safe_divide(num: Value, den: Value) -> np.ndarray:
+    """`num / den` as floats, NaN where the denominator is zero (no warning)."""
+    d = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d != 0, np.asarray(num, dtype=float) / np.where(d != 0, d, 1.0), np.nan)
 
 
 _FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$")
@@ -225,7 +226,7 @@ class Kpi:
     def additive(self, catalog: Mapping[str, Metric]) -> bool:
         """Whether it accrues over a period (a count or amount) rather than holding at any time (a rate)."""
         formula = self.formula(catalog)
-        return formula.additive(catalog) if formula else _accrues(catalog[self.metric])
+        return formula.additive(catalog) if formula else catalog[self.metric].accrues
 
     def evaluate(self, values: Mapping[str, Value | None], catalog: Mapping[str, Metric]) -> Value | None:
         """The KPI's value from its metrics' values (floats, or arrays of simulated values); None when
