@@ -32,9 +32,21 @@ import polars as pl
 
 from kpi.metrics import Metric, catalog, compute, ratio_parts, table_dimensions
 from kpi.period import compare_period
+from kpi.schema import TABLES
 from kpi.settings import Settings, Stage
 from kpi.targets import target_period
-from kpi.tree import DEFINITION, TARGET, Kpi, SliceKey, default_direction, definitions, format_filters, join, targets
+from kpi.tree import (
+    DEFINITION,
+    TARGET,
+    TARGET_SCHEMA,
+    Kpi,
+    SliceKey,
+    default_direction,
+    definitions,
+    format_filters,
+    join,
+    targets,
+)
 
 TEMPLATES: tuple[str, ...] = ("funnel", "handover", "efficiency", "initiative")
 
@@ -45,9 +57,6 @@ _NEW_LEADS = "Leads created (forms, events, imports), counted in the period they
 
 #: The columns that date a table's rows, to tell whether the data reaches back to a period.
 _DATED_BY = {"leads": ("created_at",), "spend": ("date", "period_start"), "traffic": ("date",)}
-
-_TARGET_SCHEMA = {"kpi_id": pl.String, "period": pl.String, "target": pl.Float64}
-
 
 def template(name: str, settings: Settings, *, initiatives: Sequence[str] = (),
              initiative: str | None = None) -> pl.DataFrame:
@@ -72,9 +81,9 @@ def template(name: str, settings: Settings, *, initiatives: Sequence[str] = (),
         rows = _initiative(_initiative_names([initiative])[0], settings, cat)
     else:
         raise ValueError(f"there is no KPI template '{name}'; choose one of {', '.join(TEMPLATES)}")
-    defs = pl.DataFrame([{c: r.get(c) for c in DEFINITION} for r in rows],
-                        schema={c: pl.Float64 if c in ("warning", "critical") else pl.String for c in DEFINITION})
-    return join(defs, pl.DataFrame(schema=_TARGET_SCHEMA))
+    dtypes = TABLES["kpis"].dtypes
+    defs = pl.DataFrame([{c: r.get(c) for c in DEFINITION} for r in rows], schema={c: dtypes[c] for c in DEFINITION})
+    return join(defs, pl.DataFrame(schema=TARGET_SCHEMA))
 
 
 def merge(tree: pl.DataFrame, added: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
@@ -95,7 +104,7 @@ def apply(tree: pl.DataFrame, added: pl.DataFrame, suggested: pl.DataFrame) -> t
     one for a period where the added KPI brings its own target."""
     new, skipped = _split(tree, added)
     ids = new["kpi_id"].unique().implode()
-    own = targets(new) if "period" in new.columns else pl.DataFrame(schema=_TARGET_SCHEMA)
+    own = targets(new) if "period" in new.columns else pl.DataFrame(schema=TARGET_SCHEMA)
     goals = (pl.concat([own.select(_cast_targets()), suggested.select(_cast_targets())])
              .filter(pl.col("kpi_id").is_in(ids))
              .unique(subset=["kpi_id", "period"], keep="first", maintain_order=True))
@@ -104,7 +113,7 @@ def apply(tree: pl.DataFrame, added: pl.DataFrame, suggested: pl.DataFrame) -> t
 
 
 def _cast_targets() -> list[pl.Expr]:
-    return [pl.col(c).cast(dtype) for c, dtype in _TARGET_SCHEMA.items()]
+    return [pl.col(c).cast(dtype) for c, dtype in TARGET_SCHEMA.items()]
 
 
 def _split(tree: pl.DataFrame, added: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
@@ -160,7 +169,7 @@ def suggest_targets(tree: Sequence[Kpi], tables: Mapping[str, pl.DataFrame | pl.
                 values[kpi.id] = float(value)
     suggested = [(k.id, period_label, _stretch(values[k.id], uplift, k.direction == "up"))
                  for k in tree if k.id in values]
-    return pl.DataFrame(suggested, schema=_TARGET_SCHEMA, orient="row").select(TARGET)
+    return pl.DataFrame(suggested, schema=TARGET_SCHEMA, orient="row").select(TARGET)
 
 
 def _stretch(value: float, uplift: float, up: bool) -> float:

@@ -40,6 +40,7 @@ CRITICAL = {"up": 0.9, "down": 1.1}
 DEFINITION = ("kpi_id", "name", "metric", "parent", "owner", "why", "how", "direction", "filters", "warning",
               "critical", "cadence")
 TARGET = ("kpi_id", "period", "target")
+TARGET_SCHEMA: dict[str, pl.DataType] = {c: TABLES["kpis"].dtypes[c] for c in TARGET}
 
 Value = float | np.ndarray
 SliceKey = tuple[tuple[str, tuple[str, ...]], ...]
@@ -505,8 +506,8 @@ def join(defs: pl.DataFrame, goals: pl.DataFrame) -> pl.DataFrame:
     schema = TABLES["kpis"].dtypes
     defs = defs.select([pl.col(c).cast(schema[c]) if c in defs.columns else pl.lit(None, schema[c]).alias(c)
                         for c in DEFINITION])
-    goals = goals.select(pl.col("kpi_id").cast(pl.String), pl.col("period").cast(pl.String),
-                         pl.col("target").cast(pl.Float64)).filter(pl.col("period").is_not_null())
+    goals = goals.select(pl.col(c).cast(dtype) for c, dtype in TARGET_SCHEMA.items()).filter(
+        pl.col("period").is_not_null())
     out = defs.join(goals, on="kpi_id", how="left", maintain_order="left")
     return out.select(list(schema))
 
