@@ -6,9 +6,9 @@ import polars as pl
 import streamlit as st
 
 from ui import workspace as data
-from ui.charts import conversion_trend_chart, funnel_chart, stage_breakdown_chart
+from ui.charts import conversion_trend_chart, stage_breakdown_chart
 from ui.components import (
-    funnel_summary,
+    funnel_panel,
     kpi_cards,
     page_header,
     select_to_filter,
@@ -33,16 +33,9 @@ RATE_FORMATS = {"best_conversion": "percent", "worst_conversion": "percent"}
 
 def render_stages(ws: data.Workspace, state: ViewState) -> bool:
     st.subheader(t("funnel.stages", state.lang))
-    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view)
-    if not funnel["count"].fill_null(0).sum():
-        st.info(t("notice.no_data", state.lang))
+    funnel = funnel_panel(ws, state, split=True)
+    if funnel is None:
         return False
-    left, right = st.columns([3, 2])
-    show_chart(left, funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), state.lang, width="stretch")
-    with right:
-        previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
-                    if state.compare_period else None)
-        funnel_summary(funnel, previous, state.lang)
     data_table(funnel.filter(pl.col("stage") != "sessions").select(STAGE_TABLE), state.lang, key="funnel_stages",
                file_name="funnel", formats=STAGE_FORMATS)
     return True
@@ -79,10 +72,8 @@ def render_handover(ws: data.Workspace, state: ViewState) -> None:
         st.info(t("funnel.no_contact_data", state.lang))
         return
     st.caption(t("funnel.sla", state.lang, hours=f"{ws.settings.sla_hours:g}"))
-    values = data.compare(ws, HANDOVER, state.period, state.compare_period, filters=state.filters)
-    trend = data.compute(ws, HANDOVER, period=state.period, grain=state.grain, filters=state.filters)
+    kpi_cards(ws, state, HANDOVER)
     catalog = data.catalog(ws)
-    kpi_cards(values, trend, [catalog[m] for m in HANDOVER], state, ws.settings.currency)
     dims = [d for d in LEAK_BY if d in data.dimensions(ws)]
     for col, dim in zip(st.columns(len(dims)) if dims else [], dims, strict=True):
         with col:

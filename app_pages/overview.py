@@ -6,9 +6,9 @@ import streamlit as st
 
 from ui import kpis
 from ui import workspace as data
-from ui.charts import funnel_chart, ranked_bars, trend_chart
+from ui.charts import ranked_bars, trend_chart
 from ui.components import (
-    funnel_summary,
+    funnel_panel,
     kpi_cards,
     page_header,
     select_to_filter,
@@ -26,27 +26,13 @@ INITIATIVE = "initiative"
 
 def render_kpis(ws: data.Workspace, state: ViewState) -> None:
     st.subheader(t("overview.headline", state.lang))
-    values = data.compare(ws, HEADLINE, state.period, state.compare_period, filters=state.filters, view=state.view)
-    trend = data.compute(ws, HEADLINE, period=state.period, grain=state.grain, filters=state.filters,
-                         view=state.view)
     catalog = data.catalog(ws)
     day = min(state.period.end, ws.last_day or state.period.end)
     cards = {} if state.active_filters else kpis.headline(ws, HEADLINE, day)
     notes = {m: kpis.note(card, catalog, state.lang, ws.settings.currency, day) for m, card in cards.items()}
-    kpi_cards(values, trend, [catalog[m] for m in HEADLINE], state, ws.settings.currency, notes=notes)
+    kpi_cards(ws, state, HEADLINE, view=state.view, notes=notes)
     if state.active_filters and "kpis" in ws.tables:
         st.caption(t("target.filtered", state.lang))
-
-
-def render_funnel(ws: data.Workspace, state: ViewState) -> None:
-    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view)
-    if funnel["count"].fill_null(0).sum() == 0:
-        st.info(t("notice.no_data", state.lang))
-        return
-    show_chart(st, funnel_chart(funnel, state.lang, t("overview.funnel", state.lang)), state.lang, width="stretch")
-    previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
-                if state.compare_period else None)
-    funnel_summary(funnel, previous, state.lang)
 
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
@@ -83,6 +69,6 @@ ws = data.current()
 state = current()
 page_header("page.overview", state)
 render_kpis(ws, state)
-render_funnel(ws, state)
+funnel_panel(ws, state, split=False)
 render_trend(ws, state)
 render_initiatives(ws, state)

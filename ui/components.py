@@ -9,9 +9,10 @@ import polars as pl
 import streamlit as st
 
 from kpi.funnel import SESSIONS_STAGE, bottleneck
-from kpi.metrics import Metric
+from kpi.metrics import View
 from ui import format as fmt
-from ui.charts import SELECTION
+from ui import workspace as data
+from ui.charts import SELECTION, funnel_chart
 from ui.i18n import metric_label, t
 from ui.state import FILTER_DIMENSIONS, ViewState
 
@@ -32,13 +33,18 @@ def period_caption(state: ViewState) -> None:
     st.caption(text + " · " + t(f"view.{state.view}.explain", state.lang))
 
 
-def kpi_cards(values: pl.DataFrame, trend: pl.DataFrame, metrics: Sequence[Metric], state: ViewState,
-              currency: str, per_row: int = 4, notes: dict[str, str] | None = None) -> None:
-    """One card per metric: value, change against the comparison period, a sparkline, and a note
-    (its target status, say) under it."""
+def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view: View = "cohort",
+              notes: dict[str, str] | None = None, per_row: int = 4) -> None:
+    """One card per metric in the view's period and filters, counted as `view`: value, change against the
+    comparison period, a sparkline by the view's grain, and a note (its target status, say) under it."""
+    values = data.compare(ws, metrics, state.period, state.compare_period, filters=state.filters, view=view)
+    trend = data.compute(ws, metrics, period=state.period, grain=state.grain, filters=state.filters, view=view)
+    catalog = data.catalog(ws)
+    cards = [catalog[m] for m in metrics]
+    currency = ws.settings.currency
     row = values.row(0, named=True) if values.height else {}
-    for start in range(0, len(metrics), per_row):
-        for col, m in zip(st.columns(per_row), metrics[start:start + per_row], strict=False):
+    for start in range(0, len(cards), per_row):
+        for col, m in zip(st.columns(per_row), cards[start:start + per_row], strict=False):
             value = row.get(m.id)
             delta = None
             if state.compare_period is not None and row.get(f"{m.id}_delta") is not None:
@@ -100,6 +106,27 @@ def funnel_summary(funnel: pl.DataFrame, previous: pl.DataFrame | None, lang: st
               if weakest.change is not None else "")
     st.markdown(t("overview.bottleneck", lang, from_stage=labels[weakest.from_stage],
                   to_stage=labels[weakest.to_stage], rate=fmt.percent(weakest.conversion, lang), change=change))
+
+
+def funnel_panel(ws: data.Workspace, state: ViewState, split: bool) -> pl.DataFrame | None:
+    """The funnel from visit to won deal as a chart, with its summary (sessions, the biggest leak) under it
+    or, when `split`, beside it. Returns the funnel, or None (said on screen) when the view has no data."""
+    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view)
+    if not funnel["count"].fill_null(0).sum():
+        st.info(t("notice.no_data", state.lang))
+        return None
+    chart = funnel_chart(funnel, state.lang, t("overview.funnel", state.lang))
+    previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
+                if state.compare_period else None)
+    if split:
+        left, right = st.columns([3, 2])
+        show_chart(left, chart, state.lang, width="stretch")
+        with right:
+            funnel_summary(funnel, previous, state.lang)
+    else:
+        show_chart(st, chart, state.lang, width="stretch")
+        funnel_summary(funnel, previous, state.lang)
+    return funnel
 
 
 def show_chart(where: object, chart: alt.TopLevelMixin, lang: str, **kwargs: object) -> object:
