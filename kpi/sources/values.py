@@ -118,6 +118,11 @@ def parse_dates_as(series: pl.Series, fmt: str, from_sample: bool = False) -> Da
     """Read a text column as timestamps in the strptime format `fmt` (as chosen by `parse_dates`)."""
     text = series.cast(pl.String).str.strip_chars()
     missing = text.to_frame("v").select(is_missing(pl.col("v"))).to_series()
+    return _parse_as(text, missing, fmt, from_sample)
+
+
+def _parse_as(text: pl.Series, missing: pl.Series, fmt: str, from_sample: bool) -> DateParse:
+    """`parse_dates_as` of stripped `text` whose `missing` cells are known."""
     values = _try(text.str.to_uppercase() if "%p" in fmt else text, fmt)
     values = values.set(missing, None) if missing.any() else values
     failed = int(values.is_null().sum()) - int(missing.sum())
@@ -134,15 +139,15 @@ def parse_dates(series: pl.Series, dayfirst: bool | None = None) -> DateParse | 
     days and hours are accepted.
     """
     text = series.cast(pl.String).str.strip_chars()
-    present_mask = ~text.to_frame("v").select(is_missing(pl.col("v"))).to_series()
-    present = text.filter(present_mask)
+    missing = text.to_frame("v").select(is_missing(pl.col("v"))).to_series()
+    present = text.filter(~missing)
     n = present.len()
     if n == 0:
         return None
     sample = present.head(DATE_SAMPLE)
 
     def full(fmt: str, from_sample: bool = False) -> DateParse:
-        return parse_dates_as(series, fmt, from_sample)
+        return _parse_as(text, missing, fmt, from_sample)
 
     def best(formats: list[str]) -> str | None:
         scored = [(int(_try(sample.str.to_uppercase() if "%p" in f else sample, f).is_not_null().sum()), f)
