@@ -130,6 +130,7 @@ class RawTable:
         self.source = source
         self._sample = sample
         self._n_rows: int | None = None
+        self._has_value: dict[str, bool] = {}  # has_value's answer by column: a large CSV is streamed once for it
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -140,6 +141,7 @@ class RawTable:
     @frame.setter
     def frame(self, value: pl.DataFrame) -> None:
         self._frame = value
+        self._has_value.clear()
 
     @property
     def sample(self) -> pl.DataFrame:
@@ -168,9 +170,10 @@ class RawTable:
         def found(frame: pl.DataFrame) -> bool:
             return bool(frame.select((~is_missing(pl.col(column))).any()).item())
 
-        if found(self.sample):
-            return True
-        return self._frame is None and any(found(chunk.select(column)) for chunk in self.chunks())
+        if column not in self._has_value:
+            self._has_value[column] = found(self.sample) or (
+                self._frame is None and any(found(chunk.select(column)) for chunk in self.chunks()))
+        return self._has_value[column]
 
     def chunks(self) -> Iterator[pl.DataFrame]:
         """The data rows in order, as one frame (a file read whole) or chunk by chunk (a large CSV)."""

@@ -147,3 +147,23 @@ def test_a_column_empty_in_the_sample_is_still_found_when_streamed(tmp_path: Pat
     mapping, _ = resolve(raw)
     assert mapping.fields["clicks"] == "Clicks"
     assert _import(raw).frame["clicks"].to_list()[-1] == 4
+
+
+def test_whether_a_column_has_a_value_is_streamed_once_per_column(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Clicks is empty on every row: only reading the whole file can tell, and once is enough
+    rows = [f"2025-01-01;A;{i};;{i % 3};1,00;SEK" for i in range(1, 1200)]
+    path = tmp_path / "ads.csv"
+    path.write_text("Day;Campaign;Impr.;Clicks;Interactions;Cost;Currency\n" + "\n".join(rows) + "\n",
+                    encoding="utf-8")
+    raw = _streamed(path, monkeypatch, 2000)
+    streams = []
+    stream_csv = files._stream_csv
+    monkeypatch.setattr(files, "_stream_csv", lambda *a: streams.append(1) or stream_csv(*a))
+    assert not raw.has_value("Clicks") and len(streams) == 1
+    assert not raw.has_value("Clicks") and len(streams) == 1
+    assert raw.has_value("Interactions") and len(streams) == 1  # 1 % 3 in the first row: the sample tells
+    # a new frame asks again: the row that now has a click counts
+    raw.frame = raw.frame.with_columns(pl.when(pl.col("Impr.") == "7").then(pl.lit("2")).otherwise("Clicks")
+                                       .alias("Clicks"))
+    assert raw.has_value("Clicks")
