@@ -106,7 +106,6 @@ class CsvSource:
     bom: int
     data_start: int
     header: bytes
-    separator: str
     columns: tuple[str, ...]
     lead: int  # leading total rows (already in `RawTable.excluded`)
 
@@ -499,8 +498,8 @@ def _lazy_csv(path: Path, head: bytes, bom: int, hdr: int, columns: list[str], l
     for _ in range(hdr):  # the lines above the header, counted as polars' skip_lines counts them
         pos = head.index(b"\n", pos) + 1
     end = _record_end(head, pos) or len(head)
-    assert detected.encoding is not None and detected.separator is not None
-    source = CsvSource(path, detected.encoding, bom, end, head[pos:end], detected.separator, tuple(columns), lead)
+    assert detected.encoding is not None and detected.separator is not None  # the separator: for _guess_decimal
+    source = CsvSource(path, detected.encoding, bom, end, head[pos:end], tuple(columns), lead)
     stream = _stream_csv(source, detected, _RowFilter())
     chunks = [pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(columns, pl.String)})]
     while sum(c.height for c in chunks) < _SAMPLE_ROWS and (chunk := next(stream, None)) is not None:

@@ -13,6 +13,7 @@ import argparse
 import json
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -125,6 +126,11 @@ def _issue_rows(frame: pl.DataFrame, mask: pl.Expr) -> tuple[int, ...]:
     return tuple(frame.select(pl.col(ROW).filter(mask.fill_null(False)))[ROW].to_list())
 
 
+def _text(col: str) -> pl.Expr:
+    """A text column without surrounding blanks, null where it holds a missing marker."""
+    return pl.when(is_missing(pl.col(col))).then(None).otherwise(pl.col(col).str.strip_chars())
+
+
 def _convert_column(chunk: pl.DataFrame, col: str, dtype: pl.DataType, decimal: str) -> tuple[pl.Series, list[int]]:
     """A text column of `chunk` (not a date) as `dtype`, and the data rows whose non-empty cell could not be
     read. Every cell is read on its own, so reading a file chunk by chunk gives the same values."""
@@ -151,9 +157,7 @@ def _convert_column(chunk: pl.DataFrame, col: str, dtype: pl.DataType, decimal: 
             bad_mask = bad_mask | fractional
             values = values.round(0).cast(pl.Int64, strict=False)
         return values, frame.filter(bad_mask)[ROW].to_list()
-    text = chunk.select(pl.when(is_missing(pl.col(col))).then(None).otherwise(pl.col(col).str.strip_chars())
-                        .alias(col)).to_series()
-    return text, []
+    return chunk.select(_text(col).alias(col)).to_series(), []
 
 
 class _DateColumn:
@@ -269,7 +273,7 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     texts: list[pl.DataFrame] = []
     constants = {fld: value for fld, value in mapping.constants.items()
                  if fld not in mapping.fields and fld in spec.dtypes}  # added whole at the end
-    n_rows = height = 0
+    n_rows = 0
     account_total: str | None = None
     for chunk in raw.chunks():
         n_rows += chunk.height
@@ -287,13 +291,11 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
             values, rows = _convert_column(chunk, col, spec.dtypes[fld], detected.decimal)
             columns[fld] = values.alias(fld)
             bad[fld] += rows
-        height += chunk.height
         for name, col in mapping.extras.items():
             if col in chunk.columns:
                 key = _snake(name)
                 if key not in columns and key not in constants and key not in spec.dtypes:
-                    columns[key] = chunk.select(pl.when(is_missing(pl.col(col))).then(None)
-                                                .otherwise(pl.col(col).str.strip_chars()).alias(key)).to_series()
+                    columns[key] = chunk.select(_text(col).alias(key)).to_series()
         if spill is not None:
             spill.write(pl.DataFrame(list(columns.values())))
         else:
@@ -490,18 +492,24 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
     return ImportResult(table, out, report)
 
 
+def _hash_slices(frame: pl.DataFrame, rows: int) -> Iterator[tuple[int, pl.Series]]:
+    """`frame.hash_rows()` a slice of `rows` at a time (with where each starts), so that constant columns
+    are never spelled out whole; an empty frame gives one empty slice."""
+    for start in range(0, max(frame.height, 1), rows):
+        yield start, frame.slice(start, rows).hash_rows()
+
+
 def _row_hashes(frame: pl.DataFrame, rows: int = 1_000_000) -> pl.Series:
-    """`frame.hash_rows()`, a slice at a time, so that constant columns are never spelled out whole."""
-    return pl.concat([frame.slice(start, rows).hash_rows() for start in range(0, max(frame.height, 1), rows)])
+    """`frame.hash_rows()`, a slice at a time."""
+    return pl.concat([hashes for _, hashes in _hash_slices(frame, rows)])
 
 
 def _distinct_rows(frame: pl.DataFrame, rows: int = 1_000_000) -> int:
     """`frame.hash_rows().n_unique()` by sorting the hashes in one numpy array (no hash table, and memory
     the system gets back at once)."""
     hashes = np.empty(frame.height, dtype=np.uint64)
-    for start in range(0, frame.height, rows):
-        part = frame.slice(start, rows).hash_rows().to_numpy()
-        hashes[start:start + len(part)] = part
+    for start, part in _hash_slices(frame, rows):
+        hashes[start:start + len(part)] = part.to_numpy()
     hashes.sort()
     return int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1 if len(hashes) else 0
 
