@@ -43,9 +43,10 @@ def table_label(name: str, lang: str | None = None) -> str:
 
 
 def field_label(name: str, lang: str | None = None) -> str:
-    """A canonical field as the mapping screen shows it: its name in `lang`, then the field id errors use."""
-    key = f"field.{name}"
-    return f"{t(key, lang)} ({name})" if key in TEXT else name
+    """A canonical field as the mapping screen shows it: its name in `lang`, then the field id errors use.
+    A field named as the dimension or metric it feeds (channel, spend) takes that text."""
+    key = next((k for k in (f"field.{name}", f"dim.{name}", f"metric.{name}") if k in TEXT), None)
+    return f"{t(key, lang)} ({name})" if key else name
 
 
 def mapping_label(label: str, lang: str | None = None) -> str:
