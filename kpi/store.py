@@ -529,7 +529,7 @@ class Store:
         The frame must pass `kpi.schema.validate` (errors only; warnings are fine), else
         InvalidDataset is raised and nothing is saved.
         """
-        return self._commit(workspace, dataset, "replace", lambda _base: frame, source, report, created_by)
+        return self._commit(workspace, dataset, "replace", frame, source, report, created_by)
 
     def append(
         self,
@@ -546,31 +546,36 @@ class Store:
         Columns are matched by name (missing ones become null, types widen as needed). The result
         must pass `kpi.schema.validate`, so appending the same leads twice fails on duplicate lead_id.
         """
+        return self._commit(workspace, dataset, "append", frame, source, report, created_by)
 
-        def build(base: Version | None) -> pl.DataFrame:
-            return frame if base is None else pl.concat([self._read(base), frame], how="diagonal_relaxed")
+    def problems(self, workspace: str, dataset: str, frame: pl.DataFrame, mode: Mode = "replace") -> list[Problem]:
+        """What would refuse `save` (mode "replace") or `append` of `frame` to `dataset` right now: the
+        `refusals` of the version it would write, under the workspace's settings. Nothing is written."""
+        _check_dataset(dataset)
+        return refusals(dataset, self._candidate(workspace, dataset, frame, mode)[1], self.settings(workspace))
 
-        return self._commit(workspace, dataset, "append", build, source, report, created_by)
+    def _candidate(self, workspace: str, dataset: str, frame: pl.DataFrame,
+                   mode: Mode) -> tuple[Version | None, pl.DataFrame]:
+        """The version a save builds on (the latest, when appending) and the frame it would write."""
+        base = self._latest(workspace, dataset) if mode == "append" else None
+        return base, frame if base is None else pl.concat([self._read(base), frame], how="diagonal_relaxed")
 
     def _commit(
         self,
         workspace: str,
         dataset: str,
         mode: Mode,
-        build: Callable[[Version | None], pl.DataFrame],
+        new_rows: pl.DataFrame,
         source: str,
         report: Mapping[str, Any] | None,
         created_by: str | None,
     ) -> Version:
         _check_dataset(dataset)
         report_json = _dumps(dict(report or {}), "the import report")
-        stage_columns = self.settings(workspace).stage_columns
+        settings = self.settings(workspace)
         for _attempt in range(APPEND_ATTEMPTS):
-            base = self._latest(workspace, dataset) if mode == "append" else None
-            frame = build(base)
-            if not isinstance(frame, pl.DataFrame):
-                raise StoreError(f"cannot save {dataset}: expected a polars DataFrame, got {type(frame).__name__}")
-            errors = [p for p in validate(dataset, frame, stage_columns) if p.severity == "error"]
+            base, frame = self._candidate(workspace, dataset, new_rows, mode)
+            errors = refusals(dataset, frame, settings)
             if errors:
                 listed = "; ".join(str(p) for p in errors[:5])
                 raise InvalidDataset(
@@ -944,6 +949,15 @@ class Store:
 
 
 _NOT_FOUND = "This link is not valid: no shared view matches it. Ask the person who shared it for a new link."
+
+
+def refusals(dataset: str, frame: pl.DataFrame, settings: Settings) -> list[Problem]:
+    """The problems that refuse saving `frame` as `dataset` in a workspace with `settings`: the errors
+    `kpi.schema.validate` finds (warnings never refuse). A frame that is not a polars DataFrame is refused
+    with StoreError."""
+    if not isinstance(frame, pl.DataFrame):
+        raise StoreError(f"cannot save {dataset}: expected a polars DataFrame, got {type(frame).__name__}")
+    return [p for p in validate(dataset, frame, settings.stage_columns) if p.severity == "error"]
 
 
 class _Retry(Exception):

@@ -22,10 +22,10 @@ from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
 from kpi.data import Tables, prepare
 from kpi.period import Grain, Period
-from kpi.schema import TABLES, is_text, validate
+from kpi.schema import TABLES, is_text
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
-from kpi.store import InvalidDataset, Store, WorkspaceExists, default_data_dir
+from kpi.store import InvalidDataset, Mode, Store, WorkspaceExists, default_data_dir, refusals
 from kpi.store import Workspace as StoreWorkspace
 from ui.i18n import current_language, stage_label, t
 from ui.widgets import translated_select
@@ -289,7 +289,7 @@ def current() -> Workspace:
     return st.session_state[CURRENT]  # type: ignore[no-any-return]
 
 
-def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name: str, mode: str,
+def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name: str, mode: Mode,
                  created_by: str | None) -> StoreWorkspace:
     """Save this session's confirmed uploads into a store workspace (a new one when `store_id` is None).
 
@@ -298,14 +298,10 @@ def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name
     """
     db = store()
     target = db.workspace(store_id) if store_id else None
-    settings = db.settings(store_id) if store_id else Settings()
     tables = {n: f for n, f in uploads.items() if n in TABLES}
     existing = db.datasets(store_id) if store_id else {}
     for table, frame in tables.items():
-        candidate = frame
-        if mode == "append" and table in existing:
-            candidate = pl.concat([db.load(store_id, table), frame], how="diagonal_relaxed")  # type: ignore[arg-type]
-        errors = [p for p in validate(table, candidate, settings.stage_columns) if p.severity == "error"]
+        errors = db.problems(store_id, table, frame, mode) if store_id else refusals(table, frame, Settings())
         if errors:
             raise InvalidDataset(f"{table}: " + "; ".join(str(p) for p in errors[:5]), errors)
     if target is None:

@@ -140,6 +140,25 @@ def test_invalid_frames_are_refused_and_change_nothing(store: Store, ws: str) ->
     assert sorted((store.data_dir / "datasets").rglob("*")) == files_before
 
 
+def test_problems_tells_what_a_save_would_refuse_and_writes_nothing(store: Store, ws: str) -> None:
+    store.save(ws, "leads", pl.DataFrame({"lead_id": ["a"], "created_at": [datetime(2025, 1, 1)]}), source="ok")
+    files_before = sorted((store.data_dir / "datasets").rglob("*"))
+    again = pl.DataFrame({"lead_id": ["a"], "created_at": [datetime(2025, 1, 2)]})
+    appended = store.problems(ws, "leads", again, "append")
+    # appended, the stored 'a' (row 1) and the new 'a' (row 2) clash; replaced, the new row stands alone
+    assert [(p.column, p.rows, p.severity) for p in appended] == [("lead_id", (1, 2), "error")]
+    assert store.problems(ws, "leads", again, "replace") == []
+    assert store.problems(ws, "spend", full_frame("spend"), "append") == []  # nothing stored yet to clash with
+    missing = store.problems(ws, "leads", pl.DataFrame({"lead_id": ["b"]}))
+    assert [p.column for p in missing] == ["created_at"]
+    assert missing[0].message.startswith("required column 'created_at' is missing")
+    with pytest.raises(InvalidDataset) as err:  # the save itself refuses with the same problems
+        store.append(ws, "leads", again, source="same export again")
+    assert err.value.problems == appended
+    assert [v.number for v in store.versions(ws, "leads")] == [1]
+    assert sorted((store.data_dir / "datasets").rglob("*")) == files_before
+
+
 def test_validation_uses_the_workspace_stages(store: Store) -> None:
     stages = (Stage("lead", "Leads", "created_at", "leads"), Stage("demo", "Demo booked", "demo_at"))
     ws = store.create_workspace("Custom", settings=Settings(stages=stages)).id
