@@ -113,6 +113,12 @@ def _currency_of(tables: Mapping[str, pl.DataFrame]) -> str | None:
     return None
 
 
+def session_settings(tables: Mapping[str, pl.DataFrame]) -> Settings:
+    """The settings uploads are shown with, and a new workspace saved from them gets: the default ones
+    in the currency the uploads state."""
+    return Settings(currency=_currency_of(tables) or Settings().currency)
+
+
 def session_tables() -> dict[str, pl.DataFrame]:
     """This browser session's confirmed uploads, table name -> frame (empty before the first)."""
     return st.session_state.get(SESSION_TABLES) or {}
@@ -127,7 +133,7 @@ def session_workspace() -> Workspace | None:
     known = st.session_state.get("_session_ws")
     if known is None or known[0] != identity or known[1] not in _loaded:
         key = f"session:{next(_session_counter)}"
-        settings = Settings(currency=_currency_of(raw) or Settings().currency)
+        settings = session_settings(raw)
         _loaded[key] = (prepare(raw, settings), settings)
         known = (identity, key)
         st.session_state["_session_ws"] = known
@@ -291,21 +297,23 @@ def current() -> Workspace:
 
 def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name: str, mode: Mode,
                  created_by: str | None) -> StoreWorkspace:
-    """Save this session's confirmed uploads into a store workspace (a new one when `store_id` is None).
+    """Save this session's confirmed uploads into a store workspace (a new one, with the settings the
+    uploads were shown with, when `store_id` is None).
 
     Every table is checked before the first one is written, so a refusal saves nothing; each saved
     table becomes a new version and older versions stay for the links that show them.
     """
     db = store()
     target = db.workspace(store_id) if store_id else None
+    settings = session_settings(uploads)
     tables = {n: f for n, f in uploads.items() if n in TABLES}
     existing = db.datasets(store_id) if store_id else {}
     for table, frame in tables.items():
-        errors = db.problems(store_id, table, frame, mode) if store_id else refusals(table, frame, Settings())
+        errors = db.problems(store_id, table, frame, mode) if store_id else refusals(table, frame, settings)
         if errors:
             raise InvalidDataset(f"{table}: " + "; ".join(str(p) for p in errors[:5]), errors)
     if target is None:
-        target = create_workspace(name, created_by)
+        target = create_workspace(name, created_by, settings)
     for table, frame in tables.items():
         write = db.append if mode == "append" and table in existing else db.save
         write(target.id, table, frame, source="uploaded in the app", created_by=created_by)
@@ -328,9 +336,10 @@ def has_range_spend(ws: Workspace) -> bool:
     return spend is not None and "period_start" in spend.columns and spend["period_start"].is_not_null().any()
 
 
-def create_workspace(name: str, created_by: str | None) -> StoreWorkspace:
-    """A new workspace; whoever creates it while signed in becomes its first editor."""
-    created = store().create_workspace(name)
+def create_workspace(name: str, created_by: str | None, settings: Settings | None = None) -> StoreWorkspace:
+    """A new workspace (default settings unless given); whoever creates it while signed in becomes its
+    first editor."""
+    created = store().create_workspace(name, settings=settings)
     if created_by:
         store().set_editors(created.id, [created_by])
     return created

@@ -9,7 +9,7 @@ import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from kpi.store import Store
-from tests.app.conftest import open_page
+from tests.app.conftest import APP, metric, open_page
 from tests.unit.handmade import tables
 
 PAGE = "app_pages/workspaces.py"
@@ -105,3 +105,24 @@ def test_a_link_that_requires_sign_in_shows_no_data_to_a_signed_out_person(app: 
     app.run()
     assert any("Sign in to open this shared view" in i.value for i in app.info)
     assert not app.metric
+
+
+def test_uploads_in_kronor_stay_in_kronor_once_saved_into_a_new_workspace(app: AppTest) -> None:
+    kronor = {name: frame.with_columns(pl.lit("SEK").alias("currency"))
+              for name, frame in tables().items() if name in ("leads", "spend")}
+    app.session_state["session_tables"] = kronor
+    open_page(app, PAGE)
+    app.selectbox(key="save_target").set_value("__new__").run()
+    app.text_input(key="save_new_name").set_value("Kronor AT").run()
+    app.button(key="save_uploads").click().run()
+    assert not app.exception
+    ws = next(w for w in store().workspaces() if w.name == "Kronor AT")
+    assert store().settings(ws.id).currency == "SEK"
+
+    overview = AppTest.from_file(APP, default_timeout=120)
+    overview.query_params.update({"ws": ws.id, "period": "custom", "from": "2025-01-01", "to": "2025-03-31"})
+    overview.run()
+    assert not overview.exception
+    # spend in the quarter: 100 + 200 + 300 + 50 (daily) + 310 (March as a range) = 960 kronor
+    spend = metric(overview, "Spend")
+    assert "960" in spend and "SEK" in spend and "€" not in spend, spend
