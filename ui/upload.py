@@ -8,9 +8,11 @@ and an import that fails leaves it exactly as it was. All reading and checking i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 import polars as pl
 import streamlit as st
@@ -34,6 +36,9 @@ SEPARATORS = {AUTO: "upload.auto", ",": "upload.sep.comma", ";": "upload.sep.sem
 DATE_ORDERS = {"day_month": "day/month", "month_day": "month/day"}  # radio option -> how the report names it
 UPLOAD_TABLES = ("leads", "spend", "traffic", "touches")
 CUSTOM_LABEL = "custom mapping"  # what a custom mapping is called in the report and the mapping store
+MEMOS = ("read", "part", "join", "import", "order")  # the panel's remembered reads and imports, by step
+
+T = TypeVar("T")
 
 
 def table_label(name: str, lang: str | None = None) -> str:
@@ -100,6 +105,24 @@ def needs_period(raw: RawTable, mapping: Mapping) -> bool:
     """Whether a spend mapping has neither dates nor a period of its own to place its rows."""
     return (mapping.table == "spend" and "date" not in mapping.fields and mapping.range_columns is None
             and raw.detected.period is None)
+
+
+def remembered(slot: str, identity: object, make: Callable[[], T]) -> T:
+    """`make()`, run again only when `identity` differs from the one remembered in session-state `slot`
+    (a one-slot memo, as in `ui.workspace.session_workspace`): every click reruns the page, and reading
+    or importing a large file again for a click elsewhere takes about a second per 50 MB. A refusal is remembered
+    too and raised again, so its message shows on every run."""
+    known = st.session_state.get(slot)
+    if known is None or known[0] != identity:
+        try:
+            outcome: T | FileRefused = make()
+        except FileRefused as exc:
+            outcome = exc
+        known = (identity, outcome)
+        st.session_state[slot] = known
+    if isinstance(known[1], FileRefused):
+        raise known[1].with_traceback(None)
+    return known[1]
 
 
 # --- drawing -------------------------------------------------------------------------------------------
@@ -190,6 +213,13 @@ def _mapping_choices(raw: RawTable, key: str, base: Choices, store: MappingStore
     return choices
 
 
+def _in_order(raw: RawTable, mapping: Mapping, order: str) -> ImportResult:
+    """The file imported again with the date order the person chose."""
+    result = import_raw(raw, mapping)
+    result.report.ambiguous_dates = [f"read as {DATE_ORDERS[order]}, as chosen"]
+    return result
+
+
 def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None:
     """The whole upload flow on one page. Confirmed tables go to st.session_state['session_tables']."""
     store = store or MappingStore()
@@ -201,11 +231,13 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
         rows, name, table = done
         st.success(t("upload.added", lang, rows=number(rows, lang), file=name, table=table_label(table, lang)))
     if file is None:
+        for memo in MEMOS:
+            st.session_state.pop(f"{key}_memo_{memo}", None)
         return
     with st.expander(t("upload.detection", lang), expanded=False):
         choices = _detection(key, lang)
     try:
-        raw = read(file.getvalue(), file.name, choices)
+        raw = remembered(f"{key}_memo_read", (file.file_id, choices), lambda: read(file.getvalue(), file.name, choices))
     except FileRefused as exc:
         st.error(str(exc))
         return
@@ -214,7 +246,8 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
                             format_func=lambda i: raw.detected.parts[i], key=f"{key}_part")
         if part != raw.detected.part:
             choices = replace(choices, part=part)
-            raw = read(file.getvalue(), file.name, choices)
+            raw = remembered(f"{key}_memo_part", (file.file_id, choices),
+                             lambda: read(file.getvalue(), file.name, choices))
     st.caption(t("upload.detected", lang, what=raw.detected.describe()))
     st.dataframe(raw.frame.drop(ROW).head(20), hide_index=True)
 
@@ -235,10 +268,13 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
                                       key=f"{key}_join")
     try:
         if second is not None:
-            other = read_bytes(second.getvalue(), second.name)
-            result = join((raw, mapping), (other, resolve(other, store=store)[0]))
+            other = remembered(f"{key}_memo_join", second.file_id, lambda: read_bytes(second.getvalue(), second.name))
+            other_mapping = resolve(other, store=store)[0]
+            result = remembered(f"{key}_memo_import", (file.file_id, choices, mapping, second.file_id, other_mapping),
+                                lambda: join((raw, mapping), (other, other_mapping)))
         else:
-            result = import_raw(raw, mapping)
+            result = remembered(f"{key}_memo_import", (file.file_id, choices, mapping),
+                                lambda: import_raw(raw, mapping))
     except FileRefused as exc:
         st.error(str(exc))
         return
@@ -247,8 +283,8 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
                          format_func=lambda o: t(f"upload.order.{o}", lang), key=f"{key}_order")
         if (order == "month_day") != (mapping.dayfirst is False):
             mapping = replace(mapping, dayfirst=order == "day_month")
-            result = import_raw(raw, mapping)
-            result.report.ambiguous_dates = [f"read as {DATE_ORDERS[order]}, as chosen"]
+            result = remembered(f"{key}_memo_order", (file.file_id, choices, mapping),
+                                lambda: _in_order(raw, mapping, order))
     _report(result, mapping_label(result.report.preset, lang), lang)
     remember = choices.preset == CUSTOM and st.checkbox(t("upload.remember", lang), value=True,
                                                          key=f"{key}_remember")

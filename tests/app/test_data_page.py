@@ -94,6 +94,38 @@ def test_unknown_file_gets_a_mapping_screen_with_suggestions(page: AppTest) -> N
     assert page.session_state["session_tables"]["leads"]["lead_id"].to_list() == ["K1", "K2", "K3"]
 
 
+def test_a_rerun_reuses_the_read_and_the_import_until_a_choice_changes(page: AppTest) -> None:
+    def memo(step: str) -> object:
+        return page.session_state[f"upload_memo_{step}"][1]
+
+    upload(page, "generic_leads_pipe.txt")
+    raw, result = memo("read"), memo("import")
+    page.checkbox(key="upload_remember").uncheck().run()  # a click that changes neither file nor mapping
+    assert memo("read") is raw and memo("import") is result
+    assert (metric(page, "Rows read"), metric(page, "Accepted")) == ("3", "3")  # the report is still drawn
+    page.selectbox(key="upload_f_leads_channel").set_value("—").run()  # a new mapping: imported, not read, again
+    assert memo("read") is raw and memo("import") is not result
+    assert "channel" not in page.session_state["upload_memo_import"][1].frame.columns
+    page.selectbox(key="upload_sep").set_value(";").run()  # a new separator: read again
+    assert memo("read") is not raw
+
+
+def test_a_refusal_shows_on_every_run(page: AppTest) -> None:
+    html = (FIX / "html_saved_as.csv").read_bytes()
+    page.file_uploader(key="upload_file").set_value(("html_saved_as.csv", html, "text/csv"))
+    for _ in range(2):  # the upload's run, then a rerun that finds the refusal remembered
+        page.run()
+        assert [e.value for e in page.error if "web page (HTML)" in e.value]
+
+
+def test_removing_the_file_forgets_what_was_read(page: AppTest) -> None:
+    upload(page, "generic_leads_pipe.txt")
+    assert "upload_memo_read" in page.session_state
+    page.file_uploader(key="upload_file").clear()
+    page.run()
+    assert not [k for k in ("upload_memo_read", "upload_memo_import") if k in page.session_state]
+
+
 def test_range_export_asks_for_the_period(page: AppTest) -> None:
     text = b"Campaign report\nAll time\nCampaign,Cost,Impr.,Clicks\nA,10.50,100,5\nTotal: Campaigns,10.50,100,5\n"
     page.file_uploader(key="upload_file").upload("ads.csv", text)
