@@ -238,16 +238,16 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
         choices = _detection(key, lang)
     try:
         raw = remembered(f"{key}_memo_read", (file.file_id, choices), lambda: read(file.getvalue(), file.name, choices))
+        if len(raw.detected.parts) > 1:  # the picker stays on screen when the sheet picked is refused
+            part = st.selectbox(t("upload.part", lang), range(len(raw.detected.parts)), index=raw.detected.part,
+                                format_func=lambda i: raw.detected.parts[i], key=f"{key}_part")
+            if part != raw.detected.part:
+                choices = replace(choices, part=part)
+                raw = remembered(f"{key}_memo_part", (file.file_id, choices),
+                                 lambda: read(file.getvalue(), file.name, choices))
     except FileRefused as exc:
         st.error(str(exc))
         return
-    if len(raw.detected.parts) > 1:
-        part = st.selectbox(t("upload.part", lang), range(len(raw.detected.parts)), index=raw.detected.part,
-                            format_func=lambda i: raw.detected.parts[i], key=f"{key}_part")
-        if part != raw.detected.part:
-            choices = replace(choices, part=part)
-            raw = remembered(f"{key}_memo_part", (file.file_id, choices),
-                             lambda: read(file.getvalue(), file.name, choices))
     st.caption(t("upload.detected", lang, what=raw.detected.describe()))
     st.dataframe(raw.frame.drop(ROW).head(20), hide_index=True)
 

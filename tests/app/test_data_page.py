@@ -118,6 +118,17 @@ def test_a_refusal_shows_on_every_run(page: AppTest) -> None:
         assert [e.value for e in page.error if "web page (HTML)" in e.value]
 
 
+def test_a_refused_sheet_says_why_and_another_can_be_picked(page: AppTest) -> None:
+    upload(page, "hubspot_deals_two_sheets.xlsx")
+    assert page.selectbox(key="upload_part").options == ["About", "Deals"]
+    page.selectbox(key="upload_part").set_value(0).run()  # the notes sheet: a header, no rows
+    assert not page.exception
+    assert any("sheet 'About' has a header but no data rows" in e.value for e in page.error)
+    assert not [b for b in page.button if b.key == "upload_confirm"]
+    page.selectbox(key="upload_part").set_value(1).run()
+    assert not page.error and metric(page, "Accepted") == "3"
+
+
 def test_removing_the_file_forgets_what_was_read(page: AppTest) -> None:
     upload(page, "generic_leads_pipe.txt")
     assert "upload_memo_read" in page.session_state
