@@ -3,14 +3,14 @@ what is loaded."""
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from ui.download import to_csv_bytes
 from ui.format import number
 from ui.ga4 import render_ga4_panel
 from ui.i18n import current_language, t
-from ui.upload import SESSION_TABLES, table_label, upload_panel
+from ui.upload import table_label, upload_panel
+from ui.workspace import SESSION_TABLES, session_tables
 
 lang = current_language()
 st.title(t("page.data", lang))
@@ -21,7 +21,7 @@ with upload_tab:
 with ga4_tab:
     render_ga4_panel()
 
-tables: dict[str, pl.DataFrame] = st.session_state.get(SESSION_TABLES) or {}
+tables = session_tables()
 if tables:
     st.subheader(t("data.loaded", lang))
     for name, frame in tables.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from kpi.store import StoreError
@@ -17,7 +16,7 @@ NEW = "__new__"
 
 
 def render_save_uploads(lang: str) -> None:
-    uploads: dict[str, pl.DataFrame] = st.session_state.get(data.SESSION_TABLES) or {}
+    uploads = data.session_tables()
     if not uploads:
         return
     st.subheader(t("ws.save_uploads", lang))

@@ -56,7 +56,8 @@ from ui.format import number
 from ui.i18n import current_language, dim_label, t
 from ui.share import read_only
 from ui.tables import data_table
-from ui.upload import SESSION_TABLES, field_label, table_label
+from ui.upload import field_label, table_label
+from ui.workspace import SESSION_TABLES, session_tables
 
 KEY_INFO = "ga4_key_info"  # st.session_state: the uploaded service-account key (dict), this session only
 LAST_RESULT = "ga4_last_result"  # st.session_state: the last PullResult that arrived in full
@@ -216,7 +217,7 @@ def _pick_property(choices: list[PropertyChoice], lang: str, key: str) -> Proper
 
 
 def _store(result: PullResult) -> None:
-    tables = dict(st.session_state.get(SESSION_TABLES) or {})
+    tables = dict(session_tables())
     for name in ("traffic", "spend", "key_events"):
         tables.pop(name, None)
     tables.update(result.tables)
