@@ -213,9 +213,8 @@ def _mapping_choices(raw: RawTable, key: str, base: Choices, store: MappingStore
     return choices
 
 
-def _in_order(raw: RawTable, mapping: Mapping, order: str) -> ImportResult:
-    """The file imported again with the date order the person chose."""
-    result = import_raw(raw, mapping)
+def _in_order(result: ImportResult, order: str) -> ImportResult:
+    """`result`, imported again with the date order the person chose, reported as chosen."""
     result.report.ambiguous_dates = [f"read as {DATE_ORDERS[order]}, as chosen"]
     return result
 
@@ -267,24 +266,28 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
             second = st.file_uploader(t("upload.join_file", lang), type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
                                       key=f"{key}_join")
     try:
+        other: tuple[RawTable, Mapping] | None = None
         if second is not None:
-            other = remembered(f"{key}_memo_join", second.file_id, lambda: read_bytes(second.getvalue(), second.name))
-            other_mapping = resolve(other, store=store)[0]
-            result = remembered(f"{key}_memo_import", (file.file_id, choices, mapping, second.file_id, other_mapping),
-                                lambda: join((raw, mapping), (other, other_mapping)))
-        else:
-            result = remembered(f"{key}_memo_import", (file.file_id, choices, mapping),
-                                lambda: import_raw(raw, mapping))
+            other_raw = remembered(f"{key}_memo_join", second.file_id,
+                                   lambda: read_bytes(second.getvalue(), second.name))
+            other = (other_raw, resolve(other_raw, store=store)[0])
+        # the import of this file, joined with the second when there is one: the same on every path
+        identity = (file.file_id, choices, second.file_id if second else None, other[1] if other else None)
+
+        def imported(mapping: Mapping) -> ImportResult:
+            return join((raw, mapping), other) if other else import_raw(raw, mapping)
+
+        result = remembered(f"{key}_memo_import", (*identity, mapping), lambda: imported(mapping))
+        if result.report.ambiguous_dates:
+            order = st.radio(t("upload.date_order", lang), list(DATE_ORDERS), horizontal=True,
+                             format_func=lambda o: t(f"upload.order.{o}", lang), key=f"{key}_order")
+            if (order == "month_day") != (mapping.dayfirst is False):
+                mapping = replace(mapping, dayfirst=order == "day_month")
+                result = remembered(f"{key}_memo_order", (*identity, mapping),
+                                    lambda: _in_order(imported(mapping), order))
     except FileRefused as exc:
         st.error(str(exc))
         return
-    if result.report.ambiguous_dates:
-        order = st.radio(t("upload.date_order", lang), list(DATE_ORDERS), horizontal=True,
-                         format_func=lambda o: t(f"upload.order.{o}", lang), key=f"{key}_order")
-        if (order == "month_day") != (mapping.dayfirst is False):
-            mapping = replace(mapping, dayfirst=order == "day_month")
-            result = remembered(f"{key}_memo_order", (file.file_id, choices, mapping),
-                                lambda: _in_order(raw, mapping, order))
     _report(result, mapping_label(result.report.preset, lang), lang)
     remember = choices.preset == CUSTOM and st.checkbox(t("upload.remember", lang), value=True,
                                                          key=f"{key}_remember")

@@ -3,7 +3,7 @@ its GA4 tab in English, Swedish and Russian, alone and through app.py."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -135,6 +135,26 @@ def test_removing_the_file_forgets_what_was_read(page: AppTest) -> None:
     page.file_uploader(key="upload_file").clear()
     page.run()
     assert not [k for k in ("upload_memo_read", "upload_memo_import") if k in page.session_state]
+
+
+def test_choosing_the_date_order_keeps_the_joined_file(page: AppTest) -> None:
+    # both first-contact dates read either way (03/04, 05/04): the page asks for the order
+    page.file_uploader(key="upload_file").upload(
+        "mql.csv", b"mql_id,first_contact_date,landing_page_id,origin\n"
+                   b"m1,03/04/2018,p1,organic_search\nm2,05/04/2018,p2,paid_search\n")
+    page.run()
+    page.file_uploader(key="upload_join").upload(
+        "deals.csv", b"mql_id,seller_id,sdr_id,sr_id,won_date,business_segment\nm2,s1,d1,r1,2018-06-01 10:00:00,pet\n")
+    page.run()
+    assert not page.exception
+    page.radio(key="upload_order").set_value("month_day")
+    page.run()
+    assert not page.exception and not page.error
+    confirm(page)
+    leads = page.session_state["session_tables"]["leads"].sort("lead_id")
+    assert leads["created_at"].dt.date().to_list() == [date(2018, 3, 4), date(2018, 5, 4)]  # month first
+    assert leads["won_at"].to_list() == [None, datetime(2018, 6, 1, 10)]  # from the joined deals file
+    assert leads["segment"].to_list() == [None, "pet"]
 
 
 def test_range_export_asks_for_the_period(page: AppTest) -> None:
