@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
+from kpi import clock
 from kpi import templates as kpi_templates
 from kpi import tree as kpi_tree
 from kpi.metrics import Metric
@@ -333,7 +334,7 @@ def edit_refusal(ws: data.Workspace) -> str | None:
 
 ws = data.current()
 lang = current().lang
-today = ws.last_day or date.today()
+today = ws.last_day or clock.today()
 read_only = shared_link()
 st.title(t("page.kpis", lang))
 st.caption(t("kpis.intro", lang, day=fmt.day(today, lang)))

@@ -4,11 +4,11 @@ behind each conclusion, and the team's decisions saved with the workspace for th
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date
 
 import polars as pl
 import streamlit as st
 
+from kpi import clock
 from kpi.period import Period
 from kpi.review import (
     DOC_KIND,
@@ -111,7 +111,7 @@ def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved
     st.caption(t("review.decisions_help", lang, dimension=dim_label(dimension, lang).lower()))
     with st.form("review_form", border=False):
         edited = st.data_editor(
-            ui_review.editor_frame(table, saved, date.today()), key=EDITOR_KEY, hide_index=True, num_rows="fixed",
+            ui_review.editor_frame(table, saved, clock.today()), key=EDITOR_KEY, hide_index=True, num_rows="fixed",
             disabled=["subject"], column_order=ui_review.EDITOR_COLUMNS,
             column_config={
                 "subject": st.column_config.TextColumn(dim_label(dimension, lang), pinned=True),

@@ -13,6 +13,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # The app seeds and writes its workspace store here; tests never touch the repo's data/ folder.
 os.environ.setdefault("KPI_DATA_DIR", tempfile.mkdtemp(prefix="kpi-test-data-"))
+# One fixed "today" for the engine, the app and the servers the tests start, so the suite gives the same
+# result on any day it runs; set KPI_TODAY yourself to run it as of another day (a leap day, a year-end).
+os.environ.setdefault("KPI_TODAY", "2026-12-03")
 
 
 def require(condition: bool, reason: str) -> None:

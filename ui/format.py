@@ -1,8 +1,16 @@
-"""Numbers, money, percentages and dates in the reader's locale (Babel)."""
+"""Numbers, money, percentages and dates in the reader's locale (Babel).
+
+Halves round up (2.5 → 3, 0.125 € → 0.13 €), as a spreadsheet does and a reader expects; Babel on its
+own rounds them to even.
+"""
 
 from __future__ import annotations
 
+import decimal
+import functools
+from collections.abc import Callable
 from datetime import date
+from typing import ParamSpec
 
 from babel import Locale
 from babel.dates import format_date
@@ -13,11 +21,23 @@ from ui.i18n import t
 LOCALES = {"en": "en_GB", "sv": "sv_SE", "ru": "ru_RU"}
 DASH = "–"
 
+_P = ParamSpec("_P")
+
+
+def _half_up(formatter: Callable[_P, str]) -> Callable[_P, str]:
+    """`formatter` with halves rounded away from zero."""
+    @functools.wraps(formatter)
+    def rounded(*args: _P.args, **kwargs: _P.kwargs) -> str:
+        with decimal.localcontext(rounding=decimal.ROUND_HALF_UP):
+            return formatter(*args, **kwargs)
+    return rounded
+
 
 def locale_of(lang: str) -> str:
     return LOCALES.get(lang, "en_GB")
 
 
+@_half_up
 def number(value: float | None, lang: str, digits: int = 0) -> str:
     if value is None:
         return DASH
@@ -25,6 +45,7 @@ def number(value: float | None, lang: str, digits: int = 0) -> str:
     return format_decimal(value, format=pattern, locale=locale_of(lang))
 
 
+@_half_up
 def money(value: float | None, currency: str, lang: str, compact: bool = False) -> str:
     """Money with the locale's currency placement; whole units from 1 000 up, cents below."""
     if value is None:
@@ -38,12 +59,14 @@ def money(value: float | None, currency: str, lang: str, compact: bool = False) 
     return format_currency(value, currency, format=pattern, locale=loc, currency_digits=False)
 
 
+@_half_up
 def percent(value: float | None, lang: str, digits: int = 1) -> str:
     if value is None:
         return DASH
     return format_percent(value, format="#,##0." + "0" * digits + "%", locale=locale_of(lang))
 
 
+@_half_up
 def points(value: float | None, lang: str) -> str:
     """A change in a rate, in percentage points, with its sign."""
     if value is None:

@@ -32,6 +32,7 @@ import polars as pl
 import streamlit as st
 from streamlit.connections import BaseConnection
 
+from kpi import clock
 from kpi.period import Period
 from kpi.sources.ga4 import (
     ENDPOINT_ENV,
@@ -253,7 +254,7 @@ def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None)
         st.warning(t("ga4.no_properties", lang))
         return
     prop = _pick_property(choices, lang, "ga4_property")
-    today = today or date.today()
+    today = today or clock.today()
     span = st.date_input(t("ga4.dates", lang), (today - timedelta(days=28), today - timedelta(days=1)),
                          max_value=today, key="ga4_dates")
     extra = st.multiselect(t("ga4.extra_dimensions", lang), list(OPTIONAL_DIMENSIONS), key="ga4_dimensions",
@@ -440,7 +441,7 @@ def render_ga4_funnel(period: Period, lang: str, connection_name: str = "ga4", *
     shared read-only view: its reader sees the pinned data only, never live GA4 under the app's credentials."""
     if not is_configured(connection_name) or read_only():
         return
-    today = today or date.today()
+    today = today or clock.today()
     st.subheader(t("ga4.funnel.title", lang))
     try:
         conn = _connection(connection_name)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from kpi import clock
 from kpi.metrics import VIEWS, View
 from kpi.period import COMPARES, GRAINS, PRESETS, Compare, Grain, Period, compare_period, preset
 from ui.i18n import LANG_KEY, LANGUAGES, browser_language, t
@@ -127,7 +128,7 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
     `initial` is the view to open with (a shared view's parameters); by default the URL's.
     """
     apply_params(ws, initial if initial is not None else url_params())
-    today = ws.last_day or date.today()
+    today = ws.last_day or clock.today()
     with st.sidebar:
         lang = st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__,
                             index=list(LANGUAGES).index(browser_language()), key=LANG_KEY, persist_state="session")

@@ -17,6 +17,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
+from kpi import clock
 from kpi import funnel as kpi_funnel
 from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
@@ -68,7 +69,7 @@ def store() -> Store:
     """The workspace store in the configured data directory (KPI_DATA_DIR, else ./data), with the demo seeded."""
     opened = Store(default_data_dir())
     if not any(w.id == DEMO for w in opened.workspaces()):
-        today = date.today()
+        today = clock.today()
         try:
             opened.create_workspace(t("sidebar.demo_workspace", "en"), workspace_id=DEMO, settings=DEMO_SETTINGS)
         except WorkspaceExists:  # another process seeded it first

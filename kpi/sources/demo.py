@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from kpi import clock
 from kpi.data import prepare
 from kpi.metrics import catalog, compute
 from kpi.period import Period
@@ -314,7 +315,7 @@ def generate(today: date | None = None, seed: int = 7, scale: float = 1.0) -> di
     at 1) and with them sessions and spend, so rates and costs per lead stay the same. The same
     arguments always give identical frames.
     """
-    today = today or date.today()
+    today = today or clock.today()
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     rng = np.random.default_rng(seed)

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from google.analytics.admin_v1beta import AnalyticsAdminServiceClient
@@ -37,6 +36,7 @@ from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.analytics.data_v1beta import types as beta
 from google.auth import credentials as ga_credentials
 
+from kpi import clock
 from kpi.schema import SPEND, TRAFFIC, validate
 from kpi.settings import DEFAULT_CHANNELS, normalise_channel
 from kpi.sources.ga4_errors import Ga4Error, RetryPolicy, call_with_retry, protect_logs
@@ -259,13 +259,6 @@ def _frame(pages: list[Any], dims: Sequence[str], metrics: Sequence[str], types:
     return pl.DataFrame(columns) if columns else pl.DataFrame()
 
 
-def _today(time_zone: str) -> date:
-    try:
-        return datetime.now(ZoneInfo(time_zone)).date() if time_zone else date.today()
-    except (KeyError, ValueError):
-        return date.today()
-
-
 def _check_range(start: date, end: date, page_size: int) -> None:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE:,}, got {page_size}")
@@ -356,7 +349,7 @@ class Ga4Report:
         frame = frame.with_columns(pl.when(pl.col(d) != NOT_SET).then(pl.col(d)).alias(d) for d in spec.dimensions)
         if "date" in spec.dimensions:
             frame = frame.with_columns(pl.col("date").str.strptime(pl.Date, "%Y%m%d"))
-        today = _today(info.time_zone)
+        today = clock.today(info.time_zone)
         if self.end >= today:
             info.partial_from = max(self.start, today)
         return frame, info

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kpi import clock
 from kpi.data import prepare
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from tests.conftest import REPO
@@ -24,7 +23,7 @@ def app() -> AppTest:
 def demo_tables() -> dict[str, pl.DataFrame]:
     """The same demo workspace the app shows today, prepared the same way, for independent checks
     (dimensions back as plain text so the tests' own polars results join with the app's)."""
-    prepared = prepare(generate(today=date.today()), DEMO_SETTINGS)
+    prepared = prepare(generate(today=clock.today()), DEMO_SETTINGS)
     return {name: frame.with_columns(pl.col(pl.Categorical).cast(pl.String)) for name, frame in prepared.items()}
 
 

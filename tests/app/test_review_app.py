@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 import numpy as np
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kpi import clock
 from kpi.period import Period, preset
 from kpi.review import DOC_KIND, notes_to_doc, review_key
 from kpi.settings import Settings, Stage
@@ -70,7 +71,7 @@ def period(demo_tables: dict[str, pl.DataFrame]) -> Period:
 def review_ws() -> str:
     """A workspace of its own with the demo data, so that saved decisions touch no other test."""
     created = store().create_workspace("Review AT", settings=DEMO_SETTINGS)
-    for name, frame in generate(today=date.today()).items():
+    for name, frame in generate(today=clock.today()).items():
         store().save(created.id, name, frame, source="demo for the review test")
     return created.id
 

@@ -7,11 +7,12 @@ The KPI's value is counted by hand from the same leads (created this quarter up 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
 
+from kpi import clock
 from kpi.sources.demo import generate
 from kpi.store import Store
 from kpi.targets import target_period
@@ -19,7 +20,7 @@ from tests.e2e.conftest import StreamlitServer, metric_values, open_fresh, scree
 
 pytestmark = pytest.mark.e2e
 VIEWPORT = {"width": 1440, "height": 1800}
-TODAY = date.today()
+TODAY = clock.today()
 QUARTER = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
 
 

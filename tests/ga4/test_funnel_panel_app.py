@@ -15,7 +15,7 @@ Closed: 4, 2, 1 users (desktop 2, 2, 1; mobile 2, 0, 0). Open: 4, 3, 3.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +24,7 @@ from google.analytics.data_v1alpha import types as alpha
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
+from kpi import clock
 from tests.app.conftest import APP
 from tests.ga4.ga4_server import Fault, RestServer
 
@@ -236,7 +237,7 @@ def test_sampling_and_todays_partial_data_are_noted(served: RestServer) -> None:
     served.backend.sampling = [(1_000, 5_000)]
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["connections"] = {"ga4": {"api_endpoint": served.endpoint, "anonymous": True}}
-    today = date.today()
+    today = clock.today()
     at.query_params.update({"period": "custom", "from": "2025-03-01", "to": today.isoformat()})
     at.session_state["ga4_funnel_steps"] = EDITS
     at.run()

@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from kpi import clock
 from kpi.schema import validate
 from kpi.sources.ga4 import (
     Clients,
@@ -201,10 +202,7 @@ def test_open_funnel_lets_users_enter_at_any_step(clients: Clients) -> None:
 
 
 def test_a_range_that_includes_today_is_marked_partial(clients: Clients) -> None:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()  # the property's time zone on the server
+    today = clock.today("Europe/Stockholm")  # the property's time zone on the server
     result = pull(clients, PullRequest(PROPERTY, START, today))
     assert result.reports[0].partial_from == today
     assert any("is partial" in n for n in result.notices())

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import pytest
 
+from kpi import clock
 from kpi.data import prepare
 from kpi.metrics import catalog, table_dimensions
 from kpi.schema import TABLES, validate
@@ -104,7 +105,7 @@ def test_a_leap_day_today_and_the_default_today() -> None:
     assert leap["spend"]["date"].max() == date(2028, 2, 29)
     assert leap["kpis"]["period"].unique().sort().to_list() == ["2028-Q1", "2028-Q2", "2028-Q3", "2028-Q4"]
     default = generate(scale=0.05)
-    assert default["traffic"]["date"].max() == date.today()
+    assert default["traffic"]["date"].max() == clock.today()
 
 
 def test_recent_cohorts_are_less_converted(demo: dict[str, pl.DataFrame], mature: pl.DataFrame) -> None:
