@@ -34,6 +34,7 @@ from streamlit.connections import BaseConnection
 
 from kpi import clock
 from kpi.period import Period
+from kpi.sources import ga4_oauth
 from kpi.sources.ga4 import (
     ENDPOINT_ENV,
     OPTIONAL_DIMENSIONS,
@@ -51,6 +52,7 @@ from kpi.sources.ga4 import (
     service_account_credentials,
 )
 from kpi.sources.ga4_errors import Ga4Error
+from kpi.store import default_data_dir
 from ui.charts import ga4_funnel_chart
 from ui.components import show_chart
 from ui.format import number
@@ -61,6 +63,10 @@ from ui.upload import field_label, table_label
 from ui.workspace import SESSION_TABLES, session_tables
 
 KEY_INFO = "ga4_key_info"  # st.session_state: the uploaded service-account key (dict), this session only
+OAUTH_SECTION = "ga4_oauth"  # secrets: the OAuth client that offers "Sign in with Google"
+OAUTH_TOKEN = "ga4_oauth_refresh_token"  # st.session_state: the refresh token of this session's Google sign-in
+OAUTH_SIGN_IN = "ga4_oauth_sign_in"  # st.session_state: the consent-page address made for this session
+OAUTH_RETURN = ("code", "state", "scope", "error", "authuser", "prompt", "hd", "iss")  # what Google adds to the URL
 LAST_RESULT = "ga4_last_result"  # st.session_state: the last PullResult that arrived in full
 LAST_ERROR = "ga4_last_error"  # st.session_state: the message of the last failed pull
 CHOSEN_PROPERTY = "ga4_chosen_property"  # st.session_state: id of the property last picked (Data page or Funnel)
@@ -115,7 +121,11 @@ class GA4Connection(BaseConnection[Clients]):
                 raise Ga4Error("unauthenticated", t("ga4.key_file_unreadable", section=self._connection_name)) from None
         else:
             info = {}
-        if info:
+        if config.get("oauth_refresh_token"):
+            client = ga4_oauth.OAuthClient.from_settings(config)
+            credentials = ga4_oauth.credentials(client, str(config["oauth_refresh_token"]))
+            who = "oauth:" + hashlib.sha256(str(config["oauth_refresh_token"]).encode()).hexdigest()
+        elif info:
             credentials = service_account_credentials(info)
             who = str(info.get("client_email", ""))
         elif endpoint and endpoint.startswith(("http://", "grpc://")) and config.get("anonymous"):
@@ -174,9 +184,20 @@ def _cached_funnel(identity: str, request: FunnelRequest, *, _clients: Clients) 
 
 
 def _connection(name: str) -> GA4Connection | None:
-    """The configured connection, or one made from a key uploaded in this session, or None."""
+    """The configured connection, or one made from this user's Google sign-in or a key uploaded in this
+    session, or None."""
     if st.secrets.load_if_toml_exists() and name in st.secrets.get("connections", {}):
         return st.connection(name, type=GA4Connection)
+    refresh_token = _oauth_refresh_token()
+    if refresh_token:
+        signed_in = st.session_state.get("_ga4_oauth_conn")
+        fingerprint = hashlib.sha256(refresh_token.encode()).hexdigest()
+        if signed_in is None or signed_in[0] != fingerprint:
+            signed_in = (fingerprint, GA4Connection(f"{name}_oauth", **_oauth_settings(),
+                                                    oauth_refresh_token=refresh_token))
+            st.session_state["_ga4_oauth_conn"] = signed_in
+        oauth_conn: GA4Connection = signed_in[1]
+        return oauth_conn
     info = st.session_state.get(KEY_INFO)
     if not info:
         return None
@@ -189,7 +210,105 @@ def _connection(name: str) -> GA4Connection | None:
     return conn
 
 
+# -- Sign in with Google (kpi.sources.ga4_oauth) ------------------------------------------------------------
+
+
+def _oauth_settings() -> dict[str, Any]:
+    """The `[ga4_oauth]` secrets section (client id, secret, redirect URI), or {} when the server offers no sign-in."""
+    if not st.secrets.load_if_toml_exists():
+        return {}
+    return dict(st.secrets.get(OAUTH_SECTION) or {})
+
+
+def _tokens() -> ga4_oauth.TokenStore:
+    return ga4_oauth.TokenStore(default_data_dir())
+
+
+def _signed_in_user() -> str | None:
+    """The app user's e-mail when sign-in (`[auth]`) is on and they are signed in; their Google token is kept
+    for them in the store. Without sign-in it stays in this browser session only."""
+    try:
+        return str(st.user.email) if st.user.is_logged_in and st.user.get("email") else None
+    except (AttributeError, KeyError, st.errors.StreamlitAPIException):
+        return None
+
+
+def _oauth_refresh_token() -> str | None:
+    token = st.session_state.get(OAUTH_TOKEN)
+    if token:
+        return str(token)
+    user = _signed_in_user()
+    return _tokens().refresh_token(user) if user and _oauth_settings() else None
+
+
+def _finish_sign_in(lang: str) -> None:
+    """Google's return to this page: take the code and state off the address at once, check the state was made
+    here in the last ten minutes and unused, and trade the code for a refresh token."""
+    params = {k: st.query_params[k] for k in OAUTH_RETURN if k in st.query_params}
+    if "state" not in params or not ("code" in params or "error" in params):
+        return
+    for key in params:
+        del st.query_params[key]
+    verifier = _tokens().take_sign_in(params["state"])
+    if "error" in params:
+        st.warning(t("ga4.oauth.declined", lang))
+        return
+    if verifier is None:
+        st.error(t("ga4.oauth.expired", lang))
+        return
+    try:
+        client = ga4_oauth.OAuthClient.from_settings(_oauth_settings())
+        credentials = ga4_oauth.finish(client, params["code"], verifier)
+    except Ga4Error as exc:
+        st.error(exc.message)
+        return
+    st.session_state[OAUTH_TOKEN] = credentials.refresh_token
+    st.session_state.pop(OAUTH_SIGN_IN, None)
+    if user := _signed_in_user():
+        _tokens().save_refresh_token(user, str(credentials.refresh_token))
+    st.success(t("ga4.oauth.signed_in", lang))
+
+
+def _sign_in_button(lang: str) -> None:
+    """"Sign in with Google" when the server has an OAuth client; the consent page's address is made once per
+    session and remembered on the server for the return."""
+    settings = _oauth_settings()
+    if not settings:
+        st.caption(t("ga4.oauth.not_offered", lang))
+        return
+    try:
+        client = ga4_oauth.OAuthClient.from_settings(settings)
+    except Ga4Error as exc:
+        st.error(exc.message)
+        return
+    sign_in: ga4_oauth.SignIn | None = st.session_state.get(OAUTH_SIGN_IN)
+    if sign_in is None:
+        sign_in = ga4_oauth.start(client)
+        _tokens().remember_sign_in(sign_in)
+        st.session_state[OAUTH_SIGN_IN] = sign_in
+    st.link_button(t("ga4.oauth.sign_in", lang), sign_in.url, type="primary", icon=":material/login:")
+
+
+def _sign_out_button(lang: str) -> None:
+    if not _oauth_refresh_token() or not st.button(t("ga4.oauth.sign_out", lang), key="ga4_oauth_sign_out"):
+        return
+    st.session_state.pop(OAUTH_TOKEN, None)
+    st.session_state.pop("_ga4_oauth_conn", None)
+    if user := _signed_in_user():
+        _tokens().forget(user)
+    st.rerun()
+
+
+def _connect_guide(lang: str) -> None:
+    """What to do, step by step, for either way of connecting, in the app itself."""
+    with st.expander(t("ga4.guide.title", lang), expanded=True):
+        st.markdown(t("ga4.guide.oauth", lang))
+        st.markdown(t("ga4.guide.service_account", lang))
+
+
 def _upload_key(lang: str) -> None:
+    _connect_guide(lang)
+    _sign_in_button(lang)
     uploaded = st.file_uploader(t("ga4.key_upload", lang), type=["json"], key="ga4_key_upload",
                                 help=t("ga4.key_upload_help", lang))
     st.caption(t("ga4.not_configured", lang))
@@ -235,6 +354,7 @@ def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None)
     """
     lang = current_language()
     st.caption(t("ga4.intro", lang))
+    _finish_sign_in(lang)
     try:
         conn = _connection(connection_name)
     except Ga4Error as exc:
@@ -250,6 +370,7 @@ def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None)
     except Ga4Error as exc:
         st.error(exc.message)
         return
+    _sign_out_button(lang)
     if not choices:
         st.warning(t("ga4.no_properties", lang))
         return
@@ -322,7 +443,7 @@ def is_configured(connection_name: str = "ga4") -> bool:
     session. Asks no server."""
     if st.secrets.load_if_toml_exists() and connection_name in st.secrets.get("connections", {}):
         return True
-    return bool(st.session_state.get(KEY_INFO))
+    return bool(st.session_state.get(KEY_INFO) or _oauth_refresh_token())
 
 
 def _default_steps(lang: str) -> pl.DataFrame:
