@@ -60,6 +60,7 @@ class Excluded:
     row: int
     reason: str
     text: str
+    malformed: bool = False  # a record the reader could not place in columns (reported as rejected, not as a total)
 
 
 @dataclass(frozen=True)
@@ -98,14 +99,13 @@ class Detected:
 @dataclass(frozen=True)
 class CsvSource:
     """Where the rows of a large CSV on disk are, for streaming them: the file, how to decode it, the
-    offset of the first record after the header in the UTF-8 stream, and the header record itself
-    (put in front of every chunk so that each chunk parses exactly as the whole file would)."""
+    offset of the first record after the header in the UTF-8 stream (line ends normalised) and its line."""
 
     path: Path
     encoding: str
     bom: int
     data_start: int
-    header: bytes
+    first_line: int  # 1-based file line of the first record under the header
     columns: tuple[str, ...]
     lead: int  # leading total rows (already in `RawTable.excluded`)
 
@@ -267,6 +267,24 @@ def _decode(data: bytes, encoding: str, bom: int, name: str, final: bool = True)
     return text.encode("utf-8")
 
 
+def _normalise_newlines(utf8: bytes) -> bytes:
+    """Every line end as polars reads it: a CR that is not followed by LF (old Mac and some Excel saves, or a
+    stray CR inside a line) becomes LF, as `str.splitlines` would split there. The same object when there is
+    none."""
+    if b"\r" not in utf8 or not re.search(rb"\r(?!\n)", utf8):
+        return utf8
+    return re.sub(rb"\r(?!\n)", b"\n", utf8)
+
+
+def _text_lines(text: str) -> list[str]:
+    """The lines of normalised text as polars sees them: split at LF only (not at the other characters
+    `str.splitlines` breaks at, such as U+2028 or form feed, which polars keeps inside a field)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
 # --- layout: separator, header, preamble --------------------------------------------------------------
 
 def _split(line: str, sep: str) -> list[str]:
@@ -335,11 +353,20 @@ def _period_from(preamble: list[str]) -> tuple[tuple[date, date] | None, str | N
     return None, None
 
 
+def _literal_name(name: str, i: int) -> str:
+    """A header name that every polars expression takes literally: `pl.col` reads `*` as every column and
+    `^…$` as a regular expression, and `__row` is the reader's own row number column; such a name gets its
+    column number added."""
+    if name == "*" or (name.startswith("^") and name.endswith("$")) or name == ROW:
+        return f"{name} (column {i + 1})"
+    return name
+
+
 def _dedupe(names: list[str]) -> list[str]:
     seen: Counter[str] = Counter()
     out = []
     for i, raw in enumerate(names):
-        name = raw if raw.strip() else f"column {i + 1}"
+        name = _literal_name(raw, i) if raw.strip() else f"column {i + 1}"
         seen[name] += 1
         out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return out
@@ -358,7 +385,7 @@ def _sections(text: str) -> list[tuple[str, int]]:
     out = []
     for pos in starts:
         chunk = text[pos:pos + 4000].lstrip("\r\n")
-        lines = chunk.splitlines()
+        lines = _text_lines(chunk)
         comments = [ln.lstrip("#").strip() for ln in lines if ln.startswith("#")]
         header = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
         titled = [c for c in comments if c and not set(c) <= {"-"} and not _GA4_DATE_RE.match("# " + c)
@@ -396,9 +423,13 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
     if not encoding.startswith("utf-16") and b"\x00" in data[:65536]:
         raise FileRefused(f"{name}: this is a binary file, not a CSV or text export; upload the CSV or Excel file")
     utf8 = _decode(data, encoding, bom, name, final=path is None)
+    if path is not None and utf8.endswith(b"\r"):  # the head of a longer file: its CR may be half of a CRLF
+        utf8 = utf8[:-1]
+    utf8 = _normalise_newlines(utf8)
 
     head_text = utf8[:_SAMPLE_CHARS].decode("utf-8", errors="ignore")
     parts: tuple[str, ...] = ()
+    section_line = 0  # file line (0-based) where the part read starts
     if re.search(r"\n[ \t\r]*\n#", utf8[:4_000_000].decode("utf-8", errors="ignore")) and path is None \
             and len(utf8) < 50_000_000:
         full = utf8.decode("utf-8", errors="replace")
@@ -411,10 +442,11 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
             start = sections[part][1]
             end = sections[part + 1][1] if part + 1 < len(sections) else len(full)
             chunk = full[start:end].lstrip("\r\n")
+            section_line = full.count("\n", 0, end - len(chunk))
             utf8 = chunk.encode("utf-8")
             head_text = chunk[:_SAMPLE_CHARS]
 
-    lines = head_text.splitlines()[:200]
+    lines = _text_lines(head_text)[:200]
     sep = separator or _choose_separator(lines)
     rows = [_split(ln, sep) if ln.strip() else [] for ln in lines]
     width = _modal_width(rows)
@@ -428,9 +460,11 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
         raise FileRefused(f"{name}: found only one column; if the file uses another separator, choose it")
     columns = _dedupe(header)
     has_rows = any(ln.strip() for ln in lines[hdr + 1:]) or len(head_text) >= _SAMPLE_CHARS
-    if not has_rows:
+    data_start = _data_start(utf8, hdr)
+    if not has_rows or data_start >= len(utf8):
         raise FileRefused(f"{name}: has a header ({', '.join(columns[:5])}…) but no data rows; "
                           "export the report for a period that has data")
+    first_line = section_line + utf8.count(b"\n", 0, data_start) + 1  # 1-based file line of the first data line
 
     # leading total rows (GA4 Explore writes the grand total first, with one extra field)
     excluded: list[Excluded] = []
@@ -444,11 +478,10 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
     detected = Detected(name, "csv", encoding, sep, decimal or ".", hdr, tuple(preamble), period, period_text,
                         parts, part or 0)
     if path is not None:
-        return _lazy_csv(path, utf8, bom, hdr, columns, lead, detected, excluded, decimal)
+        return _lazy_csv(path, utf8, bom, data_start, first_line, columns, lead, detected, excluded, decimal)
 
-    frame = _parse_csv(utf8, name, detected, columns, skip_lines=hdr)
-    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    raw = RawTable(frame.slice(lead), detected, excluded)
+    frame, ragged, _ = _parse_records(utf8[data_start:], detected, columns, first_line, 0, lead)
+    raw = RawTable(frame.filter(pl.col(ROW) > lead) if lead else frame, detected, excluded + ragged)
     raw = _drop_totals_and_footers(raw)
     _refuse_if_no_rows(raw.detected.name, raw.frame.height, raw.excluded)
     if decimal is None:
@@ -457,18 +490,124 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
     return raw
 
 
-def _parse_csv(utf8: bytes, name: str, detected: Detected, columns: list[str], skip_lines: int = 0) -> pl.DataFrame:
-    """UTF-8 bytes that start at (`skip_lines` lines above) the header record, as text columns."""
+def _data_start(utf8: bytes, hdr: int) -> int:
+    """Offset in `utf8` of the first record under the header record, which starts after `hdr` lines."""
+    pos = 0
+    for _ in range(hdr):
+        nl = utf8.find(b"\n", pos)
+        if nl < 0:
+            return len(utf8)
+        pos = nl + 1
+    return _record_end(utf8, pos) or len(utf8)
+
+
+def _records(text: str, sep: str) -> pl.DataFrame:
+    """One row per CSV record of `text` (records under the header, lines ended by LF): `line`, the 0-based
+    line it starts on, `lines` it spans and its number of `fields`. A record spans lines while a quote is
+    open; separators between an opening and a closing quote are inside a field. This is how polars splits
+    records too (it counts quotes the same way)."""
+    lines = pl.Series("t", [text]).str.split("\n").explode()
+    if text.endswith("\n"):
+        lines = lines.head(-1)
+    frame = lines.to_frame().with_row_index("line").with_columns(
+        pl.col("line").cast(pl.Int64), q=pl.col("t").str.count_matches('"', literal=True))
+    plain = pl.col("t").str.count_matches(sep, literal=True)
+    if not frame["q"].sum():
+        return frame.select("line", lines=pl.lit(1, pl.Int64), fields=(plain + 1).cast(pl.Int64))
+    inside = (pl.col("q").cum_sum() - pl.col("q")) % 2 == 1  # the line starts inside a quoted field
+    quoted = (pl.col("q") > 0) | inside
+    text_of_quoted = pl.when(inside).then(pl.lit('"') + pl.col("t")).when(quoted).then(pl.col("t")).otherwise(
+        pl.lit(""))
+    outside = text_of_quoted.str.replace_all(r'"[^"]*(?:"|$)', "").str.count_matches(sep, literal=True)
+    per_line = frame.select("line", rec=(~inside).cum_sum(), n=pl.when(quoted).then(outside).otherwise(plain))
+    return per_line.group_by("rec", maintain_order=True).agg(
+        pl.col("line").first(), lines=pl.len().cast(pl.Int64), fields=(pl.col("n").sum() + 1).cast(pl.Int64)
+    ).drop("rec")
+
+
+def _parse_records(body: bytes, detected: Detected, columns: list[str], first_line: int, row_offset: int,
+                   lead: int = 0) -> tuple[pl.DataFrame, list[Excluded], int]:
+    """The records of `body` (UTF-8, starting at a record under the header, on 1-based file line
+    `first_line`) as text columns plus `ROW` (numbered from `row_offset` + 1), the records that do not
+    have the header's number of fields (ragged: left out and listed with their lines, never padded or cut,
+    except a line that holds a single field, which is kept with the rest empty: blank lines, notes,
+    footers), and how many records there were. The first `lead` rows are the leading total rows,
+    already excluded."""
+    name, sep, width = detected.name, detected.separator or ",", len(columns)
     try:
-        return pl.read_csv(
-            utf8, has_header=True, separator=detected.separator or ",", skip_lines=skip_lines, infer_schema=False,
-            new_columns=columns, truncate_ragged_lines=True, raise_if_empty=False, quote_char='"', encoding="utf8",
-        )
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" in str(exc).lower() and detected.encoding == "utf-8":
-            raise FileRefused(f"{name}: is not valid UTF-8 further into the file; choose its encoding "
-                              "(for example cp1251 or cp1252)") from exc
-        raise FileRefused(f"{name}: cannot be read as a table with separator '{detected.separator}': {exc}") from exc
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + body.count(b"\n", 0, exc.start)
+        raise FileRefused(f"{name}: line {line} cannot be read as {detected.encoding} ({exc.reason} at byte "
+                          f"{exc.start}); choose the file's encoding (for example cp1251 or cp1252) "
+                          "or save it again as UTF-8") from exc
+    records = _records(text, sep).with_columns(
+        pl.int_range(row_offset + 1, row_offset + 1 + pl.len(), dtype=pl.Int64).alias(ROW))
+    bad = (pl.col("fields") != width) & (pl.col("fields") != 1) & (pl.col(ROW) > lead)
+    ragged = records.filter(bad)
+    excluded = [Excluded(row, _ragged_reason(first_line + line, n_lines, fields, width), "", malformed=True)
+                for line, n_lines, fields, row in ragged.select("line", "lines", "fields", ROW).iter_rows()]
+    kept = records.filter(~bad) if excluded else records
+    if excluded:  # the text of the other records only
+        lines = text.split("\n")
+        body = "".join(f"{ln}\n" for line, n, _f in kept.select("line", "lines", "fields").iter_rows()
+                       for ln in lines[line:line + n]).encode("utf-8")
+    header = sep.join(f"c{i}" for i in range(width)).encode() + b"\n"
+    try:
+        frame = _parse_csv(header + body, detected, columns)
+    except pl.exceptions.PolarsError as exc:
+        line = _first_unreadable(header, body, kept, detected, columns)
+        where = f"line {first_line + line}" if line is not None else "a line"
+        raise FileRefused(f"{name}: {where} cannot be read as CSV ({str(exc).splitlines()[0][:120]}); "
+                          'a quote (") inside a value that is not itself in quotes breaks the file: fix the '
+                          "line or export the file again") from exc
+    if frame.height != kept.height:
+        raise FileRefused(f"{name}: the lines from {first_line} on cannot be split into records consistently "
+                          "(quotes that do not pair up?); fix the file or export it again")
+    return frame.insert_column(0, kept[ROW]), excluded, records.height
+
+
+def _ragged_reason(line: int, n_lines: int, fields: int, width: int) -> str:
+    where = f"line {line}" if n_lines == 1 else f"lines {line}–{line + n_lines - 1} (one record: a quote left open?)"
+    return (f"{where} has {fields} fields but the header has {width}; its values cannot be placed in columns "
+            "(fix the line or export again)")
+
+
+def _first_unreadable(header: bytes, body: bytes, records: pl.DataFrame, detected: Detected,
+                      columns: list[str]) -> int | None:
+    """The 0-based line (within `body`) of the first record polars cannot parse, found by halving."""
+    lines = body.split(b"\n")
+    starts = records["line"].to_list()
+    spans = records["lines"].to_list()
+
+    def fails(lo: int, hi: int) -> bool:
+        part = b"\n".join(lines[starts[lo]:starts[hi - 1] + spans[hi - 1]]) + b"\n"
+        try:
+            _parse_csv(header + part, detected, columns)
+        except pl.exceptions.PolarsError:
+            return True
+        return False
+
+    lo, hi = 0, len(starts)
+    if not hi or not fails(lo, hi):
+        return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if fails(lo, mid):
+            hi = mid
+        elif fails(mid, hi):
+            lo = mid
+        else:
+            break
+    return int(starts[lo])
+
+
+def _parse_csv(utf8: bytes, detected: Detected, columns: list[str]) -> pl.DataFrame:
+    """UTF-8 records under a header record of exactly `len(columns)` fields, as text columns."""
+    return pl.read_csv(
+        utf8, has_header=True, separator=detected.separator or ",", infer_schema=False,
+        new_columns=columns, truncate_ragged_lines=True, raise_if_empty=False, quote_char='"', encoding="utf8",
+    )
 
 
 def _record_end(buf: bytes, start: int = 0, *, last: bool = False) -> int:
@@ -491,15 +630,11 @@ def _record_end(buf: bytes, start: int = 0, *, last: bool = False) -> int:
     return pos + 1
 
 
-def _lazy_csv(path: Path, head: bytes, bom: int, hdr: int, columns: list[str], lead: int, detected: Detected,
-              excluded: list[Excluded], decimal: str | None) -> RawTable:
+def _lazy_csv(path: Path, head: bytes, bom: int, data_start: int, first_line: int, columns: list[str], lead: int,
+              detected: Detected, excluded: list[Excluded], decimal: str | None) -> RawTable:
     """A large CSV on disk: where its records start, and a sample of its first chunk; no more is read."""
-    pos = 0
-    for _ in range(hdr):  # the lines above the header, counted as polars' skip_lines counts them
-        pos = head.index(b"\n", pos) + 1
-    end = _record_end(head, pos) or len(head)
     assert detected.encoding is not None and detected.separator is not None  # the separator: for _guess_decimal
-    source = CsvSource(path, detected.encoding, bom, end, head[pos:end], tuple(columns), lead)
+    source = CsvSource(path, detected.encoding, bom, data_start, first_line, tuple(columns), lead)
     stream = _stream_csv(source, detected, _RowFilter())
     chunks = [pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(columns, pl.String)})]
     while sum(c.height for c in chunks) < _SAMPLE_ROWS and (chunk := next(stream, None)) is not None:
@@ -512,9 +647,11 @@ def _lazy_csv(path: Path, head: bytes, bom: int, hdr: int, columns: list[str], l
 
 
 def _utf8_blocks(source: CsvSource, name: str) -> Iterator[bytes]:
-    """The file after its byte-order mark, as UTF-8 blocks of about `_CHUNK_BYTES` (decoded block by block)."""
+    """The file after its byte-order mark, as UTF-8 blocks of about `_CHUNK_BYTES` (decoded block by block),
+    with line ends normalised as for a file read whole (a CR at a block's end waits for the next block)."""
     utf8 = source.encoding in ("utf-8", "utf8")
     decoder = None if utf8 else codecs.getincrementaldecoder(source.encoding)()
+    carry = b""
     with source.path.open("rb") as fh:
         fh.seek(source.bom)
         while True:
@@ -526,16 +663,21 @@ def _utf8_blocks(source: CsvSource, name: str) -> Iterator[bytes]:
                 except UnicodeDecodeError as exc:
                     raise FileRefused(f"{name}: cannot be read as {source.encoding} ({exc}); "
                                       "choose another encoding") from exc
+            if carry:
+                block, carry = carry + block, b""
+            if raw and block.endswith(b"\r"):
+                block, carry = block[:-1], b"\r"
             if block:
-                yield block
+                yield _normalise_newlines(block)
             if not raw:
                 return
 
 
 def _stream_csv(source: CsvSource, detected: Detected, row_filter: _RowFilter) -> Generator[pl.DataFrame]:
-    """The data rows of a large CSV, chunk by chunk, numbered and filtered as a whole-file read would."""
+    """The data rows of a large CSV, chunk by chunk, numbered and filtered as a whole-file read would;
+    ragged records go to `row_filter.excluded`."""
     columns = list(source.columns)
-    skip, pending, offset = source.data_start, b"", 0
+    skip, pending, offset, line = source.data_start, b"", 0, source.first_line
     for block in _utf8_blocks(source, detected.name):
         if skip:
             cut = min(skip, len(block))
@@ -545,18 +687,16 @@ def _stream_csv(source: CsvSource, detected: Detected, row_filter: _RowFilter) -
         pending = buf[end:]
         if not end:
             continue
-        frame = _chunk_rows(source, detected, columns, buf[:end], offset)
-        offset += frame.height
+        records = buf[:end]
+        frame, ragged, n = _parse_records(records, detected, columns, line, offset, source.lead)
+        row_filter.excluded += ragged
+        offset += n
+        line += records.count(b"\n")
         yield from _filtered(frame, source, detected, row_filter)
     if pending:
-        frame = _chunk_rows(source, detected, columns, pending, offset)
+        frame, ragged, _ = _parse_records(pending, detected, columns, line, offset, source.lead)
+        row_filter.excluded += ragged
         yield from _filtered(frame, source, detected, row_filter)
-
-
-def _chunk_rows(source: CsvSource, detected: Detected, columns: list[str], records: bytes,
-                offset: int) -> pl.DataFrame:
-    frame = _parse_csv(source.header + records, detected.name, detected, columns)
-    return frame.with_row_index(ROW, offset=offset + 1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
 def _filtered(frame: pl.DataFrame, source: CsvSource, detected: Detected,
@@ -601,7 +741,8 @@ class _RowFilter:
             self._held = None
         cols = [c for c in frame.columns if c != ROW]
         first = cols[: min(4, len(cols))]
-        is_total = pl.any_horizontal([pl.col(c).str.contains(_TOTAL_RE.pattern).fill_null(False) for c in first])
+        is_total = pl.any_horizontal([pl.col(c).str.contains(_TOTAL_RE.pattern).fill_null(False) for c in first]) \
+            if first else pl.lit(False)
         empty = [pl.col(c).is_null() | (pl.col(c) == "") for c in cols]  # '' is a quoted empty field
         blank = pl.all_horizontal(empty)
         only_first = pl.all_horizontal(empty[1:]) if len(cols) > 2 else pl.lit(False)
@@ -691,6 +832,10 @@ def _read_excel(data: bytes, name: str, part: int | None) -> RawTable:
 def _refuse_if_no_rows(name: str, n_rows: int, excluded: list[Excluded]) -> None:
     if n_rows:
         return
+    ragged = [e.reason for e in excluded if e.malformed]
+    if ragged:
+        raise FileRefused(f"{name}: no line has the header's number of fields: {'; '.join(ragged[:3])}. "
+                          "If the file uses another separator, choose it")
     notes = "; ".join(f"'{e.text}'" for e in excluded[:3])
     said = f" (the file says {notes})" if notes else ""
     raise FileRefused(f"{name}: has a header but no data rows{said}; "
