@@ -29,7 +29,7 @@ from typing import Literal
 
 import polars as pl
 
-from kpi.sources.values import is_missing, parse_day, parse_range
+from kpi.sources.values import MISSING_MARKERS, is_missing, parse_day, parse_range
 
 ROW = "__row"  #: column holding the 1-based data row number (row 1 = first row under the header)
 SEPARATORS = (",", ";", "\t", "|")
@@ -41,9 +41,13 @@ _SAMPLE_CHARS = 256_000
 _LARGE = 8_000_000  # CSVs on disk above this are sniffed from their head and streamed in chunks
 _SAMPLE_ROWS = 500  # data rows a streamed CSV keeps as its sample (the decimal mark is guessed from them)
 _CHUNK_BYTES = 1_000_000  # bytes per streamed chunk: bounds the text held at once (a few times this as a frame)
-_TOTAL_RE = re.compile(
-    r"(?i)^\s*(total:|total\s*$|totals\s*$|total\s*\(|grand\s+totals?\b|итого|всего\s*:?\s*$|всего:|totalt\b|summa\s*:?\s*$"
-    r"|gesamt|общий итог)")
+_TOTAL_WORDS = (r"total|totals|totalt|summa|summa\s+totalt|gesamt|gesamtsumme|insgesamt|yhteensä|i\s+alt|итого|всего"
+                r"|grand\s+totals?|общий\s+итог")
+#: a total row's label: a total word alone, or followed by ':' or '(…)' or 'for/för/für/по …' — not a word that
+#: merely starts with one ('Gesamtpaket Sale', 'Totalt nytt' and 'Total Recall Promo' are campaigns)
+_TOTAL_RE = re.compile(rf"(?i)^\s*(?:{_TOTAL_WORDS})\s*(?::.*|\(.*\)|\s(?:for|för|für|по)\s.*)?$")
+#: a total word alone: a total only by its position (first or last data row) or by its numbers
+_BARE_TOTAL_RE = re.compile(r"(?i)^\s*(?:total|totals|totalt|summa|gesamt|insgesamt|yhteensä|i\s+alt|итого|всего)\s*$")
 _FOOTER_RE = re.compile(r"(?i)(confidential|konfidentiell|конфиденц|generated|©|copyright|all rights reserved)")
 _GA4_DATE_RE = re.compile(r"(?i)^#\s*(start|end) date:\s*(\d{8})")
 Kind = Literal["csv", "excel", "parquet"]
@@ -126,6 +130,9 @@ class RawTable:
         self._frame = frame
         self.detected = detected
         self.excluded = excluded if excluded is not None else []
+        #: rows labelled with a bare total word amid the data (see `_RowFilter`): data unless their numbers
+        #: are the other rows' sums, which the importer checks; complete once the rows have been streamed
+        self.candidates: list[int] = []
         self.source = source
         self._sample = sample
         self._n_rows: int | None = None
@@ -188,6 +195,7 @@ class RawTable:
         row_filter.close()
         lead = [e for e in self.excluded if e.row <= self.source.lead]
         self.excluded = sorted(lead + row_filter.excluded, key=lambda e: e.row)
+        self.candidates = row_filter.candidates
         self._n_rows = n_rows
         _refuse_if_no_rows(self.detected.name, n_rows, self.excluded)
 
@@ -373,7 +381,10 @@ def _dedupe(names: list[str]) -> list[str]:
 
 
 def _is_total_cells(cells: list[str]) -> bool:
-    return any(_TOTAL_RE.match(c or "") for c in cells[:4])
+    """Whether the first non-empty of the first four cells is a total label (bare or not: used for the rows
+    right under the header, where a bare label is a total by position)."""
+    label = next((c for c in cells[:4] if c.strip().lower() not in MISSING_MARKERS), "")
+    return bool(_TOTAL_RE.match(label))
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
@@ -556,8 +567,8 @@ def _parse_records(body: bytes, detected: Detected, columns: list[str], first_li
     try:
         frame = _parse_csv(header + body, detected, columns)
     except pl.exceptions.PolarsError as exc:
-        line = _first_unreadable(header, body, kept, detected, columns)
-        where = f"line {first_line + line}" if line is not None else "a line"
+        bad_line = _first_unreadable(header, body, kept, detected, columns)
+        where = f"line {first_line + bad_line}" if bad_line is not None else "a line"
         raise FileRefused(f"{name}: {where} cannot be read as CSV ({str(exc).splitlines()[0][:120]}); "
                           'a quote (") inside a value that is not itself in quotes breaks the file: fix the '
                           "line or export the file again") from exc
@@ -720,13 +731,23 @@ def _with_nth_day_dates(frame: pl.DataFrame, detected: Detected) -> pl.DataFrame
 
 
 class _RowFilter:
-    """Leaves out blank rows, total rows anywhere, and the trailing block of footers, from rows that
-    arrive in one or more chunks: rows after the last real data row seen so far that hold only a first
-    cell are held back until a later real row shows they are data, or the end shows they are footers."""
+    """Leaves out blank rows, total rows and the trailing block of footers, from rows that arrive in one or
+    more chunks.
+
+    A row is a total by its label's shape and position: the first of its first four cells that holds a
+    value (not a missing marker such as ' --') is a total label (`_TOTAL_RE`). A label with more to it
+    (`Total: Campaigns`, `Grand total`, `Итого по кампаниям`) is a total anywhere; a bare label (`Total`,
+    `Totalt`, `Summa`, `Итого`) is one only before the first or after the last data row, and elsewhere
+    stays data with its row number kept in `candidates`, for the importer to compare its numbers with the
+    other rows' sums. Rows after the last real data row seen so far that hold only a first cell, or a bare
+    label, are held back until a later real row shows they are data, or the end shows they are footers
+    and totals."""
 
     def __init__(self) -> None:
         self.excluded: list[Excluded] = []
+        self.candidates: list[int] = []
         self._held: pl.DataFrame | None = None
+        self._seen_real = False
 
     @staticmethod
     def _texts(frame: pl.DataFrame) -> pl.DataFrame:
@@ -734,35 +755,52 @@ class _RowFilter:
         return frame.select(
             ROW, pl.concat_str([pl.col(c) for c in first], separator=" | ", ignore_nulls=True).str.strip_chars(" |"))
 
+    @staticmethod
+    def _label(cols: list[str]) -> pl.Expr:
+        """The first of the first four cells that holds a value."""
+        return pl.coalesce([pl.when(~is_missing(pl.col(c))).then(pl.col(c)) for c in cols[:4]])
+
     def feed(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows of `frame` (after any held back) that are certainly data."""
         if self._held is not None:
             frame = pl.concat([self._held, frame])
             self._held = None
         cols = [c for c in frame.columns if c != ROW]
-        first = cols[: min(4, len(cols))]
-        is_total = pl.any_horizontal([pl.col(c).str.contains(_TOTAL_RE.pattern).fill_null(False) for c in first]) \
-            if first else pl.lit(False)
+        if not cols:
+            return frame
+        label = self._label(cols)
+        bare = label.str.contains(_BARE_TOTAL_RE.pattern).fill_null(False)
+        is_total = label.str.contains(_TOTAL_RE.pattern).fill_null(False) & ~bare
         empty = [pl.col(c).is_null() | (pl.col(c) == "") for c in cols]  # '' is a quoted empty field
         blank = pl.all_horizontal(empty)
         only_first = pl.all_horizontal(empty[1:]) if len(cols) > 2 else pl.lit(False)
-        marks = frame.select(ROW, is_total.alias("t"), blank.alias("b"), only_first.alias("o"))
-        last_real = marks.select(pl.col(ROW).filter(~(pl.col("t") | pl.col("b") | pl.col("o"))).max()).item()
-        if marks["t"].any():
-            for row, text in self._texts(frame.filter(marks["t"])).iter_rows():
-                self.excluded.append(Excluded(row, "total row", str(text)[:120]))
+        marks = frame.select(ROW, is_total.alias("t"), bare.alias("s"), blank.alias("b"), only_first.alias("o"))
+        real = ~(pl.col("t") | pl.col("s") | pl.col("b") | pl.col("o"))
+        first_real, last_real = marks.select(pl.col(ROW).filter(real).min().alias("a"),
+                                             pl.col(ROW).filter(real).max().alias("z")).row(0)
         after = pl.col(ROW) > last_real if last_real is not None else pl.lit(True)
-        flags = marks.select((after & pl.col("o") & ~pl.col("t") & ~pl.col("b")).alias("held"),
-                             (~after & ~pl.col("t") & ~pl.col("b")).alias("keep"))
+        before = pl.lit(False) if self._seen_real or first_real is None else pl.col(ROW) < first_real
+        self._seen_real = self._seen_real or first_real is not None
+        flags = marks.select(
+            ROW, (pl.col("t") | (pl.col("s") & before)).alias("total"),
+            (after & (pl.col("o") | pl.col("s")) & ~pl.col("t") & ~pl.col("b") & ~before).alias("held"),
+            (~after & ~before & pl.col("s")).alias("candidate"),
+            (~after & ~pl.col("t") & ~pl.col("b") & ~(pl.col("s") & before)).alias("keep"))
+        if flags["total"].any():
+            for row, text in self._texts(frame.filter(flags["total"])).iter_rows():
+                self.excluded.append(Excluded(row, "total row", str(text)[:120]))
+        self.candidates += flags.filter("candidate")[ROW].to_list()
         if flags["held"].any():
             self._held = frame.filter(flags["held"])
         return frame if flags["keep"].all() else frame.filter(flags["keep"])
 
     def close(self) -> None:
-        """The end of the rows: what is still held back is a footer."""
+        """The end of the rows: what is still held back is a total (a bare total label) or a footer."""
         if self._held is not None:
-            for row, text in self._texts(self._held).iter_rows():
-                reason = "footer note" if _FOOTER_RE.search(str(text)) else "footer line"
+            cols = [c for c in self._held.columns if c != ROW]
+            bare = self._held.select(self._label(cols).str.contains(_BARE_TOTAL_RE.pattern).fill_null(False))
+            for (row, text), total in zip(self._texts(self._held).iter_rows(), bare.to_series(), strict=True):
+                reason = "total row" if total else "footer note" if _FOOTER_RE.search(str(text)) else "footer line"
                 self.excluded.append(Excluded(row, reason, str(text)[:120]))
             self._held = None
         self.excluded.sort(key=lambda e: e.row)
@@ -774,6 +812,7 @@ def _drop_totals_and_footers(raw: RawTable) -> RawTable:
     raw.frame = row_filter.feed(raw.frame)
     row_filter.close()
     raw.excluded = sorted(raw.excluded + row_filter.excluded, key=lambda e: e.row)
+    raw.candidates = row_filter.candidates
     return raw
 
 

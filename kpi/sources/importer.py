@@ -29,6 +29,7 @@ from kpi.sources.presets import BY_ID, Preset, recognise
 from kpi.sources.values import (
     DATE_SAMPLE,
     DateParse,
+    decimal_conflicts,
     is_missing,
     number_failures,
     parse_dates,
@@ -131,33 +132,37 @@ def _text(col: str) -> pl.Expr:
     return pl.when(is_missing(pl.col(col))).then(None).otherwise(pl.col(col).str.strip_chars())
 
 
-def _convert_column(chunk: pl.DataFrame, col: str, dtype: pl.DataType, decimal: str) -> tuple[pl.Series, list[int]]:
-    """A text column of `chunk` (not a date) as `dtype`, and the data rows whose non-empty cell could not be
-    read. Every cell is read on its own, so reading a file chunk by chunk gives the same values."""
+def _convert_column(chunk: pl.DataFrame, col: str, dtype: pl.DataType, decimal: str
+                    ) -> tuple[pl.Series, list[int], list[int]]:
+    """A text column of `chunk` (not a date) as `dtype`; the data rows whose non-empty cell is not a finite
+    number; and the rows whose number is written with the other decimal mark than the file's (left empty
+    too, never read as a number 100 times too big). Every cell is read on its own, so reading a file chunk
+    by chunk gives the same values."""
     s = chunk[col]
     if dtype in (FLOAT, INT):
         # plain numbers need no cleaning (the common, big case) when a cast reads them as parse_number
         # does: whole numbers for an integer field; for a float field no '.' (a thousands mark) in a
-        # decimal-comma column and no 'nan' (a missing marker)
+        # decimal-comma column, and only finite values ('nan', 'inf' and '1e309' are not numbers)
         if dtype == INT:
             direct = s.cast(INT, strict=False)
             plain = direct.null_count() == s.null_count()
         else:
             direct = (s.str.replace(",", ".", literal=True) if decimal == "," else s).cast(FLOAT, strict=False)
-            plain = direct.null_count() == s.null_count() and not direct.is_nan().any() \
+            plain = direct.null_count() == s.null_count() and bool(direct.is_finite().fill_null(True).all()) \
                 and not (decimal == "," and s.str.contains(".", literal=True).any())
         if plain:
-            return direct, []
+            return direct, [], []
         frame = chunk.select(parse_number(pl.col(col), decimal).alias("v"),
-                             number_failures(pl.col(col), decimal).alias("bad"), ROW)
+                             number_failures(pl.col(col), decimal).alias("bad"),
+                             decimal_conflicts(pl.col(col), decimal).fill_null(False).alias("mark"), ROW)
         values = frame["v"]
-        bad_mask = frame["bad"]
+        bad_mask = frame["bad"] & ~frame["mark"]
         if dtype == INT:
             fractional = values.is_not_null() & (values != values.round(0))
             bad_mask = bad_mask | fractional
             values = values.round(0).cast(pl.Int64, strict=False)
-        return values, frame.filter(bad_mask)[ROW].to_list()
-    return chunk.select(_text(col).alias(col)).to_series(), []
+        return values, frame.filter(bad_mask)[ROW].to_list(), frame.filter("mark")[ROW].to_list()
+    return chunk.select(_text(col).alias(col)).to_series(), [], []
 
 
 class _DateColumn:
@@ -263,6 +268,7 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     dates = {fld: _DateColumn(col, spec.dtypes[fld], mapping.dayfirst) for fld, col in mapping.fields.items()
              if spec.dtypes[fld] in (TIMESTAMP, DATE)}
     bad: dict[str, list[int]] = {fld: [] for fld in mapping.fields}
+    marks: dict[str, list[int]] = {fld: [] for fld in mapping.fields}  # numbers in the other decimal mark
     # text the stage rule and per-row ranges read after conversion, kept whole (small CRM/ad files)
     kept = ([mapping.stage.column, *mapping.stage.date_columns] if mapping.stage and mapping.table == "leads" else [])
     if mapping.table == "spend" and "date" not in mapping.fields and mapping.range_columns:
@@ -288,9 +294,10 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
             if fld in dates:
                 dates[fld].feed(chunk)
                 continue
-            values, rows = _convert_column(chunk, col, spec.dtypes[fld], detected.decimal)
+            values, rows, other_mark = _convert_column(chunk, col, spec.dtypes[fld], detected.decimal)
             columns[fld] = values.alias(fld)
             bad[fld] += rows
+            marks[fld] += other_mark
         for name, col in mapping.extras.items():
             if col in chunk.columns:
                 key = _snake(name)
@@ -330,7 +337,14 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     frame = pl.DataFrame([joined.pop(c) for c in order if c not in constants])
     # a constant stays one value until something needs it row by row (polars scalar columns)
     frame = frame.with_columns(pl.lit(value, dtype=STR).alias(fld) for fld, value in constants.items()).select(order)
-    report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded]
+    report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded if not e.malformed]
+    ragged = [e for e in raw.excluded if e.malformed]
+    if ragged:
+        report.issues.append(RowIssue(
+            "the line does not have the header's number of fields, so its values cannot be placed in columns "
+            f"({'; '.join(e.reason.split(' but ')[0] for e in ragged[:5])}{'; …' if len(ragged) > 5 else ''}); "
+            "fix those lines (a missing or extra separator, or a quote left open) or export the file again",
+            tuple(e.row for e in ragged), detected.name))
     if account_total:
         report.totals_excluded.append(account_total)
     report.rows_read = n_rows + len(raw.excluded)
@@ -342,6 +356,14 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
             report.issues.append(RowIssue(
                 f"'{col}' ({fld}) is not {what}" + ("" if required else "; left empty"), tuple(bad[fld]),
                 detected.name, rejected=required))
+        if marks[fld]:
+            other = "." if detected.decimal == "," else ","
+            report.issues.append(RowIssue(
+                f"'{col}' ({fld}) has a number written with '{other}' as its decimal mark, but the file's decimal "
+                f"mark is '{detected.decimal}' (read that way it would be wrong by a factor of 10 or more); "
+                "correct the cell, or choose the decimal mark" + ("" if fld in spec.required else "; left empty"),
+                tuple(marks[fld]), detected.name, rejected=fld in spec.required))
+    frame = _sum_rows_out(raw, frame, mapping, report)
 
     text_table = RawTable(pl.concat(texts) if texts else frame.select(ROW), detected)
     if mapping.stage and mapping.table == "leads":
@@ -360,6 +382,44 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     report.columns_used = dict(mapping.fields)
     report.columns_ignored = [c for c in raw.columns if c not in used]
     return frame, report
+
+
+def _sum_rows_out(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
+    """Rows amid the data labelled with a bare total word (`Total`, `Summa`, `Итого`; see the reader) are
+    totals when every number they hold equals the sum of the rows above them since the previous such row,
+    or of all the other rows (to a cent, or 0.05 % for large sums): those are left out and listed with the
+    totals. The others are data (a campaign may be called 'Total') and a warning says so."""
+    if not raw.candidates:
+        return frame
+    spec = TABLES[mapping.table]
+    numbers = [f for f in mapping.fields if spec.dtypes[f] in (FLOAT, INT) and f in frame.columns]
+    candidates = set(raw.candidates)
+    data = frame.filter(~pl.col(ROW).is_in(list(candidates)))
+    everything = data.select(pl.col(numbers).cast(FLOAT).sum()).row(0) if numbers else ()
+    totals: list[int] = []
+    previous = 0
+    for row in sorted(candidates):
+        own = frame.filter(pl.col(ROW) == row).select(pl.col(numbers).cast(FLOAT)).row(0) if numbers else ()
+        above = data.filter((pl.col(ROW) > previous) & (pl.col(ROW) < row)).select(
+            pl.col(numbers).cast(FLOAT).sum()).row(0) if numbers else ()
+
+        def equal(sums: tuple[Any, ...], own: tuple[Any, ...] = own) -> bool:
+            present = [(v, t) for v, t in zip(own, sums, strict=True) if v is not None]
+            return bool(present) and any(v != 0 for v, _ in present) and all(
+                abs(v - t) <= max(0.01, 0.0005 * abs(t)) for v, t in present)
+
+        if equal(above) or equal(everything):
+            totals.append(row)
+            previous = row
+    for row in totals:
+        report.totals_excluded.append(f"row {row}: total row (labelled as a total, and its numbers are the sum of "
+                                      "the rows above it)")
+    kept = sorted(candidates - set(totals))
+    if kept:
+        report.warnings.append(
+            f"row(s) {', '.join(map(str, kept[:_MAX_LISTED]))} are labelled like a total row but their numbers are "
+            "not the other rows' sums; kept as data (a campaign may be named so)")
+    return frame.filter(~pl.col(ROW).is_in(totals)) if totals else frame
 
 
 def _apply_stage(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:

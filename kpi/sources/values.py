@@ -32,11 +32,37 @@ def is_missing(expr: pl.Expr) -> pl.Expr:
     return expr.is_null() | expr.str.contains(_MISSING_RE)
 
 
-def _clean_number_text(expr: pl.Expr, decimal: str) -> pl.Expr:
+#: in a number column 'nan' is not an empty cell but a value that is not a number (reported with its row)
+_MISSING_NUMBER_RE = "(?i)^\\s*(?:" + "|".join(re.escape(m) for m in MISSING_MARKERS if m and m != "nan") + ")?\\s*$"
+
+
+def _is_missing_number(expr: pl.Expr) -> pl.Expr:
+    return expr.is_null() | expr.str.contains(_MISSING_NUMBER_RE)
+
+
+def _bare_number_text(expr: pl.Expr) -> pl.Expr:
+    """The cell without surrounding blanks, currency, a leading bound sign and group spaces, lower case."""
     text = expr.str.strip_chars().str.to_lowercase()
     text = text.str.replace_all(rf"^{_CURRENCY}\s*|\s*{_CURRENCY}$", "")
     text = text.str.replace_all(r"^[<>≤≥~]\s*", "")  # '< 10%' is kept as its bound
-    text = text.str.replace_all(f"[{_SPACES}]", "")
+    return text.str.replace_all(f"[{_SPACES}]", "")
+
+
+def decimal_conflicts(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """True where a number is written with the other decimal mark than the file's: the mark that groups
+    thousands in this file ('.' when the decimal mark is ',', ',' when it is '.') is not followed by
+    groups of exactly three digits. `12.50` in a file of `1 234,56` (read with the file's mark it would be
+    1250) and `12,50` in a file of `1,234.56`; `1.234,56` and `2,472,851` are fine."""
+    other = re.escape("." if decimal == "," else ",")
+    mark = re.escape(decimal)
+    text = _bare_number_text(expr)
+    numeric = text.str.contains(r"^[-+]?[\d.,]*\d[\d.,]*%?$")
+    grouped = text.str.contains(rf"^[-+]?\d{{1,3}}(?:{other}\d{{3}})+(?:{mark}\d*)?%?$")
+    return numeric & text.str.contains(other) & ~grouped
+
+
+def _clean_number_text(expr: pl.Expr, decimal: str) -> pl.Expr:
+    text = _bare_number_text(expr)
     if decimal == ",":
         text = text.str.replace_all(".", "", literal=True).str.replace_all(",", ".", literal=True)
     else:
@@ -46,19 +72,24 @@ def _clean_number_text(expr: pl.Expr, decimal: str) -> pl.Expr:
 
 def parse_number(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
     """Float value of a text column: decimal comma or point, thousands separators (space, no-break
-    space, apostrophe, the other mark), currency symbols, percent strings as fractions (`2,60%` →
-    0.026), bounds (`< 10%` → 0.10). Missing markers and unparseable text become null."""
+    space, apostrophe, the other mark in groups of three), currency symbols, percent strings as fractions
+    (`2,60%` → 0.026), bounds (`< 10%` → 0.10). Missing markers, unparseable text, numbers written with
+    the other decimal mark (`decimal_conflicts`) and values that are not finite (`inf`, `nan`, `1e309`)
+    become null."""
     text = _clean_number_text(expr, decimal)
     pct = text.str.ends_with("%")
     value = text.cast(pl.Float64, strict=False)
     # percentages divide in decimal so that '2,60%' is exactly the float nearest 0.026
     share = (text.str.strip_suffix("%").cast(pl.Decimal(38, 12), strict=False) / 100).cast(pl.Float64)
-    return pl.when(is_missing(expr)).then(None).when(pct).then(share).otherwise(value)
+    number = pl.when(_is_missing_number(expr) | decimal_conflicts(expr, decimal)).then(None).when(pct).then(
+        share).otherwise(value)
+    return pl.when(number.is_finite()).then(number)
 
 
 def number_failures(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
-    """True where a cell holds text that is neither missing nor a number (an error to report)."""
-    return ~is_missing(expr) & parse_number(expr, decimal).is_null()
+    """True where a cell holds text that is neither missing nor a finite number in the file's decimal
+    mark (an error to report); 'nan' counts as such text here."""
+    return ~_is_missing_number(expr) & parse_number(expr, decimal).is_null()
 
 
 def looks_numeric(series: pl.Series, decimal: str = ".") -> bool:
