@@ -203,7 +203,7 @@ class _DateColumn:
         if parsed is None:
             missing = text.select(is_missing(pl.col(self.col))).to_series()
             self.bad += text.filter(~missing)[ROW].to_list()
-            self.done.append(pl.Series(self.col, [None] * text.height, dtype=TIMESTAMP))
+            self.done.append(pl.Series(self.col, [None] * text.height, dtype=self.dtype))
             return
         self.format, self.ambiguous = parsed.format, parsed.ambiguous
         self._take(text, parsed)
@@ -686,14 +686,26 @@ def _period_arg(text: str) -> tuple[date, date]:
     return start, end
 
 
+def _map_args(maps: list[str]) -> dict[str, str]:
+    """--map FIELD=COLUMN arguments as field → column; a malformed one is refused with what to write."""
+    fields: dict[str, str] = {}
+    for m in maps:
+        fld, eq, col = m.partition("=")
+        if not eq or not fld.strip() or not col:
+            raise ImportRefused(f"--map {m!r}: write FIELD=COLUMN, for example --map lead_id='Lead ID'")
+        if fld.strip() in fields:
+            raise ImportRefused(f"--map {m!r}: {fld.strip()} is mapped twice; give each field once")
+        fields[fld.strip()] = col
+    return fields
+
+
 def _load(path: str, args: argparse.Namespace, preset: str, maps: list[str]) -> tuple[RawTable, Mapping]:
     raw = read_file(path, encoding=args.encoding, separator=args.sep, decimal=args.decimal,
                     part=None if args.part is None else args.part - 1)
     if maps:
         if not args.table:
             raise ImportRefused("--map needs --table (leads, spend, traffic or touches)")
-        fields = dict(m.split("=", 1) for m in maps)
-        mapping = Mapping(args.table, fields, label="mapping from the command line")
+        mapping = Mapping(args.table, _map_args(maps), label="mapping from the command line")
     else:
         mapping, _ = resolve(raw, preset)
         if mapping.fields == {} and args.table:
