@@ -19,7 +19,9 @@ import codecs
 import csv
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
@@ -35,7 +37,8 @@ ROW = "__row"  #: column holding the 1-based data row number (row 1 = first row 
 SEPARATORS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be", "cp1251", "koi8-r", "cp1252", "latin-1")
 MAX_UNZIPPED_BYTES = 1_000_000_000  # an .xlsx that inflates beyond this is refused as a zip bomb
-MAX_ZIP_RATIO = 200
+MAX_ZIP_RATIO = 200  # ... and so is one that inflates to more than this many times its size (past 50 MB)
+_INFLATE_STEP = 1 << 20  # bytes of a zip member inflated at a time when counting what it inflates to
 
 _SAMPLE_CHARS = 256_000
 _LARGE = 8_000_000  # CSVs on disk above this are sniffed from their head and streamed in chunks
@@ -819,18 +822,56 @@ def _drop_totals_and_footers(raw: RawTable) -> RawTable:
 # --- Excel and Parquet ----------------------------------------------------------------------------------
 
 def _check_zip(data: bytes, name: str) -> None:
+    """Refuse a workbook that would inflate beyond `MAX_UNZIPPED_BYTES` (or `MAX_ZIP_RATIO` times its size
+    past 50 MB). The sizes its index states are checked first; then, since an index can lie, each
+    member's compressed stream is inflated a MB at a time, its output counted and dropped, and the file is
+    refused as soon as a member gives more than its index says. So nothing inflates past the limit."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise FileRefused(f"{name}: is a damaged or incomplete Excel/zip file; save it again and re-upload") from exc
-    total = sum(i.file_size for i in infos)
-    packed = max(1, sum(i.compress_size for i in infos))
-    if total > MAX_UNZIPPED_BYTES or (total / packed > MAX_ZIP_RATIO and total > 50_000_000):
-        raise FileRefused(f"{name}: refused: it would unpack to {total / 1e6:,.0f} MB from {len(data) / 1e6:,.1f} MB "
-                          "(a zip bomb or a corrupt workbook); export the data as CSV instead")
     if not any(i.filename.startswith("xl/") for i in infos):
         raise FileRefused(f"{name}: is a zip archive, not an Excel workbook; unzip it and upload the CSV inside")
+    declared = sum(i.file_size for i in infos)
+    if declared > min(MAX_UNZIPPED_BYTES, max(50_000_000, MAX_ZIP_RATIO * len(data))):
+        raise FileRefused(f"{name}: refused: it would unpack to {declared / 1e6:,.0f} MB from "
+                          f"{len(data) / 1e6:,.1f} MB (a zip bomb or a corrupt workbook); export the data as CSV "
+                          "instead")
+    for info in infos:
+        _check_member(data, info, name)
+
+
+def _check_member(data: bytes, info: zipfile.ZipInfo, name: str) -> None:
+    """Inflate the member `info` of the zip `data` a MB at a time without keeping the output, and refuse
+    the file once it gives more bytes than its index states."""
+    damaged = FileRefused(f"{name}: is a damaged or incomplete Excel/zip file; save it again and re-upload")
+    start = info.header_offset
+    if data[start:start + 4] != b"PK\x03\x04" or len(data) < start + 30:
+        raise damaged
+    if info.compress_type == zipfile.ZIP_STORED:  # read as it is: never more than the file itself
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise FileRefused(f"{name}: member {info.filename!r} uses a compression Excel does not write; "
+                          "open the file in Excel and save it again as .xlsx")
+    name_len, extra_len = struct.unpack("<HH", data[start + 26:start + 30])
+    pos = start + 30 + int(name_len) + int(extra_len)
+    view = memoryview(data)
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    out = 0
+    try:
+        while not inflate.eof and pos < len(data):
+            pending: bytes | memoryview = view[pos:pos + _INFLATE_STEP]
+            pos += len(pending)
+            while pending and not inflate.eof:
+                out += len(inflate.decompress(pending, _INFLATE_STEP))
+                if out > info.file_size:
+                    raise FileRefused(
+                        f"{name}: refused: {info.filename} inflates to more than the {info.file_size:,} bytes "
+                        "the zip index states (a zip bomb or a corrupt workbook); export the data as CSV instead")
+                pending = inflate.unconsumed_tail
+    except zlib.error as exc:
+        raise damaged from exc
 
 
 def _read_excel(data: bytes, name: str, part: int | None) -> RawTable:

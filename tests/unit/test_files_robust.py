@@ -4,8 +4,12 @@ the file text written in the test."""
 
 from __future__ import annotations
 
+import io
+import random
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import polars as pl
@@ -238,3 +242,77 @@ def test_a_bare_total_label_in_the_first_or_last_row_is_a_total(label: str) -> N
 def test_campaigns_starting_with_a_total_word_are_kept_wherever_they_are(name: str) -> None:
     r = _spend(f"Campaign,Day,Cost\n{name},2025-01-01,1\nB,2025-01-02,2\n{name},2025-01-03,4\n", TOTALS_MAP)
     assert r.frame["spend"].sum() == 7.0 and r.report.totals_excluded == []
+
+
+# --- zip bombs ---------------------------------------------------------------------------------------------
+
+def _zip(members: list[tuple[str, int, bytes, int]]) -> bytes:
+    """A zip written byte by byte: (name, method, stored bytes, size the index states) per member, CRC 0."""
+    body, central = b"", b""
+    for name, method, stream, declared in members:
+        fname = name.encode()
+        head = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, 0, len(stream), declared,
+                           len(fname), 0)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, 0, len(stream),
+                               declared, len(fname), 0, 0, 0, 0, 0, len(body)) + fname
+        body += head + fname + stream
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), len(body), 0)
+    return body + central + end
+
+
+def _lying_bomb() -> bytes:
+    """About 5 MB: a sheet whose deflate stream inflates to 1.5 GB of zeros (1,500 identical fully flushed
+    blocks of 1 MB, then an empty final block) while the index states 17 KB, and 3.5 MB of stored bytes."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = deflate.compress(bytes(1 << 20)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    sheet = block * 1500 + b"\x03\x00"
+    return _zip([("[Content_Types].xml", 0, b"<Types/>", 8), ("xl/workbook.xml", 0, b"<workbook/>", 11),
+                 ("xl/worksheets/sheet1.xml", 8, sheet, 17_000),
+                 ("xl/media/image1.png", 0, random.Random(1).randbytes(3_500_000), 3_500_000)])
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from kpi.sources.files import FileRefused, read_file
+start = time.perf_counter()
+try:
+    read_file(sys.argv[1])
+    print("imported")
+except FileRefused as exc:
+    print(exc)
+hwm = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM'))
+print(time.perf_counter() - start, int(hwm.split()[1]) // 1024)
+"""
+
+
+def test_a_zip_bomb_whose_index_lies_is_refused_fast_and_small(tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(_lying_bomb())
+    assert 4_900_000 < path.stat().st_size < 5_300_000
+    run = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    message, figures = run.stdout.strip().splitlines()
+    assert message == ("report.xlsx: refused: xl/worksheets/sheet1.xml inflates to more than the 17,000 bytes the "
+                       "zip index states (a zip bomb or a corrupt workbook); export the data as CSV instead")
+    seconds, peak_mb = figures.split()
+    assert float(seconds) < 2.0 and int(peak_mb) < 200
+
+
+def test_a_damaged_deflate_stream_is_refused_as_damaged() -> None:
+    good = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    stream = good.compress(b"<sheet/>" * 100) + good.flush()
+    data = _zip([("xl/workbook.xml", 8, b"\xff\xff" + stream[2:], 800)])
+    with pytest.raises(FileRefused, match=r"bad\.xlsx: is a damaged or incomplete Excel/zip file"):
+        read_bytes(data, "bad.xlsx")
+
+
+def test_a_large_honest_workbook_still_imports() -> None:
+    """40,000 rows of spend 0.25 each (10,000 in all) written by polars' Excel writer."""
+    n = 40_000
+    frame = pl.DataFrame({"Day": ["2025-01-01"] * n, "Campaign": [f"C{i % 50}" for i in range(n)],
+                          "Cost": [0.25] * n})
+    buf = io.BytesIO()
+    frame.write_excel(buf)
+    r = import_raw(read_bytes(buf.getvalue(), "big.xlsx"), SPEND)
+    assert r.frame.height == n and r.frame["spend"].sum() == 10_000.0
