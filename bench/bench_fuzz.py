@@ -49,9 +49,9 @@ TOTAL_LABELS = ["Total", "Total:", "Totalt", "Итого", "Всего", "Summa"
 
 # --- the corpus ----------------------------------------------------------------------------------------
 
-def corpus(shared: Path | None) -> list[tuple[str, bytes]]:
+def corpus(shared: Path | None, max_input: int = MAX_INPUT) -> list[tuple[str, bytes]]:
     """(name, bytes) of every export in `shared`/real-exports and every upload fixture, text files cut to
-    `MAX_INPUT` bytes at a line end (the rest adds time, not new shapes)."""
+    `max_input` bytes at a line end (the rest adds time, not new shapes)."""
     paths = sorted(FIXTURES.iterdir())
     if shared is not None and (shared / "real-exports").is_dir():
         paths += sorted(p for p in (shared / "real-exports").rglob("*")
@@ -59,8 +59,8 @@ def corpus(shared: Path | None) -> list[tuple[str, bytes]]:
     out = []
     for p in paths:
         data = p.read_bytes()
-        if len(data) > MAX_INPUT and not data.startswith(b"PK"):
-            data = data[: data.rfind(b"\n", 0, MAX_INPUT) + 1]
+        if len(data) > max_input and not data.startswith(b"PK"):
+            data = data[: data.rfind(b"\n", 0, max_input) + 1]
         out.append((p.name, data))
     return out
 
@@ -270,9 +270,10 @@ def _streamed() -> Iterator[None]:
         files._LARGE, files._CHUNK_BYTES = saved
 
 
-def run_case(name: str, data: bytes, streamed: bool = False) -> str:
-    """'imported' or 'refused' (FileRefused/ImportRefused); any other exception propagates. A file no
-    preset recognises is imported with the mapping `suggest` makes for each table, as a person would."""
+def run_case(name: str, data: bytes, streamed: bool = False) -> tuple[str, str]:
+    """('imported', '') or ('refused', the message of FileRefused/ImportRefused); any other exception
+    propagates. A file no preset recognises is imported with the mapping `suggest` makes for each table,
+    as a person would."""
     from kpi.sources.files import FileRefused, RawTable, read_bytes, read_file
     from kpi.sources.importer import ImportRefused, import_raw, resolve
     from kpi.sources.mapping import Mapping, suggest
@@ -286,29 +287,28 @@ def run_case(name: str, data: bytes, streamed: bool = False) -> str:
                 raw = read_file(path)
                 mapping, _ = resolve(raw)
                 import_raw(raw, mapping)
-                return "imported"
-            except FileRefused:
-                return "refused"
+                return "imported", ""
+            except FileRefused as exc:
+                return "refused", str(exc)
     try:
         raw = read_bytes(data, name)
-    except FileRefused:
-        return "refused"
+    except FileRefused as exc:
+        return "refused", str(exc)
     try:
         mapping, _ = resolve(raw)
         import_raw(raw, mapping)
-        return "imported"
-    except ImportRefused:
-        pass
-    outcome = "refused"
+        return "imported", ""
+    except ImportRefused as exc:
+        outcome = ("refused", str(exc))
     for table in ("leads", "spend", "traffic"):
         fields = suggest(raw.sample, table, raw.columns, raw.detected.decimal)
         if not fields:
             continue
         try:
             import_raw(raw, Mapping(table, fields, label="suggested"))
-            outcome = "imported"
-        except ImportRefused:
-            pass
+            outcome = ("imported", "")
+        except ImportRefused as exc:
+            outcome = ("refused", str(exc)) if outcome[0] == "refused" else outcome
     return outcome
 
 
@@ -324,11 +324,16 @@ def _worker(conn: Connection, shared: str | None, seed: int) -> None:
         (name, data, ops), streamed = case(files, seed, i)
         start = time.perf_counter()
         try:
-            outcome, detail = run_case(name, data, streamed), ""
+            outcome, detail = run_case(name, data, streamed)
         except Exception as exc:  # the point: any other exception is what is counted
             outcome = "unexpected"
             detail = f"{type(exc).__name__}: {str(exc)[:200]}\n{traceback.format_exc(limit=-3)}"
         conn.send((outcome, time.perf_counter() - start, name, ops, streamed, detail))
+
+
+def _reason(message: str, name: str) -> str:
+    """A refusal's message without the file name and the numbers, to count refusals by kind."""
+    return re.sub(r"\d[\d,.]*", "N", message.replace(name, "FILE"))[:110]
 
 
 def main() -> None:
@@ -353,6 +358,7 @@ def main() -> None:
     counts: Counter[str] = Counter()
     slowest: list[tuple[float, int, str, list[str]]] = []
     failures: list[str] = []
+    reasons: Counter[str] = Counter()
     began = time.perf_counter()
     for i in indices:
         conn.send(i)
@@ -366,6 +372,8 @@ def main() -> None:
         outcome, seconds, name, ops, streamed, detail = conn.recv()
         counts[outcome] += 1
         slowest = sorted([*slowest, (seconds, i, name, ops)], reverse=True)[:5]
+        if outcome == "refused":
+            reasons[_reason(detail, name)] += 1
         if outcome == "unexpected":
             failures.append(f"case {i}: {name} {ops}{' streamed' if streamed else ''}: {detail}")
     conn.send(None)
@@ -376,6 +384,9 @@ def main() -> None:
     print(f"imported {counts['imported']}, refused {counts['refused']}, unexpected exceptions "
           f"{counts['unexpected']}, hangs {counts['hang']}")
     print("slowest: " + "; ".join(f"case {i} {s:.2f} s ({n}, {', '.join(o)})" for s, i, n, o in slowest))
+    print("most frequent refusals:")
+    for reason, n in reasons.most_common(12):
+        print(f"{n:6}  {reason}")
     for f in failures[:40]:
         print(f)
     kinds = Counter(f.split(": ", 2)[-1].split("\n")[0][:90] for f in failures)
