@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 from kpi.sources.values import MISSING_MARKERS, is_missing, parse_day, parse_range
@@ -49,6 +50,8 @@ _TOTAL_WORDS = (r"total|totals|totalt|summa|summa\s+totalt|gesamt|gesamtsumme|in
 #: a total row's label: a total word alone, or followed by ':' or '(…)' or 'for/för/für/по …' — not a word that
 #: merely starts with one ('Gesamtpaket Sale', 'Totalt nytt' and 'Total Recall Promo' are campaigns)
 _TOTAL_RE = re.compile(rf"(?i)^\s*(?:{_TOTAL_WORDS})\s*(?::.*|\(.*\)|\s(?:for|för|für|по)\s.*)?$")
+#: how a cell that may hold a total label starts (a cheap first pass over the first cells of every row)
+_TOTAL_START = rf"(?i)^\s*(?:{_TOTAL_WORDS})"
 #: a total word alone: a total only by its position (first or last data row) or by its numbers
 _BARE_TOTAL_RE = re.compile(r"(?i)^\s*(?:total|totals|totalt|summa|gesamt|insgesamt|yhteensä|i\s+alt|итого|всего)\s*$")
 _FOOTER_RE = re.compile(r"(?i)(confidential|konfidentiell|конфиденц|generated|©|copyright|all rights reserved)")
@@ -256,10 +259,10 @@ def detect_encoding(data: bytes) -> tuple[str, int]:
         if exc.start >= 200_000 - 4:  # a character cut at the sample's end
             return "utf-8", 0
     sample = data[:200_000]
-    high = sum(1 for b in sample if b >= 0xC0)
+    high = len(sample) - len(sample.translate(None, bytes(range(0xC0, 0x100))))
     in_runs = sum(len(run) for run in re.findall(rb"[\xc0-\xff]{2,}", sample))
     if high and in_runs / high > 0.6:  # letters that come in runs of high bytes make Cyrillic words
-        upper_cp1251 = sum(1 for b in sample if 0xC0 <= b <= 0xDF)
+        upper_cp1251 = len(sample) - len(sample.translate(None, bytes(range(0xC0, 0xE0))))
         lower_cp1251 = high - upper_cp1251
         # cp1251 puts lower-case letters in E0-FF, koi8-r puts them in C0-DF; text is mostly lower case
         return ("cp1251", 0) if lower_cp1251 >= upper_cp1251 else ("koi8-r", 0)
@@ -515,28 +518,35 @@ def _data_start(utf8: bytes, hdr: int) -> int:
     return _record_end(utf8, pos) or len(utf8)
 
 
-def _records(text: str, sep: str) -> pl.DataFrame:
-    """One row per CSV record of `text` (records under the header, lines ended by LF): `line`, the 0-based
-    line it starts on, `lines` it spans and its number of `fields`. A record spans lines while a quote is
-    open; separators between an opening and a closing quote are inside a field. This is how polars splits
-    records too (it counts quotes the same way)."""
-    lines = pl.Series("t", [text]).str.split("\n").explode()
-    if text.endswith("\n"):
-        lines = lines.head(-1)
-    frame = lines.to_frame().with_row_index("line").with_columns(
-        pl.col("line").cast(pl.Int64), q=pl.col("t").str.count_matches('"', literal=True))
-    plain = pl.col("t").str.count_matches(sep, literal=True)
-    if not frame["q"].sum():
-        return frame.select("line", lines=pl.lit(1, pl.Int64), fields=(plain + 1).cast(pl.Int64))
-    inside = (pl.col("q").cum_sum() - pl.col("q")) % 2 == 1  # the line starts inside a quoted field
-    quoted = (pl.col("q") > 0) | inside
-    text_of_quoted = pl.when(inside).then(pl.lit('"') + pl.col("t")).when(quoted).then(pl.col("t")).otherwise(
-        pl.lit(""))
-    outside = text_of_quoted.str.replace_all(r'"[^"]*(?:"|$)', "").str.count_matches(sep, literal=True)
-    per_line = frame.select("line", rec=(~inside).cum_sum(), n=pl.when(quoted).then(outside).otherwise(plain))
-    return per_line.group_by("rec", maintain_order=True).agg(
-        pl.col("line").first(), lines=pl.len().cast(pl.Int64), fields=(pl.col("n").sum() + 1).cast(pl.Int64)
-    ).drop("rec")
+def _records(body: bytes, sep: str) -> pl.DataFrame:
+    """One row per CSV record of `body` (the records under the header, lines ended by LF): the byte
+    offsets where it `start`s and `end`s (after its LF), the 0-based `line` it starts on, the `lines` it
+    spans and its number of `fields`. A quote character toggles being inside a quoted field, as polars
+    counts them: a line end or separator inside quotes does not end a record or a field. Vectorised
+    over the bytes (numpy), a few passes of one byte per byte."""
+    if not body:
+        return pl.DataFrame(schema=dict.fromkeys(("start", "end", "line", "lines", "fields"), pl.Int64))
+    arr = np.frombuffer(body, dtype=np.uint8)
+    line_ends = np.flatnonzero(arr == 10)
+    if body[-1:] != b"\n":  # the last line has no LF: it ends at the end
+        line_ends = np.append(line_ends, len(body) - 1)
+    seps = np.flatnonzero(arr == ord(sep))
+    quote = arr == 34
+    if quote.any():
+        inside = np.bitwise_xor.accumulate(quote.view(np.uint8))  # 1 within a quoted field
+        closes = inside[line_ends] == 0
+        closes[-1] = True  # the end of the text ends the last record, even with a quote left open
+        seps = seps[inside[seps] == 0]
+        del inside
+    else:
+        closes = np.ones(len(line_ends), dtype=bool)
+    del quote
+    last_line = np.flatnonzero(closes)  # index (in line_ends) of each record's last line
+    ends = line_ends[last_line] + 1
+    first_line = np.concatenate(([0], last_line[:-1] + 1))
+    fields = np.bincount(np.searchsorted(ends, seps, side="right"), minlength=len(ends))[: len(ends)] + 1
+    return pl.DataFrame({"start": np.concatenate(([0], ends[:-1])), "end": ends, "line": first_line,
+                         "lines": last_line - first_line + 1, "fields": fields}).cast(pl.Int64)
 
 
 def _parse_records(body: bytes, detected: Detected, columns: list[str], first_line: int, row_offset: int,
@@ -548,28 +558,29 @@ def _parse_records(body: bytes, detected: Detected, columns: list[str], first_li
     footers), and how many records there were. The first `lead` rows are the leading total rows,
     already excluded."""
     name, sep, width = detected.name, detected.separator or ",", len(columns)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = first_line + body.count(b"\n", 0, exc.start)
-        raise FileRefused(f"{name}: line {line} cannot be read as {detected.encoding} ({exc.reason} at byte "
-                          f"{exc.start}); choose the file's encoding (for example cp1251 or cp1252) "
-                          "or save it again as UTF-8") from exc
-    records = _records(text, sep).with_columns(
+    records = _records(body, sep).with_columns(
         pl.int_range(row_offset + 1, row_offset + 1 + pl.len(), dtype=pl.Int64).alias(ROW))
     bad = (pl.col("fields") != width) & (pl.col("fields") != 1) & (pl.col(ROW) > lead)
     ragged = records.filter(bad)
     excluded = [Excluded(row, _ragged_reason(first_line + line, n_lines, fields, width), "", malformed=True)
                 for line, n_lines, fields, row in ragged.select("line", "lines", "fields", ROW).iter_rows()]
     kept = records.filter(~bad) if excluded else records
-    if excluded:  # the text of the other records only
-        lines = text.split("\n")
-        body = "".join(f"{ln}\n" for line, n, _f in kept.select("line", "lines", "fields").iter_rows()
-                       for ln in lines[line:line + n]).encode("utf-8")
+    if excluded:  # the bytes of the other records only
+        keep = np.repeat(~records.select(bad).to_series().to_numpy(), (records["end"] - records["start"]).to_numpy())
+        body = np.frombuffer(body, dtype=np.uint8)[keep].tobytes()
+        kept = kept.with_columns(end=(pl.col("end") - pl.col("start")).cum_sum()).with_columns(
+            start=pl.col("end").shift(1, fill_value=0))
     header = sep.join(f"c{i}" for i in range(width)).encode() + b"\n"
     try:
         frame = _parse_csv(header + body, detected, columns)
     except pl.exceptions.PolarsError as exc:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as bad_text:
+            line = first_line + body.count(b"\n", 0, bad_text.start)
+            raise FileRefused(f"{name}: line {line} cannot be read as {detected.encoding} ({bad_text.reason}); "
+                              "choose the file's encoding (for example cp1251 or cp1252) or save it again as "
+                              "UTF-8") from exc
         bad_line = _first_unreadable(header, body, kept, detected, columns)
         where = f"line {first_line + bad_line}" if bad_line is not None else "a line"
         raise FileRefused(f"{name}: {where} cannot be read as CSV ({str(exc).splitlines()[0][:120]}); "
@@ -589,15 +600,13 @@ def _ragged_reason(line: int, n_lines: int, fields: int, width: int) -> str:
 
 def _first_unreadable(header: bytes, body: bytes, records: pl.DataFrame, detected: Detected,
                       columns: list[str]) -> int | None:
-    """The 0-based line (within `body`) of the first record polars cannot parse, found by halving."""
-    lines = body.split(b"\n")
-    starts = records["line"].to_list()
-    spans = records["lines"].to_list()
+    """The 0-based line (within the records' file text) of the first record polars cannot parse, found by
+    halving the records."""
+    starts, ends, lines = records["start"].to_list(), records["end"].to_list(), records["line"].to_list()
 
     def fails(lo: int, hi: int) -> bool:
-        part = b"\n".join(lines[starts[lo]:starts[hi - 1] + spans[hi - 1]]) + b"\n"
         try:
-            _parse_csv(header + part, detected, columns)
+            _parse_csv(header + body[starts[lo]:ends[hi - 1]], detected, columns)
         except pl.exceptions.PolarsError:
             return True
         return False
@@ -613,7 +622,7 @@ def _first_unreadable(header: bytes, body: bytes, records: pl.DataFrame, detecte
             lo = mid
         else:
             break
-    return int(starts[lo])
+    return int(lines[lo])
 
 
 def _parse_csv(utf8: bytes, detected: Detected, columns: list[str]) -> pl.DataFrame:
@@ -771,13 +780,22 @@ class _RowFilter:
         cols = [c for c in frame.columns if c != ROW]
         if not cols:
             return frame
-        label = self._label(cols)
-        bare = label.str.contains(_BARE_TOTAL_RE.pattern).fill_null(False)
-        is_total = label.str.contains(_TOTAL_RE.pattern).fill_null(False) & ~bare
         empty = [pl.col(c).is_null() | (pl.col(c) == "") for c in cols]  # '' is a quoted empty field
         blank = pl.all_horizontal(empty)
         only_first = pl.all_horizontal(empty[1:]) if len(cols) > 2 else pl.lit(False)
-        marks = frame.select(ROW, is_total.alias("t"), bare.alias("s"), blank.alias("b"), only_first.alias("o"))
+        marks = frame.select(ROW, blank.alias("b"), only_first.alias("o"))
+        # labels are read only on the rows where one of the first cells starts with a total word (few)
+        maybe = frame.select(pl.any_horizontal(pl.col(c).str.contains(_TOTAL_START).fill_null(False)
+                                               for c in cols[:4])).to_series()
+        if maybe.any():
+            label = self._label(cols)
+            bare = label.str.contains(_BARE_TOTAL_RE.pattern).fill_null(False)
+            labels = frame.filter(maybe).select(
+                ROW, (label.str.contains(_TOTAL_RE.pattern).fill_null(False) & ~bare).alias("t"), bare.alias("s"))
+            marks = marks.join(labels, on=ROW, how="left", maintain_order="left").with_columns(
+                pl.col("t", "s").fill_null(False))
+        else:
+            marks = marks.with_columns(t=pl.lit(False), s=pl.lit(False))
         real = ~(pl.col("t") | pl.col("s") | pl.col("b") | pl.col("o"))
         first_real, last_real = marks.select(pl.col(ROW).filter(real).min().alias("a"),
                                              pl.col(ROW).filter(real).max().alias("z")).row(0)
