@@ -318,6 +318,7 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     # chunks leave behind is then reused for the smaller ones
     assemble = sorted((c for c in order if c not in constants), key=lambda c: c in dates or c == ROW or (
         spill is not None and spill.schema[c] != pl.String))
+    uniform: dict[str, str] = {}
     for name in assemble:
         if name in dates:
             reader = dates[name]
@@ -327,6 +328,10 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
             joined[name] = spill.column(name)
         else:
             joined[name] = pl.concat(pieces.pop(name)).rechunk()
+        column = joined[name]
+        if column.dtype == STR and len(column) and not column.null_count() and bool((column == column[0]).all()):
+            uniform[name] = str(column[0])  # one text throughout (a currency, a platform): kept as one value
+            del joined[name], column
     for reader in dates.values():
         if reader.ambiguous:
             report.ambiguous_dates.append(
@@ -334,9 +339,10 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
                 "(choose month-first if that is wrong)")
     if spill is not None:
         spill.close()
-    frame = pl.DataFrame([joined.pop(c) for c in order if c not in constants])
+    frame = pl.DataFrame([joined.pop(c) for c in order if c not in constants and c not in uniform])
     # a constant stays one value until something needs it row by row (polars scalar columns)
-    frame = frame.with_columns(pl.lit(value, dtype=STR).alias(fld) for fld, value in constants.items()).select(order)
+    frame = frame.with_columns(pl.lit(value, dtype=STR).alias(fld)
+                               for fld, value in (constants | uniform).items()).select(order)
     report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded if not e.malformed]
     ragged = [e for e in raw.excluded if e.malformed]
     if ragged:
