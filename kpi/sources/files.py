@@ -477,7 +477,7 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
         raise FileRefused(f"{name}: found only one column; if the file uses another separator, choose it")
     columns = _dedupe(header)
     has_rows = any(ln.strip() for ln in lines[hdr + 1:]) or len(head_text) >= _SAMPLE_CHARS
-    data_start = _data_start(utf8, hdr)
+    data_start = _data_start(utf8, hdr, name)
     if not has_rows or data_start >= len(utf8):
         raise FileRefused(f"{name}: has a header ({', '.join(columns[:5])}…) but no data rows; "
                           "export the report for a period that has data")
@@ -507,7 +507,7 @@ def _read_csv(data: bytes, name: str, encoding: str | None, separator: str | Non
     return raw
 
 
-def _data_start(utf8: bytes, hdr: int) -> int:
+def _data_start(utf8: bytes, hdr: int, name: str) -> int:
     """Offset in `utf8` of the first record under the header record, which starts after `hdr` lines."""
     pos = 0
     for _ in range(hdr):
@@ -515,7 +515,11 @@ def _data_start(utf8: bytes, hdr: int) -> int:
         if nl < 0:
             return len(utf8)
         pos = nl + 1
-    return _record_end(utf8, pos) or len(utf8)
+    end = _record_end(utf8, pos)
+    if not end and utf8.find(b"\n", pos) >= 0:
+        raise FileRefused(f'{name}: the header (line {hdr + 1}) has a quote (") that is never closed, so the whole '
+                          "file reads as one header; fix the header or export the file again")
+    return end or len(utf8)
 
 
 def _records(body: bytes, sep: str) -> pl.DataFrame:

@@ -316,3 +316,8 @@ def test_a_large_honest_workbook_still_imports() -> None:
     frame.write_excel(buf)
     r = import_raw(read_bytes(buf.getvalue(), "big.xlsx"), SPEND)
     assert r.frame.height == n and r.frame["spend"].sum() == 10_000.0
+
+
+def test_a_quote_never_closed_in_the_header_is_refused_naming_the_header_line() -> None:
+    with pytest.raises(FileRefused, match=r'ads\.csv: the header \(line 2\) has a quote \(\"\) that is never closed'):
+        read_bytes(b'Campaign report\nDay,Camp"aign,Cost\n2025-01-01,A,1\n2025-01-02,B,2\n', "ads.csv")
