@@ -132,15 +132,15 @@ def _v(source: str) -> Callable[..., tuple[str, ...]]:
     return lambda *keys: words(source, *keys)
 
 
-def _canonical(table: str, signature: tuple[tuple[str, ...], ...],
-               range_columns: tuple[str, str] | None = None) -> Preset:
+def _canonical(table: str, signature: tuple[Names, ...], range_columns: tuple[str, str] | None = None) -> Preset:
     """A file whose columns already carry the canonical names of `table` (what `python -m kpi` writes,
     or a sheet someone prepared): each canonical column feeds itself, every other column is kept as
     an extra dimension. Tried last, after every tool's own format."""
     columns = TABLES[table].dtypes
-    fields = {c: (c,) for c in columns if range_columns is None or c not in range_columns}
+    fields: dict[str, Names] = {c: (c,) for c in columns if range_columns is None or c not in range_columns}
     return Preset(f"canonical_{table}", f"Canonical {table} table", table, signature, fields=fields,
-                  range_columns=range_columns, keep_other_columns=True)
+                  range_columns=((range_columns[0],), (range_columns[1],)) if range_columns else None,
+                  keep_other_columns=True)
 
 
 _META, _GADS, _LI, _GA4 = _v("meta_ads"), _v("google_ads"), _v("linkedin_ads"), _v("ga4")
