@@ -15,7 +15,6 @@ currency suffix like `(SEK)` removed, `ё` read as `е`.
 from __future__ import annotations
 
 import csv
-import io
 from functools import cache
 from importlib import resources
 
@@ -42,17 +41,23 @@ def load(source: str) -> dict[str, dict[str, tuple[str, ...]]]:
         text = resources.files(__name__).joinpath(name).read_text("utf-8")
     except FileNotFoundError as exc:
         raise VocabularyError(f"no header vocabulary '{name}' in kpi/sources/vocabularies") from exc
+    return parse(name, text)
+
+
+def parse(name: str, text: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The rows of one vocabulary file's text; a malformed file raises `VocabularyError` naming the line."""
     lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip() and not ln.startswith("#")]
     if not lines:
         raise VocabularyError(f"{name}: no header line")
-    rows = list(csv.reader(io.StringIO("\n".join(ln for _, ln in lines))))
-    header = [c.strip() for c in rows[0]]
-    if tuple(header) != ("field", *LANGUAGES):
-        raise VocabularyError(f"{name} line {lines[0][0]}: the header must be {','.join(('field', *LANGUAGES))}")
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for (line_no, _), row in zip(lines[1:], rows[1:], strict=True):
-        if len(row) != len(header):
-            raise VocabularyError(f"{name} line {line_no}: {len(row)} cells, expected {len(header)}")
+    for n, (line_no, line) in enumerate(lines):
+        row = next(csv.reader([line]))
+        if n == 0:
+            if tuple(c.strip() for c in row) != ("field", *LANGUAGES):
+                raise VocabularyError(f"{name} line {line_no}: the header must be {','.join(('field', *LANGUAGES))}")
+            continue
+        if len(row) != len(LANGUAGES) + 1:
+            raise VocabularyError(f"{name} line {line_no}: {len(row)} cells, expected {len(LANGUAGES) + 1}")
         key = row[0].strip()
         if not key or key in out:
             raise VocabularyError(f"{name} line {line_no}: field '{key}' is empty or repeated")
