@@ -111,6 +111,14 @@ def test_ga4_russian_interface_equals_the_english_report() -> None:
     assert russian.frame.equals(english.frame)
 
 
+def test_ga4_german_interface_with_decimal_comma_equals_the_english_report() -> None:
+    german = load_import(LOCAL / "ga4_de_traffic_acquisition_daily.csv", "ga4_traffic")
+    english = load_import(UPLOADS / "ga4_traffic_daily.csv", "ga4_traffic")
+    assert "separator ';'" in german.report.detected and "decimal ','" in german.report.detected
+    assert german.frame["revenue"].to_list() == [0.0, 120.5, 0.0, 0.0]  # '120,5'
+    assert german.frame.equals(english.frame)
+
+
 def test_ga4_swedish_interface_by_date() -> None:
     r = load_import(LOCAL / "ga4_sv_traffic_by_date.csv", "ga4_traffic")
     assert r.frame["date"].to_list() == [date(2025, 3, 1), date(2025, 3, 2)]
