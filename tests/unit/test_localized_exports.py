@@ -217,6 +217,16 @@ def test_real_amocrm_export_saved_as_cp1251_with_semicolons(shared_dir: Path) ->
         assert a.frame[c].to_list() == b.frame[c].to_list()
 
 
+def test_pipedrive_german_interface_equals_the_english_export() -> None:
+    german = load_import(LOCAL / "pipedrive_de_deals.csv", "pipedrive_deals")
+    english = load_import(UPLOADS / "pipedrive_deals.csv", "pipedrive_deals")
+    assert german.frame["amount"].sum() == 15000.0  # 5000 + 3000 + 7000
+    columns = ["lead_id", "created_at", "won_at", "lost_at", "amount", "owner", "pipeline", "deal_stage"]
+    common = [c for c in columns if c in german.frame.columns]
+    assert common == [c for c in columns if c in english.frame.columns]
+    assert german.frame.select(common).equals(english.frame.select(common))
+
+
 # --- files that already carry the canonical names -----------------------------------------------------------
 
 def test_canonical_leads_file() -> None:
