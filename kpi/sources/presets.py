@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from kpi.schema import TABLES
 from kpi.sources.files import RawTable
 from kpi.sources.mapping import Mapping, StageRule, currency_in_header
-from kpi.sources.vocabularies import header_key, words
+from kpi.sources.vocabularies import header_key, values, words
 
 Names = tuple[str, ...]  #: header texts that mean the same thing (any language), compared by `header_key`
 
@@ -132,6 +132,11 @@ def _v(source: str) -> Callable[..., tuple[str, ...]]:
     return lambda *keys: words(source, *keys)
 
 
+def _stage_values(source: str) -> Callable[..., tuple[str, ...]]:
+    """The stage names of `source`'s vocabulary for some keys, as a CRM writes them in its rows."""
+    return lambda *keys: values(source, *keys)
+
+
 def _canonical(table: str, signature: tuple[Names, ...], range_columns: tuple[str, str] | None = None) -> Preset:
     """A file whose columns already carry the canonical names of `table` (what `python -m kpi` writes,
     or a sheet someone prepared): each canonical column feeds itself, every other column is kept as
@@ -146,6 +151,7 @@ def _canonical(table: str, signature: tuple[Names, ...], range_columns: tuple[st
 _META, _GADS, _LI, _GA4 = _v("meta_ads"), _v("google_ads"), _v("linkedin_ads"), _v("ga4")
 _HS, _SF, _PD, _AMO, _BX = _v("hubspot"), _v("salesforce"), _v("pipedrive"), _v("amocrm"), _v("bitrix24")
 _YD, _VK, _YM = _v("yandex_direct"), _v("vk_ads"), _v("yandex_metrica")
+_HS_S, _SF_S, _AMO_S, _BX_S = (_stage_values(s) for s in ("hubspot", "salesforce", "amocrm", "bitrix24"))
 
 _GADS_DIMS = {k: _GADS(k) for k in ("ad_group", "keyword", "match_type", "location", "campaign_type", "ad_type",
                                     "network", "device")}
@@ -250,7 +256,7 @@ PRESETS: tuple[Preset, ...] = (
                    "opportunity_at": _HS("create_date"), "amount": _HS("amount"), "owner": _HS("deal_owner"),
                    "currency": _HS("currency"), "source": _HS("deal_source"), "campaign": _HS("deal_campaign")},
            extras={"pipeline": _HS("pipeline"), "deal_stage": _HS("deal_stage")},
-           stage=StageWords(_HS("deal_stage"), _HS("won_stage"), _HS("lost_stage"),
+           stage=StageWords(_HS("deal_stage"), _HS_S("won_stage"), _HS_S("lost_stage"),
                            _HS("close_date", "last_modified"), _HS("last_modified"))),
     Preset("salesforce_opportunities", "Salesforce opportunity report", "leads",
            (_SF("opportunity_name"), _SF("stage"), _SF("close_date")),
@@ -260,14 +266,14 @@ PRESETS: tuple[Preset, ...] = (
                    "campaign": _SF("opportunity_campaign"), "segment": _SF("opportunity_segment"),
                    "region": _SF("billing_country")},
            extras={"account": _SF("account"), "stage_name": _SF("stage")},
-           stage=StageWords(_SF("stage"), _SF("won_stage"), _SF("lost_stage"), _SF("close_date"))),
+           stage=StageWords(_SF("stage"), _SF_S("won_stage"), _SF_S("lost_stage"), _SF("close_date"))),
     Preset("salesforce_leads", "Salesforce lead report", "leads",
            (_SF("lead_owner"), _SF("lead_status"), _SF("created_date")),
            fields={"lead_id": _SF("lead_id"), "created_at": _SF("created_date"),
                    "opportunity_at": _SF("converted_date"), "owner": _SF("lead_owner"), "source": _SF("lead_source"),
                    "campaign": _SF("lead_campaign"), "segment": _SF("industry"), "region": _SF("lead_region")},
            extras={"lead_status": _SF("lead_status")},
-           stage=StageWords(_SF("lead_status"), (), _SF("lead_lost_status"), _SF("last_modified"),
+           stage=StageWords(_SF("lead_status"), (), _SF_S("lead_lost_status"), _SF("last_modified"),
                            _SF("last_modified")),
            notes=("A lead counts as an opportunity when it has a Converted Date.",)),
     Preset("pipedrive_deals", "Pipedrive deals export", "leads",
@@ -282,7 +288,7 @@ PRESETS: tuple[Preset, ...] = (
                    "owner": _AMO("owner"), "source": _AMO("source"), "medium": _AMO("medium"),
                    "campaign": _AMO("campaign"), "region": _AMO("region")},
            extras={"pipeline": _AMO("pipeline"), "deal_stage": _AMO("deal_stage"), "product": _AMO("product")},
-           stage=StageWords(_AMO("deal_stage"), _AMO("won_stage"), _AMO("lost_stage"),
+           stage=StageWords(_AMO("deal_stage"), _AMO_S("won_stage"), _AMO_S("lost_stage"),
                            _AMO("close_date", "modified_date"), _AMO("modified_date")),
            notes=("amoCRM writes 'не закрыта' (not closed) as the close date of open deals.",)),
     Preset("amocrm_contacts", "amoCRM contacts export", "leads",
@@ -295,7 +301,7 @@ PRESETS: tuple[Preset, ...] = (
                    "currency": _BX("currency"), "owner": _BX("owner"), "source": _BX("source"),
                    "medium": _BX("medium"), "campaign": _BX("campaign")},
            extras={"pipeline": _BX("pipeline"), "deal_stage": _BX("deal_stage")},
-           stage=StageWords(_BX("deal_stage"), _BX("deal_won_stage"), _BX("deal_lost_stage"),
+           stage=StageWords(_BX("deal_stage"), _BX_S("deal_won_stage"), _BX_S("deal_lost_stage"),
                            _BX("close_date", "modified"), _BX("modified"))),
     Preset("bitrix24_leads", "Bitrix24 leads export", "leads",
            (_BX("id"), _BX("lead_status"), _BX("created"), _BX("lead_title")),
@@ -303,7 +309,7 @@ PRESETS: tuple[Preset, ...] = (
                    "currency": _BX("currency"), "owner": _BX("owner"), "source": _BX("source"),
                    "medium": _BX("medium"), "campaign": _BX("campaign")},
            extras={"lead_status": _BX("lead_status")},
-           stage=StageWords(_BX("lead_status"), (), _BX("lead_lost_status"), _BX("modified"), _BX("modified")),
+           stage=StageWords(_BX("lead_status"), (), _BX_S("lead_lost_status"), _BX("modified"), _BX("modified")),
            notes=("Bitrix24 leads that became deals ('Качественный лид') have no dated stage in this export; "
                   "import the deals export for won/lost.",)),
     Preset("olist_mql", "Olist marketing-qualified leads", "leads",

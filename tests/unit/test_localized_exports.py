@@ -21,7 +21,7 @@ from kpi.schema import validate
 from kpi.sources.files import read_bytes, read_file
 from kpi.sources.importer import ImportResult, import_raw, resolve
 from kpi.sources.presets import PRESETS
-from kpi.sources.vocabularies import LANGUAGES, VocabularyError, load, parse, words
+from kpi.sources.vocabularies import LANGUAGES, VocabularyError, header_key, load, parse, values, words
 
 UPLOADS = Path(__file__).resolve().parent.parent / "fixtures" / "uploads"
 LOCAL = UPLOADS / "localized"
@@ -273,6 +273,12 @@ def test_every_vocabulary_file_reads() -> None:
             assert any(by_lang.values()), f"{source}.{key} has no header text"
     assert {"sv", "ru"} <= {lang for lang in LANGUAGES if load("meta_ads")["spend"][lang]}
     assert words("meta_ads", "spend")[0] == "amount spent"  # English first
+
+
+def test_headers_fold_yo_but_stage_values_keep_their_letters() -> None:
+    assert header_key("Дата окончания отчётности (RUB)") == "дата окончания отчетности"
+    assert values("amocrm", "won_stage", "lost_stage") == ("успешно реализовано", "закрыто и не реализовано")
+    assert values("bitrix24", "lead_lost_status") == ("некачественный лид", "забраковано")
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -9,7 +9,8 @@ texts come from; README.md lists what is sourced). An empty cell means the text 
 
 `words(source, key)` gives every alternative for a key, English first and then the other languages
 in column order, each compared the way headers are (`header_key`): lower case, single spaces,
-currency suffix like `(SEK)` removed, `ё` read as `е`.
+currency suffix like `(SEK)` removed, `ё` read as `е`. `values(source, key)` gives cell values (a CRM's
+stage names) in lower case, as the importer compares a row's stage.
 """
 
 from __future__ import annotations
@@ -74,4 +75,16 @@ def words(source: str, *keys: str) -> tuple[str, ...]:
         if key not in vocab:
             raise VocabularyError(f"{source}.csv has no field '{key}'")
         found += [header_key(w) for lang in LANGUAGES for w in vocab[key][lang]]
+    return tuple(dict.fromkeys(found))
+
+
+def values(source: str, *keys: str) -> tuple[str, ...]:
+    """Cell values (stage names a CRM writes in its rows) of `keys`, in lower case as the importer compares
+    them, every language, English first, without repeats."""
+    vocab = load(source)
+    found: list[str] = []
+    for key in keys:
+        if key not in vocab:
+            raise VocabularyError(f"{source}.csv has no field '{key}'")
+        found += [" ".join(w.lower().split()) for lang in LANGUAGES for w in vocab[key][lang]]
     return tuple(dict.fromkeys(found))
