@@ -309,19 +309,25 @@ def _split(line: str, sep: str) -> list[str]:
 
 
 def _choose_separator(lines: list[str]) -> str:
+    """The separator that splits most lines into the same number (> 1) of fields. Lines that stay one
+    field are left out of the count: they are the continuation lines of quoted multi-line cells (CRM
+    comments), which would otherwise outnumber the records and make every separator look the same."""
     body = [ln for ln in lines if ln.strip() and not ln.startswith("#")][:80]
     best, best_score = ",", (-1, -1)
     for sep in SEPARATORS:
-        counts = Counter(len(_split(ln, sep)) for ln in body)
+        counts = Counter(n for ln in body if (n := len(_split(ln, sep))) > 1)
         width, freq = max(counts.items(), key=lambda kv: (kv[1], kv[0])) if counts else (1, 0)
-        score = (freq if width > 1 else 0, width)
+        score = (freq, width)
         if score > best_score:
             best, best_score = sep, score
     return best
 
 
 def _modal_width(rows: list[list[str]]) -> int:
-    counts = Counter(len(r) for r in rows if any(c.strip() for c in r) and not r[0].startswith("#"))
+    """The most common number of fields of the non-empty rows (one-field rows count only when no row
+    is wider: they are titles or the continuation lines of multi-line cells)."""
+    filled = [len(r) for r in rows if any(c.strip() for c in r) and not r[0].startswith("#")]
+    counts = Counter(n for n in filled if n > 1) or Counter(filled)
     return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else 0
 
 

@@ -13,51 +13,82 @@ deals, Salesforce opportunities) date `opportunity_at` at the deal's creation, s
 the opportunity. Olist MQL rows are all MQLs, so `mql_at` is their first contact date. Search
 Console clicks stand in for organic sessions (a click from Google results is a visit) and the
 report says so.
+
+The header texts live in data, not here: one vocabulary per source in `kpi/sources/vocabularies/`
+(a CSV keyed by field and interface language: en, sv, ru, de, nb, da, fi), so an export downloaded
+with a Swedish or Russian interface is recognised by the same preset as its English original. A
+file whose columns already carry the canonical names is recognised last, as its canonical table.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kpi.schema import TABLES
 from kpi.sources.files import RawTable
-from kpi.sources.mapping import Mapping, StageRule, currency_in_header, norm
+from kpi.sources.mapping import Mapping, StageRule, currency_in_header
+from kpi.sources.vocabularies import header_key, values, words
+
+Names = tuple[str, ...]  #: header texts that mean the same thing (any language), compared by `header_key`
+
+
+@dataclass(frozen=True)
+class StageWords:
+    """A `StageRule` whose column and values are given as alternatives (one per interface language):
+    the first of `columns` in the file is the stage column; `won`/`lost` are stage values (lower case);
+    `date_columns` are tried in order, `approximate` are the 'last modified' ones."""
+
+    columns: Names
+    won: Names = ()
+    lost: Names = ()
+    date_columns: Names = ()
+    approximate: Names = ()
 
 
 @dataclass(frozen=True)
 class Preset:
+    """One export format. Every name is a tuple of alternatives (the vocabularies' header texts in every
+    language); the first alternative present in the file is used."""
+
     id: str
     label: str
     table: str
-    signature: tuple[tuple[str, ...], ...]
-    fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    signature: tuple[Names, ...]
+    fields: dict[str, Names] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
-    extras: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    absent: tuple[str, ...] = ()  # headers that must NOT be present
-    stage: StageRule | None = None
-    range_columns: tuple[str, str] | None = None
-    drop_first_if_empty: str | None = None
+    extras: dict[str, Names] = field(default_factory=dict)
+    absent: Names = ()  # headers that must NOT be present
+    stage: StageWords | None = None
+    range_columns: tuple[Names, Names] | None = None
+    drop_first_if_empty: Names = ()
     needs_preamble: str | None = None  # text that must appear in the lines above the header
     refuse: str | None = None  # recognised, but not performance data: this message explains
     needs_join: str | None = None  # a partial table that must be joined on this key
     notes: tuple[str, ...] = ()
+    keep_other_columns: bool = False  # every column not mapped becomes an extra dimension
 
     def matches(self, raw: RawTable) -> bool:
-        names = {norm(c) for c in raw.columns}
-        if any(a in names for a in self.absent):
+        names = {header_key(c) for c in raw.columns}
+        if any(header_key(a) in names for a in self.absent):
             return False
         if self.needs_preamble and not any(self.needs_preamble in ln.lower() for ln in raw.detected.preamble):
             return False
-        return all(any(n in names for n in group) for group in self.signature)
+        return all(any(header_key(n) in names for n in group) for group in self.signature)
 
     def mapping_for(self, raw: RawTable) -> Mapping:
-        by_norm: dict[str, list[str]] = {}
+        by_key: dict[str, list[str]] = {}
         for c in raw.columns:
-            by_norm.setdefault(norm(c), []).append(c)
+            by_key.setdefault(header_key(c), []).append(c)
 
-        def pick(candidates: tuple[str, ...]) -> str | None:
-            present = [c for n in candidates for c in by_norm.get(n, [])]
+        def present(candidates: Names) -> list[str]:
+            return [c for n in candidates for c in by_key.get(header_key(n), [])]
+
+        def pick(candidates: Names) -> str | None:
+            found = present(candidates)
             # the first candidate that has any value
-            return next((c for c in present if raw.has_value(c)), present[0] if present else None)
+            return next((c for c in found if raw.has_value(c)), found[0] if found else None)
 
         fields: dict[str, str] = {}
         for fld, cands in self.fields.items():
@@ -67,58 +98,96 @@ class Preset:
         for name, cands in self.extras.items():
             if (col := pick(cands)) is not None and col not in fields.values():
                 extras[name] = col
+        rc = None
+        if self.range_columns and all(present(r) for r in self.range_columns):
+            rc = (present(self.range_columns[0])[0], present(self.range_columns[1])[0])
+        stage = None
+        if self.stage and (stage_columns := present(self.stage.columns)):
+            s = self.stage
+            stage = StageRule(stage_columns[0], s.won, s.lost, tuple(dict.fromkeys(present(s.date_columns))),
+                              tuple(dict.fromkeys(present(s.approximate))))
+        if self.keep_other_columns:
+            used = {*fields.values(), *extras.values(), *(rc or ())}
+            extras.update({c: c for c in raw.columns if c not in used})
         constants = dict(self.constants)
         if "currency" not in fields and "currency" not in constants:
-            for c in raw.columns:
-                cur = currency_in_header(c)
-                if cur and c in fields.values():
+            for c in fields.values():
+                if cur := _currency_of(c):
                     constants["currency"] = cur
         title = raw.detected.preamble[0].strip().lstrip("#").strip() if raw.detected.preamble else ""
         label = self.label + (f" ({title})" if title and "report" in title.lower() and "#" not in title else "")
-        stage = None
-        if self.stage and self.stage.column in by_norm:
-            s = self.stage
-            dates = tuple(by_norm[d][0] for d in s.date_columns if d in by_norm)
-            approx = tuple(by_norm[d][0] for d in s.approximate if d in by_norm)
-            stage = StageRule(by_norm[s.column][0], s.won, s.lost, dates, approx)
-        rc = None
-        if self.range_columns and all(r in by_norm for r in self.range_columns):
-            rc = (by_norm[self.range_columns[0]][0], by_norm[self.range_columns[1]][0])
-        drop = by_norm[self.drop_first_if_empty][0] if self.drop_first_if_empty in by_norm else None
+        drop = next(iter(present(self.drop_first_if_empty)), None)
         return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes)
 
 
-_GADS_DIMS = {"ad_group": ("ad group",), "keyword": ("keyword", "search keyword"), "match_type": ("match type",),
-              "location": ("location",), "campaign_type": ("campaign type",), "ad_type": ("ad type",),
-              "network": ("network", "network (with search partners)"), "device": ("device",)}
+def _currency_of(header: str) -> str | None:
+    """The currency a header states: `Amount spent (INR)` → INR; Yandex's `Расход (руб.)` / `Расход, ₽` → RUB."""
+    if cur := currency_in_header(header):
+        return cur
+    return "RUB" if re.search(r"(\(руб\.?\)|,\s*₽|\(₽\))\s*$", header.strip().lower()) else None
+
+
+def _v(source: str) -> Callable[..., tuple[str, ...]]:
+    """The header texts of `source`'s vocabulary for some keys (every language, English first)."""
+    return lambda *keys: words(source, *keys)
+
+
+def _stage_values(source: str) -> Callable[..., tuple[str, ...]]:
+    """The stage names of `source`'s vocabulary for some keys, as a CRM writes them in its rows."""
+    return lambda *keys: values(source, *keys)
+
+
+def _canonical(table: str, signature: tuple[Names, ...], range_columns: tuple[str, str] | None = None) -> Preset:
+    """A file whose columns already carry the canonical names of `table` (what `python -m kpi` writes,
+    or a sheet someone prepared): each canonical column feeds itself, every other column is kept as
+    an extra dimension. Tried last, after every tool's own format."""
+    columns = TABLES[table].dtypes
+    fields: dict[str, Names] = {c: (c,) for c in columns if range_columns is None or c not in range_columns}
+    return Preset(f"canonical_{table}", f"Canonical {table} table", table, signature, fields=fields,
+                  range_columns=((range_columns[0],), (range_columns[1],)) if range_columns else None,
+                  keep_other_columns=True)
+
+
+_META, _GADS, _LI, _GA4 = _v("meta_ads"), _v("google_ads"), _v("linkedin_ads"), _v("ga4")
+_HS, _SF, _PD, _AMO, _BX = _v("hubspot"), _v("salesforce"), _v("pipedrive"), _v("amocrm"), _v("bitrix24")
+_YD, _VK, _YM = _v("yandex_direct"), _v("vk_ads"), _v("yandex_metrica")
+_HS_S, _SF_S, _AMO_S, _BX_S = (_stage_values(s) for s in ("hubspot", "salesforce", "amocrm", "bitrix24"))
+
+_GADS_DIMS = {k: _GADS(k) for k in ("ad_group", "keyword", "match_type", "location", "campaign_type", "ad_type",
+                                    "network", "device")}
 
 PRESETS: tuple[Preset, ...] = (
     Preset("google_ads_editor", "Google Ads Editor export", "spend",
-           (("campaign",), ("bid strategy type",), ("budget type",), ("campaign status",)),
-           absent=("cost", "impr.", "impressions", "clicks"),
+           (_GADS("campaign"), _GADS("editor_bid_strategy"), _GADS("editor_budget_type"),
+            _GADS("editor_campaign_status")),
+           absent=_GADS("spend", "impressions", "clicks"),
            refuse="this is a Google Ads Editor export: campaign settings (budgets, bid strategies), not performance "
                   "data. In Google Ads open Campaigns → Download → CSV (a report with Cost, Impr. and Clicks)."),
+    Preset("yandex_direct", "Yandex Direct report", "spend",
+           (_YD("campaign", "campaign_id"), _YD("spend"), _YD("impressions")),
+           fields={"date": _YD("date"), "campaign": _YD("campaign"), "spend": _YD("spend"),
+                   "impressions": _YD("impressions"), "clicks": _YD("clicks"),
+                   "platform_conversions": _YD("platform_conversions"), "currency": _YD("currency")},
+           constants={"channel": "Yandex Direct"},
+           extras={"campaign_id": _YD("campaign_id"), "ad_group": _YD("ad_group"), "keyword": _YD("keyword"),
+                   "network": _YD("network"), "placement": _YD("placement")}),
     Preset("google_ads", "Google Ads report", "spend",
-           (("campaign", "kampanj", "кампания"), ("cost", "kostnad", "стоимость", "расход"),
-            ("impr.", "impressions", "visningar", "показы")),
-           fields={"date": ("day", "date", "dag", "datum", "день"), "campaign": ("campaign", "kampanj", "кампания"),
-                   "spend": ("cost", "kostnad", "стоимость", "расход"),
-                   "impressions": ("impr.", "impressions", "visningar", "показы"),
-                   "clicks": ("clicks", "klick", "клики", "interactions", "interaktioner"),
-                   "platform_conversions": ("conversions", "konverteringar", "конверсии"),
-                   "currency": ("currency code", "valutakod", "valuta", "валюта")},
+           (_GADS("campaign"), _GADS("spend"), _GADS("impressions")),
+           fields={"date": _GADS("date"), "campaign": _GADS("campaign"), "spend": _GADS("spend"),
+                   "impressions": _GADS("impressions"), "clicks": _GADS("clicks"),
+                   "platform_conversions": _GADS("platform_conversions"), "currency": _GADS("currency")},
            constants={"channel": "Google Ads"}, extras=_GADS_DIMS,
            notes=("Clicks fall back to Interactions for video and Demand Gen campaigns.",)),
     Preset("meta_ads", "Meta Ads Manager export", "spend",
-           (("campaign name", "ad set name", "ad name"), ("amount spent",), ("reporting starts",)),
-           fields={"date": ("day",), "campaign": ("campaign name",), "spend": ("amount spent",),
-                   "impressions": ("impressions",), "clicks": ("link clicks", "clicks (all)", "clicks"),
-                   "platform_conversions": ("results", "leads", "purchases"), "currency": ("currency",)},
+           (_META("campaign", "ad_set", "ad"), _META("spend"), _META("reporting_starts")),
+           fields={"date": _META("date"), "campaign": _META("campaign"), "spend": _META("spend"),
+                   "impressions": _META("impressions"), "clicks": _META("clicks"),
+                   "platform_conversions": _META("platform_conversions"), "currency": _META("currency")},
            constants={"channel": "Meta"},
-           extras={"ad_set": ("ad set name",), "ad": ("ad name",), "age": ("age",), "gender": ("gender",),
-                   "region": ("region",), "device": ("device platform", "impression device"),
-                   "placement": ("placement",), "platform": ("platform",)},
-           range_columns=("reporting starts", "reporting ends"), drop_first_if_empty="campaign name",
+           extras={k: _META(k) for k in ("ad_set", "ad", "age", "gender", "region", "device", "placement",
+                                         "platform")},
+           range_columns=(_META("reporting_starts"), _META("reporting_ends")),
+           drop_first_if_empty=_META("campaign"),
            notes=("The first row with an empty campaign name is Meta's account total and is not counted.",
                   "Clicks are link clicks (what Meta's CPC uses) when the export has them.")),
     Preset("facebook_ads_kag", "Facebook ad-level export (KAG)", "spend",
@@ -129,16 +198,22 @@ PRESETS: tuple[Preset, ...] = (
            extras={"ad_set": ("fb_campaign_id",), "ad": ("ad_id",), "age": ("age",), "gender": ("gender",),
                    "interest": ("interest",)},
            notes=("Rows are lifetime totals per ad without dates: give the period they cover.",)),
+    Preset("vk_ads", "VK Ads statistics", "spend",
+           (_VK("date"), _VK("campaign", "ad_group", "ad"), _VK("spend"), _VK("impressions")),
+           fields={"date": _VK("date"), "campaign": _VK("campaign", "ad_group", "ad"), "spend": _VK("spend"),
+                   "impressions": _VK("impressions"), "clicks": _VK("clicks")},
+           constants={"channel": "VK Ads"},
+           extras={"ad_group": _VK("ad_group"), "ad": _VK("ad"), "ad_id": _VK("ad_id"),
+                   "ad_group_id": _VK("ad_group_id")},
+           notes=("VK Ads statistics without a campaign column are attributed to the ad group (or ad) name.",)),
     Preset("linkedin_ads", "LinkedIn Campaign Manager export", "spend",
-           (("campaign name", "campaign"), ("total spent", "amount spent"), ("impressions",),
-            ("campaign group name", "campaign group", "start date (in utc)", "account name")),
-           fields={"date": ("start date (in utc)", "date", "day"), "campaign": ("campaign name", "campaign"),
-                   "spend": ("total spent", "amount spent"), "impressions": ("impressions",),
-                   "clicks": ("clicks",), "platform_conversions": ("conversions", "leads"),
-                   "currency": ("currency",)},
+           (_LI("campaign"), _LI("spend"), _LI("impressions"), _LI("account_context")),
+           fields={"date": _LI("date"), "campaign": _LI("campaign"), "spend": _LI("spend"),
+                   "impressions": _LI("impressions"), "clicks": _LI("clicks"),
+                   "platform_conversions": _LI("platform_conversions"), "currency": _LI("currency")},
            constants={"channel": "LinkedIn"},
-           extras={"campaign_group": ("campaign group name", "campaign group"), "campaign_type": ("campaign type",)},
-           absent=("reporting starts",)),
+           extras={"campaign_group": _LI("campaign_group"), "campaign_type": _LI("campaign_type")},
+           absent=_META("reporting_starts")),
     Preset("search_console", "Google Search Console performance (dates)", "traffic",
            (("date",), ("clicks",), ("impressions",), ("position",)),
            fields={"date": ("date",), "sessions": ("clicks",)},
@@ -151,113 +226,90 @@ PRESETS: tuple[Preset, ...] = (
            refuse="this Search Console table has no dates (queries, pages, countries or devices over the whole "
                   "range). Upload Chart.csv, the table with one row per date, from the same export."),
     Preset("ga4_traffic", "GA4 report download", "traffic",
-           (("sessions",),),
-           fields={"date": ("date", "day"), "sessions": ("sessions",),
-                   "users": ("total users", "active users", "users"), "new_users": ("new users",),
-                   "engaged_sessions": ("engaged sessions",), "key_events": ("key events", "conversions"),
-                   "revenue": ("total revenue", "purchase revenue"),
-                   "channel": ("session default channel group", "session primary channel group (default channel group)",
-                               "default channel group"),
-                   "source": ("session source",), "medium": ("session medium",), "campaign": ("session campaign",),
-                   "device": ("device category",), "country": ("country",),
-                   "landing_page": ("landing page", "landing page + query string", "page path + query string")},
-           extras={"source_medium": ("session source / medium",)},
+           (_GA4("sessions"),),
+           fields={k: _GA4(k) for k in ("date", "sessions", "users", "new_users", "engaged_sessions", "key_events",
+                                         "revenue", "channel", "source", "medium", "campaign", "device", "country",
+                                         "landing_page")},
+           extras={"source_medium": _GA4("source_medium")},
            needs_preamble="#"),
     Preset("ga4_other", "GA4 report download", "traffic",
-           (("event name", "page path and screen class", "page path + query string", "nth day", "nth month",
-             "first user primary channel group (default channel group)", "country id", "cohort", "landing page",
-             "country", "page title"),),
-           absent=("sessions",), needs_preamble="#",
+           (_GA4("other_dimension"),),
+           absent=_GA4("sessions"), needs_preamble="#",
            refuse="this GA4 report has no Sessions column, so it cannot become traffic. In GA4 open Reports → "
                   "Acquisition → Traffic acquisition, add 'Date' as a dimension and download the CSV, or connect "
                   "GA4 on the Data page."),
+    Preset("yandex_metrica", "Yandex Metrica report", "traffic",
+           (_YM("sessions"), _YM("users"), _YM("date", "period")),
+           fields={k: _YM(k) for k in ("date", "sessions", "users", "channel", "campaign", "source", "medium",
+                                        "device", "country", "landing_page")}),
     Preset("hubspot_contacts", "HubSpot contacts export", "leads",
-           (("record id", "contact id"), ("create date",), ("first name", "email", "lifecycle stage")),
-           fields={"lead_id": ("record id", "contact id"), "created_at": ("create date",),
-                   "mql_at": ('date entered marketing qualified lead (lifecycle stage pipeline)',
-                              "became a marketing qualified lead date"),
-                   "sql_at": ('date entered sales qualified lead (lifecycle stage pipeline)',
-                              "became a sales qualified lead date"),
-                   "opportunity_at": ('date entered opportunity (lifecycle stage pipeline)',
-                                      "became an opportunity date"),
-                   "won_at": ('date entered customer (lifecycle stage pipeline)', "became a customer date"),
-                   "first_contact_at": ("date of first engagement",),
-                   "owner": ("contact owner", "hubspot owner"),
-                   "channel": ("original traffic source", "original source"),
-                   "source": ("original traffic source drill-down 1", "original source drill-down 1"),
-                   "campaign": ("first touch converting campaign", "utm_campaign"),
-                   "region": ("country/region", "country"), "segment": ("industry",)},
-           absent=("deal name",)),
+           (_HS("record_id"), _HS("create_date"), _HS("contact_marker")),
+           fields={"lead_id": _HS("record_id"), "created_at": _HS("create_date"), "mql_at": _HS("mql_at"),
+                   "sql_at": _HS("sql_at"), "opportunity_at": _HS("opportunity_at"), "won_at": _HS("won_at"),
+                   "first_contact_at": _HS("first_contact_at"), "owner": _HS("contact_owner"),
+                   "channel": _HS("channel"), "source": _HS("source"), "campaign": _HS("campaign"),
+                   "region": _HS("region"), "segment": _HS("segment")},
+           absent=_HS("deal_name")),
     Preset("hubspot_deals", "HubSpot deals export", "leads",
-           (("record id", "deal id"), ("deal name",), ("deal stage",), ("create date",)),
-           fields={"lead_id": ("record id", "deal id"), "created_at": ("create date",),
-                   "opportunity_at": ("create date",), "amount": ("amount",), "owner": ("deal owner",),
-                   "currency": ("currency",), "source": ("original traffic source", "original source type"),
-                   "campaign": ("campaign",)},
-           extras={"pipeline": ("pipeline",), "deal_stage": ("deal stage",)},
-           stage=StageRule("deal stage", ("closed won",), ("closed lost",), ("close date", "last modified date"),
-                           ("last modified date",))),
+           (_HS("deal_record_id"), _HS("deal_name"), _HS("deal_stage"), _HS("create_date")),
+           fields={"lead_id": _HS("deal_record_id"), "created_at": _HS("create_date"),
+                   "opportunity_at": _HS("create_date"), "amount": _HS("amount"), "owner": _HS("deal_owner"),
+                   "currency": _HS("currency"), "source": _HS("deal_source"), "campaign": _HS("deal_campaign")},
+           extras={"pipeline": _HS("pipeline"), "deal_stage": _HS("deal_stage")},
+           stage=StageWords(_HS("deal_stage"), _HS_S("won_stage"), _HS_S("lost_stage"),
+                           _HS("close_date", "last_modified"), _HS("last_modified"))),
     Preset("salesforce_opportunities", "Salesforce opportunity report", "leads",
-           (("opportunity name",), ("stage",), ("close date",)),
-           fields={"lead_id": ("opportunity id", "opportunity name"), "created_at": ("created date", "create date"),
-                   "opportunity_at": ("created date", "create date"), "amount": ("amount",),
-                   "currency": ("opportunity currency", "amount currency"),
-                   "owner": ("opportunity owner",), "source": ("lead source",),
-                   "campaign": ("primary campaign source", "campaign name"), "segment": ("type", "industry"),
-                   "region": ("billing country",)},
-           extras={"account": ("account name",), "stage_name": ("stage",)},
-           stage=StageRule("stage", ("closed won",), ("closed lost",), ("close date",))),
+           (_SF("opportunity_name"), _SF("stage"), _SF("close_date")),
+           fields={"lead_id": _SF("opportunity_id"), "created_at": _SF("created_date"),
+                   "opportunity_at": _SF("created_date"), "amount": _SF("amount"), "currency": _SF("currency"),
+                   "owner": _SF("opportunity_owner"), "source": _SF("lead_source"),
+                   "campaign": _SF("opportunity_campaign"), "segment": _SF("opportunity_segment"),
+                   "region": _SF("billing_country")},
+           extras={"account": _SF("account"), "stage_name": _SF("stage")},
+           stage=StageWords(_SF("stage"), _SF_S("won_stage"), _SF_S("lost_stage"), _SF("close_date"))),
     Preset("salesforce_leads", "Salesforce lead report", "leads",
-           (("lead owner",), ("lead status",), ("create date", "created date")),
-           fields={"lead_id": ("lead id", "id"), "created_at": ("create date", "created date"),
-                   "opportunity_at": ("converted date",), "owner": ("lead owner",), "source": ("lead source",),
-                   "campaign": ("campaign name", "primary campaign source"), "segment": ("industry",),
-                   "region": ("country", "state/province")},
-           extras={"lead_status": ("lead status",)},
-           stage=StageRule("lead status", (), ("closed - not converted", "unqualified", "disqualified"),
-                           ("last modified date", "last activity"), ("last modified date", "last activity")),
+           (_SF("lead_owner"), _SF("lead_status"), _SF("created_date")),
+           fields={"lead_id": _SF("lead_id"), "created_at": _SF("created_date"),
+                   "opportunity_at": _SF("converted_date"), "owner": _SF("lead_owner"), "source": _SF("lead_source"),
+                   "campaign": _SF("lead_campaign"), "segment": _SF("industry"), "region": _SF("lead_region")},
+           extras={"lead_status": _SF("lead_status")},
+           stage=StageWords(_SF("lead_status"), (), _SF_S("lead_lost_status"), _SF("last_modified"),
+                           _SF("last_modified")),
            notes=("A lead counts as an opportunity when it has a Converted Date.",)),
     Preset("pipedrive_deals", "Pipedrive deals export", "leads",
-           (("deal - id", "id"), ("deal - title", "title"), ("deal - deal created", "deal created")),
-           fields={"lead_id": ("deal - id", "id"), "created_at": ("deal - deal created", "deal created"),
-                   "won_at": ("deal - won time", "won time"), "lost_at": ("deal - lost time", "lost time"),
-                   "amount": ("deal - value", "value"), "currency": ("deal - currency of value", "currency of value",
-                                                                     "deal - currency", "currency"),
-                   "owner": ("deal - owner", "owner"), "source": ("deal - source origin", "source origin",
-                                                                  "deal - source channel", "source channel"),
-                   "region": ("organization - country", "country")},
-           extras={"pipeline": ("deal - pipeline", "pipeline"), "deal_stage": ("deal - stage", "stage"),
-                   "lost_reason": ("deal - lost reason", "lost reason")}),
+           (_PD("id"), _PD("title"), _PD("created")),
+           fields={"lead_id": _PD("id"), "created_at": _PD("created"), "won_at": _PD("won_at"),
+                   "lost_at": _PD("lost_at"), "amount": _PD("amount"), "currency": _PD("currency"),
+                   "owner": _PD("owner"), "source": _PD("source"), "region": _PD("region")},
+           extras={"pipeline": _PD("pipeline"), "deal_stage": _PD("deal_stage"), "lost_reason": _PD("lost_reason")}),
     Preset("amocrm_leads", "amoCRM deals export", "leads",
-           (("id",), ("дата создания сделки",), ("этап сделки",)),
-           fields={"lead_id": ("id",), "created_at": ("дата создания сделки",), "amount": ("бюджет",),
-                   "owner": ("ответственный",), "source": ("utm_source", "источник"), "medium": ("utm_medium",),
-                   "campaign": ("utm_campaign",), "region": ("город",)},
-           extras={"pipeline": ("воронка",), "deal_stage": ("этап сделки",), "product": ("товар",)},
-           stage=StageRule("этап сделки", ("успешно реализовано",), ("закрыто и не реализовано",),
-                           ("дата закрытия", "дата редактирования"), ("дата редактирования",)),
+           (_AMO("id"), _AMO("deal_created"), _AMO("deal_stage")),
+           fields={"lead_id": _AMO("id"), "created_at": _AMO("deal_created"), "amount": _AMO("amount"),
+                   "owner": _AMO("owner"), "source": _AMO("source"), "medium": _AMO("medium"),
+                   "campaign": _AMO("campaign"), "region": _AMO("region")},
+           extras={"pipeline": _AMO("pipeline"), "deal_stage": _AMO("deal_stage"), "product": _AMO("product")},
+           stage=StageWords(_AMO("deal_stage"), _AMO_S("won_stage"), _AMO_S("lost_stage"),
+                           _AMO("close_date", "modified_date"), _AMO("modified_date")),
            notes=("amoCRM writes 'не закрыта' (not closed) as the close date of open deals.",)),
     Preset("amocrm_contacts", "amoCRM contacts export", "leads",
-           (("id",), ("дата создания контакта",)),
-           fields={"lead_id": ("id",), "created_at": ("дата создания контакта",), "owner": ("ответственный",),
-                   "source": ("источник",), "region": ("город",)}),
+           (_AMO("id"), _AMO("contact_created")),
+           fields={"lead_id": _AMO("id"), "created_at": _AMO("contact_created"), "owner": _AMO("owner"),
+                   "source": _AMO("source"), "region": _AMO("region")}),
     Preset("bitrix24_deals", "Bitrix24 deals export", "leads",
-           (("id",), ("стадия сделки",), ("дата создания",)),
-           fields={"lead_id": ("id",), "created_at": ("дата создания",), "amount": ("сумма", "сумма сделки"),
-                   "currency": ("валюта",), "owner": ("ответственный",), "source": ("utm source", "источник"),
-                   "medium": ("utm medium",), "campaign": ("utm campaign",)},
-           extras={"pipeline": ("направление", "воронка"), "deal_stage": ("стадия сделки",)},
-           stage=StageRule("стадия сделки", ("сделка успешна", "успешно реализовано"),
-                           ("сделка провалена", "анализ причины провала", "закрыто и не реализовано"),
-                           ("дата закрытия", "дата изменения"), ("дата изменения",))),
+           (_BX("id"), _BX("deal_stage"), _BX("created")),
+           fields={"lead_id": _BX("id"), "created_at": _BX("created"), "amount": _BX("amount"),
+                   "currency": _BX("currency"), "owner": _BX("owner"), "source": _BX("source"),
+                   "medium": _BX("medium"), "campaign": _BX("campaign")},
+           extras={"pipeline": _BX("pipeline"), "deal_stage": _BX("deal_stage")},
+           stage=StageWords(_BX("deal_stage"), _BX_S("deal_won_stage"), _BX_S("deal_lost_stage"),
+                           _BX("close_date", "modified"), _BX("modified"))),
     Preset("bitrix24_leads", "Bitrix24 leads export", "leads",
-           (("id",), ("статус",), ("дата создания",), ("название лида",)),
-           fields={"lead_id": ("id",), "created_at": ("дата создания",), "amount": ("сумма",),
-                   "currency": ("валюта",), "owner": ("ответственный",), "source": ("utm source", "источник"),
-                   "medium": ("utm medium",), "campaign": ("utm campaign",)},
-           extras={"lead_status": ("статус",)},
-           stage=StageRule("статус", (), ("некачественный лид", "забраковано"),
-                           ("дата изменения",), ("дата изменения",)),
+           (_BX("id"), _BX("lead_status"), _BX("created"), _BX("lead_title")),
+           fields={"lead_id": _BX("id"), "created_at": _BX("created"), "amount": _BX("amount"),
+                   "currency": _BX("currency"), "owner": _BX("owner"), "source": _BX("source"),
+                   "medium": _BX("medium"), "campaign": _BX("campaign")},
+           extras={"lead_status": _BX("lead_status")},
+           stage=StageWords(_BX("lead_status"), (), _BX_S("lead_lost_status"), _BX("modified"), _BX("modified")),
            notes=("Bitrix24 leads that became deals ('Качественный лид') have no dated stage in this export; "
                   "import the deals export for won/lost.",)),
     Preset("olist_mql", "Olist marketing-qualified leads", "leads",
@@ -271,6 +323,9 @@ PRESETS: tuple[Preset, ...] = (
                    "segment": ("business_segment",)},
            extras={"sdr": ("sdr_id",), "lead_type": ("lead_type",), "business_type": ("business_type",)},
            needs_join="lead_id"),
+    _canonical("leads", (("lead_id",), ("created_at",))),
+    _canonical("spend", (("date", "period_start"), ("spend",)), ("period_start", "period_end")),
+    _canonical("traffic", (("date", "period_start"), ("sessions",)), ("period_start", "period_end")),
 )
 
 BY_ID: dict[str, Preset] = {p.id: p for p in PRESETS}
