@@ -21,7 +21,7 @@ from ui import format as fmt
 from ui import kpis as kpi_ui
 from ui import workspace as data
 from ui.auth import can_edit, user_email
-from ui.components import show_chart
+from ui.components import range_note, show_chart
 from ui.i18n import dim_label, metric_label, plural, t
 from ui.share import read_only as shared_link
 from ui.state import current
@@ -154,6 +154,7 @@ def render_trend(ws: data.Workspace, kpis: list[Kpi], today: date, lang: str) ->
                width="stretch")
     st.markdown(sentence)
     st.caption(t("kpis.trend.help", lang))
+    range_note(ws, lang)
 
 
 # -- editing -------------------------------------------------------------------------------------------------

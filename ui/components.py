@@ -63,6 +63,13 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
                 col.caption(notes[m.id])
 
 
+def range_note(ws: data.Workspace, lang: str) -> None:
+    """Under a chart over time: say that rows covering a date range (spend, traffic) are spread evenly over
+    their days there, and counted whole only in periods that hold their range."""
+    for name in data.range_tables(ws):
+        st.caption(t(f"notice.range_{name}", lang))
+
+
 def select_to_filter(chart_key: str, *dimensions: str) -> None:
     """on_select callback: make the clicked chart values each dimension's global filter (a heatmap
     cell filters by both of its dimensions)."""

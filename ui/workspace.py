@@ -23,7 +23,7 @@ from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
 from kpi.data import Tables, prepare
 from kpi.period import Grain, Period
-from kpi.schema import TABLES, is_text
+from kpi.schema import RANGED_TABLES, TABLES, is_text
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import InvalidDataset, Mode, Store, WorkspaceExists, default_data_dir, refusals
@@ -84,8 +84,9 @@ def _last_day(tables: Mapping[str, pl.DataFrame]) -> date | None:
     if "leads" in tables:
         ends.append(tables["leads"]["created_at"].max())
     for name in ("spend", "traffic"):
-        if name in tables and "date" in tables[name].columns:
-            ends.append(tables[name]["date"].max())
+        for col in ("date", "period_end"):  # a row covering a range ends on its period_end
+            if name in tables and col in tables[name].columns:
+                ends.append(tables[name][col].max())
     found = [e.date() if hasattr(e, "date") else e for e in ends if e is not None]
     return max(found) if found else None  # type: ignore[type-var]
 
@@ -331,10 +332,10 @@ def version_table(store_id: str) -> pl.DataFrame:
                                       "source": pl.String, "saved_at": pl.String, "created_by": pl.String})
 
 
-def has_range_spend(ws: Workspace) -> bool:
-    """Does spend hold rows that cover a date range (a monthly Google Ads report, say) instead of a day?"""
-    spend = ws.tables.get("spend")
-    return spend is not None and "period_start" in spend.columns and spend["period_start"].is_not_null().any()
+def range_tables(ws: Workspace) -> tuple[str, ...]:
+    """The tables (spend, traffic) holding rows that cover a date range (a monthly Google Ads report, a GA4
+    report without a Date column) instead of a day: charts over time spread those rows over their days."""
+    return tuple(name for name in RANGED_TABLES if name in ws.tables and kpi_metrics.has_range_rows(ws.tables[name]))
 
 
 def create_workspace(name: str, created_by: str | None, settings: Settings | None = None) -> StoreWorkspace:
