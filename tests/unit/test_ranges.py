@@ -5,6 +5,7 @@ at a grain. Every number below is worked out by hand."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import polars as pl
@@ -15,6 +16,9 @@ from kpi.funnel import SESSIONS_STAGE, stage_funnel
 from kpi.metrics import compute, has_range_rows
 from kpi.period import Period
 from kpi.schema import validate
+from kpi.sources.files import FileRefused, read_bytes
+from kpi.sources.importer import import_raw, resolve
+from ui.upload import needs_period
 
 # Feb 1 .. Aug 4 2025 is 28 + 31 + 30 + 31 + 30 + 31 + 4 = 185 days: 1.0 of spend a day
 META = pl.DataFrame({"campaign": ["Add to Cart"], "channel": ["Meta"], "spend": [185.0], "clicks": [370],
@@ -76,3 +80,54 @@ def test_has_range_rows() -> None:
     assert has_range_rows(META) and has_range_rows(TRAFFIC) and has_range_rows(RANGE_ONLY_TRAFFIC)
     assert not has_range_rows(TRAFFIC.filter(pl.col("date").is_not_null()))
     assert not has_range_rows(TRAFFIC.drop("period_start", "period_end"))
+
+
+# --- GA4 downloads without a Date column ------------------------------------------------------------------
+
+def ga4_file(preamble: list[str], header: str = "Landing page,Sessions,Active users",
+             rows: tuple[str, ...] = ("/shop,845,811", "/,544,333", "(not set),113,64")) -> bytes:
+    lines = ["# ----------------------------------------", "# Landing page: Landing page", "# Account: Demo",
+             "# ----------------------------------------", "# ", "# All Users", *preamble, header, *rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("preamble", [
+    ["# Start date: 20250201", "# End date: 20250804"],
+    ["# Startdatum: 20250201", "# Slutdatum: 20250804"],  # Swedish interface
+    ["# Startdatum: 20250201", "# Enddatum: 20250804"],  # German interface
+    ["# Дата начала: 20250201", "# Дата окончания: 20250804"],  # Russian interface
+], ids=["en", "sv", "de", "ru"])
+def test_ga4_report_without_date_imports_as_rows_covering_the_stated_range(preamble: list[str]) -> None:
+    raw = read_bytes(ga4_file(preamble), "landing.csv")
+    result = import_raw(raw, resolve(raw)[0])
+    assert result.table == "traffic" and result.frame.height == 3
+    assert result.frame["sessions"].sum() == 845 + 544 + 113
+    assert result.frame.select("period_start", "period_end").unique().rows() == [(date(2025, 2, 1), date(2025, 8, 4))]
+    tables = prepare({"traffic": result.frame})
+    assert compute(tables, ["sessions"], period=Period(date(2025, 1, 1), date(2025, 12, 31))).item() == 1502
+    assert compute(tables, ["sessions"], period=Period(date(2025, 3, 1), date(2025, 12, 31))).item() == 0
+
+
+def test_ga4_exploration_range_line() -> None:
+    raw = read_bytes(ga4_file(["# 20241122-20260120"]), "explore.csv")
+    frame = import_raw(raw, resolve(raw)[0]).frame
+    assert frame.select("period_start", "period_end").unique().rows() == [(date(2024, 11, 22), date(2026, 1, 20))]
+
+
+def test_ga4_report_that_states_no_range_asks_for_it() -> None:
+    raw = read_bytes(ga4_file([]), "landing.csv")
+    mapping = resolve(raw)[0]
+    assert needs_period(raw, mapping)
+    with pytest.raises(FileRefused, match=r"landing.csv: .*traffic needs the days it covers.*--period"):
+        import_raw(raw, mapping)
+    given = import_raw(raw, replace(mapping, period=(date(2025, 3, 1), date(2025, 3, 31)))).frame
+    assert given.select("period_start", "period_end").unique().rows() == [(date(2025, 3, 1), date(2025, 3, 31))]
+
+
+def test_ga4_nth_day_report_is_dated_from_its_start_date() -> None:
+    raw = read_bytes(ga4_file(["# Startdatum: 20250227", "# Slutdatum: 20250302"], "Nth day,Sessions",
+                              ("0000,5", "0001,6", "0002,7", "0003,8")), "nth.csv")
+    frame = import_raw(raw, resolve(raw)[0]).frame
+    # 2025 is no leap year: day 2 after Feb 27 is Mar 1
+    assert frame.select("date", "sessions").rows() == [(date(2025, 2, 27), 5), (date(2025, 2, 28), 6),
+                                                       (date(2025, 3, 1), 7), (date(2025, 3, 2), 8)]
