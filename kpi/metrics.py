@@ -25,6 +25,7 @@ from typing import Literal
 
 import polars as pl
 
+from kpi.money import MONEY_COLUMNS, converted
 from kpi.period import Compare, Grain, Period, bucket, compare_period
 from kpi.schema import dimensions
 from kpi.settings import Settings, Stage
@@ -266,6 +267,14 @@ def _bases_of(metric: Metric, bases: dict[str, Base]) -> list[Base]:
     return [bases[metric.id]]
 
 
+def uses_money(metric_id: str, settings: Settings | None = None) -> bool:
+    """Is the metric money, or built on money (spend, revenue, pipeline; CPL, ROAS, ...)? Those are the
+    numbers that are not available where rows in a currency without a rate count (see `kpi.money`)."""
+    bases, cat = _catalog((settings or Settings()).stages)
+    money = {c for cols in MONEY_COLUMNS.values() for c in cols}
+    return any(set(b.columns) & money for b in _bases_of(cat[metric_id], bases))
+
+
 def table_dimensions(tables: Frames) -> dict[str, list[str]]:
     """Each fact table's dimension columns (strings other than ids): what its metrics can be broken
     down and filtered by."""
@@ -479,7 +488,9 @@ def compute(
     `filters` keeps rows whose dimension value is in the given list. `view` decides when a lead
     counts: cohort in the period it was created, flow in the period each stage timestamp falls in.
     `as_of` is the moment the data describes (default: the latest created_at) and decides which
-    leads are old enough to judge against the sales-contact SLA.
+    leads are old enough to judge against the sales-contact SLA. Money in other currencies is converted
+    with the settings' rates; a money number that would include a row in a currency without a rate is
+    null (see `kpi.money`).
     """
     settings = settings or Settings()
     filters = {d: v for d, v in (filters or {}).items() if v}
@@ -511,6 +522,8 @@ def compute(
         group = [b for b in group if set(b.columns) <= cols]
         if not group:
             continue
+        if any(set(b.columns) & set(MONEY_COLUMNS.get(table, ())) for b in group):
+            frame = converted(frame, table, settings)
         if not set(by) | set(filters) <= cols:
             if table == "spend" and allocate_cost and "leads" in lazy and set(by) | set(filters) <= set(
                     lazy["leads"].collect_schema()):
@@ -541,12 +554,13 @@ def compute(
         return pl.col(id_).fill_null(0) if bases[id_].additive else pl.col(id_)
 
     def metric_expr(m: Metric) -> pl.Expr:
+        # NaN is money in a currency without a rate (kpi.money): not available, never a number
         if m.kind != "ratio":  # a count made of range rows spread over days may carry a fraction: rounded
             return (base_col(m.id).cast(pl.Float64).round(0).cast(pl.Int64) if m.unit == "count"
-                    else base_col(m.id).cast(pl.Float64))
+                    else base_col(m.id).cast(pl.Float64).fill_nan(None))
         num, den = base_col(m.numerator).cast(pl.Float64), base_col(m.denominator).cast(pl.Float64)
         value = pl.when(den != 0).then(num / den * m.scale)
-        return value - 1 if m.minus_one else value
+        return (value - 1 if m.minus_one else value).fill_nan(None)
 
     out = out.select(*keys, *[metric_expr(cat[m]).alias(m) for m in dict.fromkeys(metrics)])
     return out.sort(keys, nulls_last=True) if keys else out
