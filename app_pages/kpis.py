@@ -19,6 +19,7 @@ from kpi.targets import period_label
 from kpi.tree import CADENCES, Kpi
 from ui import format as fmt
 from ui import kpis as kpi_ui
+from ui import money
 from ui import workspace as data
 from ui.auth import can_edit, user_email
 from ui.components import range_note, show_chart
@@ -339,6 +340,7 @@ today = ws.last_day or clock.today()
 read_only = shared_link()
 st.title(t("page.kpis", lang))
 st.caption(t("kpis.intro", lang, day=fmt.day(today, lang)))
+money.gaps_warning(ws, lang)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
 frame = kpi_ui.kpi_table(ws)

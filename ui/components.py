@@ -11,6 +11,7 @@ import streamlit as st
 from kpi.funnel import SESSIONS_STAGE, bottleneck
 from kpi.metrics import View
 from ui import format as fmt
+from ui import money
 from ui import workspace as data
 from ui.charts import SELECTION, funnel_chart
 from ui.i18n import metric_label, t
@@ -22,6 +23,7 @@ def page_header(title_key: str, state: ViewState) -> None:
     st.title(t(title_key, state.lang))
     period_caption(state)
     filter_chips(state)
+    money.gaps_warning(data.current(), state.lang)
 
 
 def period_caption(state: ViewState) -> None:
@@ -61,6 +63,9 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
             )
             if notes and m.id in notes:
                 col.caption(notes[m.id])
+            missing = money.card_note(ws, m.id, value, state.lang)
+            if missing:
+                col.caption(missing)
 
 
 def range_note(ws: data.Workspace, lang: str) -> None:

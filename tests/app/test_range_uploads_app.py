@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.sources.files import read_file
 from kpi.sources.importer import import_raw, resolve
-from tests.app.conftest import APP, use_uploads
+from tests.app.conftest import APP, metric, use_uploads
 from tests.conftest import REPO
 from ui import format as fmt
 from ui.i18n import t
@@ -92,3 +92,27 @@ def test_overview_counts_range_rows_and_says_charts_spread_them(app: AppTest, sh
     later.run()
     assert not later.exception
     assert not any(fmt.number(sessions, "sv") in c.value for c in later.caption)
+
+
+def test_spend_in_two_currencies_is_refused_until_a_rate_is_given(app: AppTest, shared_dir: Path) -> None:
+    """Meta bills this account in INR, Google Ads the other in GBP: the uploads report in INR (most rows),
+    and without a GBP rate the Spend card is not available and says why; with one it is their sum."""
+    tables = imported(shared_dir, META, GOOGLE_ADS)
+    inr = tables["spend"].filter(pl.col("currency") == "INR")["spend"].sum()
+    gbp = tables["spend"].filter(pl.col("currency") == "GBP")["spend"].sum()
+    assert inr > 0 and gbp > 0 and set(tables["spend"]["currency"]) == {"INR", "GBP"}
+    use_uploads(app, tables, ("2022-01-01", "2026-06-30"), lang="ru")
+    app.run()
+    assert not app.exception
+    warning = " ".join(w.value for w in app.warning)
+    assert "GBP" in warning and "INR" in warning  # the currency without a rate, and the reporting one
+    assert metric(app, t("metric.spend", "ru")) == fmt.DASH
+    assert t("money.card_na", "ru", currencies="GBP") in [c.value for c in app.caption]
+    app.switch_page("app_pages/workspaces.py").run()
+    app.number_input(key="money_rate_GBP").set_value(110.0)  # 110 INR per 1 GBP
+    app.button(key="money_save").click().run()
+    assert not app.exception
+    app.switch_page("app_pages/overview.py").run()
+    assert not app.exception and not any("GBP" in w.value for w in app.warning)
+    assert metric(app, t("metric.spend", "ru")) == fmt.metric_value(inr + gbp * 110.0, "currency", "ru", "INR",
+                                                                    compact=True)
