@@ -21,39 +21,51 @@ from kpi.settings import Settings
 MONEY_COLUMNS: dict[str, tuple[str, ...]] = {"spend": ("spend",), "leads": ("amount",), "traffic": ("revenue",)}
 
 
-def _code() -> pl.Expr:
-    """The row's currency as an upper-case code; null when the row states none."""
-    code = pl.col("currency").cast(pl.String).str.strip_chars().str.to_uppercase()
-    return pl.when(code == "").then(None).otherwise(code)
+def _code(raw: str | None) -> str | None:
+    """A currency as a row states it, as an upper-case code; None when the row states none."""
+    code = (raw or "").strip().upper()
+    return code or None
+
+
+def _stated(frame: pl.LazyFrame | pl.DataFrame, money: list[str]) -> list[str]:
+    """The distinct currency values as written in rows that carry money (a few values, read in one pass)."""
+    rows = frame.lazy().filter(pl.any_horizontal(pl.col(c).is_not_null() for c in money))
+    return rows.select(pl.col("currency").cast(pl.String).unique()).collect()["currency"].drop_nulls().to_list()
+
+
+def _money_columns(frame: pl.LazyFrame | pl.DataFrame, table: str) -> list[str]:
+    """The table's money columns present in `frame`, when it states a currency; else none."""
+    schema = frame.collect_schema()
+    return [c for c in MONEY_COLUMNS.get(table, ()) if c in schema] if "currency" in schema else []
 
 
 def converted(frame: pl.LazyFrame, table: str, settings: Settings) -> pl.LazyFrame:
-    """`frame` with its money columns in the reporting currency (NaN where the row's currency has no rate)."""
-    schema = frame.collect_schema()
-    money = [c for c in MONEY_COLUMNS.get(table, ()) if c in schema]
-    if "currency" not in schema or not money:
+    """`frame` with its money columns in the reporting currency (NaN where the row's currency has no rate).
+    A table all in the reporting currency is returned as it is."""
+    money = _money_columns(frame, table)
+    if not money:
         return frame
-    code = _code()
-    rate = code.replace_strict(dict(settings.rates), default=float("nan"), return_dtype=pl.Float64)
-    same = code.is_null() | (code == settings.currency.upper())
-    return frame.with_columns(pl.when(same).then(pl.col(c).cast(pl.Float64))
-                              .otherwise(pl.col(c).cast(pl.Float64) * rate).alias(c) for c in money)
+    reporting = settings.currency.upper()
+    factors: dict[str, float] = {}
+    for raw in _stated(frame, money):
+        code = _code(raw)
+        factor = 1.0 if code is None or code == reporting else settings.rates.get(code, float("nan"))
+        if factor != 1.0:
+            factors[raw] = factor
+    if not factors:
+        return frame
+    factor_of_row = pl.col("currency").cast(pl.String).replace_strict(factors, default=1.0, return_dtype=pl.Float64)
+    return frame.with_columns((pl.col(c).cast(pl.Float64) * factor_of_row.fill_null(1.0)).alias(c) for c in money)
 
 
 def currencies(tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> tuple[str, ...]:
     """Every currency (upper-case code, sorted) that a row with money in `tables` states."""
     found: set[str] = set()
-    for table, columns in MONEY_COLUMNS.items():
+    for table in MONEY_COLUMNS:
         frame = tables.get(table)
-        if frame is None:
-            continue
-        schema = frame.collect_schema()
-        money = [c for c in columns if c in schema]
-        if "currency" not in schema or not money:
-            continue
-        codes = (frame.lazy().filter(pl.any_horizontal(pl.col(c).is_not_null() for c in money))
-                 .select(_code().unique().alias("code")).collect()["code"])
-        found.update(codes.drop_nulls().to_list())
+        money = _money_columns(frame, table) if frame is not None else []
+        if frame is not None and money:
+            found.update(code for code in map(_code, _stated(frame, money)) if code)
     return tuple(sorted(found))
 
 
