@@ -267,12 +267,13 @@ def _bases_of(metric: Metric, bases: dict[str, Base]) -> list[Base]:
     return [bases[metric.id]]
 
 
-def uses_money(metric_id: str, settings: Settings | None = None) -> bool:
-    """Is the metric money, or built on money (spend, revenue, pipeline; CPL, ROAS, ...)? Those are the
-    numbers that are not available where rows in a currency without a rate count (see `kpi.money`)."""
+def money_tables(metric_id: str, settings: Settings | None = None) -> tuple[str, ...]:
+    """The tables whose money the metric is, or is built on (spend for CPL, leads' amounts for revenue;
+    both for ROAS); none for counts and rates. Where rows of those tables are in a currency without a
+    rate, the metric is not available (see `kpi.money`)."""
     bases, cat = _catalog((settings or Settings()).stages)
-    money = {c for cols in MONEY_COLUMNS.values() for c in cols}
-    return any(set(b.columns) & money for b in _bases_of(cat[metric_id], bases))
+    return tuple(dict.fromkeys(b.table for b in _bases_of(cat[metric_id], bases)
+                               if set(b.columns) & set(MONEY_COLUMNS.get(b.table, ()))))
 
 
 def table_dimensions(tables: Frames) -> dict[str, list[str]]:

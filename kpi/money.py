@@ -76,6 +76,12 @@ def currency_gaps(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], settings: S
     return tuple(c for c in currencies(tables) if c not in known)
 
 
+def table_gaps(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], settings: Settings) -> dict[str, tuple[str, ...]]:
+    """`currency_gaps` of each table that has any: which table's money is not available, in which currencies."""
+    found = {name: currency_gaps({name: frame}, settings) for name, frame in tables.items() if name in MONEY_COLUMNS}
+    return {name: gaps for name, gaps in found.items() if gaps}
+
+
 def gaps_reason(gaps: tuple[str, ...], settings: Settings) -> str:
     """Why money metrics are not available, and what to do, in English (the app translates its own)."""
     example = f"{gaps[0]}=0.011" if gaps else "INR=0.011"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.metrics import uses_money
+from kpi.metrics import money_tables
 from ui import workspace as data
 from ui.i18n import t
 
@@ -23,10 +23,10 @@ def gaps_warning(ws: data.Workspace, lang: str) -> None:
 
 def card_note(ws: data.Workspace, metric: str, value: object, lang: str) -> str | None:
     """Why a money number is missing (rows in a currency without a rate), or None when that is not why."""
-    gaps = data.currency_gaps(ws)
-    if gaps and value is None and uses_money(metric, ws.settings):
-        return t("money.card_na", lang, currencies=", ".join(gaps))
-    return None
+    if value is not None:
+        return None
+    gaps = data.currency_gaps(ws, money_tables(metric, ws.settings))
+    return t("money.card_na", lang, currencies=", ".join(gaps)) if gaps else None
 
 
 def render_settings(ws: data.Workspace, lang: str, editable: bool) -> None:

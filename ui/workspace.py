@@ -345,9 +345,9 @@ def range_tables(ws: Workspace) -> tuple[str, ...]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64, scope="session")
-def _currencies(key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _currencies(key: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
     tables, settings = _loaded[key]
-    return kpi_money.currencies(tables), kpi_money.currency_gaps(tables, settings)
+    return kpi_money.currencies(tables), kpi_money.table_gaps(tables, settings)
 
 
 def currencies(ws: Workspace) -> tuple[str, ...]:
@@ -355,10 +355,11 @@ def currencies(ws: Workspace) -> tuple[str, ...]:
     return _currencies(ws.key)[0]
 
 
-def currency_gaps(ws: Workspace) -> tuple[str, ...]:
-    """The currencies of the workspace's money that have no rate to its reporting currency: money numbers
-    that include those rows are not available."""
-    return _currencies(ws.key)[1]
+def currency_gaps(ws: Workspace, tables: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The currencies of the workspace's money (in `tables`, default all) that have no rate to its reporting
+    currency: money numbers that include those rows are not available."""
+    gaps = _currencies(ws.key)[1]
+    return tuple(sorted({c for name, codes in gaps.items() if tables is None or name in tables for c in codes}))
 
 
 def save_money(ws: Workspace, currency: str, rates: Mapping[str, float]) -> None:

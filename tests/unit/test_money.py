@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 
 from kpi.data import prepare, write_dir, write_settings
-from kpi.metrics import compute, uses_money
-from kpi.money import currencies, currency_gaps, gaps_reason
+from kpi.metrics import compute, money_tables
+from kpi.money import currencies, currency_gaps, gaps_reason, table_gaps
 from kpi.period import Period
 from kpi.review import ReviewError, review
 from kpi.settings import Settings
@@ -90,8 +90,13 @@ def test_a_month_of_range_rows_in_another_currency_is_converted_when_spread() ->
 
 
 def test_money_metrics_are_those_built_on_spend_or_amounts() -> None:
-    assert all(uses_money(m) for m in ("spend", "cpc", "cpl", "cac", "revenue", "pipeline", "roas", "roi"))
-    assert not any(uses_money(m) for m in ("clicks", "leads", "ctr", "won", "sessions", "lead_to_won"))
+    assert all(money_tables(m) == ("spend",) for m in ("spend", "cpc", "cpl", "cac"))
+    assert money_tables("revenue") == money_tables("pipeline") == money_tables("avg_deal_size") == ("leads",)
+    assert money_tables("roas") == money_tables("roi") == ("leads", "spend")
+    assert not any(money_tables(m) for m in ("clicks", "leads", "ctr", "won", "sessions", "lead_to_won"))
+    assert table_gaps(TABLES, INR_ONLY) == {"spend": ("GBP",), "leads": ("GBP",)}
+    assert table_gaps({"spend": SPEND.filter(pl.col("currency") == "GBP"), "leads": LEADS},
+                      Settings(currency="GBP", rates={"EUR": 0.85})) == {}
 
 
 @pytest.mark.parametrize("rate", [{"INR": 0.0}, {"INR": float("inf")}, {"inr": 0.011}, {"": 1.0}])
