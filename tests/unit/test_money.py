@@ -14,11 +14,13 @@ import polars as pl
 import pytest
 
 from kpi.data import prepare, write_dir, write_settings
-from kpi.metrics import compute, money_tables
+from kpi.metrics import catalog, compute, money_tables
 from kpi.money import currencies, currency_gaps, gaps_reason, table_gaps
 from kpi.period import Period
 from kpi.review import ReviewError, review
+from kpi.scorecard import trend
 from kpi.settings import Settings
+from kpi.tree import kpis as tree_kpis
 from tests.conftest import REPO
 
 JAN = Period(date(2025, 1, 1), date(2025, 1, 31))
@@ -128,3 +130,19 @@ def test_command_line_takes_rates_and_says_why_money_is_missing(tmp_path: Path) 
     assert pl.read_csv(io.StringIO(in_gbp.stdout)).rows() == [(pytest.approx(342.5), pytest.approx(525.0), 190)]
     bad = kpi(*base, "--rate", "INR=abc")
     assert bad.returncode == 2 and "CURRENCY=RATE" in bad.stderr
+
+
+def test_a_kpi_trend_leaves_a_week_with_unconvertible_money_missing_not_zero() -> None:
+    # 10 a day over Jan 1..28 2025: Jan 1..14 in INR (the reporting currency), Jan 15..28 in GBP without a rate
+    spend = pl.DataFrame({"date": [date(2025, 1, d) for d in range(1, 29)], "spend": [10.0] * 28,
+                          "currency": ["INR"] * 14 + ["GBP"] * 14})
+    kpis = pl.DataFrame({"kpi_id": ["s"], "name": ["Spend"], "metric": ["spend"], "target": [400.0],
+                         "period": ["2025-01"], "direction": ["down"]})
+    settings = Settings(currency="INR")
+    tables = prepare({"spend": spend, "kpis": kpis}, settings)
+    (kpi,) = tree_kpis(tables["kpis"], catalog(settings))
+    weeks = dict(trend(tables, kpi, settings, date(2025, 2, 3), grain="week").select("period", "value").rows())
+    # weeks start on Monday: Dec 30 holds Jan 1..5 (50), Jan 6 holds 6..12 (70); Jan 13 holds 13..14 in INR
+    # and 15..19 in GBP; Jan 20 and 27 are all GBP; the week of Dec 23 had no spend at all
+    assert (weeks[date(2024, 12, 23)], weeks[date(2024, 12, 30)], weeks[date(2025, 1, 6)]) == (0.0, 50.0, 70.0)
+    assert weeks[date(2025, 1, 13)] is None and weeks[date(2025, 1, 20)] is None and weeks[date(2025, 1, 27)] is None
