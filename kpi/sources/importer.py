@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from kpi.money import currencies
 from kpi.schema import DATE, FLOAT, INT, RANGED_TABLES, STR, TABLES, TIMESTAMP, conform, validate
 from kpi.sources.files import ROW, FileRefused, RawTable, read_file
 from kpi.sources.mapping import Mapping, MappingStore, suggest
@@ -348,10 +349,11 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
         frame = _apply_stage(text_table, frame, mapping, report)
     if mapping.table in RANGED_TABLES and "date" not in frame.columns:
         frame = _with_period(text_table, frame, mapping, report)
-    if "currency" in frame.columns and mapping.table in ("spend",) \
-            and frame.select(pl.col("currency").n_unique()).item() > 1:
-        report.warnings.append("rows are in more than one currency: " + ", ".join(
-            str(c) for c in frame["currency"].unique().drop_nulls().to_list()))
+    stated = currencies({mapping.table: frame})
+    if len(stated) > 1:
+        report.warnings.append(f"rows are in more than one currency: {', '.join(stated)}; money is never added up "
+                               "across currencies: give each a rate to the workspace's reporting currency (Workspaces "
+                               "& links → Currency, or --rate on the command line), else it shows as not available")
     used = set(mapping.fields.values()) | set(mapping.extras.values())
     if mapping.stage:
         used |= {mapping.stage.column, *mapping.stage.date_columns}

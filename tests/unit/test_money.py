@@ -20,6 +20,9 @@ from kpi.period import Period
 from kpi.review import ReviewError, review
 from kpi.scorecard import trend
 from kpi.settings import Settings
+from kpi.sources.files import read_bytes
+from kpi.sources.importer import import_raw
+from kpi.sources.mapping import Mapping
 from kpi.tree import kpis as tree_kpis
 from tests.conftest import REPO
 
@@ -146,3 +149,14 @@ def test_a_kpi_trend_leaves_a_week_with_unconvertible_money_missing_not_zero() -
     # and 15..19 in GBP; Jan 20 and 27 are all GBP; the week of Dec 23 had no spend at all
     assert (weeks[date(2024, 12, 23)], weeks[date(2024, 12, 30)], weeks[date(2025, 1, 6)]) == (0.0, 50.0, 70.0)
     assert weeks[date(2025, 1, 13)] is None and weeks[date(2025, 1, 20)] is None and weeks[date(2025, 1, 27)] is None
+
+
+def test_an_import_in_two_currencies_says_how_they_are_kept_apart() -> None:
+    text = b"Campaign,Day,Cost,Currency\nA,2025-01-02,10.00,INR\nB,2025-01-02,2.00,GBP\nC,2025-01-03,3.00,inr\n"
+    raw = read_bytes(text, "ads.csv")
+    result = import_raw(raw, Mapping("spend", {"campaign": "Campaign", "date": "Day", "spend": "Cost",
+                                               "currency": "Currency"}))
+    assert [w for w in result.report.warnings if "currency" in w] == [
+        "rows are in more than one currency: GBP, INR; money is never added up across currencies: give each a "
+        "rate to the workspace's reporting currency (Workspaces & links → Currency, or --rate on the command "
+        "line), else it shows as not available"]
