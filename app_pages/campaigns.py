@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import workspace as data
 from ui.charts import dimension_trend, spend_cpl_scatter
-from ui.components import page_header, select_to_filter, show_chart
+from ui.components import page_header, range_note, select_to_filter, show_chart
 from ui.i18n import dim_label, metric_label, t
 from ui.state import ViewState, current
 from ui.tables import metric_table
@@ -89,6 +89,7 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
                             dim_label(INITIATIVE, state.lang), data.dimension_values(ws, INITIATIVE))
     show_chart(st, chart, state.lang, key=key, on_select=lambda: select_to_filter(key, INITIATIVE),
                selection_mode="pick", width="stretch")
+    range_note(ws, state.lang)
 
 
 ws = data.current()

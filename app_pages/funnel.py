@@ -11,6 +11,7 @@ from ui.components import (
     funnel_panel,
     kpi_cards,
     page_header,
+    range_note,
     select_to_filter,
     show_chart,
 )
@@ -64,6 +65,7 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
     trend = data.conversion_trend(ws, state.grain, period=state.period, filters=state.filters, view=state.view)
     chart = conversion_trend_chart(trend, state.lang, t("funnel.trend", state.lang))
     show_chart(st, chart, state.lang, width="stretch")
+    range_note(ws, state.lang)
 
 
 def render_handover(ws: data.Workspace, state: ViewState) -> None:

@@ -19,9 +19,10 @@ from kpi.targets import period_label
 from kpi.tree import CADENCES, Kpi
 from ui import format as fmt
 from ui import kpis as kpi_ui
+from ui import money
 from ui import workspace as data
 from ui.auth import can_edit, user_email
-from ui.components import show_chart
+from ui.components import range_note, show_chart
 from ui.i18n import dim_label, metric_label, plural, t
 from ui.share import read_only as shared_link
 from ui.state import current
@@ -154,6 +155,7 @@ def render_trend(ws: data.Workspace, kpis: list[Kpi], today: date, lang: str) ->
                width="stretch")
     st.markdown(sentence)
     st.caption(t("kpis.trend.help", lang))
+    range_note(ws, lang)
 
 
 # -- editing -------------------------------------------------------------------------------------------------
@@ -338,6 +340,7 @@ today = ws.last_day or clock.today()
 read_only = shared_link()
 st.title(t("page.kpis", lang))
 st.caption(t("kpis.intro", lang, day=fmt.day(today, lang)))
+money.gaps_warning(ws, lang)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
 frame = kpi_ui.kpi_table(ws)

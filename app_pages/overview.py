@@ -11,6 +11,7 @@ from ui.components import (
     funnel_panel,
     kpi_cards,
     page_header,
+    range_note,
     select_to_filter,
     show_chart,
 )
@@ -41,8 +42,7 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
         return
     units = {m: data.catalog(ws)[m].unit for m in TREND}
     show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang)), state.lang)
-    if data.has_range_spend(ws):
-        st.caption(t("notice.range_spend", state.lang))
+    range_note(ws, state.lang)
 
 
 def render_initiatives(ws: data.Workspace, state: ViewState) -> None:

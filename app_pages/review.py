@@ -173,6 +173,8 @@ def saved_reviews(ws: data.Workspace, key: str, lang: str) -> tuple[SavedReview 
 ws = data.current()
 state = current()
 page_header("page.review", state)
+if data.currency_gaps(ws):  # a review compares costs; the header's warning says which currencies need a rate
+    st.stop()
 dimensions = review_dimensions(ws.tables)
 if not dimensions:
     st.info(t("review.no_dimension", state.lang))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from kpi.store import StoreError
 from ui import format as fmt
+from ui import money
 from ui import workspace as data
 from ui.auth import can_create, can_edit, can_edit_id, user_email
 from ui.i18n import t
@@ -113,4 +114,5 @@ if not editable:
 render_save_uploads(lang)
 render_datasets(ws, lang)
 render_links(ws, lang, editable)
+money.render_settings(ws, lang, editable)
 render_manage(ws, lang, editable)

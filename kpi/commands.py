@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date
 
 import polars as pl
@@ -19,6 +20,7 @@ from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.funnel import stage_funnel
 from kpi.metrics import VIEWS, MetricError, catalog, compute, table_dimensions
+from kpi.money import currency_gaps, gaps_reason
 from kpi.period import GRAINS, Period
 from kpi.review import ReviewError, Rules, review
 from kpi.scorecard import scorecards
@@ -60,6 +62,26 @@ def _period(args: argparse.Namespace) -> Period | None:
     return Period(start, end)
 
 
+def _rate(text: str) -> tuple[str, float]:
+    code, sep, value = text.partition("=")
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = float("nan")
+    if not sep or not code.strip() or not math.isfinite(rate) or rate <= 0:
+        raise argparse.ArgumentTypeError(
+            f"rate '{text}' must look like CURRENCY=RATE with a positive rate, e.g. INR=0.011 "
+            "(units of the reporting currency per 1 INR)")
+    return code.strip().upper(), rate
+
+
+def _money_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--currency", help="reporting currency (default: the one in settings.json, else EUR)")
+    parser.add_argument("--rate", type=_rate, action="append", metavar="CUR=RATE",
+                        help="rate of a currency to the reporting one, e.g. --rate INR=0.011 (repeatable); money "
+                             "in a currency without a rate is left out of no sum: it is shown as not available")
+
+
 def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Settings]:
     try:
         tables, settings = load_dir(args.data)
@@ -67,6 +89,11 @@ def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Settings]:
         raise UsageError(str(exc)) from None
     if not tables:
         raise UsageError(f"no canonical tables (leads.parquet, spend.parquet, traffic.parquet, ...) in '{args.data}'")
+    settings = replace(settings, currency=(args.currency or settings.currency).strip().upper(),
+                       rates=settings.rates | dict(args.rate or ()))
+    gaps = currency_gaps(tables, settings)
+    if gaps:  # stdout keeps its columns; the reason for the empty money cells goes to stderr
+        print(f"note: {gaps_reason(gaps, settings)}", file=sys.stderr)
     return tables, settings
 
 
@@ -94,6 +121,7 @@ def _common(parser: argparse.ArgumentParser, by: bool = True) -> None:
     parser.add_argument("--filter", action="append", metavar="DIM=V1,V2",
                         help="keep rows whose DIM is one of the values (repeatable)")
     parser.add_argument("--format", choices=FORMATS, default="table")
+    _money_args(parser)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -214,6 +242,7 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     kpis.add_argument("--data", required=True, help="folder with kpis.parquet and the tables it measures")
     kpis.add_argument("--today", type=_date, default=None, help="the day to judge on (default: the last lead's day)")
     kpis.add_argument("--format", choices=FORMATS, default="table")
+    _money_args(kpis)
     kpis.set_defaults(run=run_kpis)
 
     rev = sub.add_parser("review", help="stop / start / continue / do more / do less per initiative or channel",

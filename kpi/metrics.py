@@ -25,6 +25,7 @@ from typing import Literal
 
 import polars as pl
 
+from kpi.money import MONEY_COLUMNS, converted
 from kpi.period import Compare, Grain, Period, bucket, compare_period
 from kpi.schema import dimensions
 from kpi.settings import Settings, Stage
@@ -266,6 +267,15 @@ def _bases_of(metric: Metric, bases: dict[str, Base]) -> list[Base]:
     return [bases[metric.id]]
 
 
+def money_tables(metric_id: str, settings: Settings | None = None) -> tuple[str, ...]:
+    """The tables whose money the metric is, or is built on (spend for CPL, leads' amounts for revenue;
+    both for ROAS); none for counts and rates. Where rows of those tables are in a currency without a
+    rate, the metric is not available (see `kpi.money`)."""
+    bases, cat = _catalog((settings or Settings()).stages)
+    return tuple(dict.fromkeys(b.table for b in _bases_of(cat[metric_id], bases)
+                               if set(b.columns) & set(MONEY_COLUMNS.get(b.table, ()))))
+
+
 def table_dimensions(tables: Frames) -> dict[str, list[str]]:
     """Each fact table's dimension columns (strings other than ids): what its metrics can be broken
     down and filtered by."""
@@ -377,31 +387,56 @@ def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], per
     return _join_all(parts, keys)
 
 
-def _spend_days(spend: pl.LazyFrame, period: Period | None, grain: Grain | None) -> pl.LazyFrame:
-    """Spend rows in the period. Rows covering a date range count whole when the period contains the
-    range; at a grain they are spread evenly over their days."""
-    schema = spend.collect_schema()
-    measures = [c for c in ("spend", "impressions", "clicks") if c in schema]
+#: The additive measures of the tables whose rows may cover a date range instead of a day.
+RANGE_MEASURES: dict[str, tuple[str, ...]] = {
+    "spend": ("spend", "impressions", "clicks", "platform_conversions"),
+    "traffic": ("sessions", "users", "new_users", "engaged_sessions", "key_events", "revenue"),
+}
+
+
+def has_range_rows(frame: pl.DataFrame | pl.LazyFrame) -> bool:
+    """Does the spend or traffic `frame` hold rows that cover a date range (period_start..period_end)
+    instead of one day?"""
+    schema = frame.collect_schema()
     if "period_start" not in schema:
-        daily = spend
-        ranged = None
-    else:
+        return False
+    ranged = pl.col("period_start").is_not_null()
+    if "date" in schema:
+        ranged = ranged & pl.col("date").is_null()
+    return bool(frame.lazy().select(ranged.any()).collect().item())
+
+
+def _dated_rows(frame: pl.LazyFrame, table: str, period: Period | None, grain: Grain | None) -> pl.LazyFrame:
+    """The spend or traffic rows in `period`, with a `period` bucket column at a `grain`.
+
+    A row dated by `date` counts in the period holding its day. A row without a date that covers a
+    range (period_start..period_end, from an export aggregated over a range) counts whole in any period
+    that contains its whole range and not at all in one that does not; at a grain it is spread evenly
+    over its days (each day gets 1/n of each measure), so a chart over time shows it day by day. A table
+    may hold both kinds of rows."""
+    schema = frame.collect_schema()
+    daily: pl.LazyFrame | None = frame
+    ranged: pl.LazyFrame | None = None
+    if {"period_start", "period_end"} <= set(schema):
         has_date = pl.col("date").is_not_null() if "date" in schema else pl.lit(False)
-        daily = spend.filter(has_date)
-        ranged = spend.filter(~has_date)
+        daily = frame.filter(has_date) if "date" in schema else None
+        ranged = frame.filter(~has_date & pl.col("period_start").is_not_null() & pl.col("period_end").is_not_null())
+    measures = [c for c in RANGE_MEASURES[table] if c in schema]
+    if ranged is not None:
         if grain:
             n_days = ((pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1).cast(pl.Float64)
             ranged = (ranged.with_columns([pl.col(m).cast(pl.Float64) / n_days for m in measures])
                       .with_columns(pl.date_ranges("period_start", "period_end").alias("date")).explode("date"))
+            if period is not None:
+                ranged = ranged.filter(period.contains(pl.col("date")))
         elif period is not None:
             ranged = ranged.filter((pl.col("period_start") >= period.start) & (pl.col("period_end") <= period.end))
-    frames = [daily] if ranged is None else [daily, ranged]
-    out = pl.concat([f.with_columns([pl.col(m).cast(pl.Float64) for m in measures]) for f in frames],
-                    how="diagonal_relaxed")
-    if period is not None and (grain or ranged is None):
-        out = out.filter(period.contains(pl.col("date")))
-    elif period is not None:
-        out = out.filter(pl.col("date").is_null() | period.contains(pl.col("date")))
+    if daily is not None and period is not None:
+        daily = daily.filter(period.contains(pl.col("date")))
+    frames = [f for f in (daily, ranged) if f is not None]
+    if len(frames) > 1 or (ranged is not None and grain):  # spread rows carry fractions of a count
+        frames = [f.with_columns([pl.col(m).cast(pl.Float64) for m in measures]) for f in frames]
+    out = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
     if grain:
         out = out.with_columns(bucket(pl.col("date"), grain).alias(PERIOD_COL))
     return out
@@ -423,7 +458,7 @@ def _allocated_spend(spend: pl.LazyFrame, leads: pl.LazyFrame, wanted: list[Base
     shared = [d for d in by if d in spend_cols]
     time_key = [PERIOD_COL] if grain else []
     spend_filters = {d: v for d, v in filters.items() if d in spend_cols}
-    spend_part = _group(_spend_days(_filter(spend, spend_filters), period, grain), shared + time_key,
+    spend_part = _group(_dated_rows(_filter(spend, spend_filters), "spend", period, grain), shared + time_key,
                         [b.expr(ctx).alias(b.id) for b in wanted])
     count = _catalog(ctx.settings.stages)[0][ctx.settings.stages[0].count_metric]
     share_all = _leads_partial(_filter(leads, spend_filters), [count], shared + time_key, period, grain, view, ctx)
@@ -454,7 +489,9 @@ def compute(
     `filters` keeps rows whose dimension value is in the given list. `view` decides when a lead
     counts: cohort in the period it was created, flow in the period each stage timestamp falls in.
     `as_of` is the moment the data describes (default: the latest created_at) and decides which
-    leads are old enough to judge against the sales-contact SLA.
+    leads are old enough to judge against the sales-contact SLA. Money in other currencies is converted
+    with the settings' rates; a money number that would include a row in a currency without a rate is
+    null (see `kpi.money`).
     """
     settings = settings or Settings()
     filters = {d: v for d, v in (filters or {}).items() if v}
@@ -486,6 +523,8 @@ def compute(
         group = [b for b in group if set(b.columns) <= cols]
         if not group:
             continue
+        if any(set(b.columns) & set(MONEY_COLUMNS.get(table, ())) for b in group):
+            frame = converted(frame, table, settings)
         if not set(by) | set(filters) <= cols:
             if table == "spend" and allocate_cost and "leads" in lazy and set(by) | set(filters) <= set(
                     lazy["leads"].collect_schema()):
@@ -499,14 +538,8 @@ def compute(
             frame = frame.with_columns(pl.lit(None, pl.Datetime("us")).alias(s.column)
                                        for s in settings.stages if s.column not in cols)
             parts.append(_leads_partial(frame, group, keys, period, grain, view, ctx))
-        elif table == "spend":
-            parts.append(_group(_spend_days(frame, period, grain), keys, aggs))
         else:
-            if period is not None:
-                frame = frame.filter(period.contains(pl.col("date")))
-            if grain:
-                frame = frame.with_columns(bucket(pl.col("date"), grain).alias(PERIOD_COL))
-            parts.append(_group(frame, keys, aggs))
+            parts.append(_group(_dated_rows(frame, table, period, grain), keys, aggs))
         available.update(b.id for b in group)
 
     if parts:
@@ -522,11 +555,13 @@ def compute(
         return pl.col(id_).fill_null(0) if bases[id_].additive else pl.col(id_)
 
     def metric_expr(m: Metric) -> pl.Expr:
-        if m.kind != "ratio":
-            return base_col(m.id).cast(pl.Int64 if m.unit == "count" else pl.Float64)
+        # NaN is money in a currency without a rate (kpi.money): not available, never a number
+        if m.kind != "ratio":  # a count made of range rows spread over days may carry a fraction: rounded
+            return (base_col(m.id).cast(pl.Float64).round(0).cast(pl.Int64) if m.unit == "count"
+                    else base_col(m.id).cast(pl.Float64).fill_nan(None))
         num, den = base_col(m.numerator).cast(pl.Float64), base_col(m.denominator).cast(pl.Float64)
         value = pl.when(den != 0).then(num / den * m.scale)
-        return value - 1 if m.minus_one else value
+        return (value - 1 if m.minus_one else value).fill_nan(None)
 
     out = out.select(*keys, *[metric_expr(cat[m]).alias(m) for m in dict.fromkeys(metrics)])
     return out.sort(keys, nulls_last=True) if keys else out

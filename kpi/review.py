@@ -63,6 +63,7 @@ import polars as pl
 
 from kpi import metrics as kpi_metrics
 from kpi.metrics import Frames, View
+from kpi.money import currency_gaps, gaps_reason
 from kpi.period import Period, compare_period
 from kpi.settings import Settings
 from kpi.targets import period_label, target_period
@@ -192,6 +193,9 @@ def review_inputs(tables: Frames, dimension: str, period: Period, *, settings: S
     ReviewError (see `check_dimension`) when the review cannot be made by `dimension`."""
     check_dimension(tables, dimension)
     settings = settings or Settings()
+    gaps = currency_gaps(tables, settings)
+    if gaps:  # spend shares, CPL and CAC would leave out or mix up the money in those currencies
+        raise ReviewError(f"a review compares costs: {gaps_reason(gaps, settings)}")
     return {name: compute(tables, review_metrics(settings), by=[dimension], period=p, filters=filters, view=view,
                           settings=settings)
             for name, p in review_periods(period).items()}

@@ -96,9 +96,11 @@ SPEND = Table(
 
 TRAFFIC = Table(
     "traffic",
-    "day x channel x campaign (x dimensions)",
+    "day x channel x campaign (x dimensions); reports over a range carry period_start/period_end",
     (
-        Column("date", DATE, True),
+        Column("date", DATE, True, "day of the visits (or period_start + period_end)"),
+        Column("period_start", DATE, description="first day of a row that covers a range"),
+        Column("period_end", DATE, description="last day of a row that covers a range"),
         Column("sessions", INT, True),
         Column("users", INT),
         Column("new_users", INT),
@@ -160,6 +162,9 @@ KPIS = Table(
     key=("kpi_id", "period"),
 )
 
+#: Tables whose rows may cover a date range (period_start..period_end) instead of one day (date).
+RANGED_TABLES = ("spend", "traffic")
+
 TABLES: dict[str, Table] = {t.name: t for t in (LEADS, SPEND, TRAFFIC, TOUCHES, EVENTS, KPIS)}
 
 #: Stage timestamp columns the default funnel knows, in order.
@@ -213,7 +218,7 @@ def validate(table: str, df: pl.DataFrame, stage_columns: tuple[str, ...] | None
     schema = df.schema
 
     required = spec.required
-    if table == "spend" and "date" not in schema and {"period_start", "period_end"} <= set(schema):
+    if table in RANGED_TABLES and "date" not in schema and {"period_start", "period_end"} <= set(schema):
         required = [c for c in required if c != "date"]
     for col in required:
         if col not in schema:
@@ -238,7 +243,7 @@ def validate(table: str, df: pl.DataFrame, stage_columns: tuple[str, ...] | None
         if n:
             problems.append(Problem(table, column, message, rows, n, severity))
 
-    ranged = table == "spend" and {"period_start", "period_end"} <= set(schema)
+    ranged = table in RANGED_TABLES and {"period_start", "period_end"} <= set(schema)
     for col in required:
         if not (ranged and col == "date"):  # a range row has no single date; checked below
             flag(pl.col(col).is_null(), col, f"'{col}' is empty")
@@ -265,7 +270,7 @@ def validate(table: str, df: pl.DataFrame, stage_columns: tuple[str, ...] | None
                 flag(pl.col(col) < 0, col, f"{col} is negative")
         if table == "spend" and {"clicks", "impressions"} <= set(schema):
             flag(pl.col("clicks") > pl.col("impressions"), "clicks", "more clicks than impressions", "warning")
-        if table == "spend" and {"period_start", "period_end"} <= set(schema):
+        if ranged:
             flag(pl.col("period_end") < pl.col("period_start"), "period_end", "period_end is before period_start")
             if "date" in schema:
                 flag(pl.col("date").is_null() & pl.col("period_start").is_null(), "date",

@@ -231,10 +231,11 @@ def trend(tables: Frames, kpi: Kpi, settings: Settings, today: date, grain: Grai
     days = Period(first, today)
     computed = compute(tables, list(metrics), period=days, grain=grain, filters=kpi.filters, view="flow",
                        settings=settings, as_of=days.end_exclusive_dt)
-    # a bucket with nothing in it is a zero count (an outage to flag), not a missing point
+    # a bucket with nothing in it is a zero count (an outage to flag), not a missing point; a bucket whose
+    # number is not available (money in a currency without a rate) stays missing
     buckets = pl.date_range(first, today, STEPS[grain], eager=True).alias("period").to_frame()
-    frame = buckets.join(computed, on="period", how="left").with_columns(
-        pl.col(m).fill_null(0) for m in metrics if cat[m].kind == "sum")
+    frame = buckets.join(computed.with_columns(_seen=pl.lit(True)), on="period", how="left").with_columns(
+        pl.when(pl.col("_seen")).then(pl.col(m)).otherwise(0).alias(m) for m in metrics if cat[m].kind == "sum")
     columns: dict[str, Value | None] = {m: frame[m].cast(pl.Float64).to_numpy() for m in metrics}
     values = kpi.evaluate(columns, cat)
     current = pl.select(bucket(pl.lit(today), grain)).item()

@@ -6,6 +6,7 @@ store them and a share link can pin them.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -73,6 +74,8 @@ class Settings:
     initiative_rules: tuple[InitiativeRule, ...] = ()
     currency: str = "EUR"
     sla_hours: float = 24.0
+    #: currency code -> units of `currency` one unit of it is worth (INR -> 0.011 when reporting in EUR)
+    rates: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.stages) < 2 or self.stages[0].column != "created_at":
@@ -80,6 +83,12 @@ class Settings:
         ids = [s.id for s in self.stages]
         if len(set(ids)) != len(ids):
             raise ValueError(f"stage ids must be unique, got {ids}")
+        for code, rate in self.rates.items():
+            if not code or code != code.strip().upper():  # rows' currencies are compared upper-cased
+                raise ValueError(f"rate for '{code}': write the currency as its code in capitals, such as INR or GBP")
+            if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
+                raise ValueError(f"rate for {code} must be a positive number ({self.currency} per 1 {code}), "
+                                 f"got {rate!r}")
         for rule in self.initiative_rules:
             try:
                 re.compile(rule.pattern)
@@ -106,6 +115,7 @@ class Settings:
             initiative_rules=tuple(InitiativeRule(**r) for r in data.get("initiative_rules", ())),
             currency=data.get("currency", "EUR"),
             sla_hours=float(data.get("sla_hours", 24.0)),
+            rates={str(k): float(v) for k, v in data.get("rates", {}).items()},
         )
 
     @property

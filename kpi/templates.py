@@ -56,7 +56,7 @@ _SOURCES = {"leads": "CRM leads", "spend": "ad platform spend", "traffic": "webs
 _NEW_LEADS = "Leads created (forms, events, imports), counted in the period they were created."
 
 #: The columns that date a table's rows, to tell whether the data reaches back to a period.
-_DATED_BY = {"leads": ("created_at",), "spend": ("date", "period_start"), "traffic": ("date",)}
+_DATED_BY = {"leads": ("created_at",), "spend": ("date", "period_start"), "traffic": ("date", "period_start")}
 
 def template(name: str, settings: Settings, *, initiatives: Sequence[str] = (),
              initiative: str | None = None) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import streamlit as st
 from kpi.funnel import SESSIONS_STAGE, bottleneck
 from kpi.metrics import View
 from ui import format as fmt
+from ui import money
 from ui import workspace as data
 from ui.charts import SELECTION, funnel_chart
 from ui.i18n import metric_label, t
@@ -22,6 +23,7 @@ def page_header(title_key: str, state: ViewState) -> None:
     st.title(t(title_key, state.lang))
     period_caption(state)
     filter_chips(state)
+    money.gaps_warning(data.current(), state.lang)
 
 
 def period_caption(state: ViewState) -> None:
@@ -61,6 +63,16 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
             )
             if notes and m.id in notes:
                 col.caption(notes[m.id])
+            missing = money.card_note(ws, m.id, value, state.lang)
+            if missing:
+                col.caption(missing)
+
+
+def range_note(ws: data.Workspace, lang: str) -> None:
+    """Under a chart over time: say that rows covering a date range (spend, traffic) are spread evenly over
+    their days there, and counted whole only in periods that hold their range."""
+    for name in data.range_tables(ws):
+        st.caption(t(f"notice.range_{name}", lang))
 
 
 def select_to_filter(chart_key: str, *dimensions: str) -> None:

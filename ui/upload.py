@@ -17,7 +17,7 @@ from typing import TypeVar
 import polars as pl
 import streamlit as st
 
-from kpi.schema import TABLES
+from kpi.schema import RANGED_TABLES, TABLES
 from kpi.sources.files import ENCODINGS, ROW, FileRefused, RawTable, read_bytes
 from kpi.sources.importer import ImportResult, import_raw, join, resolve
 from kpi.sources.mapping import Mapping, MappingStore, suggest
@@ -102,8 +102,8 @@ def mapping_for(raw: RawTable, choices: Choices, store: MappingStore | None = No
 
 
 def needs_period(raw: RawTable, mapping: Mapping) -> bool:
-    """Whether a spend mapping has neither dates nor a period of its own to place its rows."""
-    return (mapping.table == "spend" and "date" not in mapping.fields and mapping.range_columns is None
+    """Whether a spend or traffic mapping has neither dates nor a period of its own to place its rows."""
+    return (mapping.table in RANGED_TABLES and "date" not in mapping.fields and mapping.range_columns is None
             and raw.detected.period is None)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
@@ -21,9 +21,10 @@ from kpi import clock
 from kpi import funnel as kpi_funnel
 from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
+from kpi import money as kpi_money
 from kpi.data import Tables, prepare
 from kpi.period import Grain, Period
-from kpi.schema import TABLES, is_text
+from kpi.schema import RANGED_TABLES, TABLES, is_text
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import InvalidDataset, Mode, Store, WorkspaceExists, default_data_dir, refusals
@@ -32,6 +33,7 @@ from ui.i18n import current_language, stage_label, t
 from ui.widgets import translated_select
 
 SESSION_TABLES = "session_tables"  # st.session_state key: table name -> polars frame, confirmed uploads
+SESSION_MONEY = "session_money"  # st.session_state key: (reporting currency, rates) chosen for the uploads
 WORKSPACE_KEY = "ws"
 CURRENT = "_workspace"
 DEMO = "demo"  # the store id of the demo workspace
@@ -84,8 +86,9 @@ def _last_day(tables: Mapping[str, pl.DataFrame]) -> date | None:
     if "leads" in tables:
         ends.append(tables["leads"]["created_at"].max())
     for name in ("spend", "traffic"):
-        if name in tables and "date" in tables[name].columns:
-            ends.append(tables[name]["date"].max())
+        for col in ("date", "period_end"):  # a row covering a range ends on its period_end
+            if name in tables and col in tables[name].columns:
+                ends.append(tables[name][col].max())
     found = [e.date() if hasattr(e, "date") else e for e in ends if e is not None]
     return max(found) if found else None  # type: ignore[type-var]
 
@@ -116,7 +119,10 @@ def _currency_of(tables: Mapping[str, pl.DataFrame]) -> str | None:
 
 def session_settings(tables: Mapping[str, pl.DataFrame]) -> Settings:
     """The settings uploads are shown with, and a new workspace saved from them gets: the default ones
-    in the currency the uploads state."""
+    in the reporting currency and rates chosen for them, else in the currency the uploads state."""
+    chosen = st.session_state.get(SESSION_MONEY)
+    if chosen is not None:
+        return Settings(currency=chosen[0], rates=dict(chosen[1]))
     return Settings(currency=_currency_of(tables) or Settings().currency)
 
 
@@ -130,7 +136,8 @@ def session_workspace() -> Workspace | None:
     raw = session_tables()
     if not raw:
         return None
-    identity = tuple(sorted((name, id(frame), frame.height) for name, frame in raw.items()))
+    identity = (tuple(sorted((name, id(frame), frame.height) for name, frame in raw.items())),
+                st.session_state.get(SESSION_MONEY))
     known = st.session_state.get("_session_ws")
     if known is None or known[0] != identity or known[1] not in _loaded:
         key = f"session:{next(_session_counter)}"
@@ -331,10 +338,39 @@ def version_table(store_id: str) -> pl.DataFrame:
                                       "source": pl.String, "saved_at": pl.String, "created_by": pl.String})
 
 
-def has_range_spend(ws: Workspace) -> bool:
-    """Does spend hold rows that cover a date range (a monthly Google Ads report, say) instead of a day?"""
-    spend = ws.tables.get("spend")
-    return spend is not None and "period_start" in spend.columns and spend["period_start"].is_not_null().any()
+def range_tables(ws: Workspace) -> tuple[str, ...]:
+    """The tables (spend, traffic) holding rows that cover a date range (a monthly Google Ads report, a GA4
+    report without a Date column) instead of a day: charts over time spread those rows over their days."""
+    return tuple(name for name in RANGED_TABLES if name in ws.tables and kpi_metrics.has_range_rows(ws.tables[name]))
+
+
+@st.cache_data(show_spinner=False, max_entries=64, scope="session")
+def _currencies(key: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    tables, settings = _loaded[key]
+    return kpi_money.currencies(tables), kpi_money.table_gaps(tables, settings)
+
+
+def currencies(ws: Workspace) -> tuple[str, ...]:
+    """Every currency the workspace's money (spend, deal amounts, revenue) is stated in."""
+    return _currencies(ws.key)[0]
+
+
+def currency_gaps(ws: Workspace, tables: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The currencies of the workspace's money (in `tables`, default all) that have no rate to its reporting
+    currency: money numbers that include those rows are not available."""
+    gaps = _currencies(ws.key)[1]
+    return tuple(sorted({c for name, codes in gaps.items() if tables is None or name in tables for c in codes}))
+
+
+def save_money(ws: Workspace, currency: str, rates: Mapping[str, float]) -> None:
+    """Make `currency` the workspace's reporting currency, converting others with `rates`; a stored
+    workspace keeps them in its settings, this session's uploads until it ends. ValueError (nothing
+    changed) when a rate is not a positive number."""
+    settings = replace(ws.settings, currency=currency, rates=dict(rates))
+    if ws.store_id is None:
+        st.session_state[SESSION_MONEY] = (settings.currency, tuple(sorted(settings.rates.items())))
+    else:
+        store().save_settings(ws.store_id, settings)
 
 
 def create_workspace(name: str, created_by: str | None, settings: Settings | None = None) -> StoreWorkspace:

@@ -55,7 +55,13 @@ _TOTAL_START = rf"(?i)^\s*(?:{_TOTAL_WORDS})"
 #: a total word alone: a total only by its position (first or last data row) or by its numbers
 _BARE_TOTAL_RE = re.compile(r"(?i)^\s*(?:total|totals|totalt|summa|gesamt|insgesamt|yhteensä|i\s+alt|итого|всего)\s*$")
 _FOOTER_RE = re.compile(r"(?i)(confidential|konfidentiell|конфиденц|generated|©|copyright|all rights reserved)")
-_GA4_DATE_RE = re.compile(r"(?i)^#\s*(start|end) date:\s*(\d{8})")
+#: The words a GA4 download writes before its range ('# Start date: 20250201'), by interface language:
+#: English, Swedish/German/Dutch, Norwegian/Danish, Finnish, Russian.
+_GA4_RANGE_WORDS = {"start": ("start date", "startdatum", "startdato", "alkamispäivä", "дата начала"),
+                    "end": ("end date", "slutdatum", "enddatum", "einddatum", "sluttdato", "slutdato",
+                            "päättymispäivä", "дата окончания")}
+_GA4_DATE_RE = re.compile(r"(?i)^#\s*(" + "|".join(w for ws in _GA4_RANGE_WORDS.values() for w in ws)
+                          + r")\s*:\s*(\d{8})")
 Kind = Literal["csv", "excel", "parquet"]
 
 
@@ -349,7 +355,8 @@ def _period_from(preamble: list[str]) -> tuple[tuple[date, date] | None, str | N
         if m:
             d = parse_range(f"{m.group(2)}-{m.group(2)}")
             if d:
-                found[m.group(1).lower()] = d[0]
+                word = m.group(1).lower()
+                found[next(k for k, words in _GA4_RANGE_WORDS.items() if word in words)] = d[0]
     if {"start", "end"} <= set(found):
         return (found["start"], found["end"]), f"{found['start']}..{found['end']}"
     start = end = None

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from kpi.schema import DATE, FLOAT, INT, STR, TABLES, TIMESTAMP, conform, validate
+from kpi.money import currencies
+from kpi.schema import DATE, FLOAT, INT, RANGED_TABLES, STR, TABLES, TIMESTAMP, conform, validate
 from kpi.sources.files import ROW, FileRefused, RawTable, read_file
 from kpi.sources.mapping import Mapping, MappingStore, suggest
 from kpi.sources.presets import BY_ID, Preset, recognise
@@ -271,7 +272,7 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     marks: dict[str, list[int]] = {fld: [] for fld in mapping.fields}  # numbers in the other decimal mark
     # text the stage rule and per-row ranges read after conversion, kept whole (small CRM/ad files)
     kept = ([mapping.stage.column, *mapping.stage.date_columns] if mapping.stage and mapping.table == "leads" else [])
-    if mapping.table == "spend" and "date" not in mapping.fields and mapping.range_columns:
+    if mapping.table in RANGED_TABLES and "date" not in mapping.fields and mapping.range_columns:
         kept += list(mapping.range_columns)
     kept = list(dict.fromkeys(c for c in kept if c in raw.sample.columns))
     pieces: dict[str, list[pl.Series]] = {}  # each output column, chunk by chunk (a file read whole)
@@ -374,12 +375,13 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     text_table = RawTable(pl.concat(texts) if texts else frame.select(ROW), detected)
     if mapping.stage and mapping.table == "leads":
         frame = _apply_stage(text_table, frame, mapping, report)
-    if mapping.table == "spend" and "date" not in frame.columns:
+    if mapping.table in RANGED_TABLES and "date" not in frame.columns:
         frame = _with_period(text_table, frame, mapping, report)
-    if "currency" in frame.columns and mapping.table in ("spend",) \
-            and frame.select(pl.col("currency").n_unique()).item() > 1:
-        report.warnings.append("rows are in more than one currency: " + ", ".join(
-            str(c) for c in frame["currency"].unique().drop_nulls().to_list()))
+    stated = currencies({mapping.table: frame})
+    if len(stated) > 1:
+        report.warnings.append(f"rows are in more than one currency: {', '.join(stated)}; money is never added up "
+                               "across currencies: give each a rate to the workspace's reporting currency (Workspaces "
+                               "& links → Currency, or --rate on the command line), else it shows as not available")
     used = set(mapping.fields.values()) | set(mapping.extras.values())
     if mapping.stage:
         used |= {mapping.stage.column, *mapping.stage.date_columns}
@@ -468,6 +470,9 @@ def _apply_stage(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: R
 
 
 def _with_period(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
+    """Spend or traffic rows without a date: each covers the range in its own columns (Meta's reporting
+    starts/ends), else the period given, else the range the file states (a GA4 '# Start date' line);
+    refused when none is known."""
     if mapping.range_columns:
         a, b = mapping.range_columns
         start, end = parse_dates(raw.frame[a]), parse_dates(raw.frame[b])
@@ -477,10 +482,13 @@ def _with_period(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: R
     period = mapping.period or raw.detected.period
     if period is None:
         said = f" ('{raw.detected.period_text}')" if raw.detected.period_text else ""
+        again = ("Export the report again with a custom date range (or a Day column)" if mapping.table == "spend"
+                 else "Download the report again with its date range lines (GA4 writes '# Start date' and "
+                      "'# End date' above the header) or with 'Date' as a dimension")
         raise ImportRefused(
-            f"{raw.detected.name}: the rows are totals over a period{said} without dates, and spend needs the "
-            "days it covers. Export the report again with a custom date range (or a Day column), or give the "
-            "period (Data page: 'Period the rows cover'; command line: --period 2025-01-01..2025-01-31).")
+            f"{raw.detected.name}: the rows are totals over a period{said} without dates, and {mapping.table} "
+            f"needs the days it covers. {again}, or give the period (Data page: 'Period the rows cover'; "
+            "command line: --period 2025-01-01..2025-01-31).")
     if mapping.period is None:
         report.warnings.append(f"each row covers {period[0]}..{period[1]} (from the file's date-range line)")
     return frame.with_columns(pl.lit(period[0]).alias("period_start"), pl.lit(period[1]).alias("period_end"))
@@ -491,14 +499,10 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
     """Reject rows that break the canonical rules, check the rest with `validate`, fill the report."""
     spec = TABLES[table]
     missing = [c for c in spec.required if c not in frame.columns]
-    if table == "spend" and "date" in missing and {"period_start", "period_end"} <= set(frame.columns):
+    if table in RANGED_TABLES and "date" in missing and {"period_start", "period_end"} <= set(frame.columns):
         missing.remove("date")
     if missing:
         hint = ""
-        if table == "traffic" and "date" in missing:
-            hint = (" The rows are totals over the whole report period; traffic needs one row per day. "
-                    "Add 'Date' as a dimension in the report (GA4: Reports → Acquisition → Traffic acquisition "
-                    "→ add Date), download again, or connect GA4 directly.")
         if table == "leads" and missing == ["created_at"] and "lead_id" in frame.columns:
             hint = (" If this file completes another one (closed deals for a file of leads), join the two: "
                     "Data page 'Join with a second file', or python -m kpi import LEADS.csv --join THIS.csv.")
@@ -603,7 +607,8 @@ def _within_precision(table: str, frame: pl.DataFrame, report: Report) -> pl.Dat
 
 
 def _date_range(table: str, frame: pl.DataFrame) -> tuple[str, str] | None:
-    cols = {"leads": ["created_at"], "spend": ["date", "period_start", "period_end"], "traffic": ["date"],
+    cols = {"leads": ["created_at"], "spend": ["date", "period_start", "period_end"],
+            "traffic": ["date", "period_start", "period_end"],
             "touches": ["touched_at"]}.get(table, [])
     lo: list[date | datetime] = []
     hi: list[date | datetime] = []

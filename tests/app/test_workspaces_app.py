@@ -92,7 +92,8 @@ def test_with_sign_in_configured_a_signed_out_person_cannot_edit(app: AppTest) -
     assert any("Only the workspace's editors can change it" in w.value for w in app.warning)
     assert app.button(key="save_uploads").disabled
     assert not [b for b in app.button if b.key == "delete_ws"]
-    assert not app.get("form")  # no "create workspace" form for someone signed out
+    # no "create workspace" form for someone signed out (the currency of this session's own uploads is theirs)
+    assert [f.proto.form.form_id for f in app.get("form")] == ["currency_settings"]
 
 
 def test_a_link_that_requires_sign_in_shows_no_data_to_a_signed_out_person(app: AppTest) -> None:

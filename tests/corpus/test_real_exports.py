@@ -220,16 +220,28 @@ GA4 = ["DanielTheC_Events_Event_name.csv", "DanielTheC_Pages_and_screens_Page_pa
        "canadablog_User_acquisition_First_user_primary_channel_group_(Default_Channel_Group) (1).csv"]
 
 
+#: GA4 downloads with Sessions and no Date column, and the range their '#' lines state
+GA4_RANGES = {"Teefusion_Landing_page_Landing_page.csv": (date(2025, 2, 1), date(2025, 8, 4)),  # Start/End date
+              "DanielTheC_explore_freeform_download (2).csv": (date(2024, 11, 22), date(2026, 1, 20))}  # 20241122-..
+
+
 @pytest.mark.parametrize("name", GA4)
-def test_ga4_reports_without_a_date_are_read_then_refused(shared_dir: Path, name: str) -> None:
+def test_ga4_reports_without_a_date_import_as_range_rows_or_are_refused(shared_dir: Path, name: str) -> None:
     folder = shared_dir / "real-exports" / "ga4_report_exports"
     prof = profile(folder, name)
-    _, rows = csv_rows(folder / name, prof)
+    header, rows = csv_rows(folder / name, prof)
     raw = read_file(folder / name)
     assert raw.n_rows == len(rows)  # Explore's grand-total row (one extra field) is not data
     assert raw.detected.period is not None
-    with pytest.raises(FileRefused, match=r"Sessions|Date"):
-        imported(folder / name)
+    if name not in GA4_RANGES:  # no Sessions column: nothing to count as traffic
+        with pytest.raises(FileRefused, match=r"Sessions"):
+            imported(folder / name)
+        return
+    r = imported(folder / name)
+    assert r.table == "traffic" and r.frame.height == len(rows) and "date" not in r.frame.columns
+    assert r.frame["sessions"].sum() == sum(int(c) for c in column(header, rows, "Sessions"))
+    assert r.frame.select("period_start", "period_end").unique().rows() == [GA4_RANGES[name]]
+    assert any("each row covers" in w for w in r.report.warnings)
 
 
 def test_ga4_multi_table_export(shared_dir: Path) -> None:
