@@ -20,11 +20,11 @@ import streamlit as st
 from kpi.schema import TABLES
 from kpi.sources.files import ENCODINGS, ROW, FileRefused, RawTable, read_bytes
 from kpi.sources.importer import ImportResult, import_raw, join, resolve
-from kpi.sources.mapping import Mapping, MappingStore, suggest
+from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import PRESETS, recognise
 from ui.format import number
 from ui.i18n import TEXT, current_language, t
-from ui.workspace import SESSION_TABLES, session_tables
+from ui.workspace import SESSION_TABLES, mappings, session_tables
 
 MAX_UPLOAD_MB = 500  # per widget; the 200 MB benchmark file fits with room to spare
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
@@ -190,9 +190,18 @@ def _custom_fields(raw: RawTable, key: str, table: str, lang: str) -> tuple[tupl
     return tuple(chosen)
 
 
+def _saved(store: MappingStore, raw: RawTable) -> Mapping | None:
+    """The mapping saved for the file's header shape; a damaged one is shown (what and what to do), not used."""
+    try:
+        return store.get(raw.columns)
+    except DamagedMapping as exc:
+        st.warning(str(exc))
+        return None
+
+
 def _mapping_choices(raw: RawTable, key: str, base: Choices, store: MappingStore, lang: str) -> Choices:
     recognised = recognise(raw)
-    saved = store.get(raw.columns)
+    saved = None if recognised else _saved(store, raw)
     ids = [AUTO, *(p.id for p in PRESETS if not p.refuse), CUSTOM]
     labels = {p.id: p.label for p in PRESETS}  # export formats keep their product names
     if recognised:
@@ -221,7 +230,7 @@ def _in_order(result: ImportResult, order: str) -> ImportResult:
 
 def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None:
     """The whole upload flow on one page. Confirmed tables go to st.session_state['session_tables']."""
-    store = store or MappingStore()
+    store = store or mappings()
     lang = current_language()
     file = st.file_uploader(t("upload.file", lang), type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
                             key=f"{key}_file")

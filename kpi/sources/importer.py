@@ -24,7 +24,7 @@ import polars as pl
 
 from kpi.schema import DATE, FLOAT, INT, STR, TABLES, TIMESTAMP, conform, validate
 from kpi.sources.files import ROW, FileRefused, RawTable, read_file
-from kpi.sources.mapping import Mapping, MappingStore, suggest
+from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import BY_ID, Preset, recognise
 from kpi.sources.values import (
     DATE_SAMPLE,
@@ -553,8 +553,9 @@ def _date_range(table: str, frame: pl.DataFrame) -> tuple[str, str] | None:
 # --- choosing a mapping --------------------------------------------------------------------------------
 
 def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = None) -> tuple[Mapping, Preset | None]:
-    """The mapping for a file: a named preset, the recognised one, or one saved for this header shape.
-    Raises ImportRefused for formats that are not performance data or that nothing recognises."""
+    """The mapping for a file: a named preset, the recognised one, or one saved in `store` for this header
+    shape. Raises ImportRefused for formats that are not performance data or that nothing recognises, and
+    when the mapping saved for this shape is damaged (naming it)."""
     name = raw.detected.name
     if preset != "auto":
         if preset not in BY_ID:
@@ -566,7 +567,10 @@ def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = No
         raise ImportRefused(f"{name}: {chosen.refuse}")
     if chosen is not None:
         return chosen.mapping_for(raw), chosen
-    saved = (store or MappingStore()).get(raw.columns)
+    try:
+        saved = store.get(raw.columns) if store is not None else None
+    except DamagedMapping as exc:
+        raise ImportRefused(f"{name}: {exc}") from None
     if saved is not None:
         return saved, None
     raise ImportRefused(

@@ -18,7 +18,6 @@ FIX = REPO / "tests" / "fixtures" / "uploads"
 
 @pytest.fixture
 def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("KPI_MAPPINGS", str(tmp_path / "mappings.json"))
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.run()
     assert not at.exception
@@ -171,7 +170,6 @@ def test_range_export_asks_for_the_period(page: AppTest) -> None:
 
 
 def in_language(lang: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("KPI_MAPPINGS", str(tmp_path / "mappings.json"))
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["lang"] = lang
     at.run()

@@ -30,8 +30,8 @@ def test_suggestions_for_a_swedish_file_and_the_custom_mapping() -> None:
     assert result.frame["amount"].to_list() == [1000.5, 250.0, None]
 
 
-def test_saved_mapping_is_found_by_header_shape(tmp_path: Path) -> None:
-    store = MappingStore(tmp_path / "m.json")
+def test_saved_mapping_is_found_by_header_shape() -> None:
+    store = MappingStore()  # remembered in this session
     raw = read_file(FIX / "generic_leads_pipe.txt")
     with pytest.raises(ImportRefused):
         resolve(raw, store=store)
