@@ -23,7 +23,7 @@ from kpi.sources.importer import ImportResult, import_raw, join, resolve
 from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import PRESETS, recognise
 from ui.format import number
-from ui.i18n import TEXT, current_language, t
+from ui.i18n import TEXT, current_language, plural, t
 from ui.workspace import SESSION_TABLES, mappings, session_tables
 
 MAX_UPLOAD_MB = 500  # per widget; the 200 MB benchmark file fits with room to spare
@@ -139,18 +139,22 @@ def _detection(key: str, lang: str) -> Choices:
     return Choices(encoding, separator, decimal)
 
 
-def _report(result: ImportResult, source: str, lang: str) -> None:
-    """The validation report. `source` names the format or mapping the file was read with.
+def _report(result: ImportResult, source: str, lang: str, joined_from: str | None = None) -> None:
+    """The validation report. `source` names the format or mapping the file was read with; `joined_from`
+    the second file joined into it, whose joined rows are counted beside the others.
 
     The issues, warnings and left-out rows come from kpi.sources and stay in English: they name the
     file's rows, columns and fields exactly as the importer saw them.
     """
     rep = result.report
-    cols = st.columns(4)
+    cols = st.columns(5 if rep.rows_joined else 4)
     cols[0].metric(t("upload.rows_read", lang), number(rep.rows_read, lang))
     cols[1].metric(t("upload.accepted", lang), number(rep.rows_accepted, lang))
     cols[2].metric(t("upload.rejected", lang), number(rep.rows_rejected, lang))
     cols[3].metric(t("upload.totals_left_out", lang), number(len(rep.totals_excluded), lang))
+    if rep.rows_joined:
+        cols[4].metric(t("upload.joined", lang), number(rep.rows_joined, lang),
+                       help=t("upload.joined_help", lang, file=joined_from, field=field_label("lead_id", lang)))
     table = table_label(rep.table, lang)
     if rep.date_range:
         st.caption(t("upload.into_table_dates", lang, source=source, table=table, start=rep.date_range[0],
@@ -237,7 +241,8 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
     done = st.session_state.pop(f"{key}_done", None)
     if done:
         rows, name, table = done
-        st.success(t("upload.added", lang, rows=number(rows, lang), file=name, table=table_label(table, lang)))
+        st.success(plural("upload.added", rows, lang, rows=number(rows, lang), file=name,
+                          table=table_label(table, lang)))
     if file is None:
         for memo in MEMOS:
             st.session_state.pop(f"{key}_memo_{memo}", None)
@@ -297,7 +302,7 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
     except FileRefused as exc:
         st.error(str(exc))
         return
-    _report(result, mapping_label(result.report.preset, lang), lang)
+    _report(result, mapping_label(result.report.preset, lang), lang, second.name if second is not None else None)
     remember = choices.preset == CUSTOM and st.checkbox(t("upload.remember", lang), value=True,
                                                          key=f"{key}_remember")
     if st.button(t("upload.confirm", lang), type="primary", key=f"{key}_confirm"):

@@ -61,7 +61,11 @@ class RowIssue:
 
 @dataclass
 class Report:
-    """What an import found, before anyone confirms it."""
+    """What an import found, before anyone confirms it.
+
+    Every row read is accounted for once: rows_read = rows_accepted + rows_rejected + len(totals_excluded)
+    + rows_joined, where rows_joined counts the rows of a second file merged into the rows of the first
+    that have the same key (a join's matched rows; its unmatched or repeated ones are rejected)."""
 
     file: str
     detected: str
@@ -77,6 +81,7 @@ class Report:
     duplicates: int = 0
     ambiguous_dates: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rows_joined: int = 0
 
     @property
     def rows_rejected(self) -> int:
@@ -92,12 +97,13 @@ class Report:
                         for i in self.issues if not i.rejected],
             "columns_used": self.columns_used, "columns_ignored": self.columns_ignored,
             "date_range": list(self.date_range) if self.date_range else None, "duplicates": self.duplicates,
-            "ambiguous_dates": self.ambiguous_dates, "warnings": self.warnings,
+            "ambiguous_dates": self.ambiguous_dates, "warnings": self.warnings, "rows_joined": self.rows_joined,
         }
 
     def lines(self) -> list[str]:
         out = [f"file: {self.file}", f"detected: {self.detected}", f"format: {self.preset} → {self.table}",
-               f"rows read: {self.rows_read}, accepted: {self.rows_accepted}, rejected: {self.rows_rejected}"]
+               f"rows read: {self.rows_read}, accepted: {self.rows_accepted}, rejected: {self.rows_rejected}"
+               + (f", joined into other rows: {self.rows_joined}" if self.rows_joined else "")]
         out += [f"excluded (not data): {t}" for t in self.totals_excluded]
         out += [("rejected: " if i.rejected else "changed: ") + str(i) for i in self.issues]
         if self.columns_used:
@@ -612,7 +618,8 @@ def join(primary: tuple[RawTable, Mapping], secondary: tuple[RawTable, Mapping],
     joined = left.join(right_rows.drop("__row_right"), on=on, how="left", suffix="__r")
     joined = joined.with_columns([pl.coalesce(pl.col(c), pl.col(f"{c}__r")).alias(c) for c in shared]).drop(
         [f"{c}__r" for c in shared])
-    report.warnings.append(f"joined {right_rows.height - orphans.height} of {right_report.rows_read} rows of "
+    report.rows_joined = right_rows.height - orphans.height
+    report.warnings.append(f"joined {report.rows_joined} of {right_report.rows_read} rows of "
                            f"{right_report.file} on {on}")
     return finish("leads", joined, report)
 
