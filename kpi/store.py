@@ -982,7 +982,17 @@ def _check_dataset(dataset: str) -> None:
         raise StoreError(f"unknown dataset '{dataset}'; expected one of {', '.join(TABLES)}")
 
 
+#: Invisible characters that can reorder how a name is shown (bidirectional overrides and isolates).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _clean_name(name: str) -> str:
+    """A workspace name as stored: blanks collapsed to single spaces; 1-100 characters, no control characters
+    (NUL, escape, ...; tabs and line breaks count as blanks), no bidirectional overrides, no lone surrogates."""
+    for i, char in enumerate(name if isinstance(name, str) else ""):
+        if (unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n\r") or char in _BIDI_CONTROLS:
+            raise StoreError(f"a workspace name cannot contain control characters (found U+{ord(char):04X} at "
+                             f"character {i + 1}); type the name again without it")
     cleaned = " ".join(name.split()) if isinstance(name, str) else ""
     if not cleaned or len(cleaned) > 100:
         raise StoreError("a workspace name must be 1-100 characters")

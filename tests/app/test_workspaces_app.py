@@ -167,3 +167,13 @@ def test_a_mapping_remembered_with_the_uploads_is_saved_with_them_and_maps_the_n
     damaged = data_page_with_the_file()
     assert any(f"workspace '{ws.id}'" in w.value and "is damaged" in w.value for w in damaged.warning)
     assert damaged.selectbox(key="upload_preset").value == "custom"  # mapped by hand instead, as for a new file
+
+
+def test_a_name_with_a_control_character_is_refused_on_the_page(app: AppTest) -> None:
+    open_page(app, PAGE)
+    before = [w.id for w in store().workspaces()]
+    next(i for i in app.text_input if i.label == "Name of the new workspace").set_value("Acme\x00Sales")
+    next(b for b in app.button if b.label == "Create workspace").click().run()
+    assert not app.exception
+    assert any("cannot contain control characters (found U+0000 at character 5)" in e.value for e in app.error)
+    assert [w.id for w in store().workspaces()] == before
