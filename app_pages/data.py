@@ -8,7 +8,7 @@ import streamlit as st
 from ui.download import to_csv_bytes
 from ui.format import number
 from ui.ga4 import render_ga4_panel
-from ui.i18n import current_language, t
+from ui.i18n import current_language, plural, t
 from ui.upload import table_label, upload_panel
 from ui.workspace import SESSION_TABLES, session_tables
 
@@ -26,8 +26,9 @@ if tables:
     st.subheader(t("data.loaded", lang))
     for name, frame in tables.items():
         cols = st.columns([3, 1])
-        cols[0].write(t("data.loaded_table", lang, table=table_label(name, lang), rows=number(frame.height, lang),
-                        columns=number(len(frame.columns), lang)))
+        rows = plural("data.n_rows", frame.height, lang, count=number(frame.height, lang))
+        columns = plural("data.n_columns", len(frame.columns), lang, count=number(len(frame.columns), lang))
+        cols[0].write(t("data.loaded_table", lang, table=table_label(name, lang), rows=rows, columns=columns))
         cols[1].download_button(t("table.download_csv", lang), lambda frame=frame: to_csv_bytes(frame),  # on click
                                 file_name=f"{name}.csv", mime="text/csv", key=f"dl_{name}", on_click="ignore")
     if st.button(t("data.remove", lang), key="data_remove"):

@@ -105,6 +105,10 @@ class InvalidDataset(StoreError):
         self.problems = problems
 
 
+class DamagedDocument(StoreError):
+    """A stored document's body cannot be read back as JSON; it is never replaced by an empty one."""
+
+
 class SaveConflict(StoreError):
     """An append could not be applied because other writers kept saving the same dataset."""
 
@@ -930,7 +934,7 @@ class Store:
             self._require_workspace(db, workspace)
             row = db.execute("SELECT body FROM docs WHERE workspace_id = ? AND kind = ? AND key = ?",
                              (workspace, kind, key)).fetchone()
-        return json.loads(row["body"]) if row else default
+        return _load_doc(row["body"], workspace, kind, key) if row else default
 
     def docs(self, workspace: str, kind: str) -> dict[str, Any]:
         """Every document of one kind, by key."""
@@ -938,7 +942,7 @@ class Store:
             self._require_workspace(db, workspace)
             rows = db.execute("SELECT key, body FROM docs WHERE workspace_id = ? AND kind = ? ORDER BY key",
                               (workspace, kind)).fetchall()
-        return {r["key"]: json.loads(r["body"]) for r in rows}
+        return {r["key"]: _load_doc(r["body"], workspace, kind, r["key"]) for r in rows}
 
     def delete_doc(self, workspace: str, kind: str, key: str) -> bool:
         """Remove a document; returns whether there was one."""
@@ -978,7 +982,17 @@ def _check_dataset(dataset: str) -> None:
         raise StoreError(f"unknown dataset '{dataset}'; expected one of {', '.join(TABLES)}")
 
 
+#: Invisible characters that can reorder how a name is shown (bidirectional overrides and isolates).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _clean_name(name: str) -> str:
+    """A workspace name as stored: blanks collapsed to single spaces; 1-100 characters, no control characters
+    (NUL, escape, ...; tabs and line breaks count as blanks), no bidirectional overrides, no lone surrogates."""
+    for i, char in enumerate(name if isinstance(name, str) else ""):
+        if (unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n\r") or char in _BIDI_CONTROLS:
+            raise StoreError(f"a workspace name cannot contain control characters (found U+{ord(char):04X} at "
+                             f"character {i + 1}); type the name again without it")
     cleaned = " ".join(name.split()) if isinstance(name, str) else ""
     if not cleaned or len(cleaned) > 100:
         raise StoreError("a workspace name must be 1-100 characters")
@@ -990,6 +1004,17 @@ def _clean_email(email: str) -> str:
     if not re.fullmatch(r"[^@\s]+@[^@\s]+", cleaned):
         raise StoreError("an editor must be given as an e-mail address (one '@', no spaces)")
     return cleaned
+
+
+def _load_doc(body: str, workspace: str, kind: str, key: str) -> Any:
+    """A document's body as JSON, or DamagedDocument naming it and saying what to do."""
+    try:
+        return json.loads(body)
+    except (TypeError, ValueError) as exc:
+        raise DamagedDocument(
+            f"workspace '{workspace}': the saved {kind} '{key}' is damaged (not readable as JSON: {exc}); "
+            "it was not used and nothing was changed. Save it again to replace it."
+        ) from None
 
 
 def _check_doc_name(kind: str, key: str) -> None:

@@ -20,11 +20,11 @@ import streamlit as st
 from kpi.schema import RANGED_TABLES, TABLES
 from kpi.sources.files import ENCODINGS, ROW, FileRefused, RawTable, read_bytes
 from kpi.sources.importer import ImportResult, import_raw, join, resolve
-from kpi.sources.mapping import Mapping, MappingStore, suggest
+from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import PRESETS, recognise
 from ui.format import number
-from ui.i18n import TEXT, current_language, t
-from ui.workspace import SESSION_TABLES, session_tables
+from ui.i18n import TEXT, current_language, plural, t
+from ui.workspace import SESSION_TABLES, mappings, session_tables
 
 MAX_UPLOAD_MB = 500  # per widget; the 200 MB benchmark file fits with room to spare
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
@@ -139,18 +139,22 @@ def _detection(key: str, lang: str) -> Choices:
     return Choices(encoding, separator, decimal)
 
 
-def _report(result: ImportResult, source: str, lang: str) -> None:
-    """The validation report. `source` names the format or mapping the file was read with.
+def _report(result: ImportResult, source: str, lang: str, joined_from: str | None = None) -> None:
+    """The validation report. `source` names the format or mapping the file was read with; `joined_from`
+    the second file joined into it, whose joined rows are counted beside the others.
 
     The issues, warnings and left-out rows come from kpi.sources and stay in English: they name the
     file's rows, columns and fields exactly as the importer saw them.
     """
     rep = result.report
-    cols = st.columns(4)
+    cols = st.columns(5 if rep.rows_joined else 4)
     cols[0].metric(t("upload.rows_read", lang), number(rep.rows_read, lang))
     cols[1].metric(t("upload.accepted", lang), number(rep.rows_accepted, lang))
     cols[2].metric(t("upload.rejected", lang), number(rep.rows_rejected, lang))
     cols[3].metric(t("upload.totals_left_out", lang), number(len(rep.totals_excluded), lang))
+    if rep.rows_joined:
+        cols[4].metric(t("upload.joined", lang), number(rep.rows_joined, lang),
+                       help=t("upload.joined_help", lang, file=joined_from, field=field_label("lead_id", lang)))
     table = table_label(rep.table, lang)
     if rep.date_range:
         st.caption(t("upload.into_table_dates", lang, source=source, table=table, start=rep.date_range[0],
@@ -190,9 +194,18 @@ def _custom_fields(raw: RawTable, key: str, table: str, lang: str) -> tuple[tupl
     return tuple(chosen)
 
 
+def _saved(store: MappingStore, raw: RawTable) -> Mapping | None:
+    """The mapping saved for the file's header shape; a damaged one is shown (what and what to do), not used."""
+    try:
+        return store.get(raw.columns)
+    except DamagedMapping as exc:
+        st.warning(str(exc))
+        return None
+
+
 def _mapping_choices(raw: RawTable, key: str, base: Choices, store: MappingStore, lang: str) -> Choices:
     recognised = recognise(raw)
-    saved = store.get(raw.columns)
+    saved = None if recognised else _saved(store, raw)
     ids = [AUTO, *(p.id for p in PRESETS if not p.refuse), CUSTOM]
     labels = {p.id: p.label for p in PRESETS}  # export formats keep their product names
     if recognised:
@@ -221,14 +234,15 @@ def _in_order(result: ImportResult, order: str) -> ImportResult:
 
 def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None:
     """The whole upload flow on one page. Confirmed tables go to st.session_state['session_tables']."""
-    store = store or MappingStore()
+    store = store or mappings()
     lang = current_language()
     file = st.file_uploader(t("upload.file", lang), type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
                             key=f"{key}_file")
     done = st.session_state.pop(f"{key}_done", None)
     if done:
         rows, name, table = done
-        st.success(t("upload.added", lang, rows=number(rows, lang), file=name, table=table_label(table, lang)))
+        st.success(plural("upload.added", rows, lang, rows=number(rows, lang), file=name,
+                          table=table_label(table, lang)))
     if file is None:
         for memo in MEMOS:
             st.session_state.pop(f"{key}_memo_{memo}", None)
@@ -288,7 +302,7 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
     except FileRefused as exc:
         st.error(str(exc))
         return
-    _report(result, mapping_label(result.report.preset, lang), lang)
+    _report(result, mapping_label(result.report.preset, lang), lang, second.name if second is not None else None)
     remember = choices.preset == CUSTOM and st.checkbox(t("upload.remember", lang), value=True,
                                                          key=f"{key}_remember")
     if st.button(t("upload.confirm", lang), type="primary", key=f"{key}_confirm"):

@@ -27,6 +27,7 @@ from kpi.period import Grain, Period
 from kpi.schema import RANGED_TABLES, TABLES, is_text
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
+from kpi.sources.mapping import MappingStore, WorkspaceMappings
 from kpi.store import InvalidDataset, Mode, Store, WorkspaceExists, default_data_dir, refusals
 from kpi.store import Workspace as StoreWorkspace
 from ui.i18n import current_language, stage_label, t
@@ -34,6 +35,7 @@ from ui.widgets import translated_select
 
 SESSION_TABLES = "session_tables"  # st.session_state key: table name -> polars frame, confirmed uploads
 SESSION_MONEY = "session_money"  # st.session_state key: (reporting currency, rates) chosen for the uploads
+SESSION_MAPPINGS = "session_mappings"  # st.session_state key: column mappings remembered with those uploads
 WORKSPACE_KEY = "ws"
 CURRENT = "_workspace"
 DEMO = "demo"  # the store id of the demo workspace
@@ -147,6 +149,14 @@ def session_workspace() -> Workspace | None:
         st.session_state["_session_ws"] = known
     key = known[1]
     return Workspace(key, t("sidebar.session_workspace"), _loaded[key][1], _last_day(_loaded[key][0]))
+
+
+def mappings() -> MappingStore:
+    """The column mappings an upload is looked up in: those remembered in this session (saved into a
+    workspace with the uploads), then those saved in the store workspace on screen."""
+    ws = st.session_state.get(CURRENT)
+    saved = WorkspaceMappings(store(), ws.store_id) if ws is not None and ws.store_id else None
+    return MappingStore(st.session_state.setdefault(SESSION_MAPPINGS, {}), saved)
 
 
 def _filters_key(filters: Mapping[str, Sequence[str]]) -> FilterKey:
@@ -309,7 +319,8 @@ def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name
     uploads were shown with, when `store_id` is None).
 
     Every table is checked before the first one is written, so a refusal saves nothing; each saved
-    table becomes a new version and older versions stay for the links that show them.
+    table becomes a new version and older versions stay for the links that show them. The column
+    mappings remembered with the uploads are saved into the workspace too.
     """
     db = store()
     target = db.workspace(store_id) if store_id else None
@@ -325,6 +336,7 @@ def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name
     for table, frame in tables.items():
         write = db.append if mode == "append" and table in existing else db.save
         write(target.id, table, frame, source="uploaded in the app", created_by=created_by)
+    WorkspaceMappings(db, target.id).save_records(st.session_state.get(SESSION_MAPPINGS) or {})
     return target
 
 

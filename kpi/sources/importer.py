@@ -25,7 +25,7 @@ import polars as pl
 from kpi.money import currencies
 from kpi.schema import DATE, FLOAT, INT, RANGED_TABLES, STR, TABLES, TIMESTAMP, conform, validate
 from kpi.sources.files import ROW, FileRefused, RawTable, read_file
-from kpi.sources.mapping import Mapping, MappingStore, suggest
+from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import BY_ID, Preset, recognise
 from kpi.sources.values import (
     DATE_SAMPLE,
@@ -63,7 +63,11 @@ class RowIssue:
 
 @dataclass
 class Report:
-    """What an import found, before anyone confirms it."""
+    """What an import found, before anyone confirms it.
+
+    Every row read is accounted for once: rows_read = rows_accepted + rows_rejected + len(totals_excluded)
+    + rows_joined, where rows_joined counts the rows of a second file merged into the rows of the first
+    that have the same key (a join's matched rows; its unmatched or repeated ones are rejected)."""
 
     file: str
     detected: str
@@ -79,6 +83,7 @@ class Report:
     duplicates: int = 0
     ambiguous_dates: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rows_joined: int = 0
 
     @property
     def rows_rejected(self) -> int:
@@ -94,12 +99,13 @@ class Report:
                         for i in self.issues if not i.rejected],
             "columns_used": self.columns_used, "columns_ignored": self.columns_ignored,
             "date_range": list(self.date_range) if self.date_range else None, "duplicates": self.duplicates,
-            "ambiguous_dates": self.ambiguous_dates, "warnings": self.warnings,
+            "ambiguous_dates": self.ambiguous_dates, "warnings": self.warnings, "rows_joined": self.rows_joined,
         }
 
     def lines(self) -> list[str]:
         out = [f"file: {self.file}", f"detected: {self.detected}", f"format: {self.preset} → {self.table}",
-               f"rows read: {self.rows_read}, accepted: {self.rows_accepted}, rejected: {self.rows_rejected}"]
+               f"rows read: {self.rows_read}, accepted: {self.rows_accepted}, rejected: {self.rows_rejected}"
+               + (f", joined into other rows: {self.rows_joined}" if self.rows_joined else "")]
         out += [f"excluded (not data): {t}" for t in self.totals_excluded]
         out += [("rejected: " if i.rejected else "changed: ") + str(i) for i in self.issues]
         if self.columns_used:
@@ -624,8 +630,9 @@ def _date_range(table: str, frame: pl.DataFrame) -> tuple[str, str] | None:
 # --- choosing a mapping --------------------------------------------------------------------------------
 
 def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = None) -> tuple[Mapping, Preset | None]:
-    """The mapping for a file: a named preset, the recognised one, or one saved for this header shape.
-    Raises ImportRefused for formats that are not performance data or that nothing recognises."""
+    """The mapping for a file: a named preset, the recognised one, or one saved in `store` for this header
+    shape. Raises ImportRefused for formats that are not performance data or that nothing recognises, and
+    when the mapping saved for this shape is damaged (naming it)."""
     name = raw.detected.name
     if preset != "auto":
         if preset not in BY_ID:
@@ -637,7 +644,10 @@ def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = No
         raise ImportRefused(f"{name}: {chosen.refuse}")
     if chosen is not None:
         return chosen.mapping_for(raw), chosen
-    saved = (store or MappingStore()).get(raw.columns)
+    try:
+        saved = store.get(raw.columns) if store is not None else None
+    except DamagedMapping as exc:
+        raise ImportRefused(f"{name}: {exc}") from None
     if saved is not None:
         return saved, None
     raise ImportRefused(
@@ -679,7 +689,8 @@ def join(primary: tuple[RawTable, Mapping], secondary: tuple[RawTable, Mapping],
     joined = left.join(right_rows.drop("__row_right"), on=on, how="left", suffix="__r")
     joined = joined.with_columns([pl.coalesce(pl.col(c), pl.col(f"{c}__r")).alias(c) for c in shared]).drop(
         [f"{c}__r" for c in shared])
-    report.warnings.append(f"joined {right_rows.height - orphans.height} of {right_report.rows_read} rows of "
+    report.rows_joined = right_rows.height - orphans.height
+    report.warnings.append(f"joined {report.rows_joined} of {right_report.rows_read} rows of "
                            f"{right_report.file} on {on}")
     return finish("leads", joined, report)
 

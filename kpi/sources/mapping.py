@@ -4,18 +4,17 @@ not recognise, and mappings saved for the next file with the same header shape."
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
+from collections.abc import Mapping as AnyMapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from kpi.schema import TABLES
 from kpi.sources.values import looks_numeric, parse_dates
+from kpi.store import DamagedDocument, Store, StoreError
 
 
 def norm(name: str) -> str:
@@ -177,35 +176,83 @@ def shape_key(columns: list[str]) -> str:
     return hashlib.sha256("\x1f".join(names).encode("utf-8")).hexdigest()[:16]
 
 
-def default_store_path() -> Path:
-    return Path(os.environ.get("KPI_MAPPINGS", Path.home() / ".kpi-studio" / "mappings.json"))
+#: The store's document kind for saved mappings; the key is the header's `shape_key`.
+MAPPING_KIND = "column-mapping"
+
+
+REMAP = ("it was not used and nothing was changed. Map the file's columns again with 'Remember this mapping' "
+         "ticked to replace it.")
+
+
+class DamagedMapping(StoreError):
+    """A saved mapping cannot be read back; it is reported, never taken for 'nothing saved'."""
+
+
+def mapping_record(columns: list[str], mapping: Mapping) -> dict[str, Any]:
+    """What is saved for a header shape: the header as it was, and the mapping without its period
+    (a period belongs to one file, not to its shape)."""
+    stored = mapping.to_dict()
+    stored["period"] = None
+    return {"columns": list(columns), "mapping": stored}
+
+
+def _from_record(record: object, where: str) -> Mapping:
+    try:
+        if not isinstance(record, dict) or not isinstance(record.get("mapping"), dict):
+            raise ValueError("it is not a saved mapping")
+        mapping = Mapping.from_dict(record["mapping"])
+        if mapping.table not in TABLES or not isinstance(mapping.fields, dict):
+            raise ValueError(f"its table {mapping.table!r} is not one of {', '.join(TABLES)}")
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise DamagedMapping(f"{where} is damaged ({exc}); {REMAP}") from None
+    return mapping
+
+
+class WorkspaceMappings:
+    """The mappings saved in one workspace of the store, one document per header shape: each save is one
+    atomic, locked catalog write (no read-modify-write of a shared file), so concurrent saves all stay."""
+
+    def __init__(self, store: Store, workspace: str) -> None:
+        self.store = store
+        self.workspace = workspace
+
+    def _where(self, key: str) -> str:
+        return f"the column mapping saved in workspace '{self.workspace}' for header shape {key}"
+
+    def get(self, columns: list[str]) -> Mapping | None:
+        """The mapping saved for this header shape, None when there is none; DamagedMapping when it is
+        there but cannot be read."""
+        key = shape_key(columns)
+        try:
+            record = self.store.get_doc(self.workspace, MAPPING_KIND, key)
+        except DamagedDocument:
+            raise DamagedMapping(f"{self._where(key)} is damaged (not readable as JSON); {REMAP}") from None
+        return None if record is None else _from_record(record, self._where(key))
+
+    def save(self, columns: list[str], mapping: Mapping) -> None:
+        self.save_records({shape_key(columns): mapping_record(columns, mapping)})
+
+    def save_records(self, records: AnyMapping[str, dict[str, Any]]) -> None:
+        """Save records made by `mapping_record` (shape key → record), replacing those of the same shapes."""
+        for key, record in records.items():
+            self.store.put_doc(self.workspace, MAPPING_KIND, key, record)
 
 
 class MappingStore:
-    """Mappings saved by header shape in one JSON file, so the next file of that shape maps itself."""
+    """The saved mappings a file's header is looked up in: first the ones remembered in this browser
+    session (`records`, shape key → `mapping_record`, kept by the caller until the uploads are saved into
+    a workspace), then those of the workspace on screen (`saved`). Saving remembers in the session."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path else default_store_path()
-
-    def _load(self) -> dict[str, Any]:
-        if not self.path.exists():
-            return {}
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return {}
-        return data if isinstance(data, dict) else {}
+    def __init__(self, records: dict[str, dict[str, Any]] | None = None,
+                 saved: WorkspaceMappings | None = None) -> None:
+        self.records = records if records is not None else {}
+        self.saved = saved
 
     def get(self, columns: list[str]) -> Mapping | None:
-        found = self._load().get(shape_key(columns))
-        return Mapping.from_dict(found) if found else None
+        key = shape_key(columns)
+        if key in self.records:
+            return _from_record(self.records[key], f"the column mapping remembered in this session for {key}")
+        return self.saved.get(columns) if self.saved is not None else None
 
     def save(self, columns: list[str], mapping: Mapping) -> None:
-        data = self._load()
-        stored = mapping.to_dict()
-        stored["period"] = None  # a period belongs to one file, not to its shape
-        data[shape_key(columns)] = stored
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
-        tmp.replace(self.path)
+        self.records[shape_key(columns)] = mapping_record(columns, mapping)

@@ -4,7 +4,6 @@ its GA4 tab in English, Swedish and Russian, alone and through app.py."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -17,8 +16,7 @@ FIX = REPO / "tests" / "fixtures" / "uploads"
 
 
 @pytest.fixture
-def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("KPI_MAPPINGS", str(tmp_path / "mappings.json"))
+def page() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.run()
     assert not at.exception
@@ -170,8 +168,7 @@ def test_range_export_asks_for_the_period(page: AppTest) -> None:
     assert spend["period_start"].to_list() == [date(2025, 1, 1)] and spend["spend"].to_list() == [10.5]
 
 
-def in_language(lang: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("KPI_MAPPINGS", str(tmp_path / "mappings.json"))
+def in_language(lang: str) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["lang"] = lang
     at.run()
@@ -179,8 +176,8 @@ def in_language(lang: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     return at
 
 
-def test_swedish_page_checks_adds_lists_and_removes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    page = in_language("sv", tmp_path, monkeypatch)
+def test_swedish_page_checks_adds_lists_and_removes() -> None:
+    page = in_language("sv")
     assert [tab.label for tab in page.tabs] == ["Ladda upp en fil", "Google Analytics 4"]
     assert page.file_uploader(key="upload_file").label.startswith("Ladda upp en export")
     assert page.file_uploader(key="ga4_key_upload").label == "Nyckel för tjänstekonto (JSON)"  # the GA4 tab
@@ -200,8 +197,8 @@ def test_swedish_page_checks_adds_lists_and_removes(tmp_path: Path, monkeypatch:
     assert not [m for m in page.markdown if "**Kostnad**" in m.value]
 
 
-def test_russian_mapping_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    page = in_language("ru", tmp_path, monkeypatch)
+def test_russian_mapping_screen() -> None:
+    page = in_language("ru")
     upload(page, "generic_leads_pipe.txt")
     fmt = page.selectbox(key="upload_preset")
     assert fmt.label == "Формат" and fmt.value == "custom" and fmt.options[-1] == "Своё сопоставление столбцов"
@@ -214,8 +211,8 @@ def test_russian_mapping_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert any("required field(s) lead_id" in e.value for e in page.error)  # the importer's diagnostic, verbatim
 
 
-def test_russian_date_order_question(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    page = in_language("ru", tmp_path, monkeypatch)
+def test_russian_date_order_question() -> None:
+    page = in_language("ru")
     upload(page, "salesforce_leads_ambiguous_dates.csv")
     order = page.radio(key="upload_order")
     assert order.label == "Даты вида 03/04/2025 означают" and order.options == ["день/месяц", "месяц/день"]
@@ -225,8 +222,47 @@ def test_russian_date_order_question(tmp_path: Path, monkeypatch: pytest.MonkeyP
     confirm(page)
     created_at = page.session_state["session_tables"]["leads"].sort("lead_id")["created_at"].dt.date().to_list()
     assert created_at == [date(2025, 3, 4), date(2025, 4, 4), date(2025, 2, 3)]  # 03/04, 04/04, 02/03 month first
-    assert page.success[0].value == ("Добавлено строк: 3 из файла salesforce_leads_ambiguous_dates.csv "
+    assert page.success[0].value == ("Добавлены 3 строки из файла salesforce_leads_ambiguous_dates.csv "
                                      "в таблицу «Лиды».")
+
+
+ONE_LEAD = b"Lead ID,Created date,Lead source\nL1,2025-02-03,Email\n"
+
+
+@pytest.mark.parametrize(("lang", "added", "loaded"), [
+    ("en", "Added 1 row from one.csv to Leads.", "**Leads**: 1 row, "),
+    ("sv", "La till 1 rad från one.csv i Leads.", "**Leads**: 1 rad, "),
+    ("ru", "Добавлена 1 строка из файла one.csv в таблицу «Лиды».", "**Лиды**: 1 строка, "),
+])
+def test_one_row_is_one_row_in_every_language(lang: str, added: str, loaded: str) -> None:
+    page = in_language(lang)
+    page.file_uploader(key="upload_file").upload("one.csv", ONE_LEAD)
+    page.run()
+    page.selectbox(key="upload_f_leads_lead_id").set_value("Lead ID")
+    page.selectbox(key="upload_f_leads_created_at").set_value("Created date")
+    page.run()
+    confirm(page)
+    assert [s.value for s in page.success] == [added]
+    assert page.session_state["session_tables"]["leads"].columns == ["lead_id", "created_at", "source"]
+    assert [m.value for m in page.markdown if m.value.startswith(loaded)] == [
+        loaded + {"en": "3 columns", "sv": "3 kolumner", "ru": "3 столбца"}[lang]]
+
+
+def test_a_joined_file_s_rows_are_accounted_for_on_screen(page: AppTest) -> None:
+    mql = (b"mql_id,first_contact_date,landing_page_id,origin\nm1,2018-01-02,p1,organic_search\n"
+           b"m2,2018-01-05,p2,paid_search\nm3,2018-02-01,p1,unknown\n")
+    deals = (b"mql_id,seller_id,sdr_id,sr_id,won_date,business_segment\nm2,s1,d1,r1,2018-03-01 10:00:00,pet\n"
+             b"m3,s2,d1,r2,2018-03-15 09:00:00,toys\nm9,s3,d2,r1,2018-04-01 00:00:00,pet\n")
+    page.file_uploader(key="upload_file").upload("mql.csv", mql)
+    page.run()
+    page.file_uploader(key="upload_join").upload("deals.csv", deals)
+    page.run()
+    assert not page.exception
+    # 3 leads + 3 deals read = 3 accepted + 1 rejected (m9: no such lead) + 2 deals joined into m2 and m3
+    shown = [(m.label, m.value) for m in page.metric]
+    assert shown == [("Rows read", "6"), ("Accepted", "3"), ("Rejected", "1"), ("Totals and footers left out", "0"),
+                     ("Joined into these rows", "2")]
+    assert "deals.csv" in next(m for m in page.metric if m.label == "Joined into these rows").help
 
 
 @pytest.mark.parametrize(("lang", "upload_tab", "intro"), [

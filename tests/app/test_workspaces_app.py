@@ -4,15 +4,20 @@ nothing), create, rename and delete with confirmation, revoke a share link; the 
 from __future__ import annotations
 
 import os
+import sqlite3
 
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
+from kpi.sources.files import read_file
+from kpi.sources.mapping import Mapping, WorkspaceMappings, mapping_record, shape_key
 from kpi.store import Store
 from tests.app.conftest import APP, metric, open_page
+from tests.conftest import REPO
 from tests.unit.handmade import tables
 
 PAGE = "app_pages/workspaces.py"
+UPLOADS = REPO / "tests" / "fixtures" / "uploads"
 
 
 def store() -> Store:
@@ -127,3 +132,49 @@ def test_uploads_in_kronor_stay_in_kronor_once_saved_into_a_new_workspace(app: A
     # spend in the quarter: 100 + 200 + 300 + 50 (daily) + 310 (March as a range) = 960 kronor
     spend = metric(overview, "Spend")
     assert "960" in spend and "SEK" in spend and "€" not in spend, spend
+
+
+def test_a_mapping_remembered_with_the_uploads_is_saved_with_them_and_maps_the_next_file(app: AppTest) -> None:
+    name = "generic_leads_pipe.txt"
+    raw = read_file(UPLOADS / name)
+    kundlista = Mapping("leads", {"lead_id": "Kund-ID", "created_at": "Skapad", "amount": "Värde"}, label="Kundlista")
+    app.session_state["session_tables"] = {"leads": tables()["leads"].head(2)}
+    app.session_state["session_mappings"] = {shape_key(raw.columns): mapping_record(raw.columns, kundlista)}
+    open_page(app, PAGE)
+    app.selectbox(key="save_target").set_value("__new__").run()
+    app.text_input(key="save_new_name").set_value("Mapped AT").run()
+    app.button(key="save_uploads").click().run()
+    assert not app.exception
+    ws = next(w for w in store().workspaces() if w.name == "Mapped AT")
+    assert WorkspaceMappings(store(), ws.id).get(raw.columns) == kundlista
+
+    def data_page_with_the_file() -> AppTest:  # a new session on that workspace
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["ws"] = ws.id
+        open_page(at, "app_pages/data.py")
+        at.file_uploader(key="upload_file").upload(name, raw_bytes)
+        at.run()
+        assert not at.exception
+        return at
+
+    raw_bytes = (UPLOADS / name).read_bytes()
+    fresh = data_page_with_the_file()
+    preset = fresh.selectbox(key="upload_preset")
+    assert preset.value == "auto" and preset.options[0] == "Saved mapping: Kundlista"
+    assert metric(fresh, "Accepted") == "3"  # K1, K2, K3
+
+    with sqlite3.connect(store().data_dir / "catalog.sqlite") as db:  # a torn record
+        db.execute("UPDATE docs SET body = '{\"columns\": [' WHERE workspace_id = ?", (ws.id,))
+    damaged = data_page_with_the_file()
+    assert any(f"workspace '{ws.id}'" in w.value and "is damaged" in w.value for w in damaged.warning)
+    assert damaged.selectbox(key="upload_preset").value == "custom"  # mapped by hand instead, as for a new file
+
+
+def test_a_name_with_a_control_character_is_refused_on_the_page(app: AppTest) -> None:
+    open_page(app, PAGE)
+    before = [w.id for w in store().workspaces()]
+    next(i for i in app.text_input if i.label == "Name of the new workspace").set_value("Acme\x00Sales")
+    next(b for b in app.button if b.label == "Create workspace").click().run()
+    assert not app.exception
+    assert any("cannot contain control characters (found U+0000 at character 5)" in e.value for e in app.error)
+    assert [w.id for w in store().workspaces()] == before

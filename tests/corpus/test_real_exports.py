@@ -119,6 +119,8 @@ def test_olist_join(shared_dir: Path) -> None:
     assert r.frame.height == 8000 - 1
     assert r.frame["won_at"].is_not_null().sum() == deals_prof["n_data_rows_parsed"] - 1 == 841
     assert early[0] not in set(r.frame["lead_id"])
+    # 8,000 + 842 rows read = 7,999 accepted + 1 rejected + 842 deals joined into their leads' rows
+    assert (r.report.rows_read, r.report.rows_rejected, r.report.rows_joined) == (8842, 1, 842)
 
 
 # --- ad platforms --------------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ def test_suggestions_for_a_swedish_file_and_the_custom_mapping() -> None:
     assert result.frame["amount"].to_list() == [1000.5, 250.0, None]
 
 
-def test_saved_mapping_is_found_by_header_shape(tmp_path: Path) -> None:
-    store = MappingStore(tmp_path / "m.json")
+def test_saved_mapping_is_found_by_header_shape() -> None:
+    store = MappingStore()  # remembered in this session
     raw = read_file(FIX / "generic_leads_pipe.txt")
     with pytest.raises(ImportRefused):
         resolve(raw, store=store)
@@ -79,7 +79,7 @@ def test_join_mqls_with_closed_deals() -> None:
                      b"m2,2018-01-05,p2,paid_search\nm3,2018-02-01,p1,unknown\n", "mql.csv")
     deals = read_bytes(b"mql_id,seller_id,sdr_id,sr_id,won_date,business_segment\n"
                        b"m2,s1,d1,r1,2018-03-01 10:00:00,pet\nm3,s2,d1,r2,2018-01-15 09:00:00,toys\n"
-                       b"m9,s3,d2,r1,2018-04-01 00:00:00,pet\n", "deals.csv")
+                       b"m9,s3,d2,r1,2018-04-01 00:00:00,pet\nm2,s4,d2,r2,2018-05-01 00:00:00,toys\n", "deals.csv")
     r = join((mql, resolve(mql)[0]), (deals, resolve(deals)[0]))
     f = r.frame.sort("lead_id")
     assert f["lead_id"].to_list() == ["m1", "m2"]  # m3 won before its first contact: rejected
@@ -89,6 +89,12 @@ def test_join_mqls_with_closed_deals() -> None:
     rows = {(i.file, i.reason): i.rows for i in r.report.issues}
     assert rows[("deals.csv", "no row with this lead_id in mql.csv")] == (3,)
     assert rows[("mql.csv", "won_at is before created_at")] == (3,)
+    assert rows[("deals.csv", "lead_id repeats an earlier row (first kept)")] == (4,)
+    # every row read accounted once: 3 leads + 4 deals = m1, m2 accepted + m3 (lead), m9, the second m2
+    # (deals) rejected + the deals of m2 and m3 joined into their leads' rows
+    rep = r.report
+    assert (rep.rows_read, rep.rows_accepted, rep.rows_rejected, rep.rows_joined) == (7, 2, 3, 2)
+    assert rep.to_dict()["rows_joined"] == 2 and "joined into other rows: 2" in rep.lines()[3]
 
 
 def test_closed_deals_alone_say_to_join() -> None:

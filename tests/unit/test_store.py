@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -178,6 +179,15 @@ def test_workspaces_create_list_rename_delete(store: Store) -> None:
         store.create_workspace("nordic b2b")
     with pytest.raises(StoreError, match="workspace id 'Bad Id' is not valid"):
         store.create_workspace("Other", workspace_id="Bad Id")
+    for bad, code, at in (("Acme\x00", "U+0000", 5), ("\x1bAcme", "U+001B", 1), ("Ac\x7fme", "U+007F", 3),
+                          ("Acme \u202eevil", "U+202E", 6), ("Ac\ud800me", "U+D800", 3)):
+        with pytest.raises(StoreError, match=re.escape(f"cannot contain control characters (found {code} at "
+                                                       f"character {at})")):
+            store.create_workspace(bad)
+        with pytest.raises(StoreError, match=re.escape(f"found {code}")):
+            store.rename_workspace(b.id, bad)
+    assert [w.name for w in store.workspaces()] == ["Nordic B2B", "Nordic b2b!", "Продажи Россия"]  # nothing changed
+    assert store.create_workspace("Sales\tNorth\n").name == "Sales North"  # tabs and line breaks are blanks
 
     store.save(a.id, "leads", full_frame("leads"), source="x")
     renamed = store.rename_workspace(a.id, "Nordics")
@@ -187,7 +197,7 @@ def test_workspaces_create_list_rename_delete(store: Store) -> None:
         store.rename_workspace(c.id, "NORDICS")
 
     store.delete_workspace(a.id)
-    assert [w.id for w in store.workspaces()] == [c.id, b.id]
+    assert [w.id for w in store.workspaces()] == [c.id, "sales-north", b.id]
     assert not (store.data_dir / "datasets" / a.id).exists()
     with pytest.raises(WorkspaceNotFound, match="workspace 'nordic-b2b' does not exist"):
         store.load(a.id, "leads")
