@@ -52,7 +52,7 @@ TOTAL_LABELS = ["Total", "Total:", "Totalt", "Итого", "Всего", "Summa"
 def corpus(shared: Path | None, max_input: int = MAX_INPUT) -> list[tuple[str, bytes]]:
     """(name, bytes) of every export in `shared`/real-exports and every upload fixture, text files cut to
     `max_input` bytes at a line end (the rest adds time, not new shapes)."""
-    paths = sorted(FIXTURES.iterdir())
+    paths = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
     if shared is not None and (shared / "real-exports").is_dir():
         paths += sorted(p for p in (shared / "real-exports").rglob("*")
                         if p.is_file() and p.name not in ("PROFILE.json", "SOURCE.txt"))
