@@ -52,7 +52,7 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
                 delta = (fmt.points(row[f"{m.id}_delta"], state.lang) + " pp" if m.unit == "ratio"
                          else fmt.percent(row.get(f"{m.id}_delta_pct"), state.lang))
             col.metric(
-                md(metric_label(m.id, state.lang)),  # a custom stage's metric is named by the workspace
+                metric_label(m.id, state.lang),
                 fmt.metric_value(value, m.unit, state.lang, currency, compact=True),
                 delta=delta if delta != fmt.DASH else None,
                 delta_color="normal" if m.higher_is_better else "inverse",

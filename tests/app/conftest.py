@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -25,6 +27,11 @@ def demo_tables() -> dict[str, pl.DataFrame]:
     (dimensions back as plain text so the tests' own polars results join with the app's)."""
     prepared = prepare(generate(today=clock.today()), DEMO_SETTINGS)
     return {name: frame.with_columns(pl.col(pl.Categorical).cast(pl.String)) for name, frame in prepared.items()}
+
+
+def plain(markdown: str) -> str:
+    """The text a reader sees of markdown whose values went through `ui.safe.md` (AppTest gives the source)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def metric(at: AppTest, label: str) -> str:
