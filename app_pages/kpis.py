@@ -220,7 +220,7 @@ def render_add_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lang: 
                               direction=direction or kpi_tree.default_direction(measure, catalog),
                               filters=filters.strip() or None, cadence=cadence, warning=kpi_ui.share_of(warning),
                               critical=kpi_ui.share_of(critical))
-        save_and_rerun(ws, new, lang, t("kpis.add.saved", lang, name=name.strip()), ADD_FIELDS)
+        save_and_rerun(ws, new, lang, t("kpis.add.saved", lang, name=md(name.strip())), ADD_FIELDS)
 
 
 def render_target_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lang: str) -> None:
@@ -244,7 +244,7 @@ def render_target_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lan
         return
     stored = kpi_ui.stored_target(kpi_ui.metrics(frame)[kpi_id], target, data.catalog(ws))
     new = kpi_ui.with_target(frame, kpi_id, period.strip(), stored)
-    save_and_rerun(ws, new, lang, t("kpis.target.saved", lang, name=names[kpi_id], period=period.strip()),
+    save_and_rerun(ws, new, lang, t("kpis.target.saved", lang, name=md(names[kpi_id]), period=md(period.strip())),
                    ("kpi_target_value",))
 
 
