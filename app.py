@@ -6,6 +6,8 @@ A `?view=TOKEN` link opens a shared view read-only: its pinned data, no upload, 
 Everything else is the editing app: behind the shared editor password when one is set (ui.auth).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.auth import require_editor_password, warn_if_open
@@ -14,7 +16,10 @@ from ui.share import open_shared_view, render_banner, render_share_button
 from ui.state import render_sidebar
 from ui.workspace import CURRENT, select_workspace
 
-st.set_page_config(page_title="Marketing KPI Studio", page_icon=":material/insights:", layout="wide")
+# The icon is a file of the app's own: a `:material/…:` page icon makes every browser fetch it from Google's
+# font servers, telling them that someone opened the app (a shared link, say).
+ICON = Path(__file__).parent / "assets" / "icon.png"
+st.set_page_config(page_title="Marketing KPI Studio", page_icon=str(ICON), layout="wide")
 
 lang = current_language()
 shared = open_shared_view(lang)

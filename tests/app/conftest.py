@@ -12,6 +12,7 @@ from kpi import clock
 from kpi.data import prepare
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from tests.conftest import REPO
+from ui.safe import JOINER
 
 APP = str(REPO / "app.py")
 
@@ -31,7 +32,7 @@ def demo_tables() -> dict[str, pl.DataFrame]:
 
 def plain(markdown: str) -> str:
     """The text a reader sees of markdown whose values went through `ui.safe.md` (AppTest gives the source)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(JOINER, "")
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -434,6 +434,7 @@ def test_a_misspelt_filter_value_is_a_warning_that_names_the_values_there_are(
     open_page(app, PAGE)
     assert not app.exception
     segments = sorted(small["leads"]["segment"].unique().to_list())
-    warned = [plain(w.value) for w in app.warning if "segment=Enterprse, which the data does not have" in plain(w.value)]
+    warned = [plain(w.value) for w in app.warning
+              if "segment=Enterprse, which the data does not have" in plain(w.value)]
     assert len(warned) == 1 and ", ".join(segments) in warned[0]
     assert not app.error  # a warning: the tree is still shown

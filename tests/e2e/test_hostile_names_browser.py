@@ -22,6 +22,7 @@ import pytest
 
 from kpi.store import Store
 from tests.e2e.conftest import StreamlitServer, screenshot, wait_idle
+from ui.safe import JOINER
 
 pytestmark = pytest.mark.e2e
 VIEWPORT = {"width": 1440, "height": 2400}
@@ -111,12 +112,12 @@ def _open(context: object, url: str) -> object:
 
 
 def _no_markup(page: object, where: str) -> str:
-    """Assert nothing from the data became markup; returns the page's visible text."""
+    """Assert nothing from the data became markup; returns the page's visible text (as a reader would copy it)."""
     found = page.evaluate("""() => ({
         images: [...document.querySelectorAll('img')].map(i => i.getAttribute('src') || '')
                    .filter(s => s.includes('track') || s === 'x' || s.includes('127.0.0.1:9')),
-        links: [...document.querySelectorAll('a')].map(a => a.getAttribute('href') || '')
-                   .filter(h => h.includes('evil.example')),
+        links: [...document.querySelectorAll('a')].filter(a => (a.getAttribute('href') || '')
+                   .includes('evil.example')).map(a => a.parentElement.outerHTML.slice(0, 300)),
         bold: [...document.querySelectorAll('strong, b')].map(b => b.textContent)
                    .filter(t => t.trim() === 'bold' || t.trim() === 'x'),
         handlers: [...document.querySelectorAll('[onerror]')].length,
@@ -124,7 +125,8 @@ def _no_markup(page: object, where: str) -> str:
                    .filter(s => s.textContent === 'x' && getComputedStyle(s).color === 'rgb(255, 43, 43)').length,
     })""")  # type: ignore[attr-defined]
     assert found == {"images": [], "links": [], "bold": [], "handlers": 0, "red": 0}, (where, found)
-    return str(page.locator('[data-testid="stMain"]').inner_text())  # type: ignore[attr-defined]
+    text = str(page.locator('[data-testid="stMain"]').inner_text())  # type: ignore[attr-defined]
+    return text.replace(JOINER, "")  # the invisible word joiners md puts after ':' and '@'
 
 
 def _filtered(path: str, ws: str) -> str:

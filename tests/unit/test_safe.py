@@ -13,7 +13,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from ui.safe import md
+from ui.safe import JOINER, md
 
 HOSTILE = [
     "![px](http://127.0.0.1:9/track.png)",
@@ -35,7 +35,7 @@ HOSTILE = [
     "`code`",
     "~~strike~~",
     "$x^2$",
-    "http://evil.example and www.evil.example and mail@evil.example",
+    "http://evil.example and www.evil.example and mail@evil.example and mailto:x@evil.example",
     "<http://evil.example>",
     "a | b | c",
     "[ref]: http://evil.example",
@@ -59,11 +59,17 @@ def test_hostile_value_renders_as_its_own_text(value: str) -> None:
     for tag in ("<img", "<a ", "<em>", "<strong>", "<code>", "<s>", "<del>", "<script", "<h1"):
         assert tag not in inner.group(1), (value, rendered)
     expected = " ".join(value.replace("\r\n", "\n").split("\n")) if "\n" in value else value
-    assert html.unescape(inner.group(1)) == expected.replace("\r", "")
+    text = html.unescape(inner.group(1))
+    assert text.replace(JOINER, "") == expected.replace("\r", "")
+    # Streamlit rewrites text nodes after the escapes are read (mdast-util-gfm-autolink-literal, remark-emoji,
+    # its icon plugin): none of their patterns may be left in the text
+    for pattern in (r"https?://", r"(?i)www\.", r"[-.+\w]+@[-\w]+(\.[-\w]+)+", r":[\w+/-]+:"):
+        assert not re.search(pattern, text), (value, pattern, text)
 
 
 def test_every_ascii_punctuation_is_escaped_and_letters_are_not() -> None:
     punctuation = "".join(chr(c) for c in range(33, 127) if not chr(c).isalnum())
-    assert md(punctuation) == "".join("\\" + c for c in punctuation)
+    assert md(punctuation).replace(JOINER, "") == "".join("\\" + c for c in punctuation)
     assert md("Åsa Öberg Продажи 2026") == "Åsa Öberg Продажи 2026"
     assert md(None) == "None" and md(12.5) == "12\\.5"
+    assert md("a@b") == "a\\@" + JOINER + "b" and md("WWW.x") == "WWW" + JOINER + "\\.x"
