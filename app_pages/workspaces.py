@@ -62,7 +62,7 @@ def render_links(ws: data.Workspace, lang: str, editable: bool) -> None:
         return
     for view in views:
         cols = st.columns([2, 2, 2, 2, 1], vertical_alignment="center")
-        cols[0].text(view.page)
+        cols[0].text(f"{view.page} · {t('ws.scope.slice' if view.slice else 'ws.scope.explore', lang)}")
         cols[1].text(view.created_by or t("share.someone", lang))
         cols[2].write(fmt.day(view.created_at.date(), lang))
         cols[3].write(view.status + (f" · {fmt.day(view.expires_at.date(), lang)}" if view.expires_at else ""))

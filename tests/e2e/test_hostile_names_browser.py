@@ -229,6 +229,8 @@ def test_table_toolbar_download_is_neutralised(app_server: StreamlitServer, brow
     """Streamlit's own "Download as CSV" in a table's toolbar, on the Campaigns page and on its share link."""
     ws, store = hostile
     context, guard = _context(browser, app_server)
+    # without the File System Access API Streamlit saves through its polyfill: a download Playwright can catch
+    context.add_init_script("delete window.showSaveFilePicker;")  # type: ignore[attr-defined]
     token = store.create_view(ws, "campaigns", {})
     for url in (f"{app_server.url}/campaigns?ws={ws}", f"{app_server.url}/?view={token}"):
         page = _open(context, url)
