@@ -261,7 +261,7 @@ def _finish_sign_in(lang: str) -> None:
         client = ga4_oauth.OAuthClient.from_settings(_oauth_settings())
         credentials = ga4_oauth.finish(client, params["code"], verifier)
     except Ga4Error as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
     st.session_state[OAUTH_TOKEN] = credentials.refresh_token
     st.session_state.pop(OAUTH_SIGN_IN, None)
@@ -280,7 +280,7 @@ def _sign_in_button(lang: str) -> None:
     try:
         client = ga4_oauth.OAuthClient.from_settings(settings)
     except Ga4Error as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
     sign_in: ga4_oauth.SignIn | None = st.session_state.get(OAUTH_SIGN_IN)
     if sign_in is None:
