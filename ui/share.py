@@ -41,7 +41,7 @@ class Shared:
 
 def describe_slice(slice: dict[str, list[str]], lang: str) -> str:
     """'Channel: Meta; Region: Nord' as literal markdown text (the values come from data)."""
-    return "; ".join(f"{dim_label(d, lang)}: {', '.join(md(v) for v in values)}" for d, values in slice.items())
+    return "; ".join(f"{md(dim_label(d, lang))}: {', '.join(md(v) for v in values)}" for d, values in slice.items())
 
 
 def read_only() -> bool:
@@ -121,9 +121,9 @@ def render_share_button(ws: Workspace, state: ViewState, page: str, lang: str) -
                                             follow_latest=follow, expires_at=expires,
                                             slice=state.active_filters if sliced else None)
             except PersonalData as exc:
-                dim = exc.path.split("[")[0].split(".")[0]
+                dim = md(dim_label(exc.path.split("[")[0].split(".")[0], lang))
                 st.session_state.pop(_LINK, None)
-                st.error(t(f"share.personal.{exc.kind}", lang, filter=dim_label(dim, lang)), icon=":material/block:")
+                st.error(t(f"share.personal.{exc.kind}", lang, filter=dim), icon=":material/block:")
             except StoreError as exc:
                 st.session_state.pop(_LINK, None)
                 st.error(t("share.refused", lang, reason=md(str(exc))), icon=":material/block:")
