@@ -3,16 +3,23 @@
 The entry script: page setup, the sidebar (workspace, period, comparison, filters, sharing) and the
 page registry. Pages render; they read the workspace and view state this script sets on every run.
 A `?view=TOKEN` link opens a shared view read-only: its pinned data, no upload, edit or delete pages.
+Everything else is the editing app: behind the shared editor password when one is set (ui.auth).
 """
+
+from pathlib import Path
 
 import streamlit as st
 
+from ui.auth import require_editor_password, warn_if_open
 from ui.i18n import current_language, t
 from ui.share import open_shared_view, render_banner, render_share_button
 from ui.state import render_sidebar
 from ui.workspace import CURRENT, select_workspace
 
-st.set_page_config(page_title="Marketing KPI Studio", page_icon=":material/insights:", layout="wide")
+# The icon is a file of the app's own: a `:material/…:` page icon makes every browser fetch it from Google's
+# font servers, telling them that someone opened the app (a shared link, say).
+ICON = Path(__file__).parent / "assets" / "icon.png"
+st.set_page_config(page_title="Marketing KPI Studio", page_icon=str(ICON), layout="wide")
 
 lang = current_language()
 shared = open_shared_view(lang)
@@ -35,9 +42,11 @@ page = st.navigation([st.Page(file, title=t(key, lang), icon=icon, url_path=path
 with st.sidebar:
     st.markdown(f"### {t('app.title', lang)}")
 if shared is None:
+    require_editor_password(lang)  # stops here until the shared editor password is given, when one is set
     workspace = select_workspace(lang)
     state = render_sidebar(workspace)
     render_share_button(workspace, state, page.url_path or start_page, state.lang)  # the default page's path is ""
+    warn_if_open(state.lang)
 else:
     st.session_state[CURRENT] = shared.workspace
     render_banner(shared, lang)

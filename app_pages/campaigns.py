@@ -8,6 +8,7 @@ from ui import workspace as data
 from ui.charts import dimension_trend, spend_cpl_scatter
 from ui.components import page_header, range_note, select_to_filter, show_chart
 from ui.i18n import dim_label, metric_label, t
+from ui.safe import md
 from ui.state import ViewState, current
 from ui.tables import metric_table
 from ui.widgets import translated_select
@@ -26,7 +27,7 @@ def render_cost_notice(ws: data.Workspace, state: ViewState) -> None:
     lacking = [d for d in state.active_filters if d not in spend_columns]
     if "spend" in ws.tables and lacking:
         st.caption(t("campaigns.cost_filtered", state.lang,
-                     dimensions=", ".join(dim_label(d, state.lang) for d in lacking)))
+                     dimensions=", ".join(md(dim_label(d, state.lang)) for d in lacking)))
 
 
 def render_initiatives(ws: data.Workspace, state: ViewState) -> str | None:
@@ -47,7 +48,7 @@ def render_initiatives(ws: data.Workspace, state: ViewState) -> str | None:
 def render_campaigns(ws: data.Workspace, state: ViewState, initiative: str | None) -> None:
     """The campaign table: the selected initiative's campaigns, or all campaigns in the filters."""
     chosen = [initiative] if initiative is not None else state.filters.get(INITIATIVE, [])
-    title = (t("campaigns.campaigns_of", state.lang, initiative=", ".join(chosen)) if chosen
+    title = (t("campaigns.campaigns_of", state.lang, initiative=", ".join(md(c) for c in chosen)) if chosen
              else t("campaigns.campaigns", state.lang))
     st.subheader(title)
     filters = {**state.filters, INITIATIVE: [initiative]} if initiative is not None else state.filters

@@ -17,6 +17,7 @@ from ui.components import (
 )
 from ui.ga4 import render_ga4_funnel
 from ui.i18n import dim_label, t
+from ui.safe import md
 from ui.state import ViewState, current
 from ui.tables import data_table, metric_table
 from ui.widgets import translated_select
@@ -54,7 +55,7 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
     chart = stage_breakdown_chart(by, dim, state.lang, t("funnel.breakdown_title", state.lang, dimension=label), label)
     show_chart(st, chart, state.lang, key="funnel_breakdown",
                on_select=lambda: select_to_filter("funnel_breakdown", dim), selection_mode="pick")
-    st.caption(t("funnel.best_worst", state.lang, dimension=label, min_base=MIN_BASE))
+    st.caption(t("funnel.best_worst", state.lang, dimension=md(label), min_base=MIN_BASE))
     best_worst = data.best_and_worst(ws, by, dim, MIN_BASE).select("label", "best", "best_conversion", "worst",
                                                                    "worst_conversion")
     data_table(best_worst, state.lang, key="funnel_best_worst", file_name=f"funnel-best-worst-{dim}",
@@ -79,8 +80,7 @@ def render_handover(ws: data.Workspace, state: ViewState) -> None:
     dims = [d for d in LEAK_BY if d in data.dimensions(ws)]
     for col, dim in zip(st.columns(len(dims)) if dims else [], dims, strict=True):
         with col:
-            label = dim_label(dim, state.lang)
-            st.markdown(f"**{t('funnel.leakage_by', state.lang, dimension=label)}**")
+            st.markdown(f"**{t('funnel.leakage_by', state.lang, dimension=md(dim_label(dim, state.lang)))}**")
             table = data.compute(ws, LEAK_METRICS, by=[dim], period=state.period, filters=state.filters).sort(
                 "leakage", descending=True, nulls_last=True)
             metric_table(table, [dim], [catalog[m] for m in LEAK_METRICS], state.lang, ws.settings.currency,

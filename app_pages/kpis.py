@@ -24,6 +24,7 @@ from ui import workspace as data
 from ui.auth import can_edit, user_email
 from ui.components import range_note, show_chart
 from ui.i18n import dim_label, metric_label, plural, t
+from ui.safe import md
 from ui.share import read_only as shared_link
 from ui.state import current
 
@@ -40,10 +41,10 @@ def show_problems(problems: list[Problem], lang: str, saved_nothing: bool = True
     refused = kpi_ui.errors(problems)
     if refused:
         st.error(t("kpis.problems_not_saved" if saved_nothing else "kpis.problems_stored", lang) + "\n\n"
-                 + "\n".join(f"- {p}" for p in refused), icon=":material/error:")
+                 + "\n".join(f"- {md(p)}" for p in refused), icon=":material/error:")
     warned = [p for p in problems if p not in refused]
     if warned:
-        st.warning(t("kpis.problems_warnings", lang) + "\n\n" + "\n".join(f"- {p}" for p in warned),
+        st.warning(t("kpis.problems_warnings", lang) + "\n\n" + "\n".join(f"- {md(p)}" for p in warned),
                    icon=":material/warning:")
 
 
@@ -76,24 +77,25 @@ def render_tree(ws: data.Workspace, kpis: list[Kpi], cards: dict[str, Card], lan
         card = cards.get(kpi.id)
         icon = kpi_ui.STATUS_DOT.get(card.status if card and card.status else "", kpi_ui.NO_STATUS_DOT)
         indent = "\u2003" * depth  # em spaces: Markdown would read leading spaces as code
-        with st.expander(f"{indent}{icon} {kpi.name}", key=f"kpi_detail_{kpi.id}"):
+        with st.expander(f"{indent}{icon} {md(kpi.name)}", key=f"kpi_detail_{kpi.id}"):
             render_definition(kpi, catalog, lang, currency)
 
 
 def render_definition(kpi: Kpi, catalog: dict[str, Metric], lang: str, currency: str) -> None:
     measured = (metric_label(kpi.metric, lang) if kpi.metric in catalog
-                else t("kpis.def.formula", lang, formula=kpi.metric))
+                else t("kpis.def.formula", lang, formula=md(kpi.metric)))
     lines = [t("kpis.def.metric", lang, metric=measured),
-             t("kpis.def.why", lang, why=kpi.why or fmt.DASH),
-             t("kpis.def.how", lang, how=kpi.how or fmt.DASH),
+             t("kpis.def.why", lang, why=md(kpi.why) if kpi.why else fmt.DASH),
+             t("kpis.def.how", lang, how=md(kpi.how) if kpi.how else fmt.DASH),
              t("kpis.def.filters", lang, filters=kpi_ui.filters_text(kpi.filters, lang)),
-             t("kpis.def.owner", lang, owner=kpi.owner or fmt.DASH),
+             t("kpis.def.owner", lang, owner=md(kpi.owner) if kpi.owner else fmt.DASH),
              t(f"kpis.def.thresholds.{kpi.direction}", lang, warning=fmt.percent(kpi.warning, lang, 0),
                critical=fmt.percent(kpi.critical, lang, 0)),
              t("kpis.def.cadence", lang, cadence=t(f"kpis.cadence.{kpi.cadence}", lang)
-               if kpi.cadence in CADENCES else kpi.cadence),
+               if kpi.cadence in CADENCES else md(kpi.cadence)),
              t("kpis.def.targets", lang, targets=", ".join(
-                 f"{p}: {kpi_ui.value_text(kpi, v, catalog, lang, currency)}" for p, v in sorted(kpi.targets.items()))
+                 f"{md(p)}: {kpi_ui.value_text(kpi, v, catalog, lang, currency)}"
+                 for p, v in sorted(kpi.targets.items()))
                or fmt.DASH)]
     st.markdown("\n".join(f"- {line}" for line in lines))
 
@@ -114,7 +116,7 @@ def render_scorecards(ws: data.Workspace, kpis: list[Kpi], cards: dict[str, Card
     without = [cards[k.id] for k, _ in kpi_tree.walk(kpis) if cards[k.id].target is None]
     if without:
         st.markdown(t("kpis.without_target", lang) + "\n\n" + "\n".join(
-            f"- {kpi_ui.NO_STATUS_DOT} **{c.kpi.name}**: {kpi_ui.reason_text(c, catalog, lang, currency, today)}"
+            f"- {kpi_ui.NO_STATUS_DOT} **{md(c.kpi.name)}**: {kpi_ui.reason_text(c, catalog, lang, currency, today)}"
             for c in without))
     st.caption(t("kpis.method", lang, method=METHOD))
 
@@ -123,14 +125,15 @@ def render_card(card: Card, catalog: dict[str, Metric], lang: str, currency: str
     def v(x: float | None) -> str:
         return kpi_ui.value_text(card.kpi, x, catalog, lang, currency)
 
-    st.metric(card.kpi.name, v(card.value), help=t("kpis.card.value_help", lang, start=fmt.day(card.period.start, lang),
-                                                   day=fmt.day(today, lang)) if card.period is not None else None)
+    st.metric(md(card.kpi.name), v(card.value),
+              help=t("kpis.card.value_help", lang, start=fmt.day(card.period.start, lang),
+                     day=fmt.day(today, lang)) if card.period is not None else None)
     st.badge(kpi_ui.status_text(card, lang),
              color=kpi_ui.STATUS_BADGE[card.status] if card.status is not None else "gray")  # type: ignore[arg-type]
     st.markdown(kpi_ui.reason_text(card, catalog, lang, currency, today))
     pace = (t("kpis.card.pace", lang, expected=v(card.expected), day=fmt.day(today, lang),
               basis=t(f"kpis.basis.{card.pace_basis}", lang)) if card.expected is not None else "")
-    st.caption(t("kpis.card.target", lang, target=v(card.target), period=card.period_label) + (" · " + pace
+    st.caption(t("kpis.card.target", lang, target=v(card.target), period=md(card.period_label)) + (" · " + pace
                                                                                                if pace else ""))
 
 
@@ -219,7 +222,7 @@ def render_add_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lang: 
                               direction=direction or kpi_tree.default_direction(measure, catalog),
                               filters=filters.strip() or None, cadence=cadence, warning=kpi_ui.share_of(warning),
                               critical=kpi_ui.share_of(critical))
-        save_and_rerun(ws, new, lang, t("kpis.add.saved", lang, name=name.strip()), ADD_FIELDS)
+        save_and_rerun(ws, new, lang, t("kpis.add.saved", lang, name=md(name.strip())), ADD_FIELDS)
 
 
 def render_target_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lang: str) -> None:
@@ -243,7 +246,7 @@ def render_target_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lan
         return
     stored = kpi_ui.stored_target(kpi_ui.metrics(frame)[kpi_id], target, data.catalog(ws))
     new = kpi_ui.with_target(frame, kpi_id, period.strip(), stored)
-    save_and_rerun(ws, new, lang, t("kpis.target.saved", lang, name=names[kpi_id], period=period.strip()),
+    save_and_rerun(ws, new, lang, t("kpis.target.saved", lang, name=md(names[kpi_id]), period=md(period.strip())),
                    ("kpi_target_value",))
 
 
@@ -292,7 +295,7 @@ def render_templates(ws: data.Workspace, frame: pl.DataFrame, today: date, lang:
                                                    uplift=uplift / 100) if period
                      else kpi_tree.targets(added))  # no period, no suggestions: a template has no targets
     except ValueError as exc:
-        st.info(str(exc))
+        st.info(md(exc))
         return
     merged, skipped = kpi_templates.apply(frame, added, suggested)
     preview, columns = kpi_ui.template_preview(added, merged, skipped, catalog, lang, ws.settings.currency, period)

@@ -31,6 +31,7 @@ from ui import workspace as data
 from ui.auth import can_edit
 from ui.components import page_header
 from ui.i18n import dim_label, plural, t
+from ui.safe import md
 from ui.share import read_only
 from ui.state import ViewState, current
 
@@ -68,9 +69,9 @@ def render_last_review(last: SavedReview | None, lang: str) -> None:
     with st.container(border=True):
         st.markdown(f"**{t('review.last', lang, period=ui_review.period_label(last.period, lang))}**")
         for note in last.notes:
-            text = t("review.last_line", lang, subject=note.subject, verdict=t(f"verdict.{note.verdict}", lang),
-                     decision=note.decision, owner=note.owner, date=fmt.day(note.date, lang))
-            st.markdown(text + (f" — {note.note}" if note.note else ""))
+            text = t("review.last_line", lang, subject=md(note.subject), verdict=t(f"verdict.{note.verdict}", lang),
+                     decision=md(note.decision), owner=md(note.owner), date=fmt.day(note.date, lang))
+            st.markdown(text + (f" — {md(note.note)}" if note.note else ""))
 
 
 def render_conclusions(table: pl.DataFrame, rules: Rules, dimension: str, state: ViewState, currency: str,
@@ -108,7 +109,7 @@ def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved
     """The decisions table in a form; saving validates every row first and saves nothing when one is wrong.
     The decisions are saved for the review's `term` (see kpi.review.review_term)."""
     lang = state.lang
-    st.caption(t("review.decisions_help", lang, dimension=dim_label(dimension, lang).lower()))
+    st.caption(t("review.decisions_help", lang, dimension=md(dim_label(dimension, lang).lower())))
     with st.form("review_form", border=False):
         edited = st.data_editor(
             ui_review.editor_frame(table, saved, clock.today()), key=EDITOR_KEY, hide_index=True, num_rows="fixed",
@@ -132,7 +133,7 @@ def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved
     try:
         doc = notes_to_doc(dimension, term, notes, budgets)
     except ReviewError as exc:
-        st.error(t("review.refused", lang, problems=str(exc)), icon=":material/error:")
+        st.error(t("review.refused", lang, problems=md(exc)), icon=":material/error:")
         return
     assert ws.store_id is not None
     data.store().put_doc(ws.store_id, DOC_KIND, review_key(dimension, term), doc)
@@ -162,11 +163,11 @@ def saved_reviews(ws: data.Workspace, key: str, lang: str) -> tuple[SavedReview 
     try:
         saved = notes_from_doc(docs[key], key) if key in docs else None
     except ReviewError as exc:
-        st.warning(t("review.unreadable", lang, reason=str(exc)))
+        st.warning(t("review.unreadable", lang, reason=md(exc)))
     try:
         last = previous_review(docs, key)
     except ReviewError as exc:
-        st.warning(t("review.unreadable", lang, reason=str(exc)))
+        st.warning(t("review.unreadable", lang, reason=md(exc)))
     return saved, last
 
 
@@ -188,7 +189,7 @@ qualified = ws.settings.qualified is not None
 if not qualified:
     st.caption(t("review.no_qualified", state.lang))
 if state.active_filters.get(dimension):
-    st.caption(t("review.filter_left_out", state.lang, dimension=dim_label(dimension, state.lang)))
+    st.caption(t("review.filter_left_out", state.lang, dimension=md(dim_label(dimension, state.lang))))
 term = review_term(state.period, PRESET_TERMS.get(state.preset))  # None for a custom period: by its length
 st.caption(t("review.term", state.lang, term=ui_review.period_label(term, state.lang)))
 key = review_key(dimension, term)

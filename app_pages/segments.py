@@ -10,6 +10,7 @@ from ui import workspace as data
 from ui.charts import heatmap
 from ui.components import page_header, select_to_filter, show_chart
 from ui.i18n import dim_label, metric_label, t
+from ui.safe import md
 from ui.state import FILTER_DIMENSIONS, ViewState, current
 from ui.tables import metric_table
 from ui.widgets import translated_select
@@ -43,7 +44,7 @@ def cost_dimensions_missing(ws: data.Workspace, metric: Metric, dims: list[str])
 def render_cost_choice(missing: list[str], metric: Metric, state: ViewState) -> bool | None:
     """The allocation toggle and what it means. True: allocate; False: cost shown as not available;
     None: the metric needs no allocation here."""
-    names = ", ".join(dim_label(d, state.lang) for d in missing)
+    names = ", ".join(md(dim_label(d, state.lang)) for d in missing)  # in markdown: column names from uploads
     allocate = st.toggle(t("segments.allocate", state.lang), key="allocate_cost", disabled=not missing,
                          help=t("segments.allocate_help", state.lang, dimension=names or "–"))
     if not missing:

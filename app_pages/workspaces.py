@@ -10,6 +10,7 @@ from ui import money
 from ui import workspace as data
 from ui.auth import can_create, can_edit, can_edit_id, user_email
 from ui.i18n import t
+from ui.safe import md
 from ui.state import current
 
 REPLACE, APPEND = "replace", "append"
@@ -36,9 +37,9 @@ def render_save_uploads(lang: str) -> None:
         try:
             saved = data.save_uploads(uploads, None if target == NEW else target, name, mode, user_email())
         except StoreError as exc:
-            st.error(t("ws.save_failed", lang, reason=str(exc)))
+            st.error(t("ws.save_failed", lang, reason=md(exc)))
         else:
-            st.success(t("ws.saved", lang, tables=", ".join(uploads), name=saved.name))
+            st.success(t("ws.saved", lang, tables=", ".join(uploads), name=md(saved.name)))
 
 
 def render_datasets(ws: data.Workspace, lang: str) -> None:
@@ -62,8 +63,8 @@ def render_links(ws: data.Workspace, lang: str, editable: bool) -> None:
         return
     for view in views:
         cols = st.columns([2, 2, 2, 2, 1], vertical_alignment="center")
-        cols[0].write(view.page)
-        cols[1].write(view.created_by or t("share.someone", lang))
+        cols[0].text(f"{view.page} · {t('ws.scope.slice' if view.slice else 'ws.scope.explore', lang)}")
+        cols[1].text(view.created_by or t("share.someone", lang))
         cols[2].write(fmt.day(view.created_at.date(), lang))
         cols[3].write(view.status + (f" · {fmt.day(view.expires_at.date(), lang)}" if view.expires_at else ""))
         if view.status == "active" and editable and cols[4].button(t("ws.revoke", lang), key=f"revoke_{view.id}"):
@@ -82,9 +83,9 @@ def render_manage(ws: data.Workspace, lang: str, editable: bool) -> None:
             try:
                 created = data.create_workspace(name, user_email())
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
-                st.success(t("ws.created", lang, name=created.name))
+                st.success(t("ws.created", lang, name=md(created.name)))
     if ws.store_id is None or not editable:
         return
     with st.form("rename_workspace"):
@@ -93,7 +94,7 @@ def render_manage(ws: data.Workspace, lang: str, editable: bool) -> None:
             try:
                 data.store().rename_workspace(ws.store_id, new_name)
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 st.rerun()
     with st.expander(t("ws.delete", lang), icon=":material/delete:"):
@@ -101,14 +102,14 @@ def render_manage(ws: data.Workspace, lang: str, editable: bool) -> None:
         if st.button(t("ws.delete_button", lang), type="primary", disabled=confirm != ws.name, key="delete_ws"):
             data.store().delete_workspace(ws.store_id)
             st.session_state.pop(data.WORKSPACE_KEY, None)
-            st.toast(t("ws.deleted", lang, name=ws.name))
+            st.toast(t("ws.deleted", lang, name=md(ws.name)))
             st.rerun()
 
 
 ws = data.current()
 lang = current().lang
 editable = can_edit(ws)
-st.title(t("ws.current", lang, name=ws.name))
+st.title(t("ws.current", lang, name=md(ws.name)))
 if not editable:
     st.warning(t("ws.not_editor", lang))
 render_save_uploads(lang)

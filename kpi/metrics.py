@@ -312,6 +312,24 @@ def _filter(frame: pl.LazyFrame, filters: Mapping[str, Sequence[str]]) -> pl.Laz
     return frame
 
 
+def restrict(tables: Mapping[str, pl.DataFrame], slice: Mapping[str, Sequence[str]]) -> dict[str, pl.DataFrame]:
+    """Only the rows of `slice` (dimension -> values kept), for a view that must never show more.
+
+    Each fact table keeps the rows whose value of every sliced dimension is one of the slice's, exactly as
+    `compute`'s `filters` keep them, so any query on the result (with any filters of its own) answers that
+    query ANDed with the slice. A fact table that lacks a sliced dimension cannot tell which of its rows
+    belong to the slice and is left out, as `compute` leaves its metrics out of a query filtered on a
+    dimension it does not have. KPI definitions are not facts and are kept whole."""
+    bound = {d: list(v) for d, v in slice.items() if v}
+    out: dict[str, pl.DataFrame] = {}
+    for name, frame in tables.items():
+        if name == "kpis" or not bound:
+            out[name] = frame
+        elif set(bound) <= set(frame.columns):
+            out[name] = _filter(frame.lazy(), bound).collect()
+    return out
+
+
 def _group(frame: pl.LazyFrame, keys: list[str], aggs: list[pl.Expr]) -> pl.LazyFrame:
     """Aggregate by `keys`; categorical keys come back as text so parts from any table join."""
     if not keys:

@@ -38,7 +38,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -117,6 +117,18 @@ class UnsafeViewState(StoreError):
     """A saved view's state holds something that looks like a credential or raw data."""
 
 
+class PersonalData(UnsafeViewState):
+    """A view's filter value looks like personal data (an e-mail address or a phone number): a link must
+    not pin a person. `path` names the filter ('owner[0]'), `kind` is "email" or "phone"; never the value."""
+
+    def __init__(self, path: str, kind: Literal["email", "phone"]) -> None:
+        what = "an e-mail address" if kind == "email" else "a phone number"
+        super().__init__(f"view state '{path}' looks like {what}: links must not pin personal data; "
+                         "remove that filter and share again")
+        self.path = path
+        self.kind = kind
+
+
 class ViewError(StoreError):
     """A share link cannot be opened; the message is fit to show to whoever opened it."""
 
@@ -189,6 +201,13 @@ class View:
     revoked_at: datetime | None
     status: ViewStatus
 
+    @property
+    def slice(self) -> dict[str, list[str]] | None:
+        """The filters a slice-only link is bound to (dimension -> values; every query of the shared view is
+        ANDed with them), or None when viewers may explore the whole workspace."""
+        pinned = self.state.get(SLICE_KEY)
+        return {str(d): [str(v) for v in values] for d, values in pinned.items()} if pinned else None
+
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers.
@@ -255,17 +274,45 @@ _SECRET_KEY_RE = re.compile(
 _SECRET_VALUE_RE = re.compile(
     r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)|^Bearer\s|^eyJ[\w-]+\.[\w-]+\.|AIza[0-9A-Za-z_-]{35}|^ya29\.|^1//0"
 )
+# Personal data a filter value must not be: an e-mail address anywhere in it, or a whole value that is a phone
+# number (7-15 digits with a leading + or 0 or separators between groups; an ISO date or a plain id is not one).
+_EMAIL_RE = re.compile(r"[^\s@<>()\[\]]+@[^\s@<>()\[\]]+\.[A-Za-z]{2,}")
+_PHONE_RE = re.compile(r"\s*(\+|00|0|\(0?)?\d[\d\s().\-/]*")
+_PHONE_GAP_RE = re.compile(r"\d[\s().\-/]+\d")
+_ISO_DATE_RE = re.compile(r"\s*\d{4}-\d{2}-\d{2}([T ][\d:.]+)?\s*")
+#: The state key of a slice-only link's bound filters (see `View.slice`).
+SLICE_KEY = "slice"
 MAX_STATE_STRING = 2048
 MAX_STATE_LIST = 1000
 MAX_STATE_BYTES = 32 * 1024
+
+
+def personal_kind(value: str) -> Literal["email", "phone"] | None:
+    """Is `value` personal data a link must not pin: "email", "phone", or None.
+
+    >>> personal_kind("anna@example.se"), personal_kind("+46 70-123 45 67"), personal_kind("070-1234567")
+    ('email', 'phone', 'phone')
+    >>> personal_kind("2026-01-31"), personal_kind("12345678901"), personal_kind("@SUM(A1)")
+    (None, None, None)
+    """
+    if _EMAIL_RE.search(value):
+        return "email"
+    if _PHONE_RE.fullmatch(value) and not _ISO_DATE_RE.fullmatch(value):
+        digits = sum(c.isdigit() for c in value)
+        stripped = value.strip()
+        marked = stripped.startswith(("+", "0", "(")) or _PHONE_GAP_RE.search(stripped) is not None
+        if 7 <= digits <= 15 and marked:
+            return "phone"
+    return None
 
 
 def check_view_state(state: Mapping[str, Any]) -> None:
     """Raise UnsafeViewState unless `state` is small JSON made of filters, not credentials or data.
 
     Refused: keys that name a credential (password, token, secret, private_key, credentials, api_key,
-    cookie, ...), values that look like one (PEM keys, bearer tokens, JWTs, Google API keys), strings
-    over 2 KB, lists over 1,000 items, and states over 32 KB as JSON. Messages name the key, never the value.
+    cookie, ...), values that look like one (PEM keys, bearer tokens, JWTs, Google API keys), personal data
+    (e-mail addresses and phone numbers, see `personal_kind`: PersonalData), strings over 2 KB, lists over
+    1,000 items, and states over 32 KB as JSON. Messages name the key, never the value.
     """
 
     def walk(value: object, path: str, depth: int) -> None:
@@ -297,6 +344,9 @@ def check_view_state(state: Mapping[str, Any]) -> None:
                 )
             if _SECRET_VALUE_RE.search(value):
                 raise UnsafeViewState(f"view state '{path}' looks like a credential; views must never hold credentials")
+            kind = personal_kind(value)
+            if kind is not None:
+                raise PersonalData(path, kind)
         elif not (value is None or isinstance(value, bool | int | float)):
             raise UnsafeViewState(
                 f"view state '{path}' is a {type(value).__name__}; use text, numbers, booleans, lists or objects"
@@ -795,16 +845,26 @@ class Store:
         follow_latest: bool = False,
         expires_at: datetime | None = None,
         title: str | None = None,
+        slice: Mapping[str, Sequence[str]] | None = None,
     ) -> str:
         """Save a view and return its share token (256 random bits, url-safe; show it once, it is not stored).
 
         `dataset_versions` pins the data (default: the latest version of every dataset now); the
         workspace settings are pinned too. With `follow_latest` the link shows whatever is latest
-        when opened. `state` holds filters and language only (see `check_view_state`).
+        when opened. `state` holds filters and language only (see `check_view_state`). A `slice`
+        (dimension -> values, at least one value) makes the link slice-only: it is kept with the view
+        (`View.slice`) and its viewers see only those rows, whatever filters they choose.
         """
         page = page.strip() if isinstance(page, str) else ""
         if not page or len(page) > 200:
             raise StoreError("a view needs the page it shows (1-200 characters)")
+        if slice is not None:
+            bound = {str(d): [str(v) for v in values] for d, values in slice.items() if values}
+            if not bound:
+                raise StoreError("a slice-only link needs at least one filter value to bind its viewers to")
+            state = {**state, SLICE_KEY: bound}
+        elif SLICE_KEY in state:
+            raise StoreError(f"'{SLICE_KEY}' in a view's state is set through `slice`, not by hand")
         check_view_state(state)
         if expires_at is not None and expires_at <= self._now():
             raise StoreError("a new view's expiry must be in the future")

@@ -15,6 +15,7 @@ from ui import money
 from ui import workspace as data
 from ui.charts import SELECTION, funnel_chart
 from ui.i18n import metric_label, t
+from ui.safe import md
 from ui.state import FILTER_DIMENSIONS, ViewState
 
 
@@ -96,7 +97,8 @@ def filter_chips(state: ViewState) -> None:
     active = state.active_filters
     if not active:
         return
-    chips = "  ".join(f":blue-badge[{t(f'dim.{d}', state.lang)}: {', '.join(v)}]" for d, v in active.items())
+    chips = "  ".join(f":blue-badge[{t(f'dim.{d}', state.lang)}: {', '.join(md(x) for x in v)}]"
+                      for d, v in active.items())
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.markdown(chips)
     right.button(t("sidebar.clear_filters", state.lang), on_click=clear_filters, key="clear_filters",
@@ -116,8 +118,8 @@ def funnel_summary(funnel: pl.DataFrame, previous: pl.DataFrame | None, lang: st
     labels = dict(zip(funnel["stage"], funnel["label"], strict=True))
     change = (t("overview.bottleneck_change", lang, change=fmt.points(weakest.change, lang))
               if weakest.change is not None else "")
-    st.markdown(t("overview.bottleneck", lang, from_stage=labels[weakest.from_stage],
-                  to_stage=labels[weakest.to_stage], rate=fmt.percent(weakest.conversion, lang), change=change))
+    st.markdown(t("overview.bottleneck", lang, from_stage=md(labels[weakest.from_stage]),
+                  to_stage=md(labels[weakest.to_stage]), rate=fmt.percent(weakest.conversion, lang), change=change))
 
 
 def funnel_panel(ws: data.Workspace, state: ViewState, split: bool) -> pl.DataFrame | None:

@@ -57,6 +57,7 @@ from ui.charts import ga4_funnel_chart
 from ui.components import show_chart
 from ui.format import number
 from ui.i18n import current_language, dim_label, t
+from ui.safe import md
 from ui.share import read_only
 from ui.tables import data_table
 from ui.upload import field_label, table_label
@@ -260,7 +261,7 @@ def _finish_sign_in(lang: str) -> None:
         client = ga4_oauth.OAuthClient.from_settings(_oauth_settings())
         credentials = ga4_oauth.finish(client, params["code"], verifier)
     except Ga4Error as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
     st.session_state[OAUTH_TOKEN] = credentials.refresh_token
     st.session_state.pop(OAUTH_SIGN_IN, None)
@@ -279,7 +280,7 @@ def _sign_in_button(lang: str) -> None:
     try:
         client = ga4_oauth.OAuthClient.from_settings(settings)
     except Ga4Error as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
     sign_in: ga4_oauth.SignIn | None = st.session_state.get(OAUTH_SIGN_IN)
     if sign_in is None:
@@ -318,10 +319,10 @@ def _upload_key(lang: str) -> None:
         info = json.loads(uploaded.getvalue().decode("utf-8"))
         service_account_credentials(info)
     except (ValueError, UnicodeDecodeError):
-        st.error(t("ga4.not_a_key", lang, file=uploaded.name))
+        st.error(t("ga4.not_a_key", lang, file=md(uploaded.name)))
         return
     except Ga4Error as exc:
-        st.error(f"{uploaded.name}: {exc.message}")
+        st.error(md(f"{uploaded.name}: {exc.message}"))
         return
     st.session_state[KEY_INFO] = info
 
@@ -358,7 +359,7 @@ def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None)
     try:
         conn = _connection(connection_name)
     except Ga4Error as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
     if conn is None:
         _upload_key(lang)
@@ -368,7 +369,7 @@ def render_ga4_panel(connection_name: str = "ga4", *, today: date | None = None)
     try:
         choices = conn.properties()
     except Ga4Error as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
     _sign_out_button(lang)
     if not choices:
@@ -414,7 +415,7 @@ def _show_status(lang: str) -> None:
     result: PullResult | None = st.session_state.get(LAST_RESULT)
     error: str | None = st.session_state.get(LAST_ERROR)
     if error:
-        st.error(error)
+        st.error(md(error))
     if result is None:
         return
     when = f"{result.pulled_at:%Y-%m-%d %H:%M}"
@@ -423,7 +424,7 @@ def _show_status(lang: str) -> None:
     else:
         st.success(t("ga4.pulled", lang, when=when, summary=_summary(result, lang)))
     for notice in result.notices():
-        st.info(notice)
+        st.info(md(notice))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -507,7 +508,7 @@ def _run_funnel(conn: GA4Connection, request: FunnelRequest, refresh: bool) -> N
 
 def _funnel_summary(request: FunnelRequest, lang: str) -> str:
     return t("ga4.funnel.summary", lang, property=request.property_id, start=f"{request.start:%Y-%m-%d}",
-             end=f"{request.end:%Y-%m-%d}", steps=" → ".join(s.name for s in request.steps),
+             end=f"{request.end:%Y-%m-%d}", steps=" → ".join(md(s.name) for s in request.steps),
              kind=t("ga4.funnel.kind_open" if request.open_funnel else "ga4.funnel.kind_closed", lang))
 
 
@@ -534,7 +535,7 @@ def _show_funnel(lang: str, today: date) -> None:
     result: FunnelResult | None = st.session_state.get(FUNNEL_RESULT)
     failed: tuple[FunnelRequest, str] | None = st.session_state.get(FUNNEL_ERROR)
     if failed:
-        st.error(failed[1])
+        st.error(md(failed[1]))
     if result is None:
         return
     request = result.request
@@ -550,7 +551,7 @@ def _show_funnel(lang: str, today: date) -> None:
                file_name="ga4-funnel", formats=FUNNEL_FORMATS)
     info = replace(result.info, partial_from=today) if request.end >= today else result.info
     for notice in info.notices():
-        st.info(notice)
+        st.info(md(notice))
 
 
 def render_ga4_funnel(period: Period, lang: str, connection_name: str = "ga4", *, today: date | None = None) -> None:
@@ -568,7 +569,7 @@ def render_ga4_funnel(period: Period, lang: str, connection_name: str = "ga4", *
         conn = _connection(connection_name)
         choices = conn.properties() if conn is not None else []
     except Ga4Error as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         return
     if conn is None:
         return
@@ -591,7 +592,7 @@ def render_ga4_funnel(period: Period, lang: str, connection_name: str = "ga4", *
     refresh = right.button(t("ga4.refresh", lang), key="ga4_funnel_refresh", help=t("ga4.funnel.refresh_help", lang))
     steps, problems = funnel_steps(rows, lang)
     for problem in problems:
-        st.warning(problem)
+        st.warning(md(problem))
     if problems:
         return
     _run_funnel(conn, FunnelRequest(prop.property_id, steps, start, end, open_funnel, breakdown), refresh)

@@ -26,6 +26,7 @@ from ui import format as fmt
 from ui import workspace as data
 from ui.charts import PALETTE
 from ui.i18n import dim_label, t
+from ui.safe import md
 
 KPIS = "kpis"
 SOURCE = "edited on the KPI page"
@@ -328,8 +329,10 @@ def value_text(kpi: Kpi, value: float | None, catalog: Mapping[str, Metric], lan
 
 
 def filters_text(filters: Mapping[str, Sequence[str]], lang: str) -> str:
-    """A KPI's slice in words ('Segment = Enterprise; Initiative = ABM, Brand'), or 'all the data'."""
-    return "; ".join(f"{dim_label(d, lang)} = {', '.join(v)}" for d, v in filters.items()) or t("kpis.def.all", lang)
+    """A KPI's slice in words ('Segment = Enterprise; Initiative = ABM, Brand'), or 'all the data', as literal
+    markdown text (names and values come from data)."""
+    return ("; ".join(f"{md(dim_label(d, lang))} = {', '.join(md(x) for x in v)}" for d, v in filters.items())
+            or t("kpis.def.all", lang))
 
 
 def status_text(card: Card | None, lang: str) -> str:

@@ -20,6 +20,7 @@ from kpi.settings import Settings
 from ui import format as fmt
 from ui import workspace as data
 from ui.i18n import t
+from ui.safe import md
 from ui.state import ViewState, url_for
 
 CAMPAIGNS_PAGE = "app_pages/campaigns.py"
@@ -98,9 +99,10 @@ def reason(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, quali
 
 
 def line(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, qualified: bool = True) -> str:
-    """'**Enterprise ABM**: CPL 812 € is 2.4× the median 338 € … → **do less**'."""
+    """'**Enterprise ABM**: CPL 812 € is 2.4× the median 338 € … → **do less**', as markdown whose subject
+    (a name from data) is literal text."""
     verdict = row["verdict"]
-    return t("review.line", lang, subject=row["subject"], reason=reason(row, rules, lang, currency, qualified),
+    return t("review.line", lang, subject=md(row["subject"]), reason=reason(row, rules, lang, currency, qualified),
              action=t(f"review.action.{verdict}", lang))
 
 

@@ -15,8 +15,16 @@ import re
 # `:material/…:`, emoji shortcodes, `$…$` maths) are made of punctuation too, so they are escaped as well.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _BREAKS = re.compile(r"[\r\n\t\u2028\u2029]+")
+# Some of Streamlit's markdown rewrites the text after the escapes are read: a bare URL or e-mail address
+# becomes a link (GFM autolink literals), `:smile:` an emoji, `:material/…:` an icon. An invisible word
+# joiner after every ':' and '@' and inside 'www.' breaks those patterns; the reader sees the same text.
+JOINER = "\u2060"
+_WWW = re.compile(r"(?i)(www)(?=\.)")
 
 
 def md(value: object) -> str:
-    """`value` as literal text inside markdown: every punctuation mark escaped, line breaks as spaces."""
-    return _PUNCTUATION.sub(r"\\\1", _BREAKS.sub(" ", str(value)))
+    """`value` as literal text inside markdown: every punctuation mark escaped, line breaks as spaces, and
+    nothing left that Streamlit would turn into a link, an emoji or an icon."""
+    text = _BREAKS.sub(" ", str(value))
+    text = _WWW.sub(r"\1" + JOINER, text).replace(":", ":" + JOINER).replace("@", "@" + JOINER)
+    return _PUNCTUATION.sub(r"\\\1", text)

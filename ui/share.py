@@ -13,16 +13,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from kpi.store import View, ViewError
+from kpi.store import SLICE_KEY, PersonalData, StoreError, View, ViewError
 from ui import format as fmt
 from ui.auth import auth_configured, user_email
-from ui.i18n import t
+from ui.i18n import dim_label, t
+from ui.safe import md
 from ui.state import ViewState, view_params
 from ui.workspace import Workspace, store, stored_workspace
 
 VIEW_PARAM = "view"
 SIGN_IN = "sign_in"  # a view's state flag: only signed-in people may open it
 EXPIRY_DAYS = (None, 7, 30, 90)
+SCOPES = ("explore", "slice")  # viewers may explore the workspace / see only the filtered slice
 _LINK = "_share_link"
 
 
@@ -33,7 +35,13 @@ class Shared:
 
     @property
     def params(self) -> dict[str, list[str]]:
-        return {k: v if isinstance(v, list) else [str(v)] for k, v in self.view.state.items() if k != SIGN_IN}
+        return {k: v if isinstance(v, list) else [str(v)] for k, v in self.view.state.items()
+                if k not in (SIGN_IN, SLICE_KEY)}
+
+
+def describe_slice(slice: dict[str, list[str]], lang: str) -> str:
+    """'Channel: Meta; Region: Nord' as literal markdown text (the values come from data)."""
+    return "; ".join(f"{md(dim_label(d, lang))}: {', '.join(md(v) for v in values)}" for d, values in slice.items())
 
 
 def read_only() -> bool:
@@ -57,21 +65,29 @@ def open_shared_view(lang: str) -> Shared | None:
         st.info(t("share.sign_in_to_view", lang))
         st.button(t("share.sign_in", lang), on_click=st.login)
         st.stop()
-    return Shared(view, stored_workspace(view.workspace, view.dataset_versions, view.settings))
+    return Shared(view, stored_workspace(view.workspace, view.dataset_versions, view.settings, slice=view.slice))
+
+
+def _scope_caption(slice: dict[str, list[str]] | None, lang: str) -> str:
+    return (t("share.is_slice", lang, slice=describe_slice(slice, lang)) if slice
+            else t("share.is_explore", lang))
 
 
 def render_banner(shared: Shared, lang: str) -> None:
     view = shared.view
     who = view.created_by or t("share.someone", lang)
     when = fmt.day(view.created_at.date(), lang)
+    who, scope = md(who), _scope_caption(view.slice, lang)
     if view.follow_latest:
-        st.info(t("share.banner_latest", lang, who=who, when=when), icon=":material/visibility:")
+        st.info(t("share.banner_latest", lang, who=who, when=when) + " " + scope, icon=":material/visibility:")
         return
     described = []
     for dataset, version_id in sorted(view.dataset_versions.items()):
         version = store().version(view.workspace, dataset, version_id)
-        described.append(f"{dataset} {version.label} ({version.source}, {fmt.day(version.created_at.date(), lang)})")
-    st.info(t("share.banner", lang, who=who, when=when, data="; ".join(described)), icon=":material/visibility:")
+        described.append(f"{dataset} {version.label} ({md(version.source)}, "
+                         f"{fmt.day(version.created_at.date(), lang)})")
+    st.info(t("share.banner", lang, who=who, when=when, data="; ".join(described)) + " " + scope,
+            icon=":material/visibility:")
 
 
 def _link(token: str) -> str:
@@ -90,15 +106,33 @@ def render_share_button(ws: Workspace, state: ViewState, page: str, lang: str) -
         days = st.selectbox(t("share.expiry", lang), EXPIRY_DAYS, key="share_expiry",
                             format_func=lambda d: t(f"share.expiry.{d or 'never'}", lang))
         sign_in = auth_configured() and st.checkbox(t("share.require_sign_in", lang), key="share_sign_in")
-        if st.button(t("share.create", lang), type="primary", key="share_create"):
+        scope = st.radio(t("share.scope", lang), SCOPES, key="share_scope",
+                         format_func=lambda s: t(f"share.scope.{s}", lang))
+        sliced = scope == "slice"
+        if sliced and not state.active_filters:
+            st.caption(t("share.slice_needs_filter", lang))
+        if st.button(t("share.create", lang), type="primary", key="share_create",
+                     disabled=sliced and not state.active_filters):
             expires = datetime.now(UTC) + timedelta(days=days) if days else None
             params = view_params(state) | ({SIGN_IN: True} if sign_in else {})
-            token = store().create_view(ws.store_id, page, params,
-                                        None if follow else ws.versions, created_by=user_email(),
-                                        follow_latest=follow, expires_at=expires)
-            st.session_state[_LINK] = _link(token)
-        link = st.session_state.get(_LINK)
-        if link:
+            try:
+                token = store().create_view(ws.store_id, page, params,
+                                            None if follow else ws.versions, created_by=user_email(),
+                                            follow_latest=follow, expires_at=expires,
+                                            slice=state.active_filters if sliced else None)
+            except PersonalData as exc:
+                dim = md(dim_label(exc.path.split("[")[0].split(".")[0], lang))
+                st.session_state.pop(_LINK, None)
+                st.error(t(f"share.personal.{exc.kind}", lang, filter=dim), icon=":material/block:")
+            except StoreError as exc:
+                st.session_state.pop(_LINK, None)
+                st.error(t("share.refused", lang, reason=md(str(exc))), icon=":material/block:")
+            else:
+                st.session_state[_LINK] = (_link(token), state.active_filters if sliced else None)
+        made = st.session_state.get(_LINK)
+        if made:
+            link, slice = made
             st.code(link, language=None)
             st.caption(t("share.created", lang))
+            st.caption(_scope_caption(slice, lang))
         st.caption(t("share.signed_in_only", lang) if auth_configured() else t("share.anyone", lang))

@@ -18,6 +18,7 @@ from kpi import clock
 from kpi.metrics import VIEWS, View
 from kpi.period import COMPARES, GRAINS, PRESETS, Compare, Grain, Period, compare_period, preset
 from ui.i18n import LANG_KEY, LANGUAGES, browser_language, t
+from ui.safe import md
 from ui.widgets import translated_select
 from ui.workspace import Workspace, dimension_values
 
@@ -133,7 +134,7 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
         lang = st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__,
                             index=list(LANGUAGES).index(browser_language()), key=LANG_KEY, persist_state="session")
         for name, value in st.session_state.get(_NOTICES, []):
-            st.warning(t("notice.invalid_param", lang, name=name, value=value), icon="⚠️")
+            st.warning(t("notice.invalid_param", lang, name=md(name), value=md(value)), icon="⚠️")  # from the URL
         choice = translated_select(st, t("sidebar.period", lang), [*PRESETS, CUSTOM], "period", DEFAULT_PRESET,
                                    lang, lambda p: t(f"preset.{p}", lang))
         if choice == CUSTOM:

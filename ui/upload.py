@@ -24,6 +24,7 @@ from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import PRESETS, recognise
 from ui.format import number
 from ui.i18n import TEXT, current_language, plural, t
+from ui.safe import md
 from ui.workspace import SESSION_TABLES, mappings, session_tables
 
 MAX_UPLOAD_MB = 500  # per widget; the 200 MB benchmark file fits with room to spare
@@ -154,27 +155,28 @@ def _report(result: ImportResult, source: str, lang: str, joined_from: str | Non
     cols[3].metric(t("upload.totals_left_out", lang), number(len(rep.totals_excluded), lang))
     if rep.rows_joined:
         cols[4].metric(t("upload.joined", lang), number(rep.rows_joined, lang),
-                       help=t("upload.joined_help", lang, file=joined_from, field=field_label("lead_id", lang)))
+                       help=t("upload.joined_help", lang, file=md(joined_from or ""),
+                              field=field_label("lead_id", lang)))
     table = table_label(rep.table, lang)
     if rep.date_range:
-        st.caption(t("upload.into_table_dates", lang, source=source, table=table, start=rep.date_range[0],
+        st.caption(t("upload.into_table_dates", lang, source=md(source), table=table, start=rep.date_range[0],
                      end=rep.date_range[1]))
     else:
-        st.caption(t("upload.into_table", lang, source=source, table=table))
+        st.caption(t("upload.into_table", lang, source=md(source), table=table))
     for issue in rep.issues:
         if issue.rejected:
-            st.warning(t("upload.issue_rejected", lang, issue=issue))
+            st.warning(t("upload.issue_rejected", lang, issue=md(issue)))
         else:
-            st.info(t("upload.issue_changed", lang, issue=issue))
+            st.info(t("upload.issue_changed", lang, issue=md(issue)))
     if rep.totals_excluded:
         with st.expander(t("upload.totals_rows", lang)):
             st.text("\n".join(rep.totals_excluded))
     if rep.columns_ignored:
-        st.caption(t("upload.columns_ignored", lang, columns=", ".join(rep.columns_ignored)))
+        st.caption(t("upload.columns_ignored", lang, columns=", ".join(md(c) for c in rep.columns_ignored)))
     if rep.duplicates:
         st.caption(t("upload.duplicates", lang, count=number(rep.duplicates, lang)))
     for w in rep.warnings:
-        st.caption("ℹ️ " + w)
+        st.caption("ℹ️ " + md(w))
     st.dataframe(result.frame.head(50), hide_index=True)
 
 
@@ -241,7 +243,7 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
     done = st.session_state.pop(f"{key}_done", None)
     if done:
         rows, name, table = done
-        st.success(plural("upload.added", rows, lang, rows=number(rows, lang), file=name,
+        st.success(plural("upload.added", rows, lang, rows=number(rows, lang), file=md(name),
                           table=table_label(table, lang)))
     if file is None:
         for memo in MEMOS:
@@ -259,16 +261,16 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
                 raw = remembered(f"{key}_memo_part", (file.file_id, choices),
                                  lambda: read(file.getvalue(), file.name, choices))
     except FileRefused as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
-    st.caption(t("upload.detected", lang, what=raw.detected.describe()))
+    st.caption(t("upload.detected", lang, what=md(raw.detected.describe())))
     st.dataframe(raw.frame.drop(ROW).head(20), hide_index=True)
 
     choices = _mapping_choices(raw, key, choices, store, lang)
     try:
         mapping = mapping_for(raw, choices, store)
     except FileRefused as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     if needs_period(raw, mapping):
         picked = st.date_input(t("upload.period", lang), value=[], key=f"{key}_period")
@@ -300,7 +302,7 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
                 result = remembered(f"{key}_memo_order", (*identity, mapping),
                                     lambda: _in_order(imported(mapping), order))
     except FileRefused as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     _report(result, mapping_label(result.report.preset, lang), lang, second.name if second is not None else None)
     remember = choices.preset == CUSTOM and st.checkbox(t("upload.remember", lang), value=True,

@@ -96,15 +96,19 @@ def _last_day(tables: Mapping[str, pl.DataFrame]) -> date | None:
 
 
 def stored_workspace(store_id: str, versions: Mapping[str, str] | None = None,
-                     settings: Settings | None = None) -> Workspace:
-    """A store workspace at the given dataset versions (default: the latest) and settings (default: its own)."""
+                     settings: Settings | None = None, slice: Mapping[str, Sequence[str]] | None = None) -> Workspace:
+    """A store workspace at the given dataset versions (default: the latest) and settings (default: its own);
+    with a `slice` (a slice-only link's), only that slice's rows: every engine call on it is bound to the
+    slice (`kpi.metrics.restrict`), whatever filters the page adds."""
     db = store()
     versions = dict(versions) if versions is not None else db.latest_versions(store_id)
     settings = settings or db.settings(store_id)
-    identity = repr((store_id, sorted(versions.items()), settings.to_dict())).encode()
+    bound = sorted((d, tuple(sorted(v))) for d, v in (slice or {}).items())
+    identity = repr((store_id, sorted(versions.items()), settings.to_dict(), bound)).encode()
     key = f"{store_id}@{hashlib.sha256(identity).hexdigest()[:16]}"
     if key not in _loaded:
-        _loaded[key] = (prepare(db.tables(store_id, versions), settings), settings)
+        tables = prepare(db.tables(store_id, versions), settings)
+        _loaded[key] = (kpi_metrics.restrict(tables, slice) if slice else tables, settings)
     return Workspace(key, db.workspace(store_id).name, settings, _last_day(_loaded[key][0]), store_id, versions)
 
 

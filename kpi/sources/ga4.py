@@ -666,7 +666,8 @@ def add_command(sub: Any) -> None:
                         f"{', '.join(OPTIONAL_DIMENSIONS)}")
     parser.add_argument("--page-size", type=int, default=100_000, help=f"rows per request, 1..{MAX_PAGE_SIZE}")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each GA4 answer")
-    parser.add_argument("--attempts", type=int, default=5, help="tries per request on 429/503 (backoff + jitter)")
+    parser.add_argument("--attempts", type=int, default=5,
+                        help="tries per request on 429/500/502/503/504 (backoff + jitter)")
     parser.set_defaults(run=run_command)
 
 

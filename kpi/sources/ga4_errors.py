@@ -57,14 +57,21 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
     (re.compile(r"(?i)(bearer|token|key|secret|password|assertion)([\"']?\s*[:=]\s*[\"']?|\s+)[A-Za-z0-9._\-~+/=]{8,}"),
      r"\1\2[redacted]"),
-    (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[token]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "[token]"),  # a JWT (signed assertion)
+    (re.compile(r"ya29\.[A-Za-z0-9._~+/=-]{8,}"), "[token]"),  # an OAuth access token
+    (re.compile(r"1//0[A-Za-z0-9._~+/=-]{8,}"), "[token]"),  # an OAuth refresh token
+    (re.compile(r"AIza[0-9A-Za-z_-]{30,}"), "[api key]"),  # a Google API key
+    (re.compile(r"GOCSPX-[A-Za-z0-9_-]{8,}"), "[client secret]"),  # an OAuth client secret
     (re.compile(r"(https?://)[^/@\s]+@"), r"\1"),
     (re.compile(r"\b[0-9a-f]{40}\b"), "[key id]"),
 )
 
 
 def redact(text: str) -> str:
-    """`text` without anything that looks like a credential: keys, emails, tokens, URL user:password."""
+    """`text` without anything that looks like a credential, recognised by its shape wherever it stands
+    (not only after a `token=` label): private keys, e-mail addresses, `Bearer …`, JWTs, OAuth access
+    (`ya29.…`) and refresh (`1//0…`) tokens, API keys (`AIza…`), client secrets (`GOCSPX-…`), key ids and
+    URL user:password."""
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
@@ -155,9 +162,16 @@ def classify(exc: BaseException, property_id: str, timeout: float, now: datetime
                             until=until)
         return Ga4Error("rate_limited", f"GA4 is rate-limiting requests for {prop} (429: {text}). Wait a minute and "
                         "retry.", retryable=True)
-    if isinstance(exc, gexc.GatewayTimeout | requests.Timeout):
+    own_deadline = isinstance(exc, gexc.DeadlineExceeded) and text == "Deadline Exceeded"  # gRPC's own timeout
+    if isinstance(exc, gexc.GatewayTimeout) and not own_deadline:  # the server's 504: retry with backoff
+        return Ga4Error("timeout", f"GA4 did not answer in time (504: {text}). Try a shorter date range or fewer "
+                        "dimensions.", retryable=True)
+    if isinstance(exc, requests.Timeout) or own_deadline:  # our own timeout: waiting as long again would not help
         return Ga4Error("timeout", f"GA4 did not answer within {timeout:g} s. Try a shorter date range or fewer "
                         "dimensions, or raise the timeout.")
+    if isinstance(exc, gexc.InternalServerError | gexc.BadGateway):  # 500, 502: transient on Google's side
+        return Ga4Error("unavailable", f"GA4 had a server error ({exc.code}: {text}). Try again in a few minutes.",
+                        retryable=True)
     if isinstance(exc, gexc.ServiceUnavailable):
         lowered = text.lower()
         if any(s in lowered for s in ("failed to connect", "connection refused", "dns resolution", "unreachable")):
@@ -192,8 +206,10 @@ def _when(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter for rate limits (429) and unavailability (503): attempt n waits a
-    random time in [0, min(max_delay, base_delay * 2**n)]. Spent quotas and permission errors never retry."""
+    """Exponential backoff with full jitter, as Google advises, for rate limits (429), server errors (500, 502),
+    unavailability (503), gateway timeouts (504) and network failures: attempt n waits a random time in
+    [0, min(max_delay, base_delay * 2**n)], `attempts` calls in all. Spent quotas, bad requests, permission and
+    credential errors never retry."""
 
     attempts: int = 5
     base_delay: float = 1.0

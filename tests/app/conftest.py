@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,6 +12,7 @@ from kpi import clock
 from kpi.data import prepare
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from tests.conftest import REPO
+from ui.safe import JOINER
 
 APP = str(REPO / "app.py")
 
@@ -25,6 +28,11 @@ def demo_tables() -> dict[str, pl.DataFrame]:
     (dimensions back as plain text so the tests' own polars results join with the app's)."""
     prepared = prepare(generate(today=clock.today()), DEMO_SETTINGS)
     return {name: frame.with_columns(pl.col(pl.Categorical).cast(pl.String)) for name, frame in prepared.items()}
+
+
+def plain(markdown: str) -> str:
+    """The text a reader sees of markdown whose values went through `ui.safe.md` (AppTest gives the source)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(JOINER, "")
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import plain
 from tests.conftest import REPO
 
 PAGE = str(REPO / "app_pages" / "data.py")
@@ -49,7 +50,7 @@ def test_swedish_file_is_checked_then_added_on_confirm(page: AppTest) -> None:
     confirm(page)
     spend = page.session_state["session_tables"]["spend"]
     assert spend["spend"].sum() == pytest.approx(3044.75)
-    assert any("Added 3 rows" in s.value for s in page.success)
+    assert any("Added 3 rows" in plain(s.value) for s in page.success)
 
 
 def test_cp1251_file_appends_to_the_same_table(page: AppTest) -> None:
@@ -71,7 +72,7 @@ def test_refused_file_shows_the_reason_and_changes_nothing(page: AppTest) -> Non
     html = (FIX / "html_saved_as.csv").read_bytes()
     page.file_uploader(key="upload_file").set_value(("html_saved_as.csv", html, "text/csv"))
     page.run()
-    assert any("web page (HTML)" in e.value for e in page.error)
+    assert any("web page (HTML)" in plain(e.value) for e in page.error)
     assert not [b for b in page.button if b.key == "upload_confirm"]
     assert page.session_state["session_tables"]["leads"] is before
 
@@ -85,7 +86,7 @@ def test_unknown_file_gets_a_mapping_screen_with_suggestions(page: AppTest) -> N
     assert metric(page, "Accepted") == "3"
     page.selectbox(key="upload_f_leads_lead_id").set_value("—")
     page.run()
-    assert any("required field(s) lead_id" in e.value for e in page.error)
+    assert any("required field(s) lead_id" in plain(e.value) for e in page.error)
     page.selectbox(key="upload_f_leads_lead_id").set_value("Kund-ID")
     page.run()
     confirm(page)
@@ -113,7 +114,7 @@ def test_a_refusal_shows_on_every_run(page: AppTest) -> None:
     page.file_uploader(key="upload_file").set_value(("html_saved_as.csv", html, "text/csv"))
     for _ in range(2):  # the upload's run, then a rerun that finds the refusal remembered
         page.run()
-        assert [e.value for e in page.error if "web page (HTML)" in e.value]
+        assert [plain(e.value) for e in page.error if "web page (HTML)" in plain(e.value)]
 
 
 def test_a_refused_sheet_says_why_and_another_can_be_picked(page: AppTest) -> None:
@@ -121,7 +122,7 @@ def test_a_refused_sheet_says_why_and_another_can_be_picked(page: AppTest) -> No
     assert page.selectbox(key="upload_part").options == ["About", "Deals"]
     page.selectbox(key="upload_part").set_value(0).run()  # the notes sheet: a header, no rows
     assert not page.exception
-    assert any("sheet 'About' has a header but no data rows" in e.value for e in page.error)
+    assert any("sheet 'About' has a header but no data rows" in plain(e.value) for e in page.error)
     assert not [b for b in page.button if b.key == "upload_confirm"]
     page.selectbox(key="upload_part").set_value(1).run()
     assert not page.error and metric(page, "Accepted") == "3"
@@ -159,7 +160,7 @@ def test_range_export_asks_for_the_period(page: AppTest) -> None:
     text = b"Campaign report\nAll time\nCampaign,Cost,Impr.,Clicks\nA,10.50,100,5\nTotal: Campaigns,10.50,100,5\n"
     page.file_uploader(key="upload_file").upload("ads.csv", text)
     page.run()
-    assert any("All time" in e.value for e in page.error)
+    assert any("All time" in plain(e.value) for e in page.error)
     page.date_input(key="upload_period").set_value((date(2025, 1, 1), date(2025, 1, 31)))
     page.run()
     assert metric(page, "Accepted") == "1"
@@ -188,9 +189,9 @@ def test_swedish_page_checks_adds_lists_and_removes() -> None:
     assert any(c.value.startswith("Google Ads report → tabell **Kostnad**, datum") for c in page.caption)
     assert page.button(key="upload_confirm").label == "Lägg till i arbetsytan"
     confirm(page)
-    assert page.success[0].value == "La till 3 rader från swedish_google_ads_daily.csv i Kostnad."
+    assert plain(page.success[0].value) == "La till 3 rader från swedish_google_ads_daily.csv i Kostnad."
     spend: pl.DataFrame = page.session_state["session_tables"]["spend"]
-    assert f"**Kostnad**: 3 rader, {spend.width} kolumner" in [m.value for m in page.markdown]
+    assert f"**Kostnad**: 3 rader, {spend.width} kolumner" in [plain(m.value) for m in page.markdown]
     assert page.get("download_button")[0].proto.label == "Ladda ner CSV"
     page.button(key="data_remove").click().run()
     assert page.session_state["session_tables"] == {}
@@ -208,7 +209,7 @@ def test_russian_mapping_screen() -> None:
     assert page.selectbox(key="upload_f_leads_amount").label == "Сумма сделки (amount)"
     page.selectbox(key="upload_f_leads_lead_id").set_value("—")
     page.run()
-    assert any("required field(s) lead_id" in e.value for e in page.error)  # the importer's diagnostic, verbatim
+    assert any("required field(s) lead_id" in plain(e.value) for e in page.error)  # the importer's diagnostic, verbatim
 
 
 def test_russian_date_order_question() -> None:
@@ -222,7 +223,7 @@ def test_russian_date_order_question() -> None:
     confirm(page)
     created_at = page.session_state["session_tables"]["leads"].sort("lead_id")["created_at"].dt.date().to_list()
     assert created_at == [date(2025, 3, 4), date(2025, 4, 4), date(2025, 2, 3)]  # 03/04, 04/04, 02/03 month first
-    assert page.success[0].value == ("Добавлены 3 строки из файла salesforce_leads_ambiguous_dates.csv "
+    assert plain(page.success[0].value) == ("Добавлены 3 строки из файла salesforce_leads_ambiguous_dates.csv "
                                      "в таблицу «Лиды».")
 
 

@@ -26,7 +26,7 @@ from kpi.store import Store
 from kpi.targets import target_period
 from kpi.templates import template
 from kpi.tree import Kpi
-from tests.app.conftest import APP, open_page
+from tests.app.conftest import APP, open_page, plain
 from ui.kpis import note
 
 PAGE = "app_pages/kpis.py"
@@ -69,7 +69,7 @@ def count_between(leads: pl.DataFrame, column: str, start: date, end: date) -> i
 
 
 def badges(app: AppTest) -> list[str]:
-    return [m.value for m in app.markdown if "-badge[" in m.value]
+    return [plain(m.value) for m in app.markdown if "-badge[" in m.value]
 
 
 def dot(app: AppTest) -> str:
@@ -144,7 +144,7 @@ def test_the_demo_shows_a_status_for_every_kpi_with_a_target(app: AppTest,
                                       return_dtype=pl.Boolean))
     names = current["name"].unique().to_list()
     assert names, "the demo has targets for the current quarter"
-    cards = {m.label: m.value for m in app.metric}
+    cards = {plain(m.label): m.value for m in app.metric}
     assert sorted(cards) == sorted(names)
     statuses = badges(app)
     assert len(statuses) == len(names)
@@ -154,17 +154,17 @@ def test_the_demo_shows_a_status_for_every_kpi_with_a_target(app: AppTest,
     leads = demo_tables["leads"]
     assert cards["New leads"] == f"{count_between(leads, 'created_at', start, TODAY):,}"
     assert cards["Won deals"] == f"{count_between(leads, 'won_at', start, TODAY):,}"
-    assert "ETS" in " ".join(c.value for c in app.caption)  # the forecast method is stated
+    assert "ETS" in " ".join(plain(c.value) for c in app.caption)  # the forecast method is stated
     assert "digraph" in dot(app) and '"kpi_won" -> ' in dot(app)
 
 
 def test_a_two_level_tree_built_with_the_form_gets_a_status_from_its_target(
         app: AppTest, small: dict[str, pl.DataFrame]) -> None:
     ws_id = open_workspace(app, "KPI tree AT", small)
-    assert any("no KPIs yet" in i.value for i in app.info)
+    assert any("no KPIs yet" in plain(i.value) for i in app.info)
 
     add_kpi(app, "Revenue goal", metric="revenue")
-    assert any("Added “Revenue goal”" in s.value for s in app.success)
+    assert any("Added “Revenue goal”" in plain(s.value) for s in app.success)
     assert app.text_input(key="kpi_add_name").value == ""  # the form starts afresh for the next KPI
     add_kpi(app, "New leads", metric="leads", parent="kpi_revenue_goal")
     saved = store().load(ws_id, "kpis")
@@ -177,10 +177,10 @@ def test_a_two_level_tree_built_with_the_form_gets_a_status_from_its_target(
     leads_so_far = count_between(small["leads"], "created_at", target_period(QUARTER).start, TODAY)
     assert leads_so_far > 0
     set_target(app, "kpi_new_leads", 1.0)  # far below what the quarter already has: on track
-    assert [m.label for m in app.metric] == ["New leads"]
+    assert [plain(m.label) for m in app.metric] == ["New leads"]
     assert app.metric[0].value == f"{leads_so_far:,}"
     assert badges(app) == [":green-badge[On track]"]
-    assert any(m.value.startswith("Forecast ") and "against a target of 1:" in m.value for m in app.markdown)
+    assert any(m.value.startswith("Forecast ") and "against a target of 1:" in plain(m.value) for m in app.markdown)
     assert "On track" in dot(app) and dot(app).count("No target") == 1
     assert versions(ws_id) == 3
 
@@ -193,7 +193,7 @@ def test_a_changed_target_changes_the_status_and_shows_in_the_history(
     leads_so_far = count_between(small["leads"], "created_at", target_period(QUARTER).start, TODAY)
     set_target(app, "kpi_new_leads", float(100 * leads_so_far))  # a hundred times what it has: off track
     assert badges(app) == [":red-badge[Off track]"]
-    assert any("below the 90% critical line" in m.value for m in app.markdown)
+    assert any("below the 90% critical line" in plain(m.value) for m in app.markdown)
 
     shown = history(app)
     assert shown.select("name", "period", "before", "after").rows() == [
@@ -209,9 +209,9 @@ def test_a_bad_formula_or_a_cycle_is_refused_and_saves_nothing(app: AppTest,
     assert versions(ws_id) == 1
 
     add_kpi(app, "Margin", formula="(revenue - - * spend", parent="kpi_goal", direction="up")
-    assert any("Nothing was saved" in e.value and "is not a formula" in e.value for e in app.error)
+    assert any("Nothing was saved" in e.value and "is not a formula" in plain(e.value) for e in app.error)
     add_kpi(app, "Margin", formula="revenue / spendd", parent="kpi_goal", direction="up")
-    assert any("Nothing was saved" in e.value and "'spendd'" in e.value for e in app.error)
+    assert any("Nothing was saved" in e.value and "'spendd'" in plain(e.value) for e in app.error)
     assert versions(ws_id) == 1
     assert app.text_input(key="kpi_add_formula").value == "revenue / spendd"  # kept to be corrected
 
@@ -219,10 +219,10 @@ def test_a_bad_formula_or_a_cycle_is_refused_and_saves_nothing(app: AppTest,
     loop = pl.DataFrame({"kpi_id": ["a", "b"], "name": ["A", "B"], "metric": ["leads", "mql"], "parent": ["b", "a"]})
     store().save(ws_id, "kpis", loop, source="test")
     app.run()
-    assert any("go round in a circle" in e.value for e in app.error)
-    assert any("problems (listed above)" in w.value for w in app.warning)
+    assert any("go round in a circle" in plain(e.value) for e in app.error)
+    assert any("problems (listed above)" in plain(w.value) for w in app.warning)
     app.button(key="kpi_save_tables").click().run()
-    assert any("Nothing was saved" in e.value and "a → b → a" in e.value for e in app.error)
+    assert any("Nothing was saved" in e.value and "a → b → a" in plain(e.value) for e in app.error)
     assert versions(ws_id) == 2
 
 
@@ -250,7 +250,8 @@ def test_a_template_adds_its_kpis_with_targets_from_last_year(app: AppTest,
     assert goal.height == 1 and goal["parent"][0] is None
     target = saved.filter((pl.col("kpi_id") == "funnel_leads") & (pl.col("period") == QUARTER))["target"]
     assert target.to_list() == pytest.approx([last_year * 1.1])
-    assert any(f"Added {saved['kpi_id'].n_unique()} KPIs from “Conversion funnel”" in s.value for s in app.success)
+    added = f"Added {saved['kpi_id'].n_unique()} KPIs from “Conversion funnel”"
+    assert any(added in plain(s.value) for s in app.success)
 
     assert app.button(key="kpi_template_add").disabled  # every KPI of the template is in the tree now
     assert versions(ws_id) == 1
@@ -275,7 +276,7 @@ def test_editing_is_offered_only_where_it_can_be_saved(app: AppTest, small: dict
     app.session_state["session_tables"] = {"leads": small["leads"].head(50)}
     app.query_params["ws"] = "session"
     open_page(app, PAGE)
-    assert any("save the workspace first" in i.value for i in app.info)
+    assert any("save the workspace first" in plain(i.value) for i in app.info)
     assert not [b for b in app.button if b.key == "kpi_add_submit"]
 
     token = store().create_view("demo", "kpis", {})
@@ -303,12 +304,12 @@ def test_the_whole_tree_editors_refuse_an_orphan_target_by_its_row_and_save_a_va
 
     # a misspelt kpi_id in a new target (row 4 of the targets table) would vanish in a join: refused by its row
     edit_tables(app, ws_id, targets={"added_rows": [{"kpi_id": "kpi_new_leadz", "period": QUARTER, "target": 5}]})
-    refused = [e.value for e in app.error if "Nothing was saved" in e.value]
+    refused = [plain(e.value) for e in app.error if "Nothing was saved" in e.value]
     assert refused and "targets.kpi_id" in refused[0] and "'kpi_new_leadz'" in refused[0] and "(rows 4)" in refused[0]
     assert versions(ws_id) == 3
     # a bad metric on New leads: row 2 of the definitions table (row 3 of the joined kpis table)
     edit_tables(app, ws_id, kpis={"edited_rows": {1: {"metric": "leadz"}}})
-    refused = [e.value for e in app.error if "Nothing was saved" in e.value]
+    refused = [plain(e.value) for e in app.error if "Nothing was saved" in e.value]
     assert refused and "kpis.metric" in refused[0] and "(rows 2)" in refused[0]
     assert versions(ws_id) == 3
 
@@ -318,7 +319,7 @@ def test_the_whole_tree_editors_refuse_an_orphan_target_by_its_row_and_save_a_va
                                       "parent": "kpi_new_leads", "warning": 95}]},
                 targets={"edited_rows": {2: {"target": 12}},
                          "added_rows": [{"kpi_id": "kpi_mql_rate", "period": QUARTER, "target": 45}]})
-    assert any("Saved the KPI tree" in s.value for s in app.success)
+    assert any("Saved the KPI tree" in plain(s.value) for s in app.success)
     assert versions(ws_id) == 4
     saved = store().load(ws_id, "kpis")
     rate = saved.filter(pl.col("kpi_id") == "kpi_mql_rate").row(0, named=True)
@@ -345,7 +346,7 @@ def test_the_add_form_takes_direction_slice_cadence_thresholds_and_rate_targets_
         app: AppTest, small: dict[str, pl.DataFrame]) -> None:
     ws_id = open_workspace(app, "KPI form AT", small)
     add_kpi(app, "Return", formula="(revenue - spend) / spend")  # a formula must say which way is good
-    assert any("which way is good" in e.value for e in app.error)
+    assert any("which way is good" in plain(e.value) for e in app.error)
     assert versions(ws_id) == 0
     add_kpi(app, "Return", formula="(revenue - spend) / spend", direction="up")
     add_kpi(app, "Новые лиды MQL", metric="lead_to_mql", parent="kpi_return", target=45.0, how="CRM lifecycle stage",
@@ -359,7 +360,7 @@ def test_the_add_form_takes_direction_slice_cadence_thresholds_and_rate_targets_
     assert (rate["target"], rate["warning"], rate["critical"]) == pytest.approx((0.45, 0.95, 0.8))
     assert saved.row(0, named=True)["direction"] == "up" and saved.row(2, named=True)["direction"] == "down"
     # the tree shows the rate's target as a percentage
-    assert any(f"{QUARTER}: 45.0%" in m.value for m in app.markdown)
+    assert any(f"{QUARTER}: 45.0%" in plain(m.value) for m in app.markdown)
 
 
 def test_a_kpi_with_a_target_the_data_cannot_answer_says_why_instead_of_a_status(
@@ -370,10 +371,10 @@ def test_a_kpi_with_a_target_the_data_cannot_answer_says_why_instead_of_a_status
     # a segment no lead is in: the rate has nothing to divide
     add_kpi(app, "Nobody's MQL rate", metric="lead_to_mql", target=30.0, filters="segment=Nobody")
     assert versions(ws_id) == 2
-    assert any("spend, which has no segment" in w.value for w in app.warning)  # saved, with the check's warning
-    assert sorted(m.label for m in app.metric) == ["Enterprise CPL", "Nobody's MQL rate"]
+    assert any("spend, which has no segment" in plain(w.value) for w in app.warning)  # saved, with the check's warning
+    assert sorted(plain(m.label) for m in app.metric) == ["Enterprise CPL", "Nobody's MQL rate"]
     assert sorted(badges(app)) == [":gray-badge[No data]", ":gray-badge[Not available]"]
-    reasons = " ".join(m.value for m in app.markdown)
+    reasons = " ".join(plain(m.value) for m in app.markdown)
     assert "Not available: the data cannot answer this KPI on its slice (Segment = Enterprise)" in reasons
     assert "No value: the data has no rows for this KPI's slice (Segment = Nobody)" in reasons
 
@@ -395,7 +396,7 @@ def test_the_page_reads_in_swedish_and_russian(app: AppTest) -> None:
         assert at.title[0].value == heading
         assert tab in [t.label for t in at.tabs]
         assert badges(at) and all(any(f"[{s}]" in b for s in status) for b in badges(at))
-    assert at.caption[0].value.startswith("Каждый KPI считается на своём срезе данных")
+    assert plain(at.caption[0].value).startswith("Каждый KPI считается на своём срезе данных")
 
 
 def test_the_history_names_who_saved_a_target_but_a_shared_link_shows_only_the_source(
@@ -433,6 +434,7 @@ def test_a_misspelt_filter_value_is_a_warning_that_names_the_values_there_are(
     open_page(app, PAGE)
     assert not app.exception
     segments = sorted(small["leads"]["segment"].unique().to_list())
-    warned = [w.value for w in app.warning if "segment=Enterprse, which the data does not have" in w.value]
+    warned = [plain(w.value) for w in app.warning
+              if "segment=Enterprse, which the data does not have" in plain(w.value)]
     assert len(warned) == 1 and ", ".join(segments) in warned[0]
     assert not app.error  # a warning: the tree is still shown

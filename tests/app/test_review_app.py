@@ -19,7 +19,7 @@ from kpi.review import DOC_KIND, notes_to_doc, review_key
 from kpi.settings import Settings, Stage
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import Store
-from tests.app.conftest import APP, open_page, use_uploads
+from tests.app.conftest import APP, open_page, plain, use_uploads
 from tests.app.test_overview_app import demo_last_day
 from tests.app.test_workspaces_app import AUTH
 from ui.i18n import plural
@@ -37,7 +37,7 @@ def conclusions(app: AppTest) -> dict[str, tuple[str, str]]:
     """Subject -> (verdict, reason) as the page prints them."""
     found = {}
     for element in app.markdown:
-        match = LINE.match(element.value)
+        match = LINE.match(plain(element.value))
         if match:
             found[match["subject"]] = (ACTIONS[match["action"]], match["reason"])
     return found
@@ -157,7 +157,7 @@ def test_a_saved_decision_is_the_next_reviews_starting_point(review_ws: str,
                                          "added_rows": [], "deleted_rows": []}
     app.button(key="review_save").click().run()
     assert not app.exception
-    assert [s.value for s in app.success] == [f"Saved 1 decision for {last_month.start:%B %Y}."]
+    assert [plain(s.value) for s in app.success] == [f"Saved 1 decision for {last_month.start:%B %Y}."]
     doc = saved_doc(review_ws, last_month)
     assert isinstance(doc, dict)
     assert [(n["subject"], n["decision"], n["owner"]) for n in doc["notes"]] == [
@@ -169,8 +169,8 @@ def test_a_saved_decision_is_the_next_reviews_starting_point(review_ws: str,
     later.query_params.update({"ws": review_ws, "period": "this_month"})
     open_page(later, PAGE)
     month = last_month.start.strftime("%B %Y")
-    assert any(f"Last review ({month})" in m.value for m in later.markdown)
-    assert any(m.value.startswith(f"**{subjects[1]}**") and "Move 20 % to webinars (Åsa," in m.value
+    assert any(f"Last review ({month})" in plain(m.value) for m in later.markdown)
+    assert any(plain(m.value).startswith(f"**{subjects[1]}**") and "Move 20 % to webinars (Åsa," in plain(m.value)
                for m in later.markdown)
 
     # reopened on the same month: the table holds what was saved
@@ -190,7 +190,7 @@ def test_a_decision_without_owner_saves_nothing(review_ws: str, demo_tables: dic
                                          "added_rows": [], "deleted_rows": []}
     app.button(key="review_save").click().run()
     assert not app.exception
-    errors = [e.value for e in app.error]
+    errors = [plain(e.value) for e in app.error]
     assert errors == [f"Nothing was saved: note 1 ({subjects[0]}): owner is empty; say who owns the decision"]
     assert saved_doc(review_ws, preset("last_30_days", demo_last_day(demo_tables))) is None
 
@@ -209,7 +209,7 @@ def test_a_shared_view_shows_decisions_read_only(review_ws: str, demo_tables: di
     assert not [b for b in app.button if b.key == "review_save"]
     shown = pl.from_pandas(app.dataframe[-1].value)
     assert shown.row(0) == ("Retargeting", "Do less", "Halve it", "Maria", "2 Mar 2026", "")
-    assert any("read-only" in c.value for c in app.caption)
+    assert any("read-only" in plain(c.value) for c in app.caption)
 
 
 def test_a_signed_out_person_cannot_edit_decisions(review_ws: str) -> None:
@@ -228,7 +228,7 @@ def test_unsaved_uploads_cannot_keep_decisions(app: AppTest) -> None:
     use_uploads(app, {"leads": leads}, ("2024-03-01", "2024-03-31"))
     open_page(app, PAGE)
     assert set(conclusions(app)) == {"Email", "Meta"}
-    assert any("these uploads are not saved yet" in i.value for i in app.info)
+    assert any("these uploads are not saved yet" in plain(i.value) for i in app.info)
     assert not [d for d in app.dataframe if d.editing_mode != "read_only"]
 
 
@@ -237,7 +237,7 @@ def test_swedish(app: AppTest) -> None:
     open_page(app, PAGE)
     assert app.title[0].value == "Uppföljning"
     assert any(s.value.startswith("Gör mer (") for s in app.subheader)
-    assert any("→ **gör mer**" in m.value for m in app.markdown)
+    assert any("→ **gör mer**" in plain(m.value) for m in app.markdown)
 
 
 def test_only_dimensions_spend_also_has_are_offered(app: AppTest) -> None:
@@ -252,7 +252,7 @@ def test_only_dimensions_spend_also_has_are_offered(app: AppTest) -> None:
     assert app.get("button_group")[0].options == ["Initiative"]
     assert set(conclusions(app)) == {"ABM", "Brand"}
     # the page that keeps uploads is named as the navigation names it
-    assert any("Save them on the Workspaces & links page" in i.value for i in app.info)
+    assert any("Save them on the Workspaces & links page" in plain(i.value) for i in app.info)
 
 
 def test_a_funnel_without_a_qualified_stage_skips_the_mql_rules() -> None:
@@ -270,7 +270,7 @@ def test_a_funnel_without_a_qualified_stage_skips_the_mql_rules() -> None:
     app = AppTest.from_file(APP, default_timeout=120)
     app.query_params.update({"ws": created.id, "period": "custom", "from": "2024-03-01", "to": "2024-03-31"})
     open_page(app, PAGE)
-    assert any("no qualified stage (MQL)" in c.value for c in app.caption)
+    assert any("no qualified stage (MQL)" in plain(c.value) for c in app.caption)
     shown = conclusions(app)
     assert set(shown) == {"Paid Search", "Display"}
     assert shown["Display"][0] == "continue" and "no qualified stage" in shown["Display"][1]

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.sources.files import read_file
 from kpi.sources.mapping import Mapping, WorkspaceMappings, mapping_record, shape_key
 from kpi.store import Store
-from tests.app.conftest import APP, metric, open_page
+from tests.app.conftest import APP, metric, open_page, plain
 from tests.conftest import REPO
 from tests.unit.handmade import tables
 
@@ -32,7 +32,7 @@ def test_uploads_are_saved_into_a_new_workspace_then_appended(app: AppTest) -> N
     app.text_input(key="save_new_name").set_value("Saved uploads AT").run()
     app.button(key="save_uploads").click().run()
     assert not app.exception
-    assert any("Saved leads into “Saved uploads AT”" in s.value for s in app.success)
+    assert any("Saved leads into “Saved uploads AT”" in plain(s.value) for s in app.success)
     ws = next(w for w in store().workspaces() if w.name == "Saved uploads AT")
     assert store().load(ws.id, "leads")["lead_id"].to_list() == ["L1", "L2", "L3", "L4"]
 
@@ -53,7 +53,7 @@ def test_a_refused_save_changes_nothing(app: AppTest) -> None:
     app.selectbox(key="save_target").set_value("__new__").run()
     app.text_input(key="save_new_name").set_value("Never created").run()
     app.button(key="save_uploads").click().run()
-    assert any("Nothing was saved" in e.value and "lead_id" in e.value for e in app.error)
+    assert any("Nothing was saved" in e.value and "lead_id" in plain(e.value) for e in app.error)
     assert [w.id for w in store().workspaces()] == before
 
 
@@ -79,7 +79,7 @@ def test_revoking_a_link_on_the_page(app: AppTest) -> None:
     view_id = store().list_views(created.id)[0].id
     app.button(key=f"revoke_{view_id}").click().run()
     assert store().list_views(created.id)[0].status == "revoked"
-    assert any("Sign-in is not configured: anyone with the link can view it." in c.value for c in app.caption)
+    assert any("Sign-in is not configured: anyone with the link can view it." in plain(c.value) for c in app.caption)
     assert token not in str(app.query_params)
 
 
@@ -94,7 +94,7 @@ def test_with_sign_in_configured_a_signed_out_person_cannot_edit(app: AppTest) -
     app.session_state["session_tables"] = {"leads": tables()["leads"]}
     app.query_params["ws"] = created.id
     open_page(app, PAGE)
-    assert any("Only the workspace's editors can change it" in w.value for w in app.warning)
+    assert any("Only the workspace's editors can change it" in plain(w.value) for w in app.warning)
     assert app.button(key="save_uploads").disabled
     assert not [b for b in app.button if b.key == "delete_ws"]
     # no "create workspace" form for someone signed out (the currency of this session's own uploads is theirs)
@@ -109,7 +109,7 @@ def test_a_link_that_requires_sign_in_shows_no_data_to_a_signed_out_person(app: 
     app.secrets["auth"] = AUTH
     app.query_params["view"] = token
     app.run()
-    assert any("Sign in to open this shared view" in i.value for i in app.info)
+    assert any("Sign in to open this shared view" in plain(i.value) for i in app.info)
     assert not app.metric
 
 

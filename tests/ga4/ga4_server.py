@@ -38,6 +38,10 @@ _CODES = {
     "RESOURCE_EXHAUSTED": (429, grpc.StatusCode.RESOURCE_EXHAUSTED),
     "UNAVAILABLE": (503, grpc.StatusCode.UNAVAILABLE),
     "UNAUTHENTICATED": (401, grpc.StatusCode.UNAUTHENTICATED),
+    "NOT_FOUND": (404, grpc.StatusCode.NOT_FOUND),
+    "INTERNAL": (500, grpc.StatusCode.INTERNAL),
+    "BAD_GATEWAY": (502, grpc.StatusCode.INTERNAL),  # gRPC has no 502: a proxy's 502 only reaches REST clients
+    "DEADLINE_EXCEEDED": (504, grpc.StatusCode.DEADLINE_EXCEEDED),
 }
 
 

@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
 from kpi import clock
-from tests.app.conftest import APP
+from tests.app.conftest import APP, plain
 from tests.ga4.ga4_server import Fault, RestServer
 
 PAGE = "app_pages/funnel.py"
@@ -136,11 +136,11 @@ def test_failure_names_the_problem_and_keeps_the_last_funnel_marked_stale(served
     served.backend.script("RunFunnelReport", Fault.forbidden())
     at.toggle(key="ga4_funnel_open").set_value(True).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [plain(e.value) for e in at.error] == [
         "No access to GA4 property 123456: add the service account's email (client_email in its key file) as "
         "Viewer on property 123456 (GA4 Admin → Property access management), then retry. (while fetching the "
         "funnel report)"]
-    stale = [w.value for w in at.warning]
+    stale = [plain(w.value) for w in at.warning]
     assert len(stale) == 1 and stale[0].startswith("Stale: still showing the funnel GA4 returned at ")
     assert "closed funnel" in stale[0]  # the funnel on screen is the closed one that arrived
     assert table(at)["ga4_users"].to_list() == [4, 2, 1]
@@ -157,7 +157,8 @@ def test_failure_names_the_problem_and_keeps_the_last_funnel_marked_stale(served
 def test_steps_that_cannot_run_are_named_and_nothing_is_asked(served: RestServer) -> None:
     edits = {"edited_rows": {1: {"value": None}}, "added_rows": [], "deleted_rows": [0, 2]}
     at = funnel_page(served, edits=edits)
-    assert [w.value for w in at.warning] == ["Step 1: enter an event name or a page path, and choose what it counts."]
+    assert [plain(w.value) for w in at.warning] == [
+        "Step 1: enter an event name or a page path, and choose what it counts."]
     assert served.backend.count("RunFunnelReport") == 0
     assert not funnel_tables(at)
 
@@ -209,7 +210,7 @@ def test_swedish_labels(served: RestServer) -> None:
     assert (shown_labels["ga4_step"], shown_labels["device"], shown_labels["ga4_users"]) == ("Steg", "Enhet",
                                                                                                "Användare")
     assert table(at).filter(pl.col("device") == "Alla användare")["ga4_users"].to_list() == [4, 2, 1]
-    assert any(c.value.startswith("Från GA4 ") and "stängd tratt" in c.value for c in at.caption)
+    assert any(c.value.startswith("Från GA4 ") and "stängd tratt" in plain(c.value) for c in at.caption)
     assert [b.label for b in at.button if b.key == "ga4_funnel_refresh"] == ["Uppdatera"]
 
 
@@ -245,6 +246,6 @@ def test_sampling_and_todays_partial_data_are_noted(served: RestServer) -> None:
     at.run()
     assert not at.exception
     assert last_funnel_request(served).date_ranges[0].end_date == today.isoformat()
-    notes = [i.value for i in at.info]
+    notes = [plain(i.value) for i in at.info]
     assert "funnel: sampled — GA4 read 1,000 of 5,000 events (20.0%); totals are estimates." in notes
     assert any(n.startswith(f"funnel: data from {today:%Y-%m-%d} on is partial") for n in notes)

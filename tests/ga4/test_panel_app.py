@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import plain
 from tests.ga4.conftest import PROPERTY, fake_service_account, traffic_rows
 from tests.ga4.ga4_server import Fault, RestServer
 
@@ -51,8 +52,8 @@ def test_pull_lands_tables_in_the_session(served: RestServer) -> None:
     tables = at.session_state["session_tables"]
     assert set(tables) == {"traffic", "spend", "key_events"}
     assert tables["traffic"]["sessions"].sum() == sum(r["sessions"] for r in traffic_rows())
-    assert "Pulled at" in at.success[0].value and "Traffic 24 rows" in at.success[0].value
-    assert any("'(other)'" in i.value for i in at.info)
+    assert "Pulled at" in plain(at.success[0].value) and "Traffic 24 rows" in plain(at.success[0].value)
+    assert any("'(other)'" in plain(i.value) for i in at.info)
 
     # The same request again comes from the cache; Refresh asks GA4 again.
     calls = served.backend.count("RunReport")
@@ -68,8 +69,8 @@ def test_failed_refresh_keeps_the_last_data_marked_stale(served: RestServer) -> 
     served.backend.script("GetMetadata", Fault.daily_quota())
     pull(at, "ga4_refresh")
     assert not at.exception
-    assert "daily GA4 quota of property 123456 is spent until" in at.error[0].value
-    assert at.warning[0].value.startswith("Stale: still showing the data pulled at")
+    assert "daily GA4 quota of property 123456 is spent until" in plain(at.error[0].value)
+    assert plain(at.warning[0].value).startswith("Stale: still showing the data pulled at")
     assert at.session_state["session_tables"]["traffic"].equals(before)
 
 
@@ -82,16 +83,16 @@ def test_panel_speaks_swedish_and_russian(served: RestServer) -> None:
     assert at.button(key="ga4_pull").label == "Загрузить из GA4"
     assert at.multiselect(key="ga4_dimensions").options == ["Устройство (device)", "Страна (country)",
                                                           "Страница входа (landing_page)"]
-    done = at.success[0].value
+    done = plain(at.success[0].value)
     assert done.startswith("Загружено ") and "Ресурс 123456, 2025-03-01 – 2025-03-03" in done
     assert "Трафик: строк — 24" in done and "валюта EUR" in done
-    assert any("'(other)'" in i.value for i in at.info)  # GA4's own notes stay as kpi.sources writes them
+    assert any("'(other)'" in plain(i.value) for i in at.info)  # GA4's own notes stay as kpi.sources writes them
 
     served.backend.script("GetMetadata", Fault.daily_quota())
     at.session_state["lang"] = "sv"  # what the sidebar's language box sets
     pull(at, "ga4_refresh")
-    assert at.warning[0].value.startswith("Inaktuellt: visar fortfarande data som hämtades")
-    assert "Trafik 24 rader" in at.warning[0].value
+    assert plain(at.warning[0].value).startswith("Inaktuellt: visar fortfarande data som hämtades")
+    assert "Trafik 24 rader" in plain(at.warning[0].value)
     assert at.button(key="ga4_refresh").label == "Uppdatera"
 
 
@@ -99,7 +100,7 @@ def test_no_access_to_list_properties(served: RestServer) -> None:
     served.backend.script("ListAccountSummaries", Fault.forbidden())
     at = configured_app(served).run()
     assert not at.exception
-    assert "as Viewer on property" in at.error[0].value
+    assert "as Viewer on property" in plain(at.error[0].value)
 
 
 def test_uploaded_key_lives_in_the_session_and_never_shows(served: RestServer, tmp_path: Path,
@@ -109,13 +110,13 @@ def test_uploaded_key_lives_in_the_session_and_never_shows(served: RestServer, t
     at = AppTest.from_function(panel_script, default_timeout=60)
     at.run()
     assert not at.exception
-    assert any("upload the service account's JSON key" in c.value for c in at.caption)  # not configured yet
+    assert any("upload the service account's JSON key" in plain(c.value) for c in at.caption)  # not configured yet
     at.session_state["ga4_key_info"] = info  # what the uploader stores after checking the file
     at.run()
     served.backend.script("RunReport", Fault.forbidden())
     pull(at)
     assert not at.exception
-    assert "Viewer" in at.error[0].value
+    assert "Viewer" in plain(at.error[0].value)
     assert all(h.get("authorization", "").startswith("Bearer ey") for h in served.headers)
     shown = texts(at)
     for secret in (info["client_email"], info["private_key_id"], info["private_key"][40:80]):
@@ -125,7 +126,7 @@ def test_uploaded_key_lives_in_the_session_and_never_shows(served: RestServer, t
     traffic: pl.DataFrame = at.session_state["session_tables"]["traffic"]
     assert traffic.filter(pl.col("ga4_channel_group") == "Email")["sessions"].sum() == sum(
         r["sessions"] for r in traffic_rows() if r["sessionDefaultChannelGroup"] == "Email")
-    assert PROPERTY in at.success[0].value
+    assert PROPERTY in plain(at.success[0].value)
 
 
 def test_connection_runs_a_cached_funnel(served: RestServer) -> None:
@@ -160,7 +161,8 @@ def test_unreadable_key_file_is_named_in_the_chosen_language(tmp_path: Path) -> 
     at.query_params["lang"] = "ru"
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["Файл ключа, указанный в [connections.ga4] key_file, не читается как JSON."]
+    assert [plain(e.value) for e in at.error] == [
+        "Файл ключа, указанный в [connections.ga4] key_file, не читается как JSON."]
     assert not at.selectbox  # nothing to pick without working credentials
 
 
@@ -172,5 +174,5 @@ def test_uploaded_file_that_is_not_a_key_gets_a_swedish_notice() -> None:
     at.file_uploader(key="ga4_key_upload").upload("nyckel.json", b"{not json")
     at.run()
     assert not at.exception
-    assert at.error[0].value.startswith("nyckel.json är ingen JSON-nyckelfil. Ladda ner nyckeln igen")
+    assert plain(at.error[0].value).startswith("nyckel.json är ingen JSON-nyckelfil. Ladda ner nyckeln igen")
     assert "ga4_key_info" not in at.session_state
