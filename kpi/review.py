@@ -506,14 +506,16 @@ def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules
         .then(pl.col("mature_revenue").fill_null(0) / pl.col("mature_spend")).alias("mature_roas"),
         pl.when(pl.col("mature_leads") > 0).then(pl.col("mature_won") / pl.col("mature_leads"))
         .alias("mature_lead_to_won"),
-        (pl.col("mature_spend") / pl.col("mature_spend").sum()).alias("mature_spend_share"),
+        pl.when(pl.col("mature_spend").sum() > 0).then(pl.col("mature_spend") / pl.col("mature_spend").sum())
+        .alias("mature_spend_share"),
     ).with_columns(
         _quantile(pl.col("cpl"), has_spend & has_leads, 0.5).alias("median_cpl"),
         _quantile(pl.col("mql_rate"), has_leads, 0.5).alias("median_mql_rate"),
         _quantile(pl.col("mature_cac"), cac_peer, 0.5).alias("median_cac"),
         _quantile(pl.col("mature_cac"), cac_peer, q).alias("best_cac"),
         _quantile(pl.col("mature_lead_to_won"), enough_mature, 1 - q).alias("best_lead_to_won"),
-        (pl.col("mature_won").sum() / pl.col("mature_leads").sum()).alias("all_lead_to_won"),
+        pl.when(pl.col("mature_leads").sum() > 0).then(pl.col("mature_won").sum() / pl.col("mature_leads").sum())
+        .alias("all_lead_to_won"),
         *[_quantile(pl.col(f"cac_{p}"), pl.lit(True), 0.5).alias(f"median_cac_{p}") for p in PERIODS[1:]],
     )
     if rules.target_cac is not None:

@@ -260,6 +260,18 @@ def test_a_cohort_younger_than_the_time_to_won_is_not_judged_on_won_deals() -> N
         "maturity_source"] == "all"
 
 
+def test_when_no_cohort_is_mature_nothing_is_judged_on_won_deals() -> None:
+    # one won deal, 19 days after its lead; the last lead is two days later: no lead is old enough anywhere,
+    # so there is no overall rate to expect won deals from, and 900 spent without a won deal is no evidence
+    young = build([Cohort("Paid", date(2026, 3, 1), 200, 2, 2, 1, close=19), Cohort("Display", date(2026, 3, 3), 900,
+                                                                                    1, 1)])
+    out = review(young, "initiative", MARCH, TARGET)
+    assert verdicts(out) == {"Paid": ("wait", "wait"), "Display": ("wait", "wait")}
+    assert out["all_lead_to_won"].is_null().all() and out["mature_spend_share"].is_null().all()
+    assert out["expected_won"].is_null().all() and not out.select(pl.col(pl.Float64).is_nan().any()).row(0).count(
+        True)
+
+
 def test_the_target_cac_comes_from_a_rule_the_kpi_tree_or_the_peers(tables: dict[str, pl.DataFrame]) -> None:
     kpis = pl.DataFrame({
         "kpi_id": ["cac_q", "cac_y", "cac_ent", "leads"], "name": ["Customer acquisition cost", "CAC (year)",
