@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi import clock
 from kpi.period import Period, preset
-from kpi.review import DOC_KIND, VERDICTS, notes_to_doc, review_key
+from kpi.review import DOC_KIND, VERDICTS, Rules, notes_to_doc, review_key
 from kpi.settings import Settings, Stage
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import Store
@@ -25,6 +25,7 @@ from tests.app.conftest import APP, open_page, use_uploads
 from tests.app.test_overview_app import demo_last_day
 from tests.app.test_workspaces_app import AUTH
 from ui.i18n import plural
+from ui.review import change, line
 
 PAGE = "app_pages/review.py"
 LINE = re.compile(r"^\*\*(?P<subject>.+?)\*\*: (?P<reason>.+) → \*\*(?P<action>.+)\*\*$")
@@ -320,3 +321,28 @@ def test_the_saved_message_agrees_with_the_count() -> None:
     assert [plural("review.saved", n, "ru", period="май 2026") for n in (1, 3, 5, 11, 21)] == [
         "Сохранено 1 решение за май 2026.", "Сохранено 3 решения за май 2026.", "Сохранено 5 решений за май 2026.",
         "Сохранено 11 решений за май 2026.", "Сохранено 21 решение за май 2026."]
+
+
+def test_a_rate_change_is_only_called_one_when_it_shows() -> None:
+    assert change(0.4172, 0.4168, "en") == "held at 41.7%"  # the "fell from 41.7% to 41.7%"
+    assert change(0.4172, 0.4168, "en", significant=True) == "fell from 41.72% to 41.68%"
+    assert change(0.40, 0.45, "en") == "rose from 40.0% to 45.0%"
+    assert change(0.45, 0.40, "sv") == "föll från 45,0% till 40,0%"
+    assert change(None, 0.45, "ru") == "45,0%"
+
+
+def test_a_line_shows_names_and_amounts_as_text() -> None:
+    # a campaign name with markup and a dollar amount (two '$' would otherwise start maths)
+    row = {"subject": "![x](http://evil) :red[$1]", "verdict": "stop", "rule": "stop_no_mql", "spend": 1200.0,
+           "spend_share": 0.5, "leads": 0, "expected_mql": 0.0}
+    row |= dict.fromkeys(("cpl", "median_cpl", "cpl_multiple", "mql_rate", "median_mql_rate", "best_cac", "budget",
+                          "target_cac", "cac_multiple", "mature_cac", "mature_won", "mature_leads",
+                          "mature_opportunities", "mature_spend", "mature_lead_to_won", "all_lead_to_won",
+                          "mature_roas", "expected_won", "maturity_days", "mature_start", "mature_end",
+                          "mql_rate_z", "mql_rate_before"))
+    row["mql_falling"] = False
+    text = line(row, Rules(), "en", "USD")
+    assert text.startswith(r"**\!\[x\]\(http\:\/\/evil\) \:red\[\$1\]**: ")
+    assert unescape(text) == "**![x](http://evil) :red[$1]**: US$1,200 spent (50.0% of all spend; meaningful from " \
+                             "2.0%) and not one lead → **stop**"
+    assert "$1" not in text.replace(r"\$1", "")  # every dollar sign escaped
