@@ -17,13 +17,14 @@ from streamlit.testing.v1 import AppTest
 
 from kpi import clock
 from kpi.period import Period, preset
-from kpi.review import DOC_KIND, VERDICTS, Rules, notes_to_doc, review_key
+from kpi.review import DOC_KIND, RULES, VERDICTS, Rules, notes_to_doc, review, review_key
 from kpi.settings import Settings, Stage
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import Store
 from tests.app.conftest import APP, open_page, use_uploads
 from tests.app.test_overview_app import demo_last_day
 from tests.app.test_workspaces_app import AUTH
+from tests.unit.test_review import COST, EARLY, MARCH, NOW, RATES, TARGET, Cohort, build
 from ui.i18n import plural
 from ui.review import change, line
 
@@ -346,3 +347,20 @@ def test_a_line_shows_names_and_amounts_as_text() -> None:
     assert unescape(text) == "**![x](http://evil) :red[$1]**: US$1,200 spent (50.0% of all spend; meaningful from " \
                              "2.0%) and not one lead → **stop**"
     assert "$1" not in text.replace(r"\$1", "")  # every dollar sign escaped
+
+
+def test_every_rule_reads_in_every_language() -> None:
+    frames = [review(build(COST), "initiative", MARCH, TARGET, budgets={"A": 2000}),
+              review(build(COST), "initiative", MARCH, TARGET), review(build(EARLY), "initiative", MARCH, TARGET),
+              review(build(RATES, "channel"), "channel", MARCH, Rules(target_cac=300)),
+              # 20 leads and no MQL, where 20 x the median .2 = 4 were expected
+              review(build([Cohort("Q", NOW, 5000, 20, 0), Cohort("R", NOW, 1000, 40, 16)]), "initiative", MARCH),
+              review({"leads": build(RATES, "channel")["leads"].drop("won_at")}, "channel", MARCH)]
+    seen = set()
+    for frame in frames:
+        for row in frame.iter_rows(named=True):
+            seen.add(row["rule"])
+            for lang in ("en", "sv", "ru"):
+                text = unescape(line(row, TARGET, lang, "EUR"))
+                assert text.startswith(f"**{row['subject']}**: ") and "{" not in text and "None" not in text, text
+    assert seen == {r.id for r in RULES}
