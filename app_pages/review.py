@@ -22,8 +22,8 @@ from kpi.review import (
     previous_review,
     review_dimensions,
     review_key,
-    review_periods,
     review_term,
+    trend_periods,
 )
 from ui import format as fmt
 from ui import review as ui_review
@@ -43,22 +43,17 @@ SAVED_KEY = "_review_saved"  # the confirmation to show after saving and redrawi
 def render_thresholds(lang: str) -> Rules:
     """Number inputs for every threshold of the rules (fractions as percentages); returns the rules."""
     defaults = Rules()
-    values: dict[str, float] = {}
+    entered: dict[str, float | None] = {}
     with st.expander(t("review.thresholds", lang), icon=":material/tune:"):
         st.caption(t("review.thresholds_help", lang))
         columns = st.columns(3)
         for i, field in enumerate(fields(Rules)):
-            where, default = columns[i % 3], getattr(defaults, field.name)
-            label = t(f"review.t.{field.name}", lang)
-            if field.name in ui_review.PERCENT_RULES:
-                entered = where.number_input(label, min_value=0.5, max_value=99.0, value=default * 100, step=0.5,
-                                             format="%.1f", key=f"rule.{field.name}")
-                values[field.name] = float(entered or default * 100) / 100
-            else:
-                entered = where.number_input(label, min_value=0.1, max_value=100.0, value=float(default), step=0.1,
-                                             format="%.1f", key=f"rule.{field.name}")
-                values[field.name] = float(entered or default)
-    return Rules(**values)
+            low, high, step, _percent = ui_review.THRESHOLD_INPUTS[field.name]
+            entered[field.name] = columns[i % 3].number_input(
+                t(f"review.t.{field.name}", lang), min_value=low, max_value=high,
+                value=ui_review.threshold_shown(field.name, getattr(defaults, field.name)), step=step,
+                format="%.0f" if step >= 1 else "%.1f", key=f"rule.{field.name}")
+    return ui_review.rules_from_inputs(entered)
 
 
 def render_last_review(last: SavedReview | None, lang: str) -> None:
@@ -182,9 +177,6 @@ if not dimensions:
     st.stop()
 dimension = st.segmented_control(t("review.dimension", state.lang), dimensions, default=dimensions[0], required=True,
                                  format_func=lambda d: dim_label(d, state.lang), key=DIMENSION_KEY) or dimensions[0]
-previous = review_periods(state.period)["previous"]
-st.caption(t("review.explain", state.lang, start=fmt.day(previous.start, state.lang),
-             end=fmt.day(previous.end, state.lang)))
 qualified = ws.settings.qualified is not None
 if not qualified:
     st.caption(t("review.no_qualified", state.lang))
@@ -196,9 +188,13 @@ key = review_key(dimension, term)
 saved, last = saved_reviews(ws, key, state.lang)
 render_last_review(last, state.lang)
 rules = render_thresholds(state.lang)
+trend = trend_periods(state.period, int(rules.trend_periods))
+st.caption(t("review.explain", state.lang, start=fmt.day(trend[-1].start, state.lang),
+             end=fmt.day(trend[1].end, state.lang)))
 table = ui_review.conclusions(ws, dimension, state, rules, saved.budgets if saved else {})
 if table.is_empty():
     st.info(t("review.nothing", state.lang))
     st.stop()
+st.caption(ui_review.target_note(table, state.lang, ws.settings.currency))
 render_conclusions(table, rules, dimension, state, ws.settings.currency, qualified)
 render_decisions(ws, table, dimension, saved, state, term)

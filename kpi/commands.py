@@ -246,7 +246,8 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     kpis.set_defaults(run=run_kpis)
 
     rev = sub.add_parser("review", help="stop / start / continue / do more / do less per initiative or channel",
-                         epilog="Thresholds: --rule less_cpl_multiple=2.5 (repeatable); see kpi/review.py.")
+                         epilog="Thresholds: --rule less_cpl_multiple=2.5, --rule target_cac=4000 (repeatable); "
+                                "see kpi/review.py.")
     _common(rev, by=False)
     rev.add_argument("--by", dest="dimension", default="initiative",
                      help="whose conclusions: initiative (default) or channel")

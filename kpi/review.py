@@ -1,48 +1,86 @@
 """Stop, start, continue, do more, do less: conclusions per initiative or channel, and the review's notes.
 
 `conclusions` judges every subject (one value of the review's dimension: an initiative, a channel)
-of a period against its peers and against itself in the previous period of equal length, by
-explicit rules whose thresholds live in `Rules`. The numbers come from `kpi.metrics.compute`
-(`review_inputs` asks for them; `review` does both steps). MQL is the workspace's marketing-qualified
-stage (`Settings.qualified`) and "won" its last stage. A funnel without a qualified stage (leads → won)
-has no MQL rate to judge: the rules on MQL (`MQL_RULES`) are skipped and its MQL numbers stay null.
+on the evidence a marketing lead accepts, by explicit rules whose thresholds live in `Rules`. The
+numbers come from `kpi.metrics.compute` (`review_inputs` asks for them; `review` does both steps).
+MQL is the workspace's marketing-qualified stage (`Settings.qualified`), "won" its last stage and
+"opportunities" the stage before it. A funnel without a qualified stage (leads → won) has no MQL
+rate to judge: the rules on MQL (`MQL_RULES`) are skipped and its MQL numbers stay null.
 
-Peers are the other subjects of the same period, and a peer statistic is a statistic of their
-values (the median of the subjects' CPLs, say), with linear interpolation between subjects:
+The evidence, per subject:
 
-* median CPL: over subjects with spend and leads;
-* median MQL rate (leads → MQL): over subjects with leads;
-* best-quantile and median cost per won deal (CAC): over subjects with spend and won deals;
-* best-quantile lead-to-won rate (leads → won, the catalog's ``lead_to_won``; not the catalog's
-  win rate, which is won / (won + lost)): over subjects with leads.
+* **This period** (in the view asked for): spend, its share of all spend, leads, MQL, won deals,
+  CPL, MQL rate, cost per won deal, lead → won, revenue and ROAS; and the previous period's MQL
+  rate (`mql_rate_prev`) and the same period a year earlier, for starting again.
+* **Mature cohorts** (always the cohort view): won deals take time, so a lead is judged on won deals
+  only once it is older than the typical time from lead to won, the 75th percentile (p75) of days
+  lead → won over all the data: the subject's own when it has at least `cycle_min_won` won deals,
+  else the p75 over all subjects (`maturity_days`, `maturity_source`). Its mature cohorts are the
+  leads created from the start of the trend window (`trend_periods` periods of the review's length,
+  this one and those before it) up to `as_of` − maturity, where `as_of` is the data's last lead's
+  day; spend on the same days. Over them: spend, leads, opportunities, won deals, revenue, cost per
+  won deal (`mature_cac`), ROAS (`mature_roas`) and lead → won (`mature_lead_to_won`).
+* **Trend**: the MQL rate of this period against the pooled rate of the `trend_periods` − 1 periods
+  before it (`mql_rate_before`), cohort view; it counts as falling only when the fall is significant
+  (a two-proportion z score `mql_rate_z` of at least `trend_z`), never because two rates differ
+  in a decimal nobody sees.
+* **Sample size**: CPL and MQL rate are judged from `min_leads` leads in the period, won deals
+  from `min_leads` mature leads; "no MQL" or "no won deal" is evidence only when at least
+  `min_expected` were to be expected at the peers' rate.
+* **Targets**: the target CAC is `Rules.target_cac` when given, else the KPI tree's target for
+  the metric `cac` on all data (no filters) in the shortest target period containing the review's
+  last day, else the peers' median mature cost per won deal (`target_cac_source`: rule, kpi,
+  median). ROAS is set against break-even (`roas_break_even`, 1.0; raise it to 1 / gross margin
+  for a margin-adjusted break-even) and against a healthy return (`roas_healthy`, 3.0: the usual
+  3 : 1). Without deal amounts in the data ROAS is unknown and not checked.
+
+Peers are the other subjects of the same review, and a peer statistic is a statistic of their
+values, with linear interpolation between subjects: median CPL over subjects with spend and leads;
+median MQL rate over subjects with leads; median and best-quantile (`best_quantile`) mature cost per
+won over subjects spending now with `min_leads` mature leads and a won deal among them; the
+best-quantile mature lead → won over subjects with `min_leads` mature leads; and the overall
+mature lead → won (`all_lead_to_won`: all mature won deals / all mature leads).
 
 Rules, in priority order (the first that holds decides; `RULES` lists them):
 
-1. ``stop_no_mql`` (stop): spend is meaningful (at least `stop_spend_share` of all spend in the
-   period) and not one lead became an MQL.
-2. ``stop_expensive`` (stop): CPL at least `stop_cpl_multiple` × the median CPL and an MQL rate under
+1. ``stop_no_mql`` (stop): meaningful spend now (at least `stop_spend_share` of all spend) and not
+   one MQL, from no leads at all or from leads that would have given `min_expected` MQL at the
+   median MQL rate.
+2. ``stop_no_won`` (stop): spending now, meaningful spend on mature cohorts (`stop_spend_share` of
+   all mature spend) and not one won deal from them, where `min_expected` were expected at the
+   overall mature lead → won (`expected_won`).
+3. ``stop_cac`` (stop): spending now, and over mature cohorts cost per won at least
+   `stop_cac_multiple` × the target CAC while ROAS is under break-even.
+4. ``stop_expensive`` (stop): CPL at least `stop_cpl_multiple` × the median CPL and an MQL rate under
    `weak_mql_rate` × the median MQL rate.
-3. ``more_best_cac`` (do more): won deals at a cost per won in the best quantile of peers
-   (at or below their `best_quantile` quantile) and budget headroom (spend under the budget). With no
-   budget known for the subject the rule still holds and `budget` stays null: headroom is unchecked,
-   never invented.
-4. ``less_expensive`` (do less): CPL at least `less_cpl_multiple` × the median CPL and an MQL rate
-   lower than in the previous period.
-5. ``start_won_before`` (start): no spend this period, but in the previous period (else the same
+5. ``start_low_budget`` (start): active now on little budget (under `start_budget_share` of all
+   spend) while its mature leads convert to won at least `start_rate_multiple` × the overall rate,
+   with `min_expected` won deals and, when it has cost, a cost per won within the target CAC.
+6. ``more_best_cac`` (do more): spending now, and over mature cohorts a cost per won within the
+   target CAC and in the best quantile of peers (at or below their `best_quantile` quantile), a
+   healthy ROAS, and budget headroom (spend under the budget). With no budget known the rule still
+   holds and `budget` stays null: headroom is unchecked, never invented.
+7. ``less_cac`` (do less): spending now, and over mature cohorts cost per won at least
+   `less_cac_multiple` × the target CAC while ROAS is under healthy.
+8. ``less_expensive`` (do less): CPL at least `less_cpl_multiple` × the median CPL and a falling
+   MQL rate.
+9. ``start_won_before`` (start): no spend this period, but in the previous period (else the same
    period a year earlier) the subject spent, won deals, and its cost per won was at most
-   `start_cac_multiple` × that period's median cost per won.
-6. ``continue_at_budget`` (continue): cost per won in the best quantile, but spend has reached the budget.
-7. ``less_rates``, ``more_rates``, ``continue_rates``: subjects without spend this period (email,
-   organic, or no spend data at all) are judged on rates only: do less when the MQL rate is under
-   `weak_mql_rate` × the median and falling, do more when the lead-to-won rate is in the best quantile
-   of peers.
-8. ``continue``: the rest.
+   `start_cac_multiple` × the target CAC.
+10. ``continue_at_budget`` (continue): as ``more_best_cac``, but spend has reached the budget.
+11. ``wait`` (not enough data yet): fewer than `min_leads` mature leads: won deals cannot be judged yet.
+12. ``less_rates``, ``more_rates``, ``continue_rates``: subjects without spend this period (email,
+    organic, or no spend data at all) are judged on rates only: do less when the MQL rate is under
+    `weak_mql_rate` × the median and falling, do more when the mature lead → won is in the best
+    quantile of peers.
+13. ``continue``: the rest.
 
-Stop rules come first: spend with nothing (or next to nothing) to show outranks everything else. A
-cost per won in the best quantile outranks an expensive, falling lead flow, because won deals are
-the outcome that CPL and MQL rate only predict. Subjects without leads or spend this period are left
-out unless they are worth starting again. Rows without a value of the dimension count in the total
-spend but are not judged: nobody can act on "no initiative".
+Stop rules come first: spend with nothing to show outranks everything else. Start outranks do more
+because a channel converting well on little budget is the case for budget the review exists to
+find. Won deals over mature cohorts outrank CPL and MQL rate, which only predict them. Subjects
+without leads or spend this period are left out unless they are worth starting again. Rows without
+a value of the dimension count in the total spend but are not judged: nobody can act on "no
+initiative".
 
 A review's notes ({subject, verdict, decision, owner, date, note}) are kept as one JSON document per
 review in the workspace store, under kind `DOC_KIND` and the key `review_key(dimension, period)`. A
@@ -62,19 +100,20 @@ from typing import Any, Literal, Protocol, get_args
 import polars as pl
 
 from kpi import metrics as kpi_metrics
-from kpi.metrics import Frames, View
+from kpi.metrics import PERIOD_COL, Frames, View
 from kpi.money import currency_gaps, gaps_reason
-from kpi.period import Period, compare_period
+from kpi.period import Grain, Period, compare_period
 from kpi.settings import Settings
 from kpi.targets import period_label, target_period
 
-Verdict = Literal["stop", "less", "more", "start", "continue"]
+Verdict = Literal["stop", "less", "more", "start", "continue", "wait"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)  # the order conclusions are listed in: changes first
 REVIEW_DIMENSIONS = ("initiative", "channel")
 DOC_KIND = "review"
 DOC_FORMAT = 1
 SUBJECT = "subject"
 PERIODS = ("current", "previous", "last_year")
+CYCLE = "sales_cycle_days_p75"  # the catalog's p75 days from lead to won
 
 
 class ReviewError(ValueError):
@@ -90,16 +129,38 @@ class Rules:
     weak_mql_rate: float = 0.5  # ... with an MQL rate under this fraction of the peers' median MQL rate
     less_cpl_multiple: float = 2.0  # do less: CPL at least this many times the median, MQL rate falling
     best_quantile: float = 0.25  # do more: cost per won at or below this quantile of the peers' (best quarter)
-    start_cac_multiple: float = 1.0  # start: earlier cost per won at most this many times that period's median
+    start_cac_multiple: float = 1.0  # start again: earlier cost per won at most this many times the target CAC
+    target_cac: float | None = None  # the target cost per won deal; None: the KPI tree's, else the peers' median
+    stop_cac_multiple: float = 3.0  # stop: mature cost per won at least this many times the target CAC ...
+    roas_break_even: float = 1.0  # ... and ROAS under this (1.0; 1 / gross margin for a margin-adjusted one)
+    less_cac_multiple: float = 1.5  # do less: mature cost per won at least this many times the target CAC ...
+    roas_healthy: float = 3.0  # ... and ROAS under this; do more needs at least this
+    min_leads: float = 30  # leads (in the period, or mature ones) before CPL, MQL rate or won deals are judged
+    min_expected: float = 3.0  # "none at all" is evidence only when at least this many were to be expected
+    trend_periods: float = 4  # periods of the review's length in the trend and the mature-cohort window
+    trend_z: float = 1.96  # a fall in the MQL rate counts from this z score (1.96: 95 % two-sided)
+    start_budget_share: float = 0.1  # start: little budget is under this share of all spend ...
+    start_rate_multiple: float = 1.5  # ... with mature lead → won at least this many times the overall rate
+    cycle_min_won: float = 10  # won deals a subject needs for its own p75 time to won (else all subjects')
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            if value is None and f.name == "target_cac":
+                continue
+            if (not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value)
+                    or value <= 0):
                 raise ReviewError(f"rule threshold {f.name} must be a positive number, got {value!r}")
-        for name in ("stop_spend_share", "weak_mql_rate", "best_quantile"):
+        for name in FRACTION_RULES:
             if getattr(self, name) >= 1:
                 raise ReviewError(f"rule threshold {name} is a fraction and must be below 1, got {getattr(self, name)}")
+        if self.trend_periods != int(self.trend_periods) or not 2 <= self.trend_periods <= 12:
+            raise ReviewError(f"rule threshold trend_periods must be a whole number from 2 to 12, "
+                              f"got {self.trend_periods}")
+
+
+#: Thresholds that are fractions (shares and quantiles): below 1.
+FRACTION_RULES = ("stop_spend_share", "weak_mql_rate", "best_quantile", "start_budget_share")
 
 
 @dataclass(frozen=True)
@@ -112,13 +173,19 @@ class Rule:
 #: Every rule in priority order: the first that holds for a subject decides its verdict.
 RULES: tuple[Rule, ...] = (
     Rule("stop_no_mql", "stop", "meaningful spend and no MQL at all"),
+    Rule("stop_no_won", "stop", "meaningful spend on mature cohorts and no won deal where some were expected"),
+    Rule("stop_cac", "stop", "mature cost per won far above the target CAC and ROAS under break-even"),
     Rule("stop_expensive", "stop", "CPL far above the median and a weak MQL rate"),
-    Rule("more_best_cac", "more", "cost per won deal in the best quantile, with budget headroom or no budget known"),
-    Rule("less_expensive", "less", "CPL well above the median and a falling MQL rate"),
-    Rule("start_won_before", "start", "no spend now, but it won deals at a cost per won at or below the median before"),
-    Rule("continue_at_budget", "continue", "cost per won deal in the best quantile, but the budget is spent"),
-    Rule("less_rates", "less", "no spend: MQL rate weak and falling"),
-    Rule("more_rates", "more", "no spend: lead-to-won rate in the best quantile"),
+    Rule("start_low_budget", "start", "little budget, but mature leads convert to won far better than overall"),
+    Rule("more_best_cac", "more", "mature cost per won within target and in the best quantile, healthy ROAS, "
+                                  "with budget headroom or no budget known"),
+    Rule("less_cac", "less", "mature cost per won well above the target CAC and ROAS under healthy"),
+    Rule("less_expensive", "less", "CPL well above the median and a significantly falling MQL rate"),
+    Rule("start_won_before", "start", "no spend now, but it won deals within the target CAC before"),
+    Rule("continue_at_budget", "continue", "as do more, but the budget is spent"),
+    Rule("wait", "wait", "too few mature leads to judge on won deals yet"),
+    Rule("less_rates", "less", "no spend: MQL rate weak and significantly falling"),
+    Rule("more_rates", "more", "no spend: mature lead → won in the best quantile"),
     Rule("continue_rates", "continue", "no spend: judged on rates, nothing stands out"),
     Rule("continue", "continue", "nothing stands out"),
 )
@@ -126,23 +193,35 @@ RULE_VERDICT: dict[str, Verdict] = {r.id: r.verdict for r in RULES}
 #: The rules that judge the MQL count or rate: skipped in a funnel without a qualified stage.
 MQL_RULES = frozenset({"stop_no_mql", "stop_expensive", "less_expensive", "less_rates"})
 
-# Numbers of a period, by the names this module uses: `_metric_ids` maps those but mql_rate to catalog
-# metric ids; mql_rate is mql / leads of the same subject and period (the catalog has a lead → MQL rate
-# only when the qualified stage directly follows leads).
-_NUMBERS = ("spend", "leads", "mql", "won", "cpl", "mql_rate", "cac", "lead_to_won")
+# Numbers of a period, by the names this module uses: `_metric_ids` maps those but mql_rate and roas
+# to catalog metric ids; mql_rate is mql / leads of the same subject and period (the catalog has a
+# lead → MQL rate only when the qualified stage directly follows leads), roas revenue / spend.
+_NUMBERS = ("spend", "leads", "mql", "won", "cpl", "mql_rate", "cac", "lead_to_won", "revenue", "roas")
+# Counts per day of the mature-cohort and trend window.
+_COUNTS = ("spend", "leads", "mql", "opportunities", "won", "revenue")
 
 
 def _metric_ids(settings: Settings) -> dict[str, str]:
-    """Catalog metric ids by `_NUMBERS` name; without a qualified stage there is no mql."""
+    """Catalog metric ids by `_NUMBERS` / `_COUNTS` name; without a qualified stage there is no mql,
+    and opportunities (the stage before won) only in a funnel of three stages or more."""
     lead, mql, won = settings.stages[0], settings.qualified, settings.stages[-1]
     ids = {"spend": "spend", "leads": lead.count_metric, "won": won.count_metric, "cpl": "cpl", "cac": "cac",
-           "lead_to_won": f"{lead.id}_to_{won.id}"}
+           "lead_to_won": f"{lead.id}_to_{won.id}", "revenue": "revenue"}
+    if len(settings.stages) >= 3:
+        ids["opportunities"] = settings.stages[-2].count_metric
     return ids | ({"mql": mql.count_metric} if mql is not None else {})
 
 
 def review_metrics(settings: Settings | None = None) -> list[str]:
-    """The catalog metrics `conclusions` needs for each period, by dimension."""
-    return list(_metric_ids(settings or Settings()).values())
+    """The catalog metrics `conclusions` needs for each of `review_periods`, by dimension."""
+    ids = _metric_ids(settings or Settings())
+    return [ids[n] for n in _NUMBERS if n in ids]
+
+
+def daily_metrics(settings: Settings | None = None) -> list[str]:
+    """The catalog metrics `conclusions` needs per day of the trend window, by dimension."""
+    ids = _metric_ids(settings or Settings())
+    return [ids[n] for n in _COUNTS if n in ids]
 
 
 def review_periods(period: Period) -> dict[str, Period]:
@@ -150,6 +229,17 @@ def review_periods(period: Period) -> dict[str, Period]:
     previous, last_year = compare_period(period, "previous"), compare_period(period, "last_year")
     assert previous is not None and last_year is not None
     return {"current": period, "previous": previous, "last_year": last_year}
+
+
+def trend_periods(period: Period, count: int) -> list[Period]:
+    """`period` and the `count` − 1 periods before it, each the previous one of equal length (whole
+    months before whole months), newest first."""
+    periods = [period]
+    while len(periods) < count:
+        before = compare_period(periods[-1], "previous")
+        assert before is not None
+        periods.append(before)
+    return periods
 
 
 def _columns(tables: Frames, name: str) -> list[str]:
@@ -178,27 +268,96 @@ def check_dimension(tables: Frames, dimension: str) -> None:
         raise ReviewError(f"spend is not recorded by '{dimension}', so its cost cannot be judged: {instead}.")
 
 
+def cac_target(tables: Frames, day: date) -> tuple[float | None, str | None, str | None]:
+    """The KPI tree's CAC target for `day`: (target, its period as written, the KPI's name) of the
+    KPI measured by the metric ``cac`` on all data (no filters), in the shortest target period that
+    contains `day`; (None, None, None) when the tree has none."""
+    frame = tables.get("kpis")
+    if frame is None:
+        return None, None, None
+    kpis = frame.lazy().collect() if isinstance(frame, pl.LazyFrame) else frame
+    if not {"metric", "target", "period"} <= set(kpis.columns):
+        return None, None, None
+    best: tuple[int, float, str, str] | None = None
+    for row in kpis.iter_rows(named=True):
+        if str(row["metric"] or "").strip() != "cac" or row["target"] is None or str(row.get("filters") or "").strip():
+            continue
+        try:
+            period = target_period(str(row["period"] or ""))
+        except ValueError:
+            continue
+        target = float(row["target"])
+        if period.start <= day <= period.end and math.isfinite(target) and target > 0 and (
+                best is None or period.days < best[0]):
+            best = (period.days, target, str(row["period"]).strip(), str(row.get("name") or row.get("kpi_id") or "cac"))
+    return (best[1], best[2], best[3]) if best else (None, None, None)
+
+
+def _last_day(tables: Frames) -> date | None:
+    """The day of the data's last lead: the day the data describes, which decides how old a cohort is."""
+    frame = tables.get("leads")
+    if frame is None:
+        return None
+    last = frame.lazy().select(pl.col("created_at").max()).collect().item()
+    return last.date() if isinstance(last, datetime) else last
+
+
 class Compute(Protocol):
     """How `review_inputs` asks the engine for numbers: `kpi.metrics.compute`, or a cached call that
     answers the same (the app's, keyed on the workspace the tables and settings come from)."""
 
-    def __call__(self, tables: Frames, metrics: Sequence[str], /, *, by: Sequence[str], period: Period,
-                 filters: Mapping[str, Sequence[str]] | None, view: View, settings: Settings) -> pl.DataFrame: ...
+    def __call__(self, tables: Frames, metrics: Sequence[str], /, *, by: Sequence[str], period: Period | None,
+                 grain: Grain | None, filters: Mapping[str, Sequence[str]] | None, view: View,
+                 settings: Settings) -> pl.DataFrame: ...
+
+
+def _engine(tables: Frames, metrics: Sequence[str], /, *, by: Sequence[str], period: Period | None,
+            grain: Grain | None, filters: Mapping[str, Sequence[str]] | None, view: View,
+            settings: Settings) -> pl.DataFrame:
+    return kpi_metrics.compute(tables, metrics, by=by, period=period, grain=grain, filters=filters, view=view,
+                               settings=settings)
 
 
 def review_inputs(tables: Frames, dimension: str, period: Period, *, settings: Settings | None = None,
                   view: View = "cohort", filters: Mapping[str, Sequence[str]] | None = None,
-                  compute: Compute = kpi_metrics.compute) -> dict[str, pl.DataFrame]:
-    """`review_metrics` by `dimension` in each of `review_periods(period)`, as `compute` returns them;
-    ReviewError (see `check_dimension`) when the review cannot be made by `dimension`."""
+                  compute: Compute = _engine, rules: Rules = Rules()) -> dict[str, pl.DataFrame]:
+    """Everything `conclusions` judges on, as `compute` returns it; ReviewError (see `check_dimension`)
+    when the review cannot be made by `dimension`.
+
+    * "current", "previous", "last_year": `review_metrics` by `dimension` in each of
+      `review_periods(period)`, in `view`;
+    * "daily": `daily_metrics` by `dimension` and day over the `rules.trend_periods` periods up to
+      `period`'s end, cohort view;
+    * "cycle" and "cycle_all": p75 days lead → won and won deals over all the data, by `dimension` and
+      in all, cohort view;
+    * "context": one row per trend period (k: 0 for this one, start, end), with the data's last day
+      (as_of) and the KPI tree's CAC target (kpi_target_cac, kpi_target_period, kpi_target_name).
+    """
     check_dimension(tables, dimension)
     settings = settings or Settings()
     gaps = currency_gaps(tables, settings)
     if gaps:  # spend shares, CPL and CAC would leave out or mix up the money in those currencies
         raise ReviewError(f"a review compares costs: {gaps_reason(gaps, settings)}")
-    return {name: compute(tables, review_metrics(settings), by=[dimension], period=p, filters=filters, view=view,
-                          settings=settings)
-            for name, p in review_periods(period).items()}
+    won = settings.stages[-1].count_metric
+
+    def ask(metrics: Sequence[str], by: Sequence[str], when: Period | None, grain: Grain | None = None,
+            how: View = "cohort") -> pl.DataFrame:
+        return compute(tables, metrics, by=by, period=when, grain=grain, filters=filters, view=how, settings=settings)
+
+    inputs = {name: ask(review_metrics(settings), [dimension], p, how=view)
+              for name, p in review_periods(period).items()}
+    trend = trend_periods(period, int(rules.trend_periods))
+    inputs["daily"] = ask(daily_metrics(settings), [dimension], Period(trend[-1].start, period.end), "day")
+    inputs["cycle"] = ask([CYCLE, won], [dimension], None)
+    inputs["cycle_all"] = ask([CYCLE, won], [], None)
+    target, target_label, target_name = cac_target(tables, period.end)
+    inputs["context"] = pl.DataFrame({
+        "k": range(len(trend)), "start": [p.start for p in trend], "end": [p.end for p in trend],
+    }, schema={"k": pl.Int64, "start": pl.Date, "end": pl.Date}).with_columns(
+        pl.lit(_last_day(tables), pl.Date).alias("as_of"), pl.lit(target, pl.Float64).alias("kpi_target_cac"),
+        pl.lit(target_label, pl.String).alias("kpi_target_period"),
+        pl.lit(target_name, pl.String).alias("kpi_target_name"))
+    return inputs
 
 
 def _numbers(frame: pl.DataFrame, dimension: str, settings: Settings, suffix: str) -> pl.DataFrame:
@@ -207,12 +366,63 @@ def _numbers(frame: pl.DataFrame, dimension: str, settings: Settings, suffix: st
     has_spend = pl.col("spend").fill_null(0) > 0
     return (frame.filter(pl.col(dimension).is_not_null())
             .select(pl.col(dimension).cast(pl.String).alias(SUBJECT),
-                    *[(pl.col(ids[n]).cast(pl.Float64) if n in ids else pl.lit(None, pl.Float64)).alias(n)
-                      for n in _NUMBERS])
+                    *[(pl.col(ids[n]).cast(pl.Float64) if n in ids and ids[n] in frame.columns
+                       else pl.lit(None, pl.Float64)).alias(n) for n in _NUMBERS])
             .with_columns(pl.when(pl.col("leads") > 0).then(pl.col("mql") / pl.col("leads")).alias("mql_rate"),
                           pl.when(has_spend).then(pl.col("cpl")).alias("cpl"),
-                          pl.when(has_spend & (pl.col("won") > 0)).then(pl.col("cac")).alias("cac"))
+                          pl.when(has_spend & (pl.col("won") > 0)).then(pl.col("cac")).alias("cac"),
+                          pl.when(has_spend & (pl.col("revenue").sum() > 0))
+                          .then(pl.col("revenue").fill_null(0) / pl.col("spend")).alias("roas"))
             .rename({n: n + suffix for n in _NUMBERS}))
+
+
+def _mature(inputs: Mapping[str, pl.DataFrame], dimension: str, settings: Settings, rules: Rules) -> pl.DataFrame:
+    """Per subject: its time to mature, the mature-cohort sums and the MQL rate of the periods before this one."""
+    ids = _metric_ids(settings)
+    context = inputs["context"]
+    as_of: date | None = context["as_of"][0]
+    won = settings.stages[-1].count_metric
+    overall = inputs["cycle_all"][CYCLE][0] if inputs["cycle_all"].height else None
+    cycle = (inputs["cycle"].filter(pl.col(dimension).is_not_null())
+             .select(pl.col(dimension).cast(pl.String).alias(SUBJECT), pl.col(CYCLE).alias("own_cycle"),
+                     pl.col(won).fill_null(0).alias("cycle_won")))
+    own = (pl.col("cycle_won") >= rules.cycle_min_won) & pl.col("own_cycle").is_not_null()
+    cycle = cycle.with_columns(
+        pl.when(own).then(pl.col("own_cycle")).otherwise(pl.lit(overall, pl.Float64)).ceil().alias("maturity_days"),
+        pl.when(own).then(pl.lit("subject")).when(pl.lit(overall is not None)).then(pl.lit("all"))
+        .alias("maturity_source"))
+    daily = inputs["daily"].filter(pl.col(dimension).is_not_null()).select(
+        pl.col(dimension).cast(pl.String).alias(SUBJECT), pl.col(PERIOD_COL).cast(pl.Date).alias("day"),
+        *[(pl.col(ids[n]).cast(pl.Float64).fill_null(0) if n in ids and ids[n] in inputs["daily"].columns
+           else pl.lit(None, pl.Float64)).alias(n) for n in _COUNTS])
+    k: pl.Expr = pl.lit(None, pl.Int64)
+    for row in context.iter_rows(named=True):
+        k = pl.when(pl.col("day").is_between(row["start"], row["end"])).then(pl.lit(row["k"], pl.Int64)).otherwise(k)
+    first = context["start"].min()
+    cutoff = (pl.lit(as_of, pl.Date) - pl.duration(days=pl.col("maturity_days").cast(pl.Int64)))
+    mature = pl.col("day") <= pl.col("mature_end")
+    before = pl.col("k") >= 1
+
+    def total(name: str, keep: pl.Expr) -> pl.Expr:
+        return pl.col(name).filter(keep).sum()
+
+    sums = (daily.join(cycle.select(SUBJECT, "maturity_days"), on=SUBJECT, how="left")
+            .with_columns(k.alias("k"), pl.when(cutoff.is_not_null())
+                          .then(pl.min_horizontal(cutoff, pl.lit(context["end"].max(), pl.Date))).alias("mature_end"))
+            .group_by(SUBJECT)
+            .agg(*[total(n, mature).alias(f"mature_{n}") for n in _COUNTS],
+                 total("leads", before).alias("leads_before"), total("mql", before).alias("mql_before")))
+    out = cycle.join(sums, on=SUBJECT, how="full", coalesce=True).with_columns(
+        pl.lit(as_of, pl.Date).alias("as_of"),
+        pl.when(cutoff >= pl.lit(first, pl.Date)).then(pl.lit(first, pl.Date)).alias("mature_start"),
+        pl.when(cutoff >= pl.lit(first, pl.Date))
+        .then(pl.min_horizontal(cutoff, pl.lit(context["end"].max(), pl.Date))).alias("mature_end"))
+    if "opportunities" not in ids:
+        out = out.with_columns(pl.lit(None, pl.Float64).alias("mature_opportunities"))
+    if "mql" not in ids:
+        out = out.with_columns(pl.lit(None, pl.Float64).alias("mature_mql"), pl.lit(None, pl.Float64)
+                               .alias("mql_before"))
+    return out
 
 
 def _quantile(values: pl.Expr, keep: pl.Expr, q: float) -> pl.Expr:
@@ -222,7 +432,7 @@ def _quantile(values: pl.Expr, keep: pl.Expr, q: float) -> pl.Expr:
 def _won_cheaply(suffix: str, rules: Rules) -> pl.Expr:
     """In that period the subject spent, won deals, and its cost per won was at most the threshold."""
     return ((pl.col("spend" + suffix) > 0) & (pl.col("won" + suffix) > 0)
-            & (pl.col("cac" + suffix) <= rules.start_cac_multiple * pl.col("median_cac" + suffix)))
+            & (pl.col("cac" + suffix) <= rules.start_cac_multiple * pl.col("target_cac")))
 
 
 def _check_budgets(budgets: Mapping[str, float]) -> dict[str, float]:
@@ -234,42 +444,97 @@ def _check_budgets(budgets: Mapping[str, float]) -> dict[str, float]:
     return checked
 
 
+#: The columns of `conclusions`, in order: the first ones as they always were, the rest added since.
+COLUMNS = (
+    SUBJECT, "verdict", "rule", "spend", "spend_share", "leads", "mql", "won", "cpl", "mql_rate", "mql_rate_prev",
+    "cac", "lead_to_won", "median_cpl", "median_mql_rate", "median_cac", "best_cac", "best_lead_to_won",
+    "cpl_multiple", "total_spend", "stop_spend_min", "stop_cpl_min", "weak_mql_rate_max", "less_cpl_min", "budget",
+    "headroom", "then", "then_spend", "then_won", "then_cac", "then_median_cac", "start_cac_max",
+    # added with the evidence on mature cohorts, trend, sample size and targets
+    "revenue", "roas", "as_of", "maturity_days", "maturity_source", "mature_start", "mature_end", "mature_spend",
+    "mature_spend_share", "mature_leads", "mature_opportunities", "mature_won", "mature_revenue", "mature_cac",
+    "mature_roas", "mature_lead_to_won", "all_lead_to_won", "expected_won", "expected_mql", "target_cac",
+    "target_cac_source", "target_cac_period", "target_cac_name", "cac_multiple", "stop_cac_min", "less_cac_min",
+    "more_cac_max", "roas_break_even", "roas_healthy", "mql_rate_before", "mql_rate_z", "mql_falling", "min_leads",
+    "start_budget_max", "start_lead_to_won_min",
+)
+
+
 def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules = Rules(),
                 budgets: Mapping[str, float] | None = None, settings: Settings | None = None) -> pl.DataFrame:
     """A verdict per subject with the numbers and thresholds behind it, from `review_inputs`' frames.
 
-    Columns: subject, verdict, rule (an id of `RULES`); this period's spend, spend_share (of all
-    spend), leads, mql, won, cpl, mql_rate, cac, lead_to_won, and mql_rate_prev (previous period);
-    the peers' median_cpl, median_mql_rate, median_cac, best_cac (the `best_quantile` quantile of
-    cost per won) and best_lead_to_won; cpl_multiple (CPL / median CPL); the thresholds compared against:
-    stop_spend_min, stop_cpl_min, weak_mql_rate_max, less_cpl_min; budget and headroom (null when no
-    budget is known); for a start, then (which period), then_spend, then_won, then_cac,
-    then_median_cac and start_cac_max. `cpl` and `cac` are null for subjects without spend: their
-    cost is not known and they are judged on rates only. Sorted by verdict (as in `VERDICTS`), then
-    by spend, largest first. Without a qualified stage in `settings` the MQL columns are null and the
-    `MQL_RULES` never hold.
+    Columns (`COLUMNS`): subject, verdict, rule (an id of `RULES`); this period's spend, spend_share
+    (of all spend), leads, mql, won, cpl, mql_rate, cac, lead_to_won, revenue, roas, and mql_rate_prev
+    (previous period); the peers' median_cpl, median_mql_rate, median_cac and best_cac (median and
+    `best_quantile` quantile of mature cost per won), best_lead_to_won (of mature lead → won) and
+    all_lead_to_won; cpl_multiple (CPL / median CPL); the mature cohorts: as_of, maturity_days and
+    maturity_source, mature_start to mature_end (null when no cohort is mature yet), mature_spend,
+    mature_spend_share, mature_leads, mature_opportunities, mature_won, mature_revenue, mature_cac,
+    mature_roas, mature_lead_to_won, expected_won (at the overall rate) and expected_mql (at the
+    median MQL rate); the target: target_cac, target_cac_source (rule, kpi or median),
+    target_cac_period and target_cac_name (a KPI's), cac_multiple (mature_cac / target_cac); the trend:
+    mql_rate_before, mql_rate_z and mql_falling; the thresholds compared against: stop_spend_min,
+    stop_cpl_min, weak_mql_rate_max, less_cpl_min, stop_cac_min, less_cac_min, more_cac_max,
+    roas_break_even, roas_healthy, min_leads, start_budget_max (spend), start_lead_to_won_min; budget and
+    headroom (null when no budget is known); for a start again, then (which period), then_spend,
+    then_won, then_cac, then_median_cac and start_cac_max. `cpl`, `cac` and `roas` are null for subjects
+    without spend: their cost is not known and they are judged on rates only; ROAS is null too when the
+    data has no deal amounts. Sorted by verdict (as in `VERDICTS`), then by spend, largest first.
+    Without a qualified stage in `settings` the MQL columns are null and the `MQL_RULES` never hold.
     """
     settings = settings or Settings()
     budget_of = _check_budgets(budgets or {})
     frames = {name: _numbers(inputs[name], dimension, settings, "" if name == "current" else f"_{name}")
               for name in PERIODS}
-    total_spend = inputs["current"].select(pl.col(_metric_ids(settings)["spend"]).cast(pl.Float64).sum()).item()
+    total_spend = inputs["current"].select(pl.col("spend").cast(pl.Float64).sum()).item()
     joined = frames["current"]
     for name in PERIODS[1:]:
         joined = joined.join(frames[name], on=SUBJECT, how="full", coalesce=True)
+    joined = joined.join(_mature(inputs, dimension, settings, rules), on=SUBJECT, how="left")
+    context = inputs["context"]
+    kpi_target = context["kpi_target_cac"][0]
 
     has_spend = pl.col("spend").fill_null(0) > 0
     has_leads = pl.col("leads").fill_null(0) > 0
+    enough = pl.col("leads").fill_null(0) >= rules.min_leads
+    enough_mature = pl.col("mature_leads").fill_null(0) >= rules.min_leads
+    mature_cac = pl.when((pl.col("mature_spend") > 0) & (pl.col("mature_won") > 0)).then(
+        pl.col("mature_spend") / pl.col("mature_won"))
+    revenue_known = pl.col("mature_revenue").fill_null(0).sum() > 0
     q = rules.best_quantile
-    peers = [
+    cac_peer = has_spend & enough_mature
+    out = joined.with_columns(
+        mature_cac.alias("mature_cac"),
+        pl.when((pl.col("mature_spend") > 0) & revenue_known)
+        .then(pl.col("mature_revenue").fill_null(0) / pl.col("mature_spend")).alias("mature_roas"),
+        pl.when(pl.col("mature_leads") > 0).then(pl.col("mature_won") / pl.col("mature_leads"))
+        .alias("mature_lead_to_won"),
+        pl.when(pl.col("mature_spend").sum() > 0).then(pl.col("mature_spend") / pl.col("mature_spend").sum())
+        .alias("mature_spend_share"),
+    ).with_columns(
         _quantile(pl.col("cpl"), has_spend & has_leads, 0.5).alias("median_cpl"),
         _quantile(pl.col("mql_rate"), has_leads, 0.5).alias("median_mql_rate"),
-        _quantile(pl.col("cac"), pl.lit(True), 0.5).alias("median_cac"),
-        _quantile(pl.col("cac"), pl.lit(True), q).alias("best_cac"),
-        _quantile(pl.col("lead_to_won"), has_leads, 1 - q).alias("best_lead_to_won"),
+        _quantile(pl.col("mature_cac"), cac_peer, 0.5).alias("median_cac"),
+        _quantile(pl.col("mature_cac"), cac_peer, q).alias("best_cac"),
+        _quantile(pl.col("mature_lead_to_won"), enough_mature, 1 - q).alias("best_lead_to_won"),
+        pl.when(pl.col("mature_leads").sum() > 0).then(pl.col("mature_won").sum() / pl.col("mature_leads").sum())
+        .alias("all_lead_to_won"),
         *[_quantile(pl.col(f"cac_{p}"), pl.lit(True), 0.5).alias(f"median_cac_{p}") for p in PERIODS[1:]],
-    ]
-    out = joined.with_columns(peers).with_columns(
+    )
+    if rules.target_cac is not None:
+        target, source = pl.lit(rules.target_cac, pl.Float64), "rule"
+    elif kpi_target is not None:
+        target, source = pl.lit(kpi_target, pl.Float64), "kpi"
+    else:
+        target, source = pl.col("median_cac"), "median"
+    kpi_columns = {"target_cac_period": "kpi_target_period", "target_cac_name": "kpi_target_name"}
+    mql_before = pl.col("mql_before") / pl.col("leads_before")
+    pooled = (pl.col("mql") + pl.col("mql_before")) / (pl.col("leads") + pl.col("leads_before"))
+    se = (pooled * (1 - pooled) * (1 / pl.col("leads") + 1 / pl.col("leads_before"))).sqrt()
+    out = out.with_columns(
+        target.alias("target_cac"), pl.lit(source).alias("target_cac_source"),
+        *[pl.lit(context[c][0] if source == "kpi" else None, pl.String).alias(name) for name, c in kpi_columns.items()],
         pl.lit(total_spend, pl.Float64).alias("total_spend"),
         (pl.col("spend") / pl.lit(total_spend if total_spend else None, pl.Float64)).alias("spend_share"),
         (pl.col("cpl") / pl.col("median_cpl")).alias("cpl_multiple"),
@@ -277,22 +542,56 @@ def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules
         (rules.stop_cpl_multiple * pl.col("median_cpl")).alias("stop_cpl_min"),
         (rules.weak_mql_rate * pl.col("median_mql_rate")).alias("weak_mql_rate_max"),
         (rules.less_cpl_multiple * pl.col("median_cpl")).alias("less_cpl_min"),
+        (rules.start_budget_share * pl.lit(total_spend, pl.Float64)).alias("start_budget_max"),
+        (rules.start_rate_multiple * pl.col("all_lead_to_won")).alias("start_lead_to_won_min"),
+        (pl.col("mature_leads") * pl.col("all_lead_to_won")).alias("expected_won"),
+        (pl.col("leads") * pl.col("median_mql_rate")).alias("expected_mql"),
+        pl.when((pl.col("leads") > 0) & (pl.col("leads_before") > 0)).then(mql_before).alias("mql_rate_before"),
+        pl.when((pl.col("leads") > 0) & (pl.col("leads_before") > 0) & (se > 0))
+        .then((mql_before - pl.col("mql_rate")) / se).alias("mql_rate_z"),
+        pl.lit(rules.roas_break_even, pl.Float64).alias("roas_break_even"),
+        pl.lit(rules.roas_healthy, pl.Float64).alias("roas_healthy"),
+        pl.lit(rules.min_leads, pl.Float64).alias("min_leads"),
         pl.col(SUBJECT).replace_strict(budget_of, default=None, return_dtype=pl.Float64).alias("budget"),
-    ).with_columns((pl.col("spend").fill_null(0) < pl.col("budget")).alias("headroom"))
+    ).with_columns(
+        (pl.col("spend").fill_null(0) < pl.col("budget")).alias("headroom"),
+        (pl.col("mature_cac") / pl.col("target_cac")).alias("cac_multiple"),
+        (rules.stop_cac_multiple * pl.col("target_cac")).alias("stop_cac_min"),
+        (rules.less_cac_multiple * pl.col("target_cac")).alias("less_cac_min"),
+        pl.min_horizontal("target_cac", "best_cac").alias("more_cac_max"),
+        (pl.col("mql_rate_z") >= rules.trend_z).fill_null(False).alias("mql_falling"),
+    )
 
-    falling = pl.col("mql_rate") < pl.col("mql_rate_previous")
+    roas_known = pl.col("mature_roas").is_not_null()
     weak = pl.col("mql_rate") < pl.col("weak_mql_rate_max")
-    best_cac = (pl.col("won") > 0) & (pl.col("cac") <= pl.col("best_cac"))
+    falling = pl.col("mql_falling")
+    judged = has_spend & enough_mature & (pl.col("mature_won") > 0)  # a mature cost per won to judge
+    best_cac = judged & (pl.col("mature_cac") <= pl.col("more_cac_max")) & (
+        ~roas_known | (pl.col("mature_roas") >= rules.roas_healthy))
     start = ~has_spend & (_won_cheaply("_previous", rules) | _won_cheaply("_last_year", rules))
+    no_mql = pl.col("mql").fill_null(0) == 0
     conditions: dict[str, pl.Expr] = {
-        "stop_no_mql": has_spend & (pl.col("spend") >= pl.col("stop_spend_min")) & (pl.col("mql").fill_null(0) == 0),
-        "stop_expensive": (pl.col("cpl") >= pl.col("stop_cpl_min")) & weak,
+        "stop_no_mql": has_spend & (pl.col("spend") >= pl.col("stop_spend_min")) & no_mql
+        & (~has_leads | (pl.col("expected_mql") >= rules.min_expected)),
+        "stop_no_won": has_spend & (pl.col("mature_spend_share") >= rules.stop_spend_share)
+        & (pl.col("mature_won") == 0) & (pl.col("expected_won") >= rules.min_expected),
+        "stop_cac": judged & (pl.col("mature_cac") >= pl.col("stop_cac_min"))
+        & (~roas_known | (pl.col("mature_roas") < rules.roas_break_even)),
+        "stop_expensive": enough & (pl.col("cpl") >= pl.col("stop_cpl_min")) & weak,
+        "start_low_budget": (has_leads | has_spend) & (pl.col("spend").fill_null(0) < pl.col("start_budget_max"))
+        & enough_mature & (pl.col("mature_won") >= rules.min_expected)
+        & (pl.col("mature_lead_to_won") >= pl.col("start_lead_to_won_min"))
+        & (pl.col("mature_cac").is_null() | (pl.col("mature_cac") <= pl.col("target_cac"))),
         "more_best_cac": best_cac & pl.col("headroom").fill_null(True),
-        "less_expensive": (pl.col("cpl") >= pl.col("less_cpl_min")) & falling,
+        "less_cac": judged & (pl.col("mature_cac") >= pl.col("less_cac_min"))
+        & (~roas_known | (pl.col("mature_roas") < rules.roas_healthy)),
+        "less_expensive": enough & (pl.col("cpl") >= pl.col("less_cpl_min")) & falling,
         "start_won_before": start,
         "continue_at_budget": best_cac,
-        "less_rates": ~has_spend & weak & falling,
-        "more_rates": ~has_spend & (pl.col("won") > 0) & (pl.col("lead_to_won") >= pl.col("best_lead_to_won")),
+        "wait": ~enough_mature,
+        "less_rates": ~has_spend & enough & weak & falling,
+        "more_rates": ~has_spend & enough_mature & (pl.col("mature_won") > 0)
+        & (pl.col("mature_lead_to_won") >= pl.col("best_lead_to_won")),
         "continue_rates": ~has_spend,
         "continue": pl.lit(True),
     }
@@ -301,7 +600,7 @@ def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules
         conditions |= dict.fromkeys(MQL_RULES, pl.lit(False))
     rule: pl.Expr = pl.lit(None, pl.String)
     for rule_id, holds in reversed(conditions.items()):
-        rule = pl.when(holds).then(pl.lit(rule_id)).otherwise(rule)
+        rule = pl.when(holds.fill_null(False)).then(pl.lit(rule_id)).otherwise(rule)
 
     then = pl.when(_won_cheaply("_previous", rules)).then(pl.lit("previous")).when(
         _won_cheaply("_last_year", rules)).then(pl.lit("last_year"))
@@ -310,22 +609,20 @@ def conclusions(inputs: Mapping[str, pl.DataFrame], dimension: str, rules: Rules
         return (pl.when(pl.col("then") == "previous").then(pl.col(f"{name}_previous"))
                 .when(pl.col("then") == "last_year").then(pl.col(f"{name}_last_year")).alias(f"then_{name}"))
 
-    out = (out.filter(has_leads | has_spend | start)
+    out = (out.filter(has_leads | has_spend | start.fill_null(False))
            .with_columns(rule.alias("rule"))
            .with_columns(pl.col("rule").replace_strict(RULE_VERDICT, return_dtype=pl.String).alias("verdict"),
                          pl.when(pl.col("rule") == "start_won_before").then(then).alias("then"))
            .with_columns(then_value("spend"), then_value("won"), then_value("cac"), then_value("median_cac"))
-           .with_columns((rules.start_cac_multiple * pl.col("then_median_cac")).alias("start_cac_max"),
+           .with_columns(pl.when(pl.col("then").is_not_null())
+                         .then(rules.start_cac_multiple * pl.col("target_cac")).alias("start_cac_max"),
                          pl.col("mql_rate_previous").alias("mql_rate_prev")))
     order = {v: i for i, v in enumerate(VERDICTS)}
     return (out.sort([pl.col("verdict").replace_strict(order, return_dtype=pl.Int8), pl.col("spend").fill_null(0),
                       pl.col(SUBJECT)], descending=[False, True, False])
-            .select(SUBJECT, "verdict", "rule", "spend", "spend_share", "leads", "mql", "won", "cpl", "mql_rate",
-                    "mql_rate_prev", "cac", "lead_to_won", "median_cpl", "median_mql_rate", "median_cac", "best_cac",
-                    "best_lead_to_won", "cpl_multiple", "total_spend", "stop_spend_min", "stop_cpl_min",
-                    "weak_mql_rate_max", "less_cpl_min", "budget", "headroom", "then", "then_spend", "then_won",
-                    "then_cac", "then_median_cac", "start_cac_max")
-            .with_columns(pl.col("leads", "mql", "won", "then_won").cast(pl.Int64)))
+            .select(COLUMNS)
+            .with_columns(pl.col("leads", "mql", "won", "then_won", "mature_leads", "mature_opportunities",
+                                 "mature_won").cast(pl.Int64)))
 
 
 def review(tables: Frames, dimension: str, period: Period, rules: Rules = Rules(),
@@ -333,7 +630,7 @@ def review(tables: Frames, dimension: str, period: Period, rules: Rules = Rules(
            filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
     """The conclusions of `period` by `dimension` over prepared canonical tables (see `conclusions`)."""
     settings = settings or Settings()
-    inputs = review_inputs(tables, dimension, period, settings=settings, view=view, filters=filters)
+    inputs = review_inputs(tables, dimension, period, settings=settings, view=view, filters=filters, rules=rules)
     return conclusions(inputs, dimension, rules, budgets, settings)
 
 

@@ -13,7 +13,9 @@ import polars as pl
 from ui.format import d3_format
 from ui.i18n import metric_label, t
 
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Okabe–Ito's eight colour-blind-safe colours, then wine and olive from Paul Tol's muted set: ten series apart
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#882255",
+           "#999933"]
 SELECTION = "pick"  # name of the click selection in every clickable chart
 
 

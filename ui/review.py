@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -14,7 +14,7 @@ from babel.dates import format_date
 
 from kpi import review as kpi_review
 from kpi.metrics import Frames, View
-from kpi.period import Period
+from kpi.period import Grain, Period
 from kpi.review import Rules, SavedReview
 from kpi.settings import Settings
 from ui import format as fmt
@@ -24,8 +24,39 @@ from ui.safe import md
 from ui.state import ViewState, url_for
 
 CAMPAIGNS_PAGE = "app_pages/campaigns.py"
-PERCENT_RULES = ("stop_spend_share", "weak_mql_rate", "best_quantile")  # fractions, entered as percentages
 EDITOR_COLUMNS = ("subject", "verdict", "budget", "decision", "owner", "date", "note")
+
+
+#: Each threshold's input on the page: (lowest, highest, step, shown in percent).
+THRESHOLD_INPUTS: dict[str, tuple[float, float, float, bool]] = {
+    "stop_spend_share": (0.5, 99.0, 0.5, True), "stop_cpl_multiple": (0.1, 100.0, 0.1, False),
+    "weak_mql_rate": (0.5, 99.0, 0.5, True), "less_cpl_multiple": (0.1, 100.0, 0.1, False),
+    "best_quantile": (0.5, 99.0, 0.5, True), "start_cac_multiple": (0.1, 100.0, 0.1, False),
+    "target_cac": (1.0, 1e9, 100.0, False), "stop_cac_multiple": (0.1, 100.0, 0.1, False),
+    "roas_break_even": (0.1, 100.0, 0.1, False), "less_cac_multiple": (0.1, 100.0, 0.1, False),
+    "roas_healthy": (0.1, 100.0, 0.1, False), "min_leads": (1.0, 100_000.0, 1.0, False),
+    "min_expected": (0.1, 1000.0, 0.5, False), "trend_periods": (2.0, 12.0, 1.0, False),
+    "trend_z": (0.1, 10.0, 0.1, False), "start_budget_share": (0.5, 99.0, 0.5, True),
+    "start_rate_multiple": (0.1, 100.0, 0.1, False), "cycle_min_won": (1.0, 10_000.0, 1.0, False),
+}
+
+
+def threshold_shown(name: str, value: float | None) -> float | None:
+    """A threshold as its input shows it: fractions in percent."""
+    return None if value is None else float(value) * 100 if THRESHOLD_INPUTS[name][3] else float(value)
+
+
+def rules_from_inputs(entered: Mapping[str, float | None]) -> Rules:
+    """The rules from the thresholds as entered (fractions in percent); an emptied input keeps its
+    default, except the target CAC, which may be left empty (then the KPI tree's or the median)."""
+    defaults = Rules()
+    values: dict[str, Any] = {}
+    for name, value in entered.items():
+        if value is None:
+            values[name] = getattr(defaults, name)
+        else:
+            values[name] = float(value) / 100 if THRESHOLD_INPUTS[name][3] else float(value)
+    return Rules(**values)
 
 
 def conclusions(ws: data.Workspace, dimension: str, state: ViewState, rules: Rules,
@@ -33,13 +64,15 @@ def conclusions(ws: data.Workspace, dimension: str, state: ViewState, rules: Rul
     """`kpi.review.conclusions` for the view's period on the cached engine (ReviewError when the review
     cannot be made by `dimension`); the filter on the reviewed dimension itself is left out so that
     every subject meets all its peers."""
-    def cached(_tables: Frames, metrics: Sequence[str], *, by: Sequence[str], period: Period,
-               filters: Mapping[str, Sequence[str]] | None, view: View, settings: Settings) -> pl.DataFrame:
-        return data.compute(ws, metrics, by=by, period=period, filters=filters, view=view)  # ws's tables, settings
+    def cached(_tables: Frames, metrics: Sequence[str], *, by: Sequence[str], period: Period | None,
+               grain: Grain | None, filters: Mapping[str, Sequence[str]] | None, view: View,
+               settings: Settings) -> pl.DataFrame:
+        return data.compute(ws, metrics, by=by, period=period, grain=grain, filters=filters,
+                            view=view)  # ws's tables, settings
 
     filters = {d: v for d, v in state.active_filters.items() if d != dimension}
     inputs = kpi_review.review_inputs(ws.tables, dimension, state.period, settings=ws.settings, view=state.view,
-                                      filters=filters, compute=cached)
+                                      filters=filters, compute=cached, rules=rules)
     return kpi_review.conclusions(inputs, dimension, rules, budgets, ws.settings)
 
 
@@ -53,57 +86,124 @@ def period_label(period: Period, lang: str) -> str:
     return f"{fmt.day(period.start, lang)} – {fmt.day(period.end, lang)}"
 
 
+def change(before: float | None, now: float | None, lang: str, significant: bool = False) -> str:
+    """'rose from 40.0% to 45.0%', 'fell from …', or 'held at 41.7%' when the two rates look the same
+    at the precision shown: a change nobody can see is not called one. A `significant` change is shown
+    with as many more decimals as it takes to be seen (up to three)."""
+    if before is None or now is None:
+        return t("review.change.now", lang, now=fmt.percent(now, lang))
+    digits = 1
+    while significant and fmt.percent(before, lang, digits) == fmt.percent(now, lang, digits) and digits < 3:
+        digits += 1
+    shown_before, shown_now = fmt.percent(before, lang, digits), fmt.percent(now, lang, digits)
+    if shown_before == shown_now:
+        return t("review.change.held", lang, now=shown_now)
+    return t("review.change.rose" if now > before else "review.change.fell", lang, before=shown_before, now=shown_now)
+
+
 def reason(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, qualified: bool = True) -> str:
-    """Why the subject got its verdict, with the numbers and the thresholds they were compared with;
-    `qualified` is False in a funnel without a qualified stage, which has no MQL rate to show."""
+    """Why the subject got its verdict, as plain text: the numbers that led to it and the thresholds
+    they were compared with; `qualified` is False in a funnel without a qualified stage, which has no
+    MQL rate to show."""
     def money(name: str) -> str:
         return fmt.money(row[name], currency, lang)
 
-    def pct(name: str) -> str:
-        return fmt.percent(row[name], lang)
+    def pct(name: str, digits: int = 1) -> str:
+        return fmt.percent(row[name], lang, digits)
 
-    def times(value: float | None) -> str:
-        return fmt.DASH if value is None else fmt.number(value, lang, 1) + "×"
+    def times(value: float | None, digits: int = 1) -> str:
+        return fmt.DASH if value is None else fmt.number(value, lang, digits) + "×"
+
+    def count(name: str) -> str:
+        return fmt.number(row[name] or 0, lang)
+
+    def day(name: str) -> str:
+        return fmt.DASH if row[name] is None else fmt.day(row[name], lang)
 
     rule = row["rule"]
+    roas = (t("review.part.roas_unknown", lang) if row["mature_roas"] is None else times(row["mature_roas"]))
     values: dict[str, object] = {
         "spend": money("spend"), "share": pct("spend_share"), "min_share": fmt.percent(rules.stop_spend_share, lang),
-        "cpl": money("cpl"), "median": money("median_cpl"), "multiple": times(row["cpl_multiple"]),
-        "rate": pct("mql_rate"), "previous": pct("mql_rate_prev"), "median_rate": pct("median_mql_rate"),
-        "weak": fmt.percent(rules.weak_mql_rate, lang), "cac": money("cac"), "best": money("best_cac"),
-        "quantile": fmt.percent(rules.best_quantile, lang, 0), "lead_to_won": pct("lead_to_won"),
-        "budget": money("budget"),
+        "leads": count("leads"), "cpl": money("cpl"), "median": money("median_cpl"),
+        "multiple": times(row["cpl_multiple"]), "rate": pct("mql_rate"), "median_rate": pct("median_mql_rate"),
+        "weak": fmt.percent(rules.weak_mql_rate, lang), "quantile": fmt.percent(rules.best_quantile, lang, 0),
+        "best": money("best_cac"), "budget": money("budget"), "target": money("target_cac"),
+        "cac_multiple": times(row["cac_multiple"]), "m_cac": money("mature_cac"), "m_won": count("mature_won"),
+        "m_leads": count("mature_leads"), "m_opps": count("mature_opportunities"), "m_spend": money("mature_spend"),
+        "m_rate": pct("mature_lead_to_won"), "all_rate": pct("all_lead_to_won"), "roas": roas,
+        "healthy": times(rules.roas_healthy), "break_even": times(rules.roas_break_even),
+        "expected": fmt.number(row["expected_won"], lang, 1),
+        "days": fmt.number(row["maturity_days"], lang), "min_leads": fmt.number(rules.min_leads, lang),
     }
+    values["mature"] = t("review.part.mature", lang, m_leads=values["m_leads"], start=day("mature_start"),
+                         end=day("mature_end"), days=values["days"])
+    z = fmt.number(row["mql_rate_z"], lang, 1) if row["mql_rate_z"] is not None else fmt.DASH
+    values["trend"] = t("review.part.trend", lang, change=change(row["mql_rate_before"], row["mql_rate"], lang,
+                                                                  significant=bool(row["mql_falling"])),
+                        n=int(rules.trend_periods) - 1, z=z, trend_z=fmt.number(rules.trend_z, lang, 2))
     if not qualified:
         values["mql"] = t("review.no_qualified_part", lang)
-    elif rule == "continue":
-        values["mql"] = t("review.mql_part", lang, rate=values["rate"], previous=values["previous"])
-    elif rule == "continue_rates":
-        values["mql"] = t("review.mql_part_rates", lang, rate=values["rate"], median_rate=values["median_rate"])
-    if rule == "stop_expensive":
-        values["threshold"] = times(rules.stop_cpl_multiple)
-    elif rule == "less_expensive":
-        values["threshold"] = times(rules.less_cpl_multiple)
+    else:
+        values["mql"] = t("review.mql_part", lang, change=change(row["mql_rate_before"], row["mql_rate"], lang))
+    if rule == "stop_no_mql" and not row["leads"]:
+        rule = "stop_no_mql.no_leads"
+    elif rule == "stop_no_mql":
+        values["expected"] = fmt.number(row["expected_mql"], lang, 1)
+    elif rule in ("stop_expensive", "stop_cac"):
+        values["threshold"] = (times(rules.stop_cpl_multiple) if rule == "stop_expensive"
+                               else money("stop_cac_min"))
+    elif rule in ("less_expensive", "less_cac"):
+        values["threshold"] = (times(rules.less_cpl_multiple) if rule == "less_expensive"
+                               else money("less_cac_min"))
+    elif rule == "start_low_budget":
+        values.update(max_share=fmt.percent(rules.start_budget_share, lang, 0),
+                      rate_multiple=times((row["mature_lead_to_won"] or 0) / row["all_lead_to_won"]
+                                          if row["all_lead_to_won"] else None),
+                      start_multiple=times(rules.start_rate_multiple),
+                      cost=("" if row["mature_cac"] is None else
+                            t("review.part.start_cost", lang, m_cac=values["m_cac"], target=values["target"])))
     elif rule == "more_best_cac":
         values["budget"] = (t("review.budget_headroom", lang, spend=values["spend"], budget=money("budget"))
                             if row["headroom"] else t("review.budget_unknown", lang))
     elif rule == "start_won_before":
-        then = row["then"]
-        values.update(then=t(f"review.then.{then}", lang), won=fmt.number(row["then_won"], lang),
-                      cac=money("then_cac"), median=money("then_median_cac"), threshold=money("start_cac_max"),
+        values.update(then=t(f"review.then.{row['then']}", lang), won=fmt.number(row["then_won"], lang),
+                      cac=money("then_cac"), threshold=money("start_cac_max"),
                       factor=fmt.number(rules.start_cac_multiple, lang, 1))
-    elif rule == "more_rates":
-        values.update(won=fmt.number(row["won"], lang), rate=pct("lead_to_won"),
-                      quantile=fmt.percent(rules.best_quantile, lang, 0), best=pct("best_lead_to_won"))
+    elif rule == "wait":
+        so_far = t("review.part.so_far_cost" if row["spend"] else "review.part.so_far", lang, leads=values["leads"],
+                   spend=values["spend"], cpl=values["cpl"], mql=values["mql"])
+        if row["maturity_days"] is None:
+            return t("review.rule.wait.no_won", lang, so_far=so_far)
+        cutoff = row["as_of"] - timedelta(days=int(row["maturity_days"]))
+        values.update(so_far=so_far, cutoff=fmt.day(cutoff, lang))
+    elif rule in ("continue", "continue_rates"):
+        values["won_part"] = (
+            t("review.part.no_mature", lang, m_leads=values["m_leads"], min_leads=values["min_leads"])
+            if (row["mature_leads"] or 0) < rules.min_leads else
+            t("review.part.won_cost", lang, mature=values["mature"], m_cac=values["m_cac"],
+              cac_multiple=values["cac_multiple"], target=values["target"], roas=roas)
+            if row["mature_cac"] is not None else
+            t("review.part.won_rate", lang, mature=values["mature"], m_won=values["m_won"], m_rate=values["m_rate"]))
     return t(f"review.rule.{rule}", lang, **values)
 
 
 def line(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, qualified: bool = True) -> str:
-    """'**Enterprise ABM**: CPL 812 € is 2.4× the median 338 € … → **do less**', as markdown whose subject
-    (a name from data) is literal text."""
+    """'**Enterprise ABM**: CPL 812 € is 2.4× the median 338 € … → **do less**', as markdown: the subject
+    and the reason are text (`ui.safe.md`), so a name from data or a '$' in an amount never becomes markup."""
     verdict = row["verdict"]
-    return t("review.line", lang, subject=md(row["subject"]), reason=reason(row, rules, lang, currency, qualified),
+    return t("review.line", lang, subject=md(row["subject"]), reason=md(reason(row, rules, lang, currency, qualified)),
              action=t(f"review.action.{verdict}", lang))
+
+
+def target_note(table: pl.DataFrame, lang: str, currency: str) -> str:
+    """Where the target CAC the rules compare with comes from, as markdown (a KPI's name is text)."""
+    if table.is_empty() or table["target_cac"][0] is None:
+        return t("review.target.none", lang)
+    row = table.row(0, named=True)
+    target = fmt.money(row["target_cac"], currency, lang)
+    source = row["target_cac_source"]
+    return md(t(f"review.target.{source}", lang, target=target, name=row["target_cac_name"] or "",
+                period=row["target_cac_period"] or ""))
 
 
 def campaigns_params(state: ViewState, dimension: str, subject: str) -> dict[str, str | list[str]]:

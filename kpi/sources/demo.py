@@ -6,12 +6,14 @@ workspace settings that go with them (default stages, one initiative rule per in
 
 What is in the data, so that the app has stories to tell:
 
-* 39 campaigns in 8 initiatives on the six channels Paid Search, LinkedIn, Meta, Email,
+* 41 campaigns in 10 initiatives on the six channels Paid Search, LinkedIn, Meta, Email,
   Events & Webinars and Organic & Content. A campaign is named ``<CH>-<INITIATIVE>-<detail>``
   (``PS-Brand-SE``, ``LI-ABM-Enterprise-Q4``); the same name is used in leads, spend, traffic and touches.
 * Leads arrive with a growth trend (about +25 % a year), fewer at weekends, a summer dip in July and
   a Christmas dip from 20 December to 6 January. Product Launch campaigns start about ten months
   before `today`, Nordic Expansion ramps up in Norway, Denmark and Finland from 16 months before.
+  Review Sites (cheap, high-intent clicks that closed well) stopped eight months before `today`;
+  AI Assistant Launch started six weeks before it, too recently to be judged on won deals.
 * Conversion differs by channel, segment and campaign: brand search, partner marketplace, customer
   webinars and trial-dropoff retargeting convert well; Meta content boosting and LinkedIn thought
   leadership bring cheap or expensive leads that rarely close. Enterprise converts less but its deals
@@ -65,6 +67,8 @@ INITIATIVES: dict[str, str] = {
     "Partner Program": "Partner",
     "Retargeting": "RT",
     "Content Hub": "Content",
+    "Review Sites": "Reviews",
+    "AI Assistant Launch": "AI",
 }
 
 DEMO_SETTINGS = Settings(
@@ -140,6 +144,15 @@ def _starts(days_before: int, ramp_days: int = 1, burst: float = 1.0) -> Schedul
         since = (days - np.datetime64(today - timedelta(days=days_before), "D")).astype(np.int64)
         level = np.clip((since + 1) / ramp_days, 0.0, 1.0)
         return np.where((since >= 0) & (since < 42), level * burst, level)
+
+    return schedule
+
+
+def _stops(days_before: int) -> Schedule:
+    """On until `days_before` days before today, off from then on."""
+
+    def schedule(days: np.ndarray, today: date) -> np.ndarray:
+        return (days < np.datetime64(today - timedelta(days=days_before), "D")).astype(float)
 
     return schedule
 
@@ -252,8 +265,15 @@ CAMPAIGNS: tuple[Campaign, ...] = (
     C("ORG-Content-SEO-Nordics", NORDICS, 1.8, 0, 0.95, _SMB, 0.012),
     C("EM-Content-Newsletter", NORDICS, 1.0, 0, 0.9, _SMB, 0.025),
     C("META-Content-Boost", ("Sweden", "Norway", "Denmark"), 1.6, 25, 0.5, _SMB, 0.01),
+    # Added later (`_LATER`), drawn from their own random stream so the campaigns above keep every number:
+    # Review Sites: high-intent review-site clicks that closed cheaply, until the budget was cut eight months ago
+    C("PS-Reviews-Capterra", ("Sweden", "Norway", "UK"), 1.0, 70, 1.3, _SMB, 0.03, _stops(240)),
+    # AI Assistant Launch: six weeks old, too young to be judged on won deals
+    C("LI-AI-Assistant-Launch", ("Sweden", "Norway", "Denmark", "UK"), 0.8, 200, 1.0, _MID, 0.02,
+      _starts(45, 1, 1.5)),
 )
 del C
+_LATER = 2  # the last campaigns, added later: generated after the others from a random stream of their own
 CAMPAIGN_NAMES: tuple[str, ...] = tuple(c.name for c in CAMPAIGNS)
 
 # base conversion probabilities before the multipliers
@@ -328,18 +348,30 @@ def generate(today: date | None = None, seed: int = 7, scale: float = 1.0) -> di
                                           _CHRISTMAS / _MONTH[month - 1], 1.0)
     trend = _GROWTH ** (np.arange(n_days) / 365.0)
     activity = np.stack([c.weight * c.schedule(days, today) for c in CAMPAIGNS])  # campaign x day
+    later = np.arange(len(CAMPAIGNS)) >= len(CAMPAIGNS) - _LATER
     shape = activity * (trend * season)[None, :]
-    k = TARGET_LEADS * scale / (shape * _WEEKDAY_LEADS[weekday][None, :]).sum()
-    expected = k * shape * _WEEKDAY_LEADS[weekday][None, :]
-    counts = rng.poisson(expected)
-
-    leads, lead_camp = _leads(rng, counts, days, weekday, cutoff)
-    tables = {
-        "leads": leads,
-        "spend": _spend(rng, k * shape * _WEEKDAY_SPEND[weekday][None, :], counts, days),
-        "traffic": _traffic(rng, k * shape * _WEEKDAY_TRAFFIC[weekday][None, :], days),
-        "touches": _touches(rng, leads, lead_camp, expected, days),
-    }
+    first_shape = np.where(later[:, None], 0.0, shape)
+    k = TARGET_LEADS * scale / (first_shape * _WEEKDAY_LEADS[weekday][None, :]).sum()
+    parts = []
+    # the first campaigns, then those added later from a stream of their own: adding one changes no other row
+    for part_rng, part_shape in ((rng, first_shape), (np.random.default_rng([seed, 1]), shape - first_shape)):
+        expected = k * part_shape * _WEEKDAY_LEADS[weekday][None, :]
+        counts = part_rng.poisson(expected)
+        leads, lead_camp = _leads(part_rng, counts, days, weekday, cutoff)
+        parts.append({
+            "leads": leads,
+            "spend": _spend(part_rng, k * part_shape * _WEEKDAY_SPEND[weekday][None, :], counts, days),
+            "traffic": _traffic(part_rng, k * part_shape * _WEEKDAY_TRAFFIC[weekday][None, :], days),
+            # earlier touches fall on any campaign live that day
+            "touches": _touches(part_rng, leads, lead_camp, k * shape * _WEEKDAY_LEADS[weekday][None, :]
+                                if part_shape is not first_shape else expected, days),
+        })
+    first, added = parts
+    offset = first["leads"].height
+    renumber = pl.format("L{}", (pl.col("lead_id").str.slice(1).cast(pl.Int64) + offset).cast(pl.String).str.zfill(6))
+    added |= {name: added[name].with_columns(renumber) for name in ("leads", "touches")}
+    tables = {name: pl.concat([first[name], added[name]]) for name in first}
+    tables["leads"] = tables["leads"].sort("created_at", maintain_order=True)  # in order of creation, as a CRM lists
     tables["kpis"] = _kpis(tables, today)
     return tables
 

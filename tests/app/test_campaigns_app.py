@@ -75,6 +75,10 @@ def test_initiative_table_shows_the_engine_numbers_and_changes(app: AppTest, dem
     before = compute(demo_tables, KPIS, by=["initiative"], period=previous, settings=DEMO_SETTINGS)
     for row in shown.iter_rows(named=True):
         cur = now.filter(pl.col("initiative") == row["initiative"]).row(0, named=True)
+        assert row["won"] == cur["won"] and row["mql"] == cur["mql"]
+        if before.filter(pl.col("initiative") == row["initiative"]).is_empty():  # new (AI Assistant Launch)
+            assert row["leads" + DELTA] is None and row["ctr" + DELTA] is None  # nothing to change from
+            continue
         old = before.filter(pl.col("initiative") == row["initiative"]).row(0, named=True)
         assert row["roas"] == pytest.approx(cur["revenue"] / cur["spend"])
         assert row["cpl"] == pytest.approx(cur["spend"] / cur["leads"], abs=0.006)

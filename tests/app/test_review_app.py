@@ -1,12 +1,14 @@
-"""The Review page in AppTest: a verdict for each initiative of the demo, checked against cost per won deal
-worked out with plain polars and numpy; a threshold changes verdicts; decisions are saved with the workspace
-and come back as the last review's; a bad decision saves nothing; shared and session views cannot edit."""
+"""The Review page in AppTest: on the demo every verdict is shown, by initiative or by channel, each with the
+numbers that led to it, checked against cost per won deal over mature cohorts worked out with plain polars and
+numpy; a threshold changes verdicts; decisions are saved with the workspace and come back as the last review's;
+a bad decision saves nothing; shared and session views cannot edit."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import numpy as np
 import polars as pl
@@ -15,18 +17,21 @@ from streamlit.testing.v1 import AppTest
 
 from kpi import clock
 from kpi.period import Period, preset
-from kpi.review import DOC_KIND, notes_to_doc, review_key
+from kpi.review import DOC_KIND, RULES, VERDICTS, Rules, notes_to_doc, review, review_key
 from kpi.settings import Settings, Stage
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.store import Store
 from tests.app.conftest import APP, open_page, plain, use_uploads
 from tests.app.test_overview_app import demo_last_day
 from tests.app.test_workspaces_app import AUTH
+from tests.unit.test_review import COST, EARLY, MARCH, NOW, RATES, TARGET, Cohort, build
 from ui.i18n import plural
+from ui.review import change, line
 
 PAGE = "app_pages/review.py"
 LINE = re.compile(r"^\*\*(?P<subject>.+?)\*\*: (?P<reason>.+) → \*\*(?P<action>.+)\*\*$")
-ACTIONS = {"stop": "stop", "do less": "less", "do more": "more", "start again": "start", "continue": "continue"}
+ACTIONS = {"stop": "stop", "do less": "less", "do more": "more", "start": "start", "continue": "continue",
+           "wait for more data": "wait"}
 
 
 def store() -> Store:
@@ -34,12 +39,12 @@ def store() -> Store:
 
 
 def conclusions(app: AppTest) -> dict[str, tuple[str, str]]:
-    """Subject -> (verdict, reason) as the page prints them."""
+    """Subject -> (verdict, reason) as the page shows them."""
     found = {}
     for element in app.markdown:
         match = LINE.match(plain(element.value))
         if match:
-            found[match["subject"]] = (ACTIONS[match["action"]], match["reason"])
+            found[plain(match["subject"])] = (ACTIONS[match["action"]], plain(match["reason"]))
     return found
 
 
@@ -50,16 +55,22 @@ def in_period(frame: pl.DataFrame, column: str, period: Period) -> pl.DataFrame:
                                                   datetime.combine(period.end, time.max)))
 
 
-def best_cac(tables: dict[str, pl.DataFrame], period: Period, quantile: float) -> set[str]:
-    """Initiatives whose spend per won deal (leads created in the period that were won) is at or below the
-    `quantile` of all initiatives' (numpy's default linear interpolation), by plain polars."""
-    won = (in_period(tables["leads"], "created_at", period).filter(pl.col("won_at").is_not_null())
-           .group_by("initiative").len("won"))
-    spend = in_period(tables["spend"], "date", period).group_by("initiative").agg(pl.col("spend").sum())
-    cac = won.join(spend, on="initiative").filter(pl.col("spend") > 0).with_columns(
-        (pl.col("spend") / pl.col("won")).alias("cac"))
-    limit = np.quantile(cac["cac"].to_numpy(), quantile)
-    return set(cac.filter(pl.col("cac") <= limit)["initiative"])
+def mature_cost(tables: dict[str, pl.DataFrame], dimension: str, subject: str,
+                period: Period) -> tuple[int, int, float]:
+    """(mature leads, their won deals, spend per won deal) of `subject`, by plain polars and numpy: its own
+    75th percentile of days from lead to won (numpy's linear interpolation, whole days up), counted back from
+    the last lead's day; leads created from four periods back up to that day, and spend on the same days."""
+    leads = tables["leads"].filter(pl.col(dimension) == subject)
+    won = leads.filter(pl.col("won_at").is_not_null())
+    days = ((won["won_at"] - won["created_at"]).dt.total_microseconds() / 86_400e6).to_numpy()
+    assert len(days) >= 10  # its own time to won
+    as_of = tables["leads"]["created_at"].max().date()  # type: ignore[union-attr]
+    end = as_of - timedelta(days=math.ceil(np.quantile(days, 0.75)))
+    window = Period(period.start - timedelta(days=3 * period.days), min(end, period.end))
+    mature = in_period(leads, "created_at", window)
+    spend = in_period(tables["spend"].filter(pl.col(dimension) == subject), "date", window)["spend"].sum()
+    n_won = mature["won_at"].is_not_null().sum()
+    return mature.height, n_won, spend / n_won
 
 
 @pytest.fixture
@@ -76,38 +87,59 @@ def review_ws() -> str:
     return created.id
 
 
-def test_every_initiative_gets_a_verdict_with_its_numbers(app: AppTest, demo_tables: dict[str, pl.DataFrame],
-                                                          period: Period) -> None:
-    shown = conclusions(open_page(app, PAGE))
+def money(value: float) -> str:
+    return f"€{value:,.0f}" if value >= 1000 else f"€{value:,.2f}"
+
+
+def test_the_demo_shows_every_verdict_with_its_numbers(app: AppTest, demo_tables: dict[str, pl.DataFrame],
+                                                      period: Period) -> None:
+    by_initiative = conclusions(open_page(app, PAGE))
     active = (set(in_period(demo_tables["leads"], "created_at", period)["initiative"])
               | set(in_period(demo_tables["spend"], "date", period)["initiative"]))
-    assert set(shown) == active and len(active) == 8
-    stopped = {s for s, (v, _) in shown.items() if v == "stop"}
-    assert {s for s, (v, _) in shown.items() if v == "more"} == best_cac(demo_tables, period, 0.25) - stopped
-    # the sentence carries the numbers: CPL and its multiple of the median, by plain polars
-    leads = in_period(demo_tables["leads"], "created_at", period).group_by("initiative").len("leads")
-    spend = in_period(demo_tables["spend"], "date", period).group_by("initiative").agg(pl.col("spend").sum())
-    cpl = leads.join(spend, on="initiative").with_columns((pl.col("spend") / pl.col("leads")).alias("cpl"))
-    median = float(np.median(cpl["cpl"].to_numpy()))
-    for subject, (verdict, reason) in shown.items():
-        if verdict == "continue":
-            value = cpl.filter(pl.col("initiative") == subject)["cpl"].item()
-            assert f"CPL €{value:,.2f} ({value / median:.1f}× the median €{median:,.2f})" in reason
-    more = next(reason for verdict, reason in shown.values() if verdict == "more")
-    assert "in the best 25% of peers" in more and "no budget is known, so headroom is not checked" in more
-    headers = [s.value for s in app.subheader]
-    assert f"Do more ({len(best_cac(demo_tables, period, 0.25) - stopped)})" in headers
+    # every initiative active in the period, and Review Sites, stopped eight months ago, worth starting again
+    assert set(by_initiative) == active | {"Review Sites"} and "Review Sites" not in active
+    assert any(c.value.startswith("Target CAC €") and "Customer acquisition cost" in plain(c.value)
+               for c in app.caption)
+    app.get("button_group")[0].set_value("channel").run()
+    assert not app.exception
+    by_channel = conclusions(app)
+    assert set(by_channel) == set(in_period(demo_tables["leads"], "created_at", period)["channel"])
+    shown = {**{("initiative", s): v for s, v in by_initiative.items()},
+             **{("channel", s): v for s, v in by_channel.items()}}
+    assert {v for v, _ in shown.values()} == set(VERDICTS)
+
+    # each cost verdict's sentence carries the cost per won deal of mature cohorts, worked out independently
+    checked = set()
+    for (dimension, subject), (verdict, reason) in shown.items():
+        if verdict in ("stop", "less", "more") and "per won deal" in reason and "spent" not in reason:
+            leads, won, cost = mature_cost(demo_tables, dimension, subject, period)
+            assert f"over the {leads:,} leads old enough to judge" in reason, (subject, reason)
+            assert f"{money(cost)} per won deal ({won} won)" in reason, (subject, reason)
+            checked.add(verdict)
+    assert checked == {"stop", "less", "more"}
+    # the start again and the wait say why
+    assert by_initiative["Review Sites"][1].startswith("no spend this period, but in the same period last year it won")
+    assert by_initiative["AI Assistant Launch"] == ("wait", by_initiative["AI Assistant Launch"][1])
+    assert by_initiative["AI Assistant Launch"][1].startswith("0 leads are old enough to judge on won deals")
+    # no rate is said to change when it looks the same
+    for _verdict, reason in shown.values():
+        for before, after in re.findall(r"(?:rose|fell) from ([\d.]+%) to ([\d.]+%)", reason):
+            assert before != after, reason
 
 
-def test_a_threshold_changes_verdicts(app: AppTest, demo_tables: dict[str, pl.DataFrame], period: Period) -> None:
-    before = conclusions(open_page(app, PAGE))
-    app.number_input(key="rule.best_quantile").set_value(50).run()
+def test_a_threshold_changes_verdicts(app: AppTest) -> None:
+    open_page(app, PAGE)
+    app.get("button_group")[0].set_value("channel").run()
+    stopped = {s for s, (v, _) in conclusions(app).items() if v == "stop"}
+    assert stopped
+    app.number_input(key="rule.stop_cac_multiple").set_value(50).run()
     assert not app.exception
     after = conclusions(app)
-    more = {s for s, (v, _) in after.items() if v == "more"}
-    assert more == best_cac(demo_tables, period, 0.5) - {s for s, (v, _) in after.items() if v == "stop"}
-    assert more > {s for s, (v, _) in before.items() if v == "more"}
-    assert all("in the best 50% of peers" in after[s][1] for s in more)
+    for subject in stopped:  # far above the target still, but no longer 50 times it: do less
+        assert after[subject][0] == "less" and "(do less from €" in after[subject][1]
+    app.number_input(key="rule.target_cac").set_value(100_000).run()
+    assert any(plain(c.value) == "Target CAC €100,000, as set in the thresholds." for c in app.caption)
+    assert not {s for s, (v, _) in conclusions(app).items() if v in ("stop", "less")} & stopped
 
 
 def test_no_cost_channels_are_judged_on_rates(app: AppTest) -> None:
@@ -273,8 +305,10 @@ def test_a_funnel_without_a_qualified_stage_skips_the_mql_rules() -> None:
     assert any("no qualified stage (MQL)" in plain(c.value) for c in app.caption)
     shown = conclusions(app)
     assert set(shown) == {"Paid Search", "Display"}
-    assert shown["Display"][0] == "continue" and "no qualified stage" in shown["Display"][1]
-    assert shown["Display"][1].startswith("CPL €900.00 (1.8× the median €500.00), no qualified stage, ")
+    # the one won deal took 19 days, so no lead of 1–3 March is old enough to judge on won deals yet
+    assert shown["Display"] == ("wait", "0 leads are old enough to judge on won deals (created by 13 Feb 2024; "
+                                        "a deal takes up to 19 days, p75), fewer than 30; so far 1 leads for €900.00 "
+                                        "(CPL €900.00), no qualified stage")
 
 
 def test_the_saved_message_agrees_with_the_count() -> None:
@@ -283,3 +317,45 @@ def test_the_saved_message_agrees_with_the_count() -> None:
     assert [plural("review.saved", n, "ru", period="май 2026") for n in (1, 3, 5, 11, 21)] == [
         "Сохранено 1 решение за май 2026.", "Сохранено 3 решения за май 2026.", "Сохранено 5 решений за май 2026.",
         "Сохранено 11 решений за май 2026.", "Сохранено 21 решение за май 2026."]
+
+
+def test_a_rate_change_is_only_called_one_when_it_shows() -> None:
+    assert change(0.4172, 0.4168, "en") == "held at 41.7%"  # the issue's "fell from 41.7% to 41.7%"
+    assert change(0.4172, 0.4168, "en", significant=True) == "fell from 41.72% to 41.68%"
+    assert change(0.40, 0.45, "en") == "rose from 40.0% to 45.0%"
+    assert change(0.45, 0.40, "sv") == "föll från 45,0% till 40,0%"
+    assert change(None, 0.45, "ru") == "45,0%"
+
+
+def test_a_line_shows_names_and_amounts_as_text() -> None:
+    # a campaign name with markup and a dollar amount (two '$' would otherwise start maths)
+    row = {"subject": "![x](http://evil) :red[$1]", "verdict": "stop", "rule": "stop_no_mql", "spend": 1200.0,
+           "spend_share": 0.5, "leads": 0, "expected_mql": 0.0}
+    row |= dict.fromkeys(("cpl", "median_cpl", "cpl_multiple", "mql_rate", "median_mql_rate", "best_cac", "budget",
+                          "target_cac", "cac_multiple", "mature_cac", "mature_won", "mature_leads",
+                          "mature_opportunities", "mature_spend", "mature_lead_to_won", "all_lead_to_won",
+                          "mature_roas", "expected_won", "maturity_days", "mature_start", "mature_end",
+                          "mql_rate_z", "mql_rate_before"))
+    row["mql_falling"] = False
+    text = line(row, Rules(), "en", "USD")
+    assert text.startswith(r"**\!\[x\]\(http\:")  # escaped: no image, no link, no colour
+    assert plain(text) == "**![x](http://evil) :red[$1]**: US$1,200 spent (50.0% of all spend; meaningful from " \
+                             "2.0%) and not one lead → **stop**"
+    assert "$1" not in text.replace(r"\$1", "")  # every dollar sign escaped
+
+
+def test_every_rule_reads_in_every_language() -> None:
+    frames = [review(build(COST), "initiative", MARCH, TARGET, budgets={"A": 2000}),
+              review(build(COST), "initiative", MARCH, TARGET), review(build(EARLY), "initiative", MARCH, TARGET),
+              review(build(RATES, "channel"), "channel", MARCH, Rules(target_cac=300)),
+              # 20 leads and no MQL, where 20 x the median .2 = 4 were expected
+              review(build([Cohort("Q", NOW, 5000, 20, 0), Cohort("R", NOW, 1000, 40, 16)]), "initiative", MARCH),
+              review({"leads": build(RATES, "channel")["leads"].drop("won_at")}, "channel", MARCH)]
+    seen = set()
+    for frame in frames:
+        for row in frame.iter_rows(named=True):
+            seen.add(row["rule"])
+            for lang in ("en", "sv", "ru"):
+                text = plain(line(row, TARGET, lang, "EUR"))
+                assert text.startswith(f"**{row['subject']}**: ") and "{" not in text and "None" not in text, text
+    assert seen == {r.id for r in RULES}

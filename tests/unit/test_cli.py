@@ -14,6 +14,7 @@ import pytest
 from kpi.data import write_dir
 from tests.conftest import REPO
 from tests.unit.handmade import tables
+from tests.unit.test_review import COST, build
 
 
 def kpi(*args: str) -> subprocess.CompletedProcess[str]:
@@ -143,7 +144,32 @@ def test_review_lists_a_verdict_per_subject_with_its_numbers(handmade_dir: Path)
     # January: Email spent 50 on L1 (one lead, an MQL); Meta spent 100 + 200 on L2 and L3 (both MQL)
     assert (rows["Email"]["spend"], rows["Email"]["leads"], rows["Email"]["cpl"]) == (50, 1, 50)
     assert (rows["Meta"]["spend"], rows["Meta"]["leads"], rows["Meta"]["cpl"]) == (300, 2, 150)
-    assert {r["verdict"] for r in rows.values()} <= {"stop", "less", "more", "start", "continue"}
+    assert {r["verdict"] for r in rows.values()} <= {"stop", "less", "more", "start", "continue", "wait"}
+    # the one won deal took 39.6 days, so leads up to 1 March - 40 days = 20 January are old enough to judge on
+    # won deals: L1 (Email), L2 and L3 (Meta), far under 30: not enough data yet
+    assert {s: (r["verdict"], r["mature_leads"], r["mature_end"]) for s, r in rows.items()} == {
+        "Email": ("wait", 1, "2025-01-20"), "Meta": ("wait", 2, "2025-01-20")}
+
+
+def test_review_decides_on_mature_cohorts_and_a_target_cac_given_as_a_rule(tmp_path: Path) -> None:
+    write_dir(build(COST), tmp_path)
+    run = kpi("review", "--data", str(tmp_path), "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv",
+              "--rule", "target_cac=1000")
+    assert run.returncode == 0, run.stderr
+    out = pl.read_csv(io.StringIO(run.stdout))
+    assert out.columns[:4] == ["subject", "verdict", "rule", "spend"] and "mature_cac" in out.columns
+    # worked out by hand in tests/unit/test_review.py: the cost case
+    assert dict(zip(out["subject"], out["rule"], strict=True)) == {
+        "A": "more_best_cac", "B": "continue", "C": "less_cac", "D": "stop_cac", "E": "stop_no_won"}
+    d = out.filter(pl.col("subject") == "D").row(0, named=True)
+    assert (d["mature_cac"], d["target_cac"], d["target_cac_source"], d["mature_roas"]) == (4000, 1000, "rule", 0.75)
+    # a threshold moves D from stop to do less: 4000 is under 5 x 1000
+    softer = kpi("review", "--data", str(tmp_path), "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json",
+                 "--rule", "target_cac=1000", "--rule", "stop_cac_multiple=5")
+    assert {r["subject"]: r["rule"] for r in json.loads(softer.stdout)}["D"] == "less_cac"
+    bad = kpi("review", "--data", str(tmp_path), "--from", "2026-03-01", "--to", "2026-03-31",
+              "--rule", "trend_periods=1")
+    assert bad.returncode == 2 and "trend_periods must be a whole number from 2 to 12" in bad.stderr
 
 
 def test_review_refuses_an_unknown_threshold_or_a_missing_period(handmade_dir: Path) -> None:

@@ -162,7 +162,7 @@ def test_initiative_rules_reproduce_every_initiative(demo: dict[str, pl.DataFram
         # prepare derives initiatives from the rules where a row has none: same answer
         stripped = demo[name].drop("initiative")
         assert prepare({name: stripped}, DEMO_SETTINGS)[name]["initiative"].equals(demo[name]["initiative"])
-    assert demo["leads"]["initiative"].n_unique() == 8
+    assert demo["leads"]["initiative"].n_unique() == 10
     assert DEMO_SETTINGS.currency == "EUR" and DEMO_SETTINGS.sla_hours == 24
     assert [s.column for s in DEMO_SETTINGS.stages] == STAGES
 
