@@ -19,7 +19,11 @@ SESSIONS_STAGE = "sessions"
 
 #: Columns of `stage_funnel`, after the breakdown dimensions.
 FUNNEL_COLUMNS = ("position", "stage", "label", "count", "step_conversion", "overall_conversion", "drop_off",
-                  "days_from_previous", "days_from_previous_p75")
+                  "days_from_previous", "days_from_previous_p75", "cost_per_stage")
+#: The columns `compare_funnels` puts beside themselves for the comparison period (as `<column>_prev`).
+COMPARED_COLUMNS = ("count", "step_conversion", "overall_conversion", "cost_per_stage", "days_from_previous",
+                    "days_from_previous_p75")
+PREV = "_prev"
 
 
 def _has_columns(tables: Frames, table: str, columns: Sequence[str]) -> bool:
@@ -36,15 +40,20 @@ def stage_funnel(
     filters: Mapping[str, Sequence[str]] | None = None,
     view: View = "cohort",
     settings: Settings | None = None,
+    allocate_cost: bool = False,
 ) -> pl.DataFrame:
-    """One row per stage (per breakdown value): how many reached it, and how they got there.
+    """One row per stage (per breakdown value): how many reached it, how they got there, at what cost.
 
-    * count: sessions for the first row when traffic can be broken down the same way, then leads
-      reaching each stage (cohort: leads created in the period; flow: stage reached in the period);
+    * count: visits (sessions) for the first row when traffic can be broken down the same way, then
+      leads reaching each stage (cohort: leads created in the period; flow: stage reached in the period);
     * step_conversion: count / count of the stage before;
-    * overall_conversion: count / leads (the lead stage is 1);
+    * overall_conversion: count / leads (the lead stage is 1; null for visits, which come before leads);
     * drop_off: how many of the stage before did not reach this one;
-    * days_from_previous (median) and days_from_previous_p75 between consecutive lead stages.
+    * days_from_previous (median) and days_from_previous_p75 between consecutive lead stages (null for
+      visits and leads: a visit is not tied to the lead it may have become);
+    * cost_per_stage: the period's spend / count, the cost of one visit, lead (CPL), MQL, SQL,
+      opportunity and won deal (CAC). Null without spend, or when spend lacks a breakdown or filter
+      dimension (segment, say) unless `allocate_cost` splits spend in proportion to leads.
     """
     settings = settings or Settings()
     stages = settings.stages
@@ -52,22 +61,23 @@ def stage_funnel(
     with_sessions = _has_columns(tables, "traffic", [*by, *filters, "sessions"])
     counts = [s.count_metric for s in stages]
     days = [f"days_{a.id}_to_{b.id}" for a, b in itertools.pairwise(stages)]
-    metrics = ([SESSIONS_STAGE] if with_sessions else []) + counts + days + [d + "_p75" for d in days]
-    wide = compute(tables, metrics, by=by, period=period, filters=filters, view=view, settings=settings)
+    metrics = ([SESSIONS_STAGE] if with_sessions else []) + counts + days + [d + "_p75" for d in days] + ["spend"]
+    wide = compute(tables, metrics, by=by, period=period, filters=filters, view=view, settings=settings,
+                   allocate_cost=allocate_cost)
 
     rows = []
     if with_sessions:
         rows.append(wide.select(*by, pl.lit(0).alias("position"), pl.lit(SESSIONS_STAGE).alias("stage"),
                                 pl.lit("Sessions").alias("label"), pl.col(SESSIONS_STAGE).cast(pl.Int64).alias("count"),
                                 pl.lit(None, pl.Float64).alias("days_from_previous"),
-                                pl.lit(None, pl.Float64).alias("days_from_previous_p75")))
+                                pl.lit(None, pl.Float64).alias("days_from_previous_p75"), "spend"))
     for i, stage in enumerate(stages):
         day = days[i - 1] if i else None
         rows.append(wide.select(
             *by, pl.lit(i + 1).alias("position"), pl.lit(stage.id).alias("stage"), pl.lit(stage.label).alias("label"),
             pl.col(stage.count_metric).cast(pl.Int64).alias("count"),
             (pl.col(day) if day else pl.lit(None, pl.Float64)).alias("days_from_previous"),
-            (pl.col(day + "_p75") if day else pl.lit(None, pl.Float64)).alias("days_from_previous_p75"),
+            (pl.col(day + "_p75") if day else pl.lit(None, pl.Float64)).alias("days_from_previous_p75"), "spend",
         ))
     long = pl.concat(rows).sort([*by, "position"], nulls_last=True)
     over = list(by) or None
@@ -79,7 +89,15 @@ def stage_funnel(
         pl.when((leads > 0) & (pl.col("stage") != SESSIONS_STAGE)).then(pl.col("count") / leads)
         .alias("overall_conversion"),
         (previous - pl.col("count")).alias("drop_off"),
+        pl.when(pl.col("count") > 0).then(pl.col("spend") / pl.col("count")).alias("cost_per_stage"),
     ).select(*by, *FUNNEL_COLUMNS)
+
+
+def compare_funnels(current: pl.DataFrame, previous: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
+    """`current` (a `stage_funnel`) with the comparison period's `COMPARED_COLUMNS` beside it, each as
+    `<column>_prev`; a stage (or breakdown value) missing in the comparison period gets nulls there."""
+    prev = previous.select(*by, "stage", *[pl.col(c).alias(c + PREV) for c in COMPARED_COLUMNS])
+    return current.join(prev, on=[*by, "stage"], how="left", nulls_equal=True)
 
 
 def conversion_trend(

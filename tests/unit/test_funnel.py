@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from kpi.funnel import best_and_worst, bottleneck, conversion_trend, stage_funnel
+from kpi.funnel import best_and_worst, bottleneck, compare_funnels, conversion_trend, stage_funnel
 from kpi.period import Period
 from tests.unit.handmade import tables
 
@@ -26,6 +26,38 @@ def test_funnel_from_sessions_to_won() -> None:
     assert f["drop_off"].to_list()[1:] == [1194, 1, 1, 1, 2]
     # MQL → SQL days: L1 4, L2 8, L5 1 → median 4
     assert f.filter(pl.col("stage") == "sql")["days_from_previous"].item() == pytest.approx(4.0)
+
+
+def test_cost_per_stage_from_visit_to_won() -> None:
+    f = stage_funnel(tables(), period=Q1)
+    # Q1 spend: 100 + 200 + 300 + 50 by day, and the March range row 310 whole (it lies inside Q1) = 960
+    # over 1 200 visits, 6 leads, 5 MQL, 4 SQL, 3 opportunities, 1 won deal
+    assert f["cost_per_stage"].to_list() == pytest.approx([0.8, 160, 192, 240, 320, 960])
+    # a visit is not tied to its lead: no time from visit to lead, and none for the lead itself either
+    assert f["days_from_previous"][:2].to_list() == [None, None]
+
+
+def test_cost_per_stage_by_a_dimension_spend_lacks_is_missing_or_allocated() -> None:
+    smb = {"segment": ["SMB"]}
+    assert stage_funnel(tables(), period=Q1, filters=smb)["cost_per_stage"].is_null().all()
+    f = stage_funnel(tables(), period=Q1, filters=smb, allocate_cost=True)
+    # SMB has 4 of the 6 Q1 leads (L1, L3, L5, L6): 960 × 4/6 = 640 of spend, over 4 leads, 4 MQL (L6 through
+    # its SQL date), 3 SQL (L1, L5, L6), 2 opportunities (L1, L5), 1 won deal (L1)
+    assert f["stage"].to_list() == ["lead", "mql", "sql", "opportunity", "won"]
+    assert f["cost_per_stage"].to_list() == pytest.approx([160, 160, 640 / 3, 320, 640])
+
+
+def test_funnel_beside_the_comparison_period() -> None:
+    feb = stage_funnel(tables(), period=Period(date(2025, 2, 1), date(2025, 2, 28)))
+    both = compare_funnels(feb, stage_funnel(tables(), period=JAN))
+    assert both["count"].to_list() == [500, 2, 1, 1, 1, 0]  # February: L4, L5; 500 Meta visits
+    assert both["count_prev"].to_list() == [500, 3, 3, 2, 2, 1]  # January: L1, L2, L3; 100 + 400 visits
+    # spend: February 300, January 100 + 200 + 50 = 350; no won deal in February, so no cost per won deal
+    assert both["cost_per_stage"].to_list() == pytest.approx([0.6, 150, 300, 300, 300, None], nan_ok=True)
+    assert both["cost_per_stage_prev"].to_list() == pytest.approx([0.7, 350 / 3, 350 / 3, 175, 175, 350])
+    # MQL → SQL: L1 4 days, L2 8 days in January (median 6); L5 1 day in February
+    sql = both.filter(pl.col("stage") == "sql").row(0, named=True)
+    assert (sql["days_from_previous"], sql["days_from_previous_prev"]) == pytest.approx((1.0, 6.0))
 
 
 def test_funnel_without_traffic_starts_at_leads_and_breaks_down() -> None:
