@@ -128,10 +128,9 @@ def run_funnel(args: argparse.Namespace) -> int:
     options = {"by": args.by, "filters": _filters(args.filter), "view": args.view, "settings": settings,
                "allocate_cost": args.allocate_cost}
     try:
-        result = stage_funnel(tables, period=period, **options)  # type: ignore[arg-type]
+        result = stage_funnel(tables, period=period, **options)
         if other is not None:
-            result = compare_funnels(result, stage_funnel(tables, period=other, **options),  # type: ignore[arg-type]
-                                     args.by)
+            result = compare_funnels(result, stage_funnel(tables, period=other, **options), args.by)
     except MetricError as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
