@@ -24,10 +24,15 @@ MIN_BASE = 30  # a rate over fewer leads than this is not named best or worst
 HANDOVER = ("speed_to_lead_hours", "leakage", "leaked_leads", "sla_leads")
 LEAK_BY = ("owner", "channel", "segment")
 LEAK_METRICS = ("leakage", "leaked_leads", "speed_to_lead_hours")
-STAGE_TABLE = ("label", "count", "step_conversion", "overall_conversion", "drop_off", "days_from_previous",
-               "days_from_previous_p75")
-STAGE_FORMATS = {"count": "localized", "step_conversion": "percent", "overall_conversion": "percent",
-                 "drop_off": "localized", "days_from_previous": "%.1f", "days_from_previous_p75": "%.1f"}
+# each measure is followed by its value in the comparison period (`<column>_prev`) when compared
+STAGE_TABLE = ("label", "count", "count_prev", "step_conversion", "step_conversion_prev", "overall_conversion",
+               "drop_off", "cost_per_stage", "cost_per_stage_prev", "days_from_previous", "days_from_previous_prev",
+               "days_from_previous_p75", "days_from_previous_p75_prev")
+STAGE_FORMATS = {"count": "localized", "count_prev": "localized", "step_conversion": "percent",
+                 "step_conversion_prev": "percent", "overall_conversion": "percent", "drop_off": "localized",
+                 "cost_per_stage": "localized", "cost_per_stage_prev": "localized", "days_from_previous": "%.1f",
+                 "days_from_previous_prev": "%.1f", "days_from_previous_p75": "%.1f",
+                 "days_from_previous_p75_prev": "%.1f"}
 RATE_FORMATS = {"best_conversion": "percent", "worst_conversion": "percent"}
 
 
@@ -36,8 +41,9 @@ def render_stages(ws: data.Workspace, state: ViewState) -> bool:
     funnel = funnel_panel(ws, state, split=True)
     if funnel is None:
         return False
-    data_table(funnel.filter(pl.col("stage") != "sessions").select(STAGE_TABLE), state.lang, key="funnel_stages",
+    data_table(funnel.select(c for c in STAGE_TABLE if c in funnel.columns), state.lang, key="funnel_stages",
                file_name="funnel", formats=STAGE_FORMATS)
+    st.caption(t("funnel.stage_table_help", state.lang, currency=ws.settings.currency))
     return True
 
 

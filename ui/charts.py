@@ -18,22 +18,26 @@ SELECTION = "pick"  # name of the click selection in every clickable chart
 
 
 def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
-    """Horizontal bars from leads down to won, labelled with the conversion from the stage above.
-
-    Sessions are left out of the bars (they dwarf every later stage); `funnel_summary` states them.
-    """
-    data = funnel.filter(pl.col("stage") != "sessions").select(
-        "position", pl.col("label").alias("stage"), "count", "step_conversion", "overall_conversion")
+    """Horizontal bars from visits down to won deals on a log scale (visits outnumber won deals by
+    thousands), each labelled with the conversion from the stage above; the tooltip adds the cost and
+    the median days of each stage."""
+    data = funnel.select("position", pl.col("label").alias("stage"), "count", "step_conversion",
+                         "overall_conversion", "cost_per_stage", "days_from_previous")
     order = data["stage"].to_list()
+    top = int(data["count"].max() or 1)  # type: ignore[arg-type]
+    ticks = [0] + [10 ** k for k in range(len(str(max(top, 1))))]
     base = alt.Chart(data).encode(
         y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang)),
-        x=alt.X("count:Q", title=t("chart.count", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
+        x=alt.X("count:Q", title=t("chart.count_log", lang), scale=alt.Scale(type="symlog"),
+                axis=alt.Axis(format=",.0f", values=ticks)),
     )
     bars = base.mark_bar(color=PALETTE[0]).encode(tooltip=[
         alt.Tooltip("stage:N", title=t("chart.stage", lang)),
         alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
         alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
         alt.Tooltip("overall_conversion:Q", title=t("chart.overall_conversion", lang), format=".1%"),
+        alt.Tooltip("cost_per_stage:Q", title=t("col.cost_per_stage", lang), format=",.2f"),
+        alt.Tooltip("days_from_previous:Q", title=t("chart.days_from_previous", lang), format=".1f"),
     ])
     labels = base.transform_filter("datum.step_conversion != null").mark_text(align="left", dx=4, color="#333").encode(
         text=alt.Text("step_conversion:Q", format=".1%"))

@@ -8,7 +8,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from kpi.funnel import SESSIONS_STAGE, bottleneck
+from kpi.funnel import SESSIONS_STAGE, bottleneck, compare_funnels
 from kpi.metrics import View
 from ui import format as fmt
 from ui import workspace as data
@@ -108,16 +108,18 @@ def funnel_summary(funnel: pl.DataFrame, previous: pl.DataFrame | None, lang: st
                   to_stage=labels[weakest.to_stage], rate=fmt.percent(weakest.conversion, lang), change=change))
 
 
-def funnel_panel(ws: data.Workspace, state: ViewState, split: bool) -> pl.DataFrame | None:
-    """The funnel from visit to won deal as a chart, with its summary (sessions, the biggest leak) under it
-    or, when `split`, beside it. Returns the funnel, or None (said on screen) when the view has no data."""
-    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view)
+def funnel_panel(ws: data.Workspace, state: ViewState, split: bool, allocate_cost: bool = False
+                 ) -> pl.DataFrame | None:
+    """The funnel from visit to won deal as a chart, with its summary (visits, the biggest leak) under it
+    or, when `split`, beside it. Returns the funnel with the comparison period's columns beside it
+    (`kpi.funnel.compare_funnels`) when compared, or None (said on screen) when the view has no data."""
+    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view, allocate_cost=allocate_cost)
     if not funnel["count"].fill_null(0).sum():
         st.info(t("notice.no_data", state.lang))
         return None
     chart = funnel_chart(funnel, state.lang, t("overview.funnel", state.lang))
-    previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
-                if state.compare_period else None)
+    previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view,
+                            allocate_cost=allocate_cost) if state.compare_period else None)
     if split:
         left, right = st.columns([3, 2])
         show_chart(left, chart, state.lang, width="stretch")
@@ -126,7 +128,7 @@ def funnel_panel(ws: data.Workspace, state: ViewState, split: bool) -> pl.DataFr
     else:
         show_chart(st, chart, state.lang, width="stretch")
         funnel_summary(funnel, previous, state.lang)
-    return funnel
+    return funnel if previous is None else compare_funnels(funnel, previous)
 
 
 def show_chart(where: object, chart: alt.TopLevelMixin, lang: str, **kwargs: object) -> object:

@@ -170,10 +170,10 @@ def compute(ws: Workspace, metrics: Sequence[str], by: Sequence[str] = (), perio
 
 @st.cache_data(show_spinner=False, max_entries=256, scope="session")
 def _funnel(key: str, by: tuple[str, ...], period: tuple[date, date] | None, filters: FilterKey,
-            view: kpi_metrics.View) -> pl.DataFrame:
+            view: kpi_metrics.View, allocate: bool) -> pl.DataFrame:
     tables, settings = _loaded[key]
     return kpi_funnel.stage_funnel(tables, by=by, period=Period(*period) if period else None, filters=dict(filters),
-                                   view=view, settings=settings)
+                                   view=view, settings=settings, allocate_cost=allocate)
 
 
 def _stage_labels(ws: Workspace) -> dict[str, str]:
@@ -183,10 +183,11 @@ def _stage_labels(ws: Workspace) -> dict[str, str]:
 
 
 def funnel(ws: Workspace, by: Sequence[str] = (), period: Period | None = None,
-           filters: Mapping[str, Sequence[str]] | None = None, view: kpi_metrics.View = "cohort") -> pl.DataFrame:
+           filters: Mapping[str, Sequence[str]] | None = None, view: kpi_metrics.View = "cohort",
+           allocate_cost: bool = False) -> pl.DataFrame:
     """`kpi.funnel.stage_funnel` on the workspace, cached by its key and the request; stage labels
     in the reader's language."""
-    frame = _funnel(ws.key, tuple(by), _period_key(period), _filters_key(filters or {}), view)
+    frame = _funnel(ws.key, tuple(by), _period_key(period), _filters_key(filters or {}), view, allocate_cost)
     return frame.with_columns(pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("label"))
                               .alias("label"))
 

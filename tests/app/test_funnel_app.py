@@ -21,14 +21,33 @@ PAGE = "app_pages/funnel.py"
 def test_stage_table_equals_the_engine(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
     open_page(app, PAGE)
     period = preset("last_90_days", demo_last_day(demo_tables))
-    expected = stage_funnel(demo_tables, period=period).filter(pl.col("stage") != "sessions")
+    expected = stage_funnel(demo_tables, period=period)
     stages = pl.from_pandas(app.dataframe[0].value)
     assert stages["count"].to_list() == expected["count"].to_list()
     assert stages["step_conversion"].to_list()[1:] == pytest.approx(expected["step_conversion"].to_list()[1:])
-    # independent: leads created in the period, counted straight from the table
+    # independent: visits, leads created in the period and spend, counted straight from the tables
+    in_period = pl.col("date").is_between(period.start, period.end)
+    visits = demo_tables["traffic"].filter(in_period)["sessions"].sum()
+    spend = demo_tables["spend"].filter(in_period)["spend"].sum()
     leads = demo_tables["leads"].filter(pl.col("created_at").dt.date().is_between(period.start, period.end))
-    assert stages["count"][0] == leads.height
-    assert stages["count"][-1] == leads.filter(pl.col("won_at").is_not_null()).height
+    won = leads.filter(pl.col("won_at").is_not_null()).height
+    assert stages["label"][0] == "Visits (sessions)"  # visits are the funnel's first stage
+    assert stages["count"][:2].to_list() == [visits, leads.height]
+    assert stages["count"][-1] == won
+    # cost per stage: per visit, per lead (CPL) ... per won deal (CAC)
+    assert stages["cost_per_stage"][0] == pytest.approx(spend / visits)
+    assert stages["cost_per_stage"][1] == pytest.approx(spend / leads.height)
+    assert stages["cost_per_stage"][-1] == pytest.approx(spend / won)
+    # beside the previous 90 days
+    before = preset("last_90_days", period.start - timedelta(days=1))
+    earlier = demo_tables["leads"].filter(pl.col("created_at").dt.date().is_between(before.start, before.end))
+    assert stages["count_prev"][1] == earlier.height
+    assert stages["cost_per_stage_prev"][1] == pytest.approx(
+        demo_tables["spend"].filter(pl.col("date").is_between(before.start, before.end))["spend"].sum()
+        / earlier.height)
+    # no time from a visit to a lead, nor for the lead itself: not applicable, never "None"
+    assert stages["days_from_previous"][:2].to_list() == [None, None]
+    assert app.dataframe[0].proto.placeholder == "–"  # what st.dataframe shows in those cells
     assert any("Biggest leak" in m.value for m in app.markdown)
 
 

@@ -93,5 +93,7 @@ TEXT: dict[str, dict[str, str]] = {
     "stage.won": {"en": "Won deals", "sv": "Vunna affärer", "ru": "Выигранные сделки"},
     "sidebar.choose": {"en": "All", "sv": "Alla", "ru": "Все"},
     "notice.range_spend": {"en": "Some spend comes from exports that cover a date range; over time it is spread evenly over the range's days, while period totals count it only when the period holds the whole range.", "sv": "En del kostnader kommer från exporter som täcker ett datumintervall; över tid fördelas de jämnt över intervallets dagar, medan periodsummor bara räknar dem när perioden rymmer hela intervallet.", "ru": "Часть расходов взята из выгрузок за диапазон дат: на графиках во времени они равномерно распределены по дням диапазона, а в итогах периода учитываются, только если период целиком включает диапазон."},
-    "stage.sessions": {"en": "Sessions", "sv": "Sessioner", "ru": "Сеансы"},
+    "stage.sessions": {"en": "Visits (sessions)", "sv": "Besök (sessioner)", "ru": "Визиты (сеансы)"},
+    "chart.count_log": {"en": "Count (log scale)", "sv": "Antal (logaritmisk skala)",
+                        "ru": "Количество (логарифмическая шкала)"},
 }
