@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi import scorecard
+from ui import format as fmt
 from ui import kpis
 from ui import workspace as data
 from ui.charts import ranked_bars, trend_chart
@@ -15,7 +17,7 @@ from ui.components import (
     show_chart,
 )
 from ui.i18n import metric_label, t
-from ui.state import ViewState, current
+from ui.state import COUNT_KEY, ViewState, current
 from ui.widgets import translated_select
 
 HEADLINE = ("leads", "mql", "won", "revenue", "spend", "cpl", "cac", "roas")
@@ -24,15 +26,34 @@ RANK_BY = ("roas", "cpl", "cac", "lead_to_won", "revenue", "leads")
 INITIATIVE = "initiative"
 
 
+def show_kpi_period(preset_name: str) -> None:
+    """on_click: the sidebar's period and counting set to the KPIs' own, so the cards measure what they do."""
+    st.session_state["period"] = preset_name
+    st.session_state[COUNT_KEY] = scorecard.VIEW
+
+
 def render_kpis(ws: data.Workspace, state: ViewState) -> None:
-    st.subheader(t("overview.headline", state.lang))
+    lang = state.lang
+    st.subheader(t("overview.headline", lang))
+    compared = (t("notice.period_label", lang, start=fmt.day(state.compare_period.start, lang),
+                  end=fmt.day(state.compare_period.end, lang)) if state.compare_period
+                else t("overview.cards_scope.none", lang))
+    st.caption(t("overview.cards_scope", lang, start=fmt.day(state.period.start, lang),
+                 end=fmt.day(state.period.end, lang), how=t(f"overview.count.{state.view}", lang), compared=compared))
     catalog = data.catalog(ws)
     day = min(state.period.end, ws.last_day or state.period.end)
     cards = {} if state.active_filters else kpis.headline(ws, HEADLINE, day)
-    notes = {m: kpis.note(card, catalog, state.lang, ws.settings.currency, day) for m, card in cards.items()}
+    shown = (state.period, state.view)
+    notes = {m: kpis.note(card, catalog, lang, ws.settings.currency, day, shown) for m, card in cards.items()}
     kpi_cards(ws, state, HEADLINE, view=state.view, notes=notes)
     if state.active_filters and "kpis" in ws.tables:
-        st.caption(t("target.filtered", state.lang))
+        st.caption(t("target.filtered", lang))
+    other = next((c for c in cards.values() if not c.measures(*shown) and c.so_far is not None), None)
+    name = kpis.matching_preset(other, day) if other is not None and day == ws.last_day else None
+    if other is not None and other.so_far is not None and name is not None:
+        st.button(t("overview.match_kpis", lang, start=fmt.day(other.so_far.start, lang),
+                    end=fmt.day(other.so_far.end, lang)), key="match_kpis", on_click=show_kpi_period, args=(name,),
+                  icon=":material/sync_alt:")
 
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
