@@ -10,13 +10,15 @@ from ui import kpis
 from ui import workspace as data
 from ui.charts import ranked_bars, trend_chart
 from ui.components import (
+    cost_choice,
+    cost_notes,
     funnel_panel,
     kpi_cards,
     page_header,
     select_to_filter,
     show_chart,
 )
-from ui.i18n import metric_label, t
+from ui.i18n import dim_label, metric_label, t
 from ui.state import COUNT_KEY, ViewState, current
 from ui.widgets import translated_select
 
@@ -32,7 +34,9 @@ def show_kpi_period(preset_name: str) -> None:
     st.session_state[COUNT_KEY] = scorecard.VIEW
 
 
-def render_kpis(ws: data.Workspace, state: ViewState) -> None:
+def render_kpis(ws: data.Workspace, state: ViewState) -> bool:
+    """The headline cards; returns whether cost is allocated by lead share (the reader's choice when a
+    filter's dimension is not in spend)."""
     lang = state.lang
     st.subheader(t("overview.headline", lang))
     compared = (t("notice.period_label", lang, start=fmt.day(state.compare_period.start, lang),
@@ -40,12 +44,16 @@ def render_kpis(ws: data.Workspace, state: ViewState) -> None:
                 else t("overview.cards_scope.none", lang))
     st.caption(t("overview.cards_scope", lang, start=fmt.day(state.period.start, lang),
                  end=fmt.day(state.period.end, lang), how=t(f"overview.count.{state.view}", lang), compared=compared))
+    costs = [m for m in HEADLINE if data.cost_dimensions_missing(ws, [m], list(state.active_filters))]
+    missing = data.cost_dimensions_missing(ws, costs, list(state.active_filters))
+    allocate = bool(cost_choice(missing, costs, state))
     catalog = data.catalog(ws)
     day = min(state.period.end, ws.last_day or state.period.end)
     cards = {} if state.active_filters else kpis.headline(ws, HEADLINE, day)
     shown = (state.period, state.view)
     notes = {m: kpis.note(card, catalog, lang, ws.settings.currency, day, shown) for m, card in cards.items()}
-    kpi_cards(ws, state, HEADLINE, view=state.view, notes=notes)
+    notes |= cost_notes(missing, costs, allocate, lang)
+    kpi_cards(ws, state, HEADLINE, view=state.view, notes=notes, allocate_cost=allocate)
     if state.active_filters and "kpis" in ws.tables:
         st.caption(t("target.filtered", lang))
     other = next((c for c in cards.values() if not c.measures(*shown) and c.so_far is not None), None)
@@ -54,10 +62,12 @@ def render_kpis(ws: data.Workspace, state: ViewState) -> None:
         st.button(t("overview.match_kpis", lang, start=fmt.day(other.so_far.start, lang),
                     end=fmt.day(other.so_far.end, lang)), key="match_kpis", on_click=show_kpi_period, args=(name,),
                   icon=":material/sync_alt:")
+    return allocate
 
 
-def render_trend(ws: data.Workspace, state: ViewState) -> None:
-    trend = data.compute(ws, TREND, period=state.period, grain=state.grain, filters=state.filters, view=state.view)
+def render_trend(ws: data.Workspace, state: ViewState, allocate: bool) -> None:
+    trend = data.compute(ws, TREND, period=state.period, grain=state.grain, filters=state.filters, view=state.view,
+                         allocate_cost=allocate)
     if trend.is_empty():
         return
     units = {m: data.catalog(ws)[m].unit for m in TREND}
@@ -66,7 +76,7 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
         st.caption(t("notice.range_spend", state.lang))
 
 
-def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
+def render_initiatives(ws: data.Workspace, state: ViewState, allocate: bool) -> None:
     if INITIATIVE not in data.dimensions(ws):
         return
     st.subheader(t("overview.initiatives", state.lang))
@@ -74,7 +84,13 @@ def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
                                lambda m: metric_label(m, state.lang))
     m = data.catalog(ws)[metric]
     ranked = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, filters=state.filters,
-                          view=state.view).drop_nulls(INITIATIVE).drop_nulls(metric)
+                          view=state.view, allocate_cost=allocate).drop_nulls(INITIATIVE).drop_nulls(metric)
+    if ranked.is_empty():  # a message, never empty axes
+        missing = data.cost_dimensions_missing(ws, [metric], list(state.active_filters))
+        st.info(t("segments.cost_not_available", state.lang, metric=metric_label(metric, state.lang),
+                  dimension=", ".join(dim_label(d, state.lang) for d in missing)) if missing and not allocate
+                else t("overview.nothing_to_rank", state.lang, metric=metric_label(metric, state.lang)))
+        return
     ranked = ranked.sort(metric, descending=m.higher_is_better)
     best, worst = st.columns(2)
     for col, rows, title in ((best, ranked.head(5), "overview.best"),
@@ -89,7 +105,7 @@ def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
 ws = data.current()
 state = current()
 page_header("page.overview", state)
-render_kpis(ws, state)
-funnel_panel(ws, state, split=False)
-render_trend(ws, state)
-render_initiatives(ws, state)
+allocated = render_kpis(ws, state)
+funnel_panel(ws, state, split=False, allocate_cost=allocated)
+render_trend(ws, state, allocated)
+render_initiatives(ws, state, allocated)

@@ -13,7 +13,7 @@ from kpi.metrics import View
 from ui import format as fmt
 from ui import workspace as data
 from ui.charts import SELECTION, funnel_chart
-from ui.i18n import metric_label, t
+from ui.i18n import dim_label, metric_label, t
 from ui.state import FILTER_DIMENSIONS, ViewState
 
 
@@ -34,11 +34,14 @@ def period_caption(state: ViewState) -> None:
 
 
 def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view: View = "cohort",
-              notes: dict[str, str] | None = None, per_row: int = 4) -> None:
+              notes: dict[str, str] | None = None, per_row: int = 4, allocate_cost: bool = False) -> None:
     """One card per metric in the view's period and filters, counted as `view`: value, change against the
-    comparison period, a sparkline by the view's grain, and a note (its target status, say) under it."""
-    values = data.compare(ws, metrics, state.period, state.compare_period, filters=state.filters, view=view)
-    trend = data.compute(ws, metrics, period=state.period, grain=state.grain, filters=state.filters, view=view)
+    comparison period, a sparkline by the view's grain, and a note (its target status, say) under it.
+    With `allocate_cost`, spend is split by lead share where a filter's dimension is not in spend."""
+    values = data.compare(ws, metrics, state.period, state.compare_period, filters=state.filters, view=view,
+                          allocate_cost=allocate_cost)
+    trend = data.compute(ws, metrics, period=state.period, grain=state.grain, filters=state.filters, view=view,
+                         allocate_cost=allocate_cost)
     catalog = data.catalog(ws)
     cards = [catalog[m] for m in metrics]
     currency = ws.settings.currency
@@ -61,6 +64,37 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
             )
             if notes and m.id in notes:
                 col.caption(notes[m.id])
+
+
+def cost_choice(missing: Sequence[str], metrics: Sequence[str], state: ViewState, always: bool = False
+                ) -> bool | None:
+    """The lead-share allocation toggle and what it means, when cost `metrics` meet `missing` dimensions
+    (spend is not recorded by them). True: allocate; False: cost shown as not available; None: no allocation
+    needed (the toggle is then drawn disabled when `always`, else not at all)."""
+    if not missing and not always:
+        return None
+    names = ", ".join(dim_label(d, state.lang) for d in missing)
+    allocate = st.toggle(t("segments.allocate", state.lang), key="allocate_cost", disabled=not missing,
+                         help=t("segments.allocate_help", state.lang, dimension=names or "–"))
+    if not missing:
+        return None
+    if allocate:
+        st.caption(t("segments.cost_allocated", state.lang, dimension=names))
+    else:
+        st.info(t("segments.cost_not_available", state.lang,
+                  metric=", ".join(metric_label(m, state.lang) for m in metrics), dimension=names))
+    return allocate
+
+
+def cost_notes(missing: Sequence[str], metrics: Sequence[str], allocate: bool, lang: str) -> dict[str, str]:
+    """The line under each cost card that a filter's dimension leaves without spend: why it is empty, or
+    that it is allocated by lead share."""
+    if not missing:
+        return {}
+    names = ", ".join(dim_label(d, lang) for d in missing)
+    text = (t("overview.cost_card_allocated", lang, dimension=names) if allocate
+            else t("overview.cost_card_missing", lang, dimension=names))
+    return dict.fromkeys(metrics, text)
 
 
 def select_to_filter(chart_key: str, *dimensions: str) -> None:

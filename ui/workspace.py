@@ -256,14 +256,23 @@ def catalog(ws: Workspace) -> dict[str, kpi_metrics.Metric]:
     return kpi_metrics.catalog(ws.settings)
 
 
+def cost_dimensions_missing(ws: Workspace, metrics: Sequence[str], dims: Sequence[str]) -> list[str]:
+    """The dimensions among `dims` that spend is not recorded by, when any of `metrics` needs spend."""
+    cat = catalog(ws)
+    missing = [d for m in metrics for d in kpi_metrics.cost_dimensions_missing(ws.tables, cat[m], dims)]
+    return list(dict.fromkeys(missing))
+
+
 def compare(ws: Workspace, metrics: Sequence[str], period: Period, compare_period: Period | None,
             by: Sequence[str] = (), filters: Mapping[str, Sequence[str]] | None = None,
-            view: kpi_metrics.View = "cohort") -> pl.DataFrame:
+            view: kpi_metrics.View = "cohort", allocate_cost: bool = False) -> pl.DataFrame:
     """`metrics` in `period` with deltas against `compare_period` (see `kpi.metrics.with_deltas`)."""
-    current_values = compute(ws, metrics, by=by, period=period, filters=filters, view=view)
+    current_values = compute(ws, metrics, by=by, period=period, filters=filters, view=view,
+                             allocate_cost=allocate_cost)
     if compare_period is None:
         return current_values
-    previous = compute(ws, metrics, by=by, period=compare_period, filters=filters, view=view)
+    previous = compute(ws, metrics, by=by, period=compare_period, filters=filters, view=view,
+                       allocate_cost=allocate_cost)
     return kpi_metrics.with_deltas(current_values, previous, metrics, by)
 
 

@@ -126,3 +126,32 @@ def test_spend_over_a_date_range_is_explained(app: AppTest) -> None:
     assert not app.exception
     assert metric(app, "Spend") == "€310.00"  # the range lies inside March: counted whole
     assert any("cover a date range" in c.value for c in app.caption)
+
+
+def test_cost_cards_say_why_they_are_empty_and_offer_the_lead_share_allocation(
+        app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    app.query_params["segment"] = "Enterprise"
+    app.run()
+    assert not app.exception
+    for label in ("Spend", "Cost per lead (CPL)", "Customer acquisition cost (CAC)", "ROAS"):
+        assert metric(app, label) == "–"
+    missing = [c.value for c in app.caption if c.value == "Not available: spend is not recorded by Segment."]
+    assert len(missing) == 4  # one under each cost card
+    assert any("is not available: spend is not recorded by Segment" in i.value for i in app.info)
+    # ranking initiatives by ROAS has nothing to draw: a message instead of empty axes
+    assert any(i.value.startswith("ROAS by Segment is not available") for i in app.info)
+    assert not [c for c in app.get("vega_lite_chart") if "Best" in str(c.proto.spec) or "Worst" in str(c.proto.spec)]
+
+    app.toggle(key="allocate_cost").set_value(True).run()
+    assert not app.exception
+    # by hand: spend has no segment, so Enterprise gets the period's spend × its share of the leads created;
+    # its CPL is then the spend over all leads, whatever the segment
+    period = preset("last_90_days", demo_last_day(demo_tables))
+    spend = demo_tables["spend"].filter(pl.col("date").is_between(period.start, period.end))["spend"].sum()
+    created = demo_tables["leads"].filter(pl.col("created_at").dt.date().is_between(period.start, period.end))
+    assert metric(app, "Cost per lead (CPL)") == f"€{spend / created.height:,.2f}"
+    assert metric(app, "Spend") != "–"
+    assert len([c for c in app.caption if c.value.startswith("Allocated by lead share (spend has no Segment)")]) == 4
+    assert any("allocated by lead share" in c.value for c in app.caption)
+    charts = [str(c.proto.spec) for c in app.get("vega_lite_chart")]
+    assert any("Best" in c for c in charts) and any("Worst" in c for c in charts)

@@ -44,4 +44,13 @@ TEXT: dict[str, dict[str, str]] = {
     "overview.match_kpis": {"en": "Show the cards for {start} – {end}, counted as flow, as on the KPIs page",
                             "sv": "Visa korten för {start} – {end}, räknat som flöde, som på sidan Nyckeltal",
                             "ru": "Показать карточки за {start} – {end} по потоку, как на странице KPI"},
+    "overview.cost_card_missing": {"en": "Not available: spend is not recorded by {dimension}.",
+                                   "sv": "Saknas: kostnaden registreras inte per {dimension}.",
+                                   "ru": "Нет данных: расходы не учитываются по измерению «{dimension}»."},
+    "overview.cost_card_allocated": {"en": "Allocated by lead share (spend has no {dimension}): an estimate.",
+                                     "sv": "Fördelat efter andel leads (kostnaden saknar {dimension}): en uppskattning.",
+                                     "ru": "Распределено по доле лидов (в расходах нет «{dimension}»): оценка."},
+    "overview.nothing_to_rank": {"en": "No initiative has a {metric} in this view.",
+                                 "sv": "Inget initiativ har {metric} i den här vyn.",
+                                 "ru": "Ни у одной инициативы нет значения «{metric}» в этом представлении."},
 }
