@@ -7,7 +7,15 @@ from datetime import date
 import polars as pl
 import pytest
 
-from kpi.funnel import best_and_worst, bottleneck, compare_funnels, conversion_trend, stage_funnel
+from kpi.funnel import (
+    best_and_worst,
+    bottleneck,
+    compare_funnels,
+    conversion_trend,
+    days_to_reach,
+    incomplete_periods,
+    stage_funnel,
+)
 from kpi.period import Period
 from tests.unit.handmade import tables
 
@@ -115,6 +123,39 @@ def test_conversion_trend_by_month() -> None:
     jan = trend.filter(pl.col("period") == date(2025, 1, 1))
     assert jan["step"].to_list() == ["lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"]
     assert jan["conversion"].to_list() == pytest.approx([1.0, 2 / 3, 1.0, 0.5])
+
+
+def test_days_to_reach_each_stage_from_the_lead() -> None:
+    reach = days_to_reach(tables())
+    # MQL: L1 14 h, L2 1 d 15 h, L3 5 d, L5 1 d → sorted 0.583, 1, 1.625, 5; p75 at 2.25 → 1.625 + 0.25 × 3.375
+    assert reach["mql"] == pytest.approx(1.625 + 0.25 * 3.375)
+    # SQL: L5 2, L6 4, L1 4 d 14 h, L2 9 d 15 h → 4.583 + 0.25 × (9.625 − 4.583)
+    assert reach["sql"] == pytest.approx(4 + 14 / 24 + 0.25 * (9.625 - 4 - 14 / 24))
+    # opportunity: L1 9 d 14 h, L5 10, L2 21 d 15 h → p75 at 1.5 → 10 + 0.5 × 11.625
+    assert reach["opportunity"] == pytest.approx(10 + 0.5 * 11.625)
+    assert reach["won"] == pytest.approx(39 + 14 / 24)  # L1 alone: 5 January 10:00 → 14 February
+    assert days_to_reach(tables(), filters={"channel": ["Meta"]})["won"] is None  # no Meta lead was won
+
+
+def test_young_cohorts_are_marked_incomplete_per_stage() -> None:
+    # as of 1 March (the latest lead): January's cohort is 29 days old at its last day, February's 1 day
+    young = incomplete_periods(tables(), "month", period=Q1)
+    flags = {(r["period"].month, r["stage"]): r["incomplete"] for r in young.iter_rows(named=True)}
+    assert [flags[(1, s)] for s in ("mql", "sql", "opportunity", "won")] == [False, False, False, True]
+    assert all(flags[(m, s)] for m in (2, 3) for s in ("mql", "sql", "opportunity", "won"))
+    # a year later every cohort has had time
+    assert not incomplete_periods(tables(), "month", period=Q1, as_of=date(2026, 3, 1))["incomplete"].any()
+
+
+def test_conversion_trend_marks_young_cohorts_and_flow_ratios_can_pass_one() -> None:
+    cohort = conversion_trend(tables(), "month", period=Q1)
+    jan = cohort.filter(pl.col("period") == date(2025, 1, 1))
+    assert jan["incomplete"].to_list() == [False, False, False, True]  # opp → won: 39.6 days > 29 days old
+    assert cohort.filter(pl.col("period") == date(2025, 2, 1))["incomplete"].all()
+    flow = conversion_trend(tables(), "month", period=Q1, view="flow")
+    feb = flow.filter((pl.col("period") == date(2025, 2, 1)) & (pl.col("step") == "sql_to_opportunity"))
+    # February: one SQL (L5) but two opportunities (L2, whose SQL was in January, and L5): 2 per SQL
+    assert feb["conversion"].item() == 2.0 and not flow["incomplete"].any()
 
 
 def test_leaked_leads_lists_never_and_late_contacts() -> None:
