@@ -7,7 +7,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from kpi.metrics import MetricError, catalog, compare, compute
+from kpi.metrics import MetricError, catalog, compare, compute, cost_dimensions_missing
 from kpi.period import Period, compare_period
 from kpi.settings import Settings
 from tests.unit.handmade import tables
@@ -207,8 +207,6 @@ def test_last_year_of_a_whole_month_is_the_whole_month() -> None:
 
 
 def test_cost_dimensions_missing_names_what_spend_is_not_recorded_by() -> None:
-    from kpi.metrics import catalog, cost_dimensions_missing
-
     cat = catalog()
     # the handmade spend has channel and campaign, not segment; leads need no spend at all
     assert cost_dimensions_missing(tables(), cat["cpl"], ["segment", "channel"]) == ["segment"]
