@@ -9,6 +9,7 @@ from ui import workspace as data
 from ui.charts import conversion_trend_chart, stage_breakdown_chart
 from ui.components import (
     funnel_panel,
+    incomplete_note,
     kpi_cards,
     page_header,
     select_to_filter,
@@ -68,8 +69,14 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
     trend = data.conversion_trend(ws, state.grain, period=state.period, filters=state.filters, view=state.view)
-    chart = conversion_trend_chart(trend, state.lang, t("funnel.trend", state.lang))
+    chart = conversion_trend_chart(trend, state.lang, t("funnel.trend", state.lang), state.view)
     show_chart(st, chart, state.lang, width="stretch")
+    if state.view == "flow":
+        st.caption(t("chart.flow_ratio_note", state.lang))
+        return
+    note = incomplete_note(data.incomplete_periods(ws, state.grain, state.period, state.filters), state.lang)
+    if note:
+        st.caption(note)
 
 
 def render_handover(ws: data.Workspace, state: ViewState) -> None:

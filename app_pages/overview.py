@@ -13,6 +13,7 @@ from ui.components import (
     cost_choice,
     cost_notes,
     funnel_panel,
+    incomplete_note,
     kpi_cards,
     page_header,
     select_to_filter,
@@ -71,7 +72,12 @@ def render_trend(ws: data.Workspace, state: ViewState, allocate: bool) -> None:
     if trend.is_empty():
         return
     units = {m: data.catalog(ws)[m].unit for m in TREND}
-    show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang)), state.lang)
+    young = (data.incomplete_periods(ws, state.grain, state.period, state.filters) if state.view == "cohort"
+             else None)
+    show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang), young), state.lang)
+    note = incomplete_note(young, state.lang, TREND) if young is not None else None
+    if note:
+        st.caption(note)
     if data.has_range_spend(ws):
         st.caption(t("notice.range_spend", state.lang))
 

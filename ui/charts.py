@@ -44,19 +44,50 @@ def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
     return (bars + labels).properties(title=title, height=alt.Step(34))
 
 
+INCOMPLETE = "incomplete"  # a boolean column: the point belongs to a cohort too young to judge
+PART = "part"  # the line a point is drawn in: solid (complete) or dashed (incomplete)
+
+
+def _dashed_when_incomplete(frame: pl.DataFrame, series: str, lang: str) -> tuple[pl.DataFrame, alt.StrokeDash]:
+    """`frame` with a `part` column (solid or dashed, in words) per point of each `series` line, and the
+    stroke-dash encoding that draws it: incomplete points dashed, the last complete point repeated in the
+    dashed part so each line stays joined."""
+    solid, dashed = t("chart.complete", lang), t("chart.incomplete", lang)
+    frame = frame.sort(series, "period")
+    young = frame.filter(pl.col(INCOMPLETE))
+    bridge = (frame.filter(~pl.col(INCOMPLETE) & pl.col(series).is_in(young[series].unique().implode()))
+              .group_by(series, maintain_order=True).last())
+    out = pl.concat([frame.filter(~pl.col(INCOMPLETE)).with_columns(pl.lit(solid).alias(PART)),
+                     bridge.with_columns(pl.lit(dashed).alias(PART)).select([*frame.columns, PART]),
+                     young.with_columns(pl.lit(dashed).alias(PART))])
+    dash = alt.StrokeDash(f"{PART}:N", title=None, scale=alt.Scale(domain=[solid, dashed], range=[[1, 0], [5, 4]]),
+                          legend=alt.Legend(orient="top") if not young.is_empty() else None)
+    return out, dash
+
+
 def trend_chart(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, str], lang: str,
-                title: str) -> alt.FacetChart | alt.LayerChart | alt.Chart:
-    """One small line chart per metric over the `period` column (metrics keep their own scale)."""
+                title: str, incomplete: pl.DataFrame | None = None) -> alt.FacetChart | alt.LayerChart | alt.Chart:
+    """One small line chart per metric over the `period` column (metrics keep their own scale).
+
+    `incomplete` (period, metric, incomplete) marks the cohort buckets too young to judge a metric: drawn
+    dashed."""
     long = frame.unpivot(index="period", on=list(metrics), variable_name="metric", value_name="value")
+    if incomplete is not None:
+        long = long.join(incomplete.select("period", "metric", INCOMPLETE), on=["period", "metric"], how="left")
+    long = long.with_columns(pl.col(INCOMPLETE).fill_null(False) if incomplete is not None
+                             else pl.lit(False).alias(INCOMPLETE))
     long = long.with_columns(pl.col("metric").replace_strict({m: metric_label(m, lang) for m in metrics})
                              .alias("metric"))
+    long, dash = _dashed_when_incomplete(long, "metric", lang)
     chart = alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
         y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
         color=alt.Color("metric:N", scale=alt.Scale(range=PALETTE), legend=None),
+        strokeDash=dash,
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("metric:N", title=t("chart.metric", lang)),
-                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f")],
+                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f"),
+                 alt.Tooltip(f"{PART}:N", title=t("chart.cohort", lang))],
     ).properties(height=140, width=260)
     return chart.facet(facet=alt.Facet("metric:N", title=None, sort=[metric_label(m, lang) for m in metrics]),
                        columns=len(metrics)).resolve_scale(y="independent").properties(title=title)
@@ -95,17 +126,24 @@ def stage_breakdown_chart(funnel: pl.DataFrame, dimension: str, lang: str, title
     ).add_params(pick).properties(title=title, width=110, height=220)
 
 
-def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Chart:
-    """Step conversion over time, one line per step."""
+def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str, view: str = "cohort") -> alt.Chart:
+    """Step conversion over time, one line per step; cohort buckets too young to judge a step are dashed.
+    In flow view the lines are a stage's events per event of the stage before in the same bucket (they
+    can pass 100 %), and the axis says so."""
     order = trend.unique("position").sort("position")["label"].to_list()
-    return alt.Chart(trend.drop_nulls("conversion")).mark_line(point=True).encode(
+    data, dash = _dashed_when_incomplete(trend.drop_nulls("conversion"), "label", lang)
+    y_title = t("chart.flow_ratio" if view == "flow" else "chart.step_conversion", lang)
+    return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
-        y=alt.Y("conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
+        y=alt.Y("conversion:Q", title=y_title, axis=alt.Axis(format=".0%")),
         color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE)),
+        strokeDash=dash,
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
-                 alt.Tooltip("conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
-                 alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f")],
+                 alt.Tooltip("conversion:Q", title=y_title, format=".1%"),
+                 alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f"),
+                 alt.Tooltip("base:Q", title=t("chart.base", lang), format=",.0f"),
+                 alt.Tooltip(f"{PART}:N", title=t("chart.cohort", lang))],
     ).properties(title=title, height=260)
 
 

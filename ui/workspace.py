@@ -211,6 +211,22 @@ def conversion_trend(ws: Workspace, grain: Grain, period: Period | None = None, 
     return frame.with_columns(pl.col("step").replace_strict(steps, default=pl.col("label")).alias("label"))
 
 
+@st.cache_data(show_spinner=False, max_entries=128, scope="session")
+def _incomplete(key: str, grain: Grain, period: tuple[date, date] | None, filters: FilterKey) -> pl.DataFrame:
+    tables, settings = _loaded[key]
+    return kpi_funnel.incomplete_periods(tables, grain, period=Period(*period) if period else None,
+                                         filters=dict(filters), settings=settings)
+
+
+def incomplete_periods(ws: Workspace, grain: Grain, period: Period | None = None,
+                       filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
+    """`kpi.funnel.incomplete_periods` on the workspace, cached; stage labels in the reader's language
+    (column `label`)."""
+    frame = _incomplete(ws.key, grain, _period_key(period), _filters_key(filters or {}))
+    return frame.with_columns(pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("stage"))
+                              .alias("label"))
+
+
 @st.cache_data(show_spinner=False, max_entries=64, scope="session")
 def _leaked(key: str, period: tuple[date, date] | None, filters: FilterKey) -> pl.DataFrame:
     tables, settings = _loaded[key]

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.funnel import stage_funnel
 from kpi.period import preset
 from tests.app.conftest import APP, open_page, use_empty_uploads
+from tests.app.test_campaigns_app import chart
 from tests.app.test_overview_app import demo_last_day
 
 PAGE = "app_pages/funnel.py"
@@ -81,3 +82,42 @@ def test_empty_uploads_render(app: AppTest) -> None:
     use_empty_uploads(app)
     open_page(app, PAGE)
     assert any("No data matches" in i.value for i in app.info)
+
+
+def test_young_cohorts_are_dashed_with_a_note_and_flow_ratios_say_what_they_are(
+        app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    open_page(app, PAGE)  # cohort view, by week, the last 90 days
+    _, drawn = chart(app, "Conversion over time")
+    leads = demo_tables["leads"]
+    # by hand: 75 % of won deals were won within `p75` days of their lead; a week is too young when its last
+    # day is fewer days than that before the latest lead
+    p75 = ((leads["won_at"] - leads["created_at"]).dt.total_seconds() / 86_400).drop_nulls().quantile(0.75, "linear")
+    last = leads["created_at"].max().date()
+    period = preset("last_90_days", demo_last_day(demo_tables))
+    weeks = pl.date_range(period.start - timedelta(days=period.start.weekday()), period.end, "1w", eager=True)
+    young = [w for w in weeks if (last - min(w + timedelta(days=6), period.end)).days < p75]
+    won = drawn.filter(pl.col("label") == "Opportunities → Won deals").with_columns(pl.col("period").cast(pl.Date))
+    dashed = won.filter(pl.col("part") == "Too young to judge (still growing)").sort("period")["period"].to_list()
+    drawn_young = [w for w in young if w in set(won["period"])]  # a week without opportunities has no rate
+    assert dashed[1:] == drawn_young and dashed[0] == young[0] - timedelta(days=7)  # joined to the last solid week
+    assert 3 <= len(young) < len(weeks)
+    note = next(c.value for c in app.caption if c.value.startswith("Dashed:"))
+    assert f"Won deals {round(p75)} d" in note
+
+    flow = AppTest.from_file(APP, default_timeout=120)
+    flow.query_params["count"] = "flow"
+    open_page(flow, PAGE)
+    spec, ratios = chart(flow, "Conversion over time")
+    assert spec["encoding"]["y"]["title"] == "Stage events per previous-stage event"  # type: ignore[index]
+    assert (ratios["part"] == "Complete").all()
+    assert any("can pass 100 %" in c.value for c in flow.caption)
+
+
+def test_overview_trend_dashes_young_cohorts_of_later_stages_only(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    _, drawn = chart(app, "Leads, MQL, won deals and spend over time")
+    young = drawn.filter(pl.col("part") != "Complete")
+    assert set(young["metric"]) == {"MQL", "Won deals"}  # leads and spend are never too young
+    assert young.filter(pl.col("metric") == "Won deals").height > young.filter(pl.col("metric") == "MQL").height
+    assert any(c.value.startswith("Dashed:") for c in app.caption)

@@ -96,4 +96,29 @@ TEXT: dict[str, dict[str, str]] = {
     "stage.sessions": {"en": "Visits (sessions)", "sv": "Besök (sessioner)", "ru": "Визиты (сеансы)"},
     "chart.count_log": {"en": "Count (log scale)", "sv": "Antal (logaritmisk skala)",
                         "ru": "Количество (логарифмическая шкала)"},
+    "chart.complete": {"en": "Complete", "sv": "Färdig", "ru": "Завершённые"},
+    "chart.incomplete": {"en": "Too young to judge (still growing)", "sv": "För ung att bedöma (växer ännu)",
+                         "ru": "Слишком рано оценивать (ещё растёт)"},
+    "chart.cohort": {"en": "Cohort", "sv": "Kohort", "ru": "Когорта"},
+    "chart.base": {"en": "At the stage before", "sv": "I steget före", "ru": "На предыдущем этапе"},
+    "chart.flow_ratio": {"en": "Stage events per previous-stage event", "sv": "Steghändelser per händelse i steget före",
+                         "ru": "События этапа на одно событие предыдущего"},
+    "chart.incomplete_note": {
+        "en": "Dashed: periods whose leads are younger than the time 75 % of leads take to get that far ({days}). "
+              "Their later stages will still grow: a drop there is not (yet) a collapse.",
+        "sv": "Streckat: perioder vars leads är yngre än den tid 75 % av leads behöver för att komma så långt "
+              "({days}). Deras senare steg växer ännu: en nedgång där är inte (ännu) ett ras.",
+        "ru": "Пунктир: периоды, лиды которых моложе времени, за которое 75 % лидов доходят до этапа ({days}). "
+              "Их поздние этапы ещё вырастут: спад там — (пока) не обвал."},
+    "chart.flow_ratio_note": {
+        "en": "Flow view: each line is a stage's events divided by the previous stage's events in the same period, "
+              "not the share of the same leads, so it can pass 100 % (many of this period's opportunities come from "
+              "earlier periods' SQLs). Switch to the cohort view for conversion of the same leads.",
+        "sv": "Flödesvy: varje linje är ett stegs händelser delat med föregående stegs händelser i samma period, "
+              "inte andelen av samma leads, så den kan passera 100 % (många av periodens affärsmöjligheter kommer "
+              "från tidigare perioders SQL). Byt till kohortvyn för konvertering av samma leads.",
+        "ru": "Поток: каждая линия — события этапа, делённые на события предыдущего этапа за тот же период, "
+              "а не доля тех же лидов, поэтому значение может превышать 100 % (многие сделки периода пришли из SQL "
+              "прошлых периодов). Для конверсии тех же лидов переключитесь на когорту."},
+    "chart.days_to_reach": {"en": "{stage} {days} d", "sv": "{stage} {days} d", "ru": "{stage} — {days} дн."},
 }
