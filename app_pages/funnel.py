@@ -26,9 +26,9 @@ HANDOVER = ("speed_to_lead_hours", "leakage", "leaked_leads", "sla_leads")
 LEAK_BY = ("owner", "channel", "segment")
 LEAK_METRICS = ("leakage", "leaked_leads", "speed_to_lead_hours")
 # each measure is followed by its value in the comparison period (`<column>_prev`) when compared
-STAGE_TABLE = ("label", "count", "count_prev", "step_conversion", "step_conversion_prev", "overall_conversion",
-               "drop_off", "cost_per_stage", "cost_per_stage_prev", "days_from_previous", "days_from_previous_prev",
-               "days_from_previous_p75", "days_from_previous_p75_prev")
+STAGE_TABLE = ("label", "count", "count_prev", "step_conversion", "step_conversion_prev", "cost_per_stage",
+               "cost_per_stage_prev", "days_from_previous", "days_from_previous_prev", "days_from_previous_p75",
+               "days_from_previous_p75_prev", "overall_conversion", "drop_off")
 STAGE_FORMATS = {"count": "localized", "count_prev": "localized", "step_conversion": "percent",
                  "step_conversion_prev": "percent", "overall_conversion": "percent", "drop_off": "localized",
                  "cost_per_stage": "localized", "cost_per_stage_prev": "localized", "days_from_previous": "%.1f",
@@ -69,7 +69,8 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
     trend = data.conversion_trend(ws, state.grain, period=state.period, filters=state.filters, view=state.view)
-    chart = conversion_trend_chart(trend, state.lang, t("funnel.trend", state.lang), state.view)
+    title = t("chart.flow_trend" if state.view == "flow" else "funnel.trend", state.lang)
+    chart = conversion_trend_chart(trend, state.lang, title, state.view)
     show_chart(st, chart, state.lang, width="stretch")
     if state.view == "flow":
         st.caption(t("chart.flow_ratio_note", state.lang))

@@ -45,6 +45,11 @@ def render_kpis(ws: data.Workspace, state: ViewState) -> bool:
                 else t("overview.cards_scope.none", lang))
     st.caption(t("overview.cards_scope", lang, start=fmt.day(state.period.start, lang),
                  end=fmt.day(state.period.end, lang), how=t(f"overview.count.{state.view}", lang), compared=compared))
+    if state.view == "cohort":  # the latest leads' later stages are not final yet: say so before the cards
+        young = incomplete_note(data.incomplete_periods(ws, "year", state.period, state.filters), lang, HEADLINE,
+                                key="overview.cards_young")
+        if young:
+            st.caption(young)
     costs = [m for m in HEADLINE if data.cost_dimensions_missing(ws, [m], list(state.active_filters))]
     missing = data.cost_dimensions_missing(ws, costs, list(state.active_filters))
     allocate = bool(cost_choice(missing, costs, state))

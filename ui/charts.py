@@ -24,8 +24,8 @@ def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
     data = funnel.select("position", pl.col("label").alias("stage"), "count", "step_conversion",
                          "overall_conversion", "cost_per_stage", "days_from_previous")
     order = data["stage"].to_list()
-    top = int(data["count"].max() or 1)  # type: ignore[arg-type]
-    ticks = [0] + [10 ** k for k in range(len(str(max(top, 1))))]
+    top, least = int(data["count"].max() or 1), int(data["count"].min() or 0)  # type: ignore[arg-type]
+    ticks = [10 ** k for k in range(0 if least < 10 else 1, len(str(max(top, 1))))]
     base = alt.Chart(data).encode(
         y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang)),
         x=alt.X("count:Q", title=t("chart.count_log", lang), scale=alt.Scale(type="symlog"),

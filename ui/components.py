@@ -97,17 +97,18 @@ def cost_notes(missing: Sequence[str], metrics: Sequence[str], allocate: bool, l
     return dict.fromkeys(metrics, text)
 
 
-def incomplete_note(young: pl.DataFrame, lang: str, metrics: Sequence[str] | None = None) -> str | None:
-    """Under a chart in cohort view: what its dashed periods mean, with each stage's p75 days from the
-    lead (`data.incomplete_periods`, only the stages that have dashed periods, among the count `metrics`
-    drawn when given); None without any."""
+def incomplete_note(young: pl.DataFrame, lang: str, metrics: Sequence[str] | None = None,
+                    key: str = "chart.incomplete_note") -> str | None:
+    """Under a chart in cohort view: what its dashed periods mean (text `key`), with each stage's p75 days
+    from the lead (`data.incomplete_periods`, only the stages that have dashed periods, among the count
+    `metrics` drawn when given); None without any."""
     drawn = pl.col("metric").is_in(list(metrics)) if metrics is not None else pl.lit(True)
     marked = young.filter(pl.col("incomplete") & drawn).unique("stage", maintain_order=True)
     if marked.is_empty():
         return None
     days = ", ".join(t("chart.days_to_reach", lang, stage=row["label"], days=fmt.number(row["days_to_reach"], lang))
                      for row in marked.iter_rows(named=True))
-    return t("chart.incomplete_note", lang, days=days)
+    return t(key, lang, days=days)
 
 
 def select_to_filter(chart_key: str, *dimensions: str) -> None:

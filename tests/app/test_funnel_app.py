@@ -97,7 +97,7 @@ def test_young_cohorts_are_dashed_with_a_note_and_flow_ratios_say_what_they_are(
     weeks = pl.date_range(period.start - timedelta(days=period.start.weekday()), period.end, "1w", eager=True)
     young = [w for w in weeks if (last - min(w + timedelta(days=6), period.end)).days < p75]
     won = drawn.filter(pl.col("label") == "Opportunities → Won deals").with_columns(pl.col("period").cast(pl.Date))
-    dashed = won.filter(pl.col("part") == "Too young to judge (still growing)").sort("period")["period"].to_list()
+    dashed = won.filter(pl.col("part") == "Still maturing").sort("period")["period"].to_list()
     drawn_young = [w for w in young if w in set(won["period"])]  # a week without opportunities has no rate
     assert dashed[1:] == drawn_young and dashed[0] == young[0] - timedelta(days=7)  # joined to the last solid week
     assert 3 <= len(young) < len(weeks)
@@ -107,9 +107,9 @@ def test_young_cohorts_are_dashed_with_a_note_and_flow_ratios_say_what_they_are(
     flow = AppTest.from_file(APP, default_timeout=120)
     flow.query_params["count"] = "flow"
     open_page(flow, PAGE)
-    spec, ratios = chart(flow, "Conversion over time")
-    assert spec["encoding"]["y"]["title"] == "Stage events per previous-stage event"  # type: ignore[index]
-    assert (ratios["part"] == "Complete").all()
+    spec, ratios = chart(flow, "Stage events per previous-stage event over time")
+    assert spec["encoding"]["y"]["title"] == "Per previous-stage event"  # type: ignore[index]
+    assert (ratios["part"] == "Mature").all()
     assert any("can pass 100 %" in c.value for c in flow.caption)
 
 
@@ -117,7 +117,7 @@ def test_overview_trend_dashes_young_cohorts_of_later_stages_only(app: AppTest) 
     app.run()
     assert not app.exception
     _, drawn = chart(app, "Leads, MQL, won deals and spend over time")
-    young = drawn.filter(pl.col("part") != "Complete")
+    young = drawn.filter(pl.col("part") != "Mature")
     assert set(young["metric"]) == {"MQL", "Won deals"}  # leads and spend are never too young
     assert young.filter(pl.col("metric") == "Won deals").height > young.filter(pl.col("metric") == "MQL").height
     assert any(c.value.startswith("Dashed:") for c in app.caption)

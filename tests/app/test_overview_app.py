@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.metrics import compute
 from kpi.period import Period, preset
 from kpi.targets import target_period
-from tests.app.conftest import metric, use_empty_uploads, use_uploads
+from tests.app.conftest import APP, metric, use_empty_uploads, use_uploads
 
 
 def demo_last_day(tables: dict[str, pl.DataFrame]) -> date:
@@ -155,3 +155,17 @@ def test_cost_cards_say_why_they_are_empty_and_offer_the_lead_share_allocation(
     assert any("allocated by lead share" in c.value for c in app.caption)
     charts = [str(c.proto.spec) for c in app.get("vega_lite_chart")]
     assert any("Best" in c for c in charts) and any("Worst" in c for c in charts)
+
+
+def test_cards_say_when_the_latest_cohorts_are_still_young(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    app.run()
+    assert not app.exception
+    leads = demo_tables["leads"]
+    p75 = ((leads["won_at"] - leads["created_at"]).dt.total_seconds() / 86_400).drop_nulls().quantile(0.75, "linear")
+    young = [c.value for c in app.caption if c.value.startswith("The latest leads have not all had time")]
+    assert len(young) == 1 and f"Won deals {round(p75)} d" in young[0]
+    old = AppTest.from_file(APP, default_timeout=120)  # a year ago every cohort has had time
+    old.query_params.update({"period": "custom", "from": "2025-09-01", "to": "2025-09-30"})
+    old.run()
+    assert not old.exception
+    assert not [c for c in old.caption if c.value.startswith("The latest leads")]

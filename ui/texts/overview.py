@@ -53,4 +53,11 @@ TEXT: dict[str, dict[str, str]] = {
     "overview.nothing_to_rank": {"en": "No initiative has a {metric} in this view.",
                                  "sv": "Inget initiativ har {metric} i den här vyn.",
                                  "ru": "Ни у одной инициативы нет значения «{metric}» в этом представлении."},
+    "overview.cards_young": {
+        "en": "The latest leads have not all had time to get far yet (75 % of leads that get there take {days}): "
+              "their later stages, and the changes, will still grow.",
+        "sv": "De senaste leadsen har inte alla hunnit långt ännu (75 % av de leads som kommer dit tar {days}): "
+              "deras senare steg, och förändringarna, växer ännu.",
+        "ru": "Последние лиды ещё не успели продвинуться (75 % лидов, дошедших до этапа, тратят на это {days}): "
+              "их поздние этапы и изменения ещё вырастут."},
 }
