@@ -96,7 +96,7 @@ def render_initiatives(ws: data.Workspace, state: ViewState, allocate: bool) -> 
     m = data.catalog(ws)[metric]
     ranked = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, filters=state.filters,
                           view=state.view, allocate_cost=allocate).drop_nulls(INITIATIVE).drop_nulls(metric)
-    if ranked.is_empty():  # a message, never empty axes
+    if ranked.is_empty() or ranked[metric].eq(0).all():  # a message, never empty axes or bars of zero
         missing = data.cost_dimensions_missing(ws, [metric], list(state.active_filters))
         st.info(t("segments.cost_not_available", state.lang, metric=metric_label(metric, state.lang),
                   dimension=", ".join(dim_label(d, state.lang) for d in missing)) if missing and not allocate

@@ -50,9 +50,10 @@ TEXT: dict[str, dict[str, str]] = {
     "overview.cost_card_allocated": {"en": "Allocated by lead share (spend has no {dimension}): an estimate.",
                                      "sv": "Fördelat efter andel leads (kostnaden saknar {dimension}): en uppskattning.",
                                      "ru": "Распределено по доле лидов (в расходах нет «{dimension}»): оценка."},
-    "overview.nothing_to_rank": {"en": "No initiative has a {metric} in this view.",
-                                 "sv": "Inget initiativ har {metric} i den här vyn.",
-                                 "ru": "Ни у одной инициативы нет значения «{metric}» в этом представлении."},
+    "overview.nothing_to_rank": {"en": "No initiative has a {metric} above zero in this view: nothing to rank.",
+                                 "sv": "Inget initiativ har {metric} över noll i den här vyn: inget att rangordna.",
+                                 "ru": "Ни у одной инициативы нет значения «{metric}» больше нуля в этом "
+                                       "представлении: ранжировать нечего."},
     "overview.cards_young": {
         "en": "The latest leads have not all had time to get far yet (75 % of leads that get there take {days}): "
               "their later stages, and the changes, will still grow.",
