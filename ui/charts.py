@@ -136,7 +136,8 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str, view: str
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
         y=alt.Y("conversion:Q", title=y_title, axis=alt.Axis(format=".0%")),
-        color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE)),
+        color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=260)),
         strokeDash=dash,
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
