@@ -116,6 +116,8 @@ def days_to_reach(tables: Frames, filters: Mapping[str, Sequence[str]] | None = 
             frame = frame.filter(pl.col(dim).is_in(list(values)))
     columns = set(frame.collect_schema())
     stages = [s for s in settings.stages[1:] if s.column in columns]
+    if not stages:  # leads without any stage date: no stage was reached
+        return dict.fromkeys((s.id for s in settings.stages[1:]), None)
     row = frame.select(
         ((pl.col(s.column) - pl.col("created_at")).dt.total_seconds(fractional=True) / 86_400)
         .drop_nulls().quantile(q, "linear").alias(s.id) for s in stages).collect().row(0, named=True)

@@ -137,6 +137,13 @@ def test_days_to_reach_each_stage_from_the_lead() -> None:
     assert days_to_reach(tables(), filters={"channel": ["Meta"]})["won"] is None  # no Meta lead was won
 
 
+def test_leads_without_stage_dates_reach_no_stage_and_are_never_young() -> None:
+    bare = {"leads": tables()["leads"].select("lead_id", "created_at")}
+    assert days_to_reach(bare) == {"mql": None, "sql": None, "opportunity": None, "won": None}
+    young = incomplete_periods(bare, "month", period=Q1)
+    assert young.height == 3 * 4 and not young["incomplete"].any()
+
+
 def test_young_cohorts_are_marked_incomplete_per_stage() -> None:
     # as of 1 March (the latest lead): January's cohort is 29 days old at its last day, February's 1 day
     young = incomplete_periods(tables(), "month", period=Q1)
