@@ -45,6 +45,8 @@ def render_stages(ws: data.Workspace, state: ViewState) -> bool:
     data_table(funnel.select(c for c in STAGE_TABLE if c in funnel.columns), state.lang, key="funnel_stages",
                file_name="funnel", formats=STAGE_FORMATS)
     st.caption(t("funnel.stage_table_help", state.lang, currency=ws.settings.currency))
+    if state.view == "flow":
+        st.caption(t("funnel.flow_table_note", state.lang))
     return True
 
 

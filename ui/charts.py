@@ -17,10 +17,11 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 SELECTION = "pick"  # name of the click selection in every clickable chart
 
 
-def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
+def funnel_chart(funnel: pl.DataFrame, lang: str, title: str, view: str = "cohort") -> alt.Chart:
     """Horizontal bars from visits down to won deals on a log scale (visits outnumber won deals by
-    thousands), each labelled with the conversion from the stage above; the tooltip adds the cost and
-    the median days of each stage."""
+    thousands), each labelled with the conversion from the stage above (in flow view: events per event
+    of the stage above, which can pass 100 %); the tooltip adds the cost and the median days of each stage."""
+    step = t("chart.flow_ratio" if view == "flow" else "chart.step_conversion", lang)
     data = funnel.select("position", pl.col("label").alias("stage"), "count", "step_conversion",
                          "overall_conversion", "cost_per_stage", "days_from_previous")
     order = data["stage"].to_list()
@@ -34,7 +35,7 @@ def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
     bars = base.mark_bar(color=PALETTE[0]).encode(tooltip=[
         alt.Tooltip("stage:N", title=t("chart.stage", lang)),
         alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
-        alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
+        alt.Tooltip("step_conversion:Q", title=step, format=".1%"),
         alt.Tooltip("overall_conversion:Q", title=t("chart.overall_conversion", lang), format=".1%"),
         alt.Tooltip("cost_per_stage:Q", title=t("col.cost_per_stage", lang), format=",.2f"),
         alt.Tooltip("days_from_previous:Q", title=t("chart.days_from_previous", lang), format=".1f"),

@@ -165,7 +165,7 @@ def funnel_panel(ws: data.Workspace, state: ViewState, split: bool, allocate_cos
     if not funnel["count"].fill_null(0).sum():
         st.info(t("notice.no_data", state.lang))
         return None
-    chart = funnel_chart(funnel, state.lang, t("overview.funnel", state.lang))
+    chart = funnel_chart(funnel, state.lang, t("overview.funnel", state.lang), state.view)
     previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view,
                             allocate_cost=allocate_cost) if state.compare_period else None)
     if split:

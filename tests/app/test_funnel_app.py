@@ -111,6 +111,7 @@ def test_young_cohorts_are_dashed_with_a_note_and_flow_ratios_say_what_they_are(
     assert spec["encoding"]["y"]["title"] == "Per previous-stage event"  # type: ignore[index]
     assert (ratios["part"] == "Mature").all()
     assert any("can pass 100 %" in c.value for c in flow.caption)
+    assert any(c.value.startswith("Flow view: each count is the stage's events") for c in flow.caption)
 
 
 def test_overview_trend_dashes_young_cohorts_of_later_stages_only(app: AppTest) -> None:

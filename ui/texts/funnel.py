@@ -56,4 +56,11 @@ TEXT: dict[str, dict[str, str]] = {
               "лида (CPL), MQL, SQL, сделки в работе и выигранной сделки (CAC). Дни считаются от предыдущего "
               "этапа; визит не связан с лидом, которым он стал, поэтому у визитов и лидов дней нет (–). "
               "Столбцы «сравнение» — период сравнения."},
+    "funnel.flow_table_note": {
+        "en": "Flow view: each count is the stage's events in the period, whenever the lead was created; “From "
+              "previous stage” divides them by the previous stage's events in the same period, so it can pass 100 %.",
+        "sv": "Flödesvy: varje antal är stegets händelser i perioden, oavsett när leadet skapades; ”Från föregående "
+              "steg” delar dem med föregående stegs händelser i samma period, så det kan passera 100 %.",
+        "ru": "Поток: каждое число — события этапа за период, независимо от даты лида; «Из предыдущего этапа» "
+              "делит их на события предыдущего этапа за тот же период, поэтому значение может превышать 100 %."},
 }
