@@ -136,9 +136,11 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str, view: str
     y_title = t("chart.flow_ratio" if view == "flow" else "chart.step_conversion", lang)
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
-        y=alt.Y("conversion:Q", title=y_title, axis=alt.Axis(format=".0%")),
+        # the chart's title names the measure: a long vertical axis title squeezes the plot to nothing when
+        # the chart is fitted to a narrow column
+        y=alt.Y("conversion:Q", title=None, axis=alt.Axis(format=".0%")),
         color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE),
-                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=260)),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=320)),
         strokeDash=dash,
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
@@ -146,7 +148,7 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str, view: str
                  alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f"),
                  alt.Tooltip("base:Q", title=t("chart.base", lang), format=",.0f"),
                  alt.Tooltip(f"{PART}:N", title=t("chart.cohort", lang))],
-    ).properties(title=title, height=260)
+    ).properties(title=title, height=440)  # legends and axis included: about 260 px of plot
 
 
 def _categories(domain: Sequence[str] | None) -> alt.Scale:

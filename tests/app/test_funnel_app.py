@@ -108,7 +108,8 @@ def test_young_cohorts_are_dashed_with_a_note_and_flow_ratios_say_what_they_are(
     flow.query_params["count"] = "flow"
     open_page(flow, PAGE)
     spec, ratios = chart(flow, "Stage events per previous-stage event over time")
-    assert spec["encoding"]["y"]["title"] == "Per previous-stage event"  # type: ignore[index]
+    tooltip = [t.get("title") for t in spec["encoding"]["tooltip"]]  # type: ignore[index]
+    assert "Per previous-stage event" in tooltip and "Conversion from previous stage" not in tooltip
     assert (ratios["part"] == "Mature").all()
     assert any("can pass 100 %" in c.value for c in flow.caption)
     assert any(c.value.startswith("Flow view: each count is the stage's events") for c in flow.caption)
