@@ -9,6 +9,7 @@ from ui import workspace as data
 from ui.charts import conversion_trend_chart, stage_breakdown_chart
 from ui.components import (
     funnel_panel,
+    incomplete_note,
     kpi_cards,
     page_header,
     range_note,
@@ -26,10 +27,15 @@ MIN_BASE = 30  # a rate over fewer leads than this is not named best or worst
 HANDOVER = ("speed_to_lead_hours", "leakage", "leaked_leads", "sla_leads")
 LEAK_BY = ("owner", "channel", "segment")
 LEAK_METRICS = ("leakage", "leaked_leads", "speed_to_lead_hours")
-STAGE_TABLE = ("label", "count", "step_conversion", "overall_conversion", "drop_off", "days_from_previous",
-               "days_from_previous_p75")
-STAGE_FORMATS = {"count": "localized", "step_conversion": "percent", "overall_conversion": "percent",
-                 "drop_off": "localized", "days_from_previous": "%.1f", "days_from_previous_p75": "%.1f"}
+# each measure is followed by its value in the comparison period (`<column>_prev`) when compared
+STAGE_TABLE = ("label", "count", "count_prev", "step_conversion", "step_conversion_prev", "cost_per_stage",
+               "cost_per_stage_prev", "days_from_previous", "days_from_previous_prev", "days_from_previous_p75",
+               "days_from_previous_p75_prev", "overall_conversion", "drop_off")
+STAGE_FORMATS = {"count": "localized", "count_prev": "localized", "step_conversion": "percent",
+                 "step_conversion_prev": "percent", "overall_conversion": "percent", "drop_off": "localized",
+                 "cost_per_stage": "localized", "cost_per_stage_prev": "localized", "days_from_previous": "%.1f",
+                 "days_from_previous_prev": "%.1f", "days_from_previous_p75": "%.1f",
+                 "days_from_previous_p75_prev": "%.1f"}
 RATE_FORMATS = {"best_conversion": "percent", "worst_conversion": "percent"}
 
 
@@ -38,8 +44,11 @@ def render_stages(ws: data.Workspace, state: ViewState) -> bool:
     funnel = funnel_panel(ws, state, split=True)
     if funnel is None:
         return False
-    data_table(funnel.filter(pl.col("stage") != "sessions").select(STAGE_TABLE), state.lang, key="funnel_stages",
+    data_table(funnel.select(c for c in STAGE_TABLE if c in funnel.columns), state.lang, key="funnel_stages",
                file_name="funnel", formats=STAGE_FORMATS)
+    st.caption(t("funnel.stage_table_help", state.lang, currency=ws.settings.currency))
+    if state.view == "flow":
+        st.caption(t("funnel.flow_table_note", state.lang))
     return True
 
 
@@ -64,9 +73,16 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
     trend = data.conversion_trend(ws, state.grain, period=state.period, filters=state.filters, view=state.view)
-    chart = conversion_trend_chart(trend, state.lang, t("funnel.trend", state.lang))
+    title = t("chart.flow_trend" if state.view == "flow" else "funnel.trend", state.lang)
+    chart = conversion_trend_chart(trend, state.lang, title, state.view)
     show_chart(st, chart, state.lang, width="stretch")
     range_note(ws, state.lang)
+    if state.view == "flow":
+        st.caption(t("chart.flow_ratio_note", state.lang))
+        return
+    note = incomplete_note(data.incomplete_periods(ws, state.grain, state.period, state.filters), state.lang)
+    if note:
+        st.caption(note)
 
 
 def render_handover(ws: data.Workspace, state: ViewState) -> None:

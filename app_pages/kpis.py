@@ -128,6 +128,7 @@ def render_card(card: Card, catalog: dict[str, Metric], lang: str, currency: str
     st.metric(md(card.kpi.name), v(card.value),
               help=t("kpis.card.value_help", lang, start=fmt.day(card.period.start, lang),
                      day=fmt.day(today, lang)) if card.period is not None else None)
+    st.caption(kpi_ui.scope_text(card, lang))
     st.badge(kpi_ui.status_text(card, lang),
              color=kpi_ui.STATUS_BADGE[card.status] if card.status is not None else "gray")  # type: ignore[arg-type]
     st.markdown(kpi_ui.reason_text(card, catalog, lang, currency, today))

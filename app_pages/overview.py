@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpi import scorecard
+from ui import format as fmt
 from ui import kpis
 from ui import workspace as data
 from ui.charts import ranked_bars, trend_chart
 from ui.components import (
+    cost_choice,
+    cost_notes,
     funnel_panel,
+    incomplete_note,
     kpi_cards,
     page_header,
     range_note,
     select_to_filter,
     show_chart,
 )
-from ui.i18n import metric_label, t
-from ui.state import ViewState, current
+from ui.i18n import dim_label, metric_label, t
+from ui.state import COUNT_KEY, ViewState, current
 from ui.widgets import translated_select
 
 HEADLINE = ("leads", "mql", "won", "revenue", "spend", "cpl", "cac", "roas")
@@ -25,27 +30,64 @@ RANK_BY = ("roas", "cpl", "cac", "lead_to_won", "revenue", "leads")
 INITIATIVE = "initiative"
 
 
-def render_kpis(ws: data.Workspace, state: ViewState) -> None:
-    st.subheader(t("overview.headline", state.lang))
+def show_kpi_period(preset_name: str) -> None:
+    """on_click: the sidebar's period and counting set to the KPIs' own, so the cards measure what they do."""
+    st.session_state["period"] = preset_name
+    st.session_state[COUNT_KEY] = scorecard.VIEW
+
+
+def render_kpis(ws: data.Workspace, state: ViewState) -> bool:
+    """The headline cards; returns whether cost is allocated by lead share (the reader's choice when a
+    filter's dimension is not in spend)."""
+    lang = state.lang
+    st.subheader(t("overview.headline", lang))
+    compared = (t("notice.period_label", lang, start=fmt.day(state.compare_period.start, lang),
+                  end=fmt.day(state.compare_period.end, lang)) if state.compare_period
+                else t("overview.cards_scope.none", lang))
+    st.caption(t("overview.cards_scope", lang, start=fmt.day(state.period.start, lang),
+                 end=fmt.day(state.period.end, lang), how=t(f"overview.count.{state.view}", lang), compared=compared))
+    if state.view == "cohort":  # the latest leads' later stages are not final yet: say so before the cards
+        young = incomplete_note(data.incomplete_periods(ws, "year", state.period, state.filters), lang, HEADLINE,
+                                key="overview.cards_young")
+        if young:
+            st.caption(young)
+    costs = [m for m in HEADLINE if data.cost_dimensions_missing(ws, [m], list(state.active_filters))]
+    missing = data.cost_dimensions_missing(ws, costs, list(state.active_filters))
+    allocate = bool(cost_choice(missing, costs, state))
     catalog = data.catalog(ws)
     day = min(state.period.end, ws.last_day or state.period.end)
     cards = {} if state.active_filters else kpis.headline(ws, HEADLINE, day)
-    notes = {m: kpis.note(card, catalog, state.lang, ws.settings.currency, day) for m, card in cards.items()}
-    kpi_cards(ws, state, HEADLINE, view=state.view, notes=notes)
+    shown = (state.period, state.view)
+    notes = {m: kpis.note(card, catalog, lang, ws.settings.currency, day, shown) for m, card in cards.items()}
+    notes |= cost_notes(missing, costs, allocate, lang)
+    kpi_cards(ws, state, HEADLINE, view=state.view, notes=notes, allocate_cost=allocate)
     if state.active_filters and "kpis" in ws.tables:
-        st.caption(t("target.filtered", state.lang))
+        st.caption(t("target.filtered", lang))
+    other = next((c for c in cards.values() if not c.measures(*shown) and c.so_far is not None), None)
+    name = kpis.matching_preset(other, day) if other is not None and day == ws.last_day else None
+    if other is not None and other.so_far is not None and name is not None:
+        st.button(t("overview.match_kpis", lang, start=fmt.day(other.so_far.start, lang),
+                    end=fmt.day(other.so_far.end, lang)), key="match_kpis", on_click=show_kpi_period, args=(name,),
+                  icon=":material/sync_alt:")
+    return allocate
 
 
-def render_trend(ws: data.Workspace, state: ViewState) -> None:
-    trend = data.compute(ws, TREND, period=state.period, grain=state.grain, filters=state.filters, view=state.view)
+def render_trend(ws: data.Workspace, state: ViewState, allocate: bool) -> None:
+    trend = data.compute(ws, TREND, period=state.period, grain=state.grain, filters=state.filters, view=state.view,
+                         allocate_cost=allocate)
     if trend.is_empty():
         return
     units = {m: data.catalog(ws)[m].unit for m in TREND}
-    show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang)), state.lang)
+    young = (data.incomplete_periods(ws, state.grain, state.period, state.filters) if state.view == "cohort"
+             else None)
+    show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang), young), state.lang)
+    note = incomplete_note(young, state.lang, TREND) if young is not None else None
+    if note:
+        st.caption(note)
     range_note(ws, state.lang)
 
 
-def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
+def render_initiatives(ws: data.Workspace, state: ViewState, allocate: bool) -> None:
     if INITIATIVE not in data.dimensions(ws):
         return
     st.subheader(t("overview.initiatives", state.lang))
@@ -53,7 +95,13 @@ def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
                                lambda m: metric_label(m, state.lang))
     m = data.catalog(ws)[metric]
     ranked = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, filters=state.filters,
-                          view=state.view).drop_nulls(INITIATIVE).drop_nulls(metric)
+                          view=state.view, allocate_cost=allocate).drop_nulls(INITIATIVE).drop_nulls(metric)
+    if ranked.is_empty() or ranked[metric].eq(0).all():  # a message, never empty axes or bars of zero
+        missing = data.cost_dimensions_missing(ws, [metric], list(state.active_filters))
+        st.info(t("segments.cost_not_available", state.lang, metric=metric_label(metric, state.lang),
+                  dimension=", ".join(dim_label(d, state.lang) for d in missing)) if missing and not allocate
+                else t("overview.nothing_to_rank", state.lang, metric=metric_label(metric, state.lang)))
+        return
     ranked = ranked.sort(metric, descending=m.higher_is_better)
     best, worst = st.columns(2)
     for col, rows, title in ((best, ranked.head(5), "overview.best"),
@@ -68,7 +116,7 @@ def render_initiatives(ws: data.Workspace, state: ViewState) -> None:
 ws = data.current()
 state = current()
 page_header("page.overview", state)
-render_kpis(ws, state)
-funnel_panel(ws, state, split=False)
-render_trend(ws, state)
-render_initiatives(ws, state)
+allocated = render_kpis(ws, state)
+funnel_panel(ws, state, split=False, allocate_cost=allocated)
+render_trend(ws, state, allocated)
+render_initiatives(ws, state, allocated)

@@ -8,9 +8,8 @@ from kpi.metrics import Metric, ratio_parts
 from ui import format as fmt
 from ui import workspace as data
 from ui.charts import heatmap
-from ui.components import page_header, select_to_filter, show_chart
+from ui.components import cost_choice, page_header, select_to_filter, show_chart
 from ui.i18n import dim_label, metric_label, t
-from ui.safe import md
 from ui.state import FILTER_DIMENSIONS, ViewState, current
 from ui.tables import metric_table
 from ui.widgets import translated_select
@@ -32,29 +31,6 @@ def pick_view(dims: list[str], state: ViewState) -> tuple[str, str, str]:
     metric = translated_select(metric_col, t("segments.metric", state.lang), KPIS, "seg_metric", KPIS[0], state.lang,
                                lambda m: metric_label(m, state.lang))
     return rows, columns, metric
-
-
-def cost_dimensions_missing(ws: data.Workspace, metric: Metric, dims: list[str]) -> list[str]:
-    """The dimensions (asked for or filtered on) that spend is not recorded by, when `metric` needs spend."""
-    if "spend" not in metric.tables or "spend" not in ws.tables:
-        return []
-    return [d for d in dims if d not in ws.tables["spend"].columns]
-
-
-def render_cost_choice(missing: list[str], metric: Metric, state: ViewState) -> bool | None:
-    """The allocation toggle and what it means. True: allocate; False: cost shown as not available;
-    None: the metric needs no allocation here."""
-    names = ", ".join(md(dim_label(d, state.lang)) for d in missing)  # in markdown: column names from uploads
-    allocate = st.toggle(t("segments.allocate", state.lang), key="allocate_cost", disabled=not missing,
-                         help=t("segments.allocate_help", state.lang, dimension=names or "–"))
-    if not missing:
-        return None
-    if allocate:
-        st.caption(t("segments.cost_allocated", state.lang, dimension=names))
-    else:
-        st.info(t("segments.cost_not_available", state.lang, metric=metric_label(metric.id, state.lang),
-                  dimension=names))
-    return allocate
 
 
 def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], metric: Metric,
@@ -96,6 +72,7 @@ if rows == columns:
     st.stop()
 pair = (rows, columns)
 metric = data.catalog(ws)[metric_id]
-allocate = render_cost_choice(cost_dimensions_missing(ws, metric, [*pair, *state.active_filters]), metric, state)
+allocate = cost_choice(data.cost_dimensions_missing(ws, [metric.id], [*pair, *state.active_filters]), [metric.id],
+                       state, always=True)
 if allocate is not False:
     render_heatmap(ws, state, pair, metric, bool(allocate))

@@ -121,7 +121,10 @@ SELECT position, stage, count::BIGINT AS count,
        CASE WHEN stage <> 'sessions' AND (SELECT leads FROM l) > 0 THEN count / (SELECT leads FROM l) END
            AS overall_conversion,
        (lag(count) OVER w - count)::BIGINT AS drop_off,
-       days AS days_from_previous, days_p75 AS days_from_previous_p75
+       days AS days_from_previous, days_p75 AS days_from_previous_p75,
+       CASE WHEN count > 0 THEN (SELECT sum(spend) FROM spend
+                                 WHERE date >= DATE '{PERIOD.start}' AND date <= DATE '{PERIOD.end}') / count
+       END AS cost_per_stage
 FROM long WINDOW w AS (ORDER BY position) ORDER BY position
 """
 

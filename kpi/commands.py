@@ -18,10 +18,10 @@ import polars as pl
 
 from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
-from kpi.funnel import stage_funnel
+from kpi.funnel import compare_funnels, stage_funnel
 from kpi.metrics import VIEWS, MetricError, catalog, compute, table_dimensions
 from kpi.money import currency_gaps, gaps_reason
-from kpi.period import GRAINS, Period
+from kpi.period import COMPARES, GRAINS, Period, compare_period
 from kpi.review import ReviewError, Rules, review
 from kpi.scorecard import scorecards
 from kpi.settings import Settings
@@ -147,9 +147,18 @@ def run_metrics(args: argparse.Namespace) -> int:
 
 def run_funnel(args: argparse.Namespace) -> int:
     tables, settings = _load(args)
+    period = _period(args)
+    other = None
+    if args.compare != "none":
+        if period is None or args.date_from is None or args.date_to is None:
+            raise UsageError("--compare needs the period it compares: --from YYYY-MM-DD --to YYYY-MM-DD")
+        other = compare_period(period, args.compare)
+    options = {"by": args.by, "filters": _filters(args.filter), "view": args.view, "settings": settings,
+               "allocate_cost": args.allocate_cost}
     try:
-        result = stage_funnel(tables, by=args.by, period=_period(args), filters=_filters(args.filter),
-                              view=args.view, settings=settings)
+        result = stage_funnel(tables, period=period, **options)
+        if other is not None:
+            result = compare_funnels(result, stage_funnel(tables, period=other, **options), args.by)
     except MetricError as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
@@ -228,8 +237,13 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     _common(metrics)
     metrics.set_defaults(run=run_metrics)
 
-    funnel = sub.add_parser("funnel", help="the stage funnel: counts, conversion, drop-off and days between stages")
+    funnel = sub.add_parser("funnel", help="the stage funnel from visits to won deals: counts, conversion, "
+                                           "drop-off, days between stages and cost per stage")
     _common(funnel)
+    funnel.add_argument("--compare", choices=COMPARES, default="none",
+                        help="add <column>_prev columns for the previous period or the same dates last year")
+    funnel.add_argument("--allocate-cost", action="store_true",
+                        help="split spend by lead share when a --by or --filter dimension is not in spend")
     funnel.set_defaults(run=run_funnel)
 
     cat = sub.add_parser("catalog", help="list every metric: id, label, unit, source tables, meaning")

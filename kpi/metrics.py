@@ -287,6 +287,16 @@ def available_dimensions(tables: Frames) -> list[str]:
     return list(dict.fromkeys(d for dims in table_dimensions(tables).values() for d in dims))
 
 
+def cost_dimensions_missing(tables: Frames, metric: Metric, dims: Sequence[str]) -> list[str]:
+    """The dimensions among `dims` (broken down or filtered by) that spend is not recorded by, when `metric`
+    needs spend: there its value is not available unless allocated by lead share (`allocate_cost`)."""
+    spend = tables.get("spend")
+    if "spend" not in metric.tables or spend is None:
+        return []
+    columns = spend.collect_schema()
+    return [d for d in dims if d not in columns]
+
+
 def ratio_parts(metric: Metric, catalog: Mapping[str, Metric]) -> tuple[str, ...]:
     """A ratio's numerator and denominator that are catalog metrics themselves (a win rate's closed
     deals are not); nothing for other metrics."""

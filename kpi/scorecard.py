@@ -17,7 +17,7 @@ or, without a forecast, the pace so far.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from kpi import forecast
-from kpi.metrics import Frames, Metric, catalog, compute, ratio_parts, table_dimensions
+from kpi.metrics import Frames, Metric, View, catalog, compute, ratio_parts, table_dimensions
 from kpi.period import STEPS, Grain, Period, bucket
 from kpi.settings import Settings
 from kpi.targets import Status, target_period
@@ -37,6 +37,7 @@ PaceBasis = Literal["seasonal", "pro_rata", "target"]
 NO_TARGET_DAYS = 30  # without a target, a KPI shows its value over the last 30 days
 HISTORY_DAYS = 400  # days of daily history behind a forecast (the model uses up to 365 of them)
 GRAIN_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
+VIEW: View = "flow"  # how every KPI counts (see the module's docstring)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class Card:
     high: float | None
     status: Status | None
     reason: Reason
+    so_far: Period | None = None  # the days `value` covers, counted as `VIEW`: the target period's start to today
+
+    def measures(self, period: Period, view: View) -> bool:
+        """Whether a number over `period` counted as `view` measures what `value` does (then they are equal
+        on the same slice)."""
+        return view == VIEW and self.so_far == period
 
 
 def current_target(kpi: Kpi, today: date) -> tuple[str, Period, float] | None:
@@ -91,7 +98,7 @@ class _Series:
     def __init__(self, tables: Frames, settings: Settings, filters: Mapping[str, Sequence[str]], today: date,
                  parts: Sequence[str], since: date) -> None:
         days = Period(since, today)
-        frame = compute(tables, list(parts), period=days, grain="day", filters=filters, view="flow",
+        frame = compute(tables, list(parts), period=days, grain="day", filters=filters, view=VIEW,
                         settings=settings, as_of=days.end_exclusive_dt)
         self.daily = {p: frame.select(pl.col("period").alias("date"), pl.col(p).cast(pl.Float64).alias("value"))
                       for p in parts}
@@ -164,7 +171,7 @@ def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: d
             parts.setdefault(kpi.slice_key, set()).update(
                 p for m in kpi.metrics(cat) for p in (_parts(cat[m], cat) or ()))
             wanted.setdefault((kpi.slice_key, days), {}).update(dict.fromkeys(kpi.metrics(cat)))
-    rows = {(key, days): compute(tables, list(metrics), period=days, filters=filters[key], view="flow",
+    rows = {(key, days): compute(tables, list(metrics), period=days, filters=filters[key], view=VIEW,
                                  settings=settings, as_of=days.end_exclusive_dt).row(0, named=True)
             for (key, days), metrics in wanted.items()}
     slices: dict[SliceKey, _Series] = {}
@@ -172,10 +179,10 @@ def scorecards(tables: Frames, tree: Sequence[Kpi], settings: Settings, today: d
     def card(kpi: Kpi, ok: bool, found: tuple[str, Period, float] | None, days: Period) -> Card:
         if not ok:
             label, period, target = found if found else (None, None, None)
-            return Card(kpi, None, label, period, target, None, None, None, None, None, None, "not_available")
+            return Card(kpi, None, label, period, target, None, None, None, None, None, None, "not_available", days)
         if kpi.slice_key not in slices:
             slices[kpi.slice_key] = _Series(tables, settings, kpi.filters, today, sorted(parts[kpi.slice_key]), since)
-        return _card(kpi, cat, today, found, rows[(kpi.slice_key, days)], slices[kpi.slice_key])
+        return replace(_card(kpi, cat, today, found, rows[(kpi.slice_key, days)], slices[kpi.slice_key]), so_far=days)
 
     return [card(*args) for args in zip(tree, answerable, current, so_far, strict=True)]
 
@@ -229,7 +236,7 @@ def trend(tables: Frames, kpi: Kpi, settings: Settings, today: date, grain: Grai
     first = pl.select(bucket(pl.lit(start), grain)).item()
     metrics = kpi.metrics(cat)
     days = Period(first, today)
-    computed = compute(tables, list(metrics), period=days, grain=grain, filters=kpi.filters, view="flow",
+    computed = compute(tables, list(metrics), period=days, grain=grain, filters=kpi.filters, view=VIEW,
                        settings=settings, as_of=days.end_exclusive_dt)
     # a bucket with nothing in it is a zero count (an outage to flag), not a missing point; a bucket whose
     # number is not available (money in a currency without a rate) stays missing

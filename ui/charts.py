@@ -19,42 +19,78 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 SELECTION = "pick"  # name of the click selection in every clickable chart
 
 
-def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
-    """Horizontal bars from leads down to won, labelled with the conversion from the stage above.
-
-    Sessions are left out of the bars (they dwarf every later stage); `funnel_summary` states them.
-    """
-    data = funnel.filter(pl.col("stage") != "sessions").select(
-        "position", pl.col("label").alias("stage"), "count", "step_conversion", "overall_conversion")
+def funnel_chart(funnel: pl.DataFrame, lang: str, title: str, view: str = "cohort") -> alt.Chart:
+    """Horizontal bars from visits down to won deals on a log scale (visits outnumber won deals by
+    thousands), each labelled with the conversion from the stage above (in flow view: events per event
+    of the stage above, which can pass 100 %); the tooltip adds the cost and the median days of each stage."""
+    step = t("chart.flow_ratio" if view == "flow" else "chart.step_conversion", lang)
+    data = funnel.select("position", pl.col("label").alias("stage"), "count", "step_conversion",
+                         "overall_conversion", "cost_per_stage", "days_from_previous")
     order = data["stage"].to_list()
+    top, least = int(data["count"].max() or 1), int(data["count"].min() or 0)  # type: ignore[arg-type]
+    ticks = [10 ** k for k in range(0 if least < 10 else 1, len(str(max(top, 1))))]
     base = alt.Chart(data).encode(
         y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang)),
-        x=alt.X("count:Q", title=t("chart.count", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
+        x=alt.X("count:Q", title=t("chart.count_log", lang), scale=alt.Scale(type="symlog"),
+                axis=alt.Axis(format=",.0f", values=ticks)),
     )
     bars = base.mark_bar(color=PALETTE[0]).encode(tooltip=[
         alt.Tooltip("stage:N", title=t("chart.stage", lang)),
         alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
-        alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
+        alt.Tooltip("step_conversion:Q", title=step, format=".1%"),
         alt.Tooltip("overall_conversion:Q", title=t("chart.overall_conversion", lang), format=".1%"),
+        alt.Tooltip("cost_per_stage:Q", title=t("col.cost_per_stage", lang), format=",.2f"),
+        alt.Tooltip("days_from_previous:Q", title=t("chart.days_from_previous", lang), format=".1f"),
     ])
     labels = base.transform_filter("datum.step_conversion != null").mark_text(align="left", dx=4, color="#333").encode(
         text=alt.Text("step_conversion:Q", format=".1%"))
     return (bars + labels).properties(title=title, height=alt.Step(34))
 
 
+INCOMPLETE = "incomplete"  # a boolean column: the point belongs to a cohort too young to judge
+PART = "part"  # the line a point is drawn in: solid (complete) or dashed (incomplete)
+
+
+def _dashed_when_incomplete(frame: pl.DataFrame, series: str, lang: str) -> tuple[pl.DataFrame, alt.StrokeDash]:
+    """`frame` with a `part` column (solid or dashed, in words) per point of each `series` line, and the
+    stroke-dash encoding that draws it: incomplete points dashed, the last complete point repeated in the
+    dashed part so each line stays joined."""
+    solid, dashed = t("chart.complete", lang), t("chart.incomplete", lang)
+    frame = frame.sort(series, "period")
+    young = frame.filter(pl.col(INCOMPLETE))
+    bridge = (frame.filter(~pl.col(INCOMPLETE) & pl.col(series).is_in(young[series].unique().implode()))
+              .group_by(series, maintain_order=True).last())
+    out = pl.concat([frame.filter(~pl.col(INCOMPLETE)).with_columns(pl.lit(solid).alias(PART)),
+                     bridge.with_columns(pl.lit(dashed).alias(PART)).select([*frame.columns, PART]),
+                     young.with_columns(pl.lit(dashed).alias(PART))])
+    dash = alt.StrokeDash(f"{PART}:N", title=None, scale=alt.Scale(domain=[solid, dashed], range=[[1, 0], [5, 4]]),
+                          legend=alt.Legend(orient="top") if not young.is_empty() else None)
+    return out, dash
+
+
 def trend_chart(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, str], lang: str,
-                title: str) -> alt.FacetChart | alt.LayerChart | alt.Chart:
-    """One small line chart per metric over the `period` column (metrics keep their own scale)."""
+                title: str, incomplete: pl.DataFrame | None = None) -> alt.FacetChart | alt.LayerChart | alt.Chart:
+    """One small line chart per metric over the `period` column (metrics keep their own scale).
+
+    `incomplete` (period, metric, incomplete) marks the cohort buckets too young to judge a metric: drawn
+    dashed."""
     long = frame.unpivot(index="period", on=list(metrics), variable_name="metric", value_name="value")
+    if incomplete is not None:
+        long = long.join(incomplete.select("period", "metric", INCOMPLETE), on=["period", "metric"], how="left")
+    long = long.with_columns(pl.col(INCOMPLETE).fill_null(False) if incomplete is not None
+                             else pl.lit(False).alias(INCOMPLETE))
     long = long.with_columns(pl.col("metric").replace_strict({m: metric_label(m, lang) for m in metrics})
                              .alias("metric"))
+    long, dash = _dashed_when_incomplete(long, "metric", lang)
     chart = alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
         y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
         color=alt.Color("metric:N", scale=alt.Scale(range=PALETTE), legend=None),
+        strokeDash=dash,
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("metric:N", title=t("chart.metric", lang)),
-                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f")],
+                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f"),
+                 alt.Tooltip(f"{PART}:N", title=t("chart.cohort", lang))],
     ).properties(height=140, width=260)
     return chart.facet(facet=alt.Facet("metric:N", title=None, sort=[metric_label(m, lang) for m in metrics]),
                        columns=len(metrics)).resolve_scale(y="independent").properties(title=title)
@@ -93,18 +129,28 @@ def stage_breakdown_chart(funnel: pl.DataFrame, dimension: str, lang: str, title
     ).add_params(pick).properties(title=title, width=110, height=220)
 
 
-def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Chart:
-    """Step conversion over time, one line per step."""
+def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str, view: str = "cohort") -> alt.Chart:
+    """Step conversion over time, one line per step; cohort buckets too young to judge a step are dashed.
+    In flow view the lines are a stage's events per event of the stage before in the same bucket (they
+    can pass 100 %), and the axis says so."""
     order = trend.unique("position").sort("position")["label"].to_list()
-    return alt.Chart(trend.drop_nulls("conversion")).mark_line(point=True).encode(
+    data, dash = _dashed_when_incomplete(trend.drop_nulls("conversion"), "label", lang)
+    y_title = t("chart.flow_ratio" if view == "flow" else "chart.step_conversion", lang)
+    return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
-        y=alt.Y("conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
-        color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE)),
+        # the chart's title names the measure: a long vertical axis title squeezes the plot to nothing when
+        # the chart is fitted to a narrow column
+        y=alt.Y("conversion:Q", title=None, axis=alt.Axis(format=".0%")),
+        color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=320)),
+        strokeDash=dash,
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
-                 alt.Tooltip("conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
-                 alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f")],
-    ).properties(title=title, height=260)
+                 alt.Tooltip("conversion:Q", title=y_title, format=".1%"),
+                 alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f"),
+                 alt.Tooltip("base:Q", title=t("chart.base", lang), format=",.0f"),
+                 alt.Tooltip(f"{PART}:N", title=t("chart.cohort", lang))],
+    ).properties(title=title, height=440)  # legends and axis included: about 260 px of plot
 
 
 def _categories(domain: Sequence[str] | None) -> alt.Scale:

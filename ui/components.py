@@ -8,13 +8,13 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from kpi.funnel import SESSIONS_STAGE, bottleneck
+from kpi.funnel import SESSIONS_STAGE, bottleneck, compare_funnels
 from kpi.metrics import View
 from ui import format as fmt
 from ui import money
 from ui import workspace as data
 from ui.charts import SELECTION, funnel_chart
-from ui.i18n import metric_label, t
+from ui.i18n import dim_label, metric_label, t
 from ui.safe import md
 from ui.state import FILTER_DIMENSIONS, ViewState
 
@@ -37,11 +37,14 @@ def period_caption(state: ViewState) -> None:
 
 
 def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view: View = "cohort",
-              notes: dict[str, str] | None = None, per_row: int = 4) -> None:
+              notes: dict[str, str] | None = None, per_row: int = 4, allocate_cost: bool = False) -> None:
     """One card per metric in the view's period and filters, counted as `view`: value, change against the
-    comparison period, a sparkline by the view's grain, and a note (its target status, say) under it."""
-    values = data.compare(ws, metrics, state.period, state.compare_period, filters=state.filters, view=view)
-    trend = data.compute(ws, metrics, period=state.period, grain=state.grain, filters=state.filters, view=view)
+    comparison period, a sparkline by the view's grain, and a note (its target status, say) under it.
+    With `allocate_cost`, spend is split by lead share where a filter's dimension is not in spend."""
+    values = data.compare(ws, metrics, state.period, state.compare_period, filters=state.filters, view=view,
+                          allocate_cost=allocate_cost)
+    trend = data.compute(ws, metrics, period=state.period, grain=state.grain, filters=state.filters, view=view,
+                         allocate_cost=allocate_cost)
     catalog = data.catalog(ws)
     cards = [catalog[m] for m in metrics]
     currency = ws.settings.currency
@@ -74,6 +77,51 @@ def range_note(ws: data.Workspace, lang: str) -> None:
     their days there, and counted whole only in periods that hold their range."""
     for name in data.range_tables(ws):
         st.caption(t(f"notice.range_{name}", lang))
+
+
+def cost_choice(missing: Sequence[str], metrics: Sequence[str], state: ViewState, always: bool = False
+                ) -> bool | None:
+    """The lead-share allocation toggle and what it means, when cost `metrics` meet `missing` dimensions
+    (spend is not recorded by them). True: allocate; False: cost shown as not available; None: no allocation
+    needed (the toggle is then drawn disabled when `always`, else not at all)."""
+    if not missing and not always:
+        return None
+    names = ", ".join(md(dim_label(d, state.lang)) for d in missing)  # column names may come from uploads
+    allocate = st.toggle(t("segments.allocate", state.lang), key="allocate_cost", disabled=not missing,
+                         help=t("segments.allocate_help", state.lang, dimension=names or "–"))
+    if not missing:
+        return None
+    if allocate:
+        st.caption(t("segments.cost_allocated", state.lang, dimension=names))
+    else:
+        st.info(t("segments.cost_not_available", state.lang,
+                  metric=", ".join(metric_label(m, state.lang) for m in metrics), dimension=names))
+    return allocate
+
+
+def cost_notes(missing: Sequence[str], metrics: Sequence[str], allocate: bool, lang: str) -> dict[str, str]:
+    """The line under each cost card that a filter's dimension leaves without spend: why it is empty, or
+    that it is allocated by lead share."""
+    if not missing:
+        return {}
+    names = ", ".join(md(dim_label(d, lang)) for d in missing)
+    text = (t("overview.cost_card_allocated", lang, dimension=names) if allocate
+            else t("overview.cost_card_missing", lang, dimension=names))
+    return dict.fromkeys(metrics, text)
+
+
+def incomplete_note(young: pl.DataFrame, lang: str, metrics: Sequence[str] | None = None,
+                    key: str = "chart.incomplete_note") -> str | None:
+    """Under a chart in cohort view: what its dashed periods mean (text `key`), with each stage's p75 days
+    from the lead (`data.incomplete_periods`, only the stages that have dashed periods, among the count
+    `metrics` drawn when given); None without any."""
+    drawn = pl.col("metric").is_in(list(metrics)) if metrics is not None else pl.lit(True)
+    marked = young.filter(pl.col("incomplete") & drawn).unique("stage", maintain_order=True)
+    if marked.is_empty():
+        return None
+    days = ", ".join(t("chart.days_to_reach", lang, stage=md(row["label"]), days=fmt.number(row["days_to_reach"], lang))
+                     for row in marked.iter_rows(named=True))
+    return t(key, lang, days=days)
 
 
 def select_to_filter(chart_key: str, *dimensions: str) -> None:
@@ -122,16 +170,18 @@ def funnel_summary(funnel: pl.DataFrame, previous: pl.DataFrame | None, lang: st
                   to_stage=md(labels[weakest.to_stage]), rate=fmt.percent(weakest.conversion, lang), change=change))
 
 
-def funnel_panel(ws: data.Workspace, state: ViewState, split: bool) -> pl.DataFrame | None:
-    """The funnel from visit to won deal as a chart, with its summary (sessions, the biggest leak) under it
-    or, when `split`, beside it. Returns the funnel, or None (said on screen) when the view has no data."""
-    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view)
+def funnel_panel(ws: data.Workspace, state: ViewState, split: bool, allocate_cost: bool = False
+                 ) -> pl.DataFrame | None:
+    """The funnel from visit to won deal as a chart, with its summary (visits, the biggest leak) under it
+    or, when `split`, beside it. Returns the funnel with the comparison period's columns beside it
+    (`kpi.funnel.compare_funnels`) when compared, or None (said on screen) when the view has no data."""
+    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view, allocate_cost=allocate_cost)
     if not funnel["count"].fill_null(0).sum():
         st.info(t("notice.no_data", state.lang))
         return None
-    chart = funnel_chart(funnel, state.lang, t("overview.funnel", state.lang))
-    previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view)
-                if state.compare_period else None)
+    chart = funnel_chart(funnel, state.lang, t("overview.funnel", state.lang), state.view)
+    previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view,
+                            allocate_cost=allocate_cost) if state.compare_period else None)
     if split:
         left, right = st.columns([3, 2])
         show_chart(left, chart, state.lang, width="stretch")
@@ -140,7 +190,7 @@ def funnel_panel(ws: data.Workspace, state: ViewState, split: bool) -> pl.DataFr
     else:
         show_chart(st, chart, state.lang, width="stretch")
         funnel_summary(funnel, previous, state.lang)
-    return funnel
+    return funnel if previous is None else compare_funnels(funnel, previous)
 
 
 def show_chart(where: object, chart: alt.TopLevelMixin, lang: str, **kwargs: object) -> object:

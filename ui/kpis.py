@@ -16,8 +16,8 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from kpi import scorecard as kpi_scorecard
 from kpi import tree as kpi_tree
-from kpi.metrics import Metric, table_dimensions
-from kpi.period import Grain
+from kpi.metrics import Metric, View, table_dimensions
+from kpi.period import PRESETS, Grain, Period, preset
 from kpi.schema import TABLES, Problem
 from kpi.scorecard import Card
 from kpi.store import InvalidDataset
@@ -373,16 +373,39 @@ def reason_text(card: Card, catalog: Mapping[str, Metric], lang: str, currency: 
              share=_share(card.value, card.target, lang), position=_position(card, lang))
 
 
-def note(card: Card, catalog: Mapping[str, Metric], lang: str, currency: str, today: date) -> str:
-    """One line under a number that has a target: status dot and word, the target and its period, and why."""
+def scope_text(card: Card, lang: str) -> str:
+    """The days a KPI's value covers and how it counts them: '1 Oct 2026 – 3 Dec 2026, counted as flow (…)'."""
+    if card.so_far is None:
+        return ""
+    return t("kpis.scope", lang, start=fmt.day(card.so_far.start, lang), end=fmt.day(card.so_far.end, lang))
+
+
+def matching_preset(card: Card, today: date) -> str | None:
+    """The sidebar period preset that covers exactly the days of the card's value as of `today`, if any."""
+    return next((p for p in PRESETS if card.so_far is not None and preset(p, today) == card.so_far), None)
+
+
+def note(card: Card, catalog: Mapping[str, Metric], lang: str, currency: str, today: date,
+         shown: tuple[Period, View] | None = None) -> str:
+    """One line under a number that has a target: status dot and word, the target and its period, the KPI's
+    value so far and which days and counting it covers, and why. With the period and counting of the number
+    it stands under (`shown`), it says plainly whether that is the same measure or another."""
     dot = STATUS_DOT.get(card.status or "", NO_STATUS_DOT)
     reason = reason_text(card, catalog, lang, currency, today)
+    value = value_text(card.kpi, card.value, catalog, lang, currency)
     if card.reason == "forecast" and card.pace_basis in ("seasonal", "pro_rata"):
-        reason = t("target.so_far", lang, value=value_text(card.kpi, card.value, catalog, lang, currency),
-                   expected=value_text(card.kpi, card.expected, catalog, lang, currency),
-                   day=fmt.day(today, lang)) + " " + reason
+        so_far = t("target.so_far", lang, value=value, expected=value_text(card.kpi, card.expected, catalog, lang,
+                                                                           currency), day=fmt.day(today, lang))
+    elif card.reason == "forecast":
+        so_far = t("target.value_now", lang, value=value)
+    else:
+        so_far = ""  # the reason states the value
+    scope = scope_text(card, lang)
+    if shown is not None and scope:
+        scope = t("target.scope.same" if card.measures(*shown) else "target.scope.other", lang, scope=scope)
+    body = " ".join(part for part in (so_far, scope, reason) if part)
     return t("target.note", lang, dot=dot, status=status_text(card, lang), period=card.period_label,
-             target=value_text(card.kpi, card.target, catalog, lang, currency), reason=reason)
+             target=value_text(card.kpi, card.target, catalog, lang, currency), reason=body)
 
 
 def _share(value: float | None, of: float | None, lang: str) -> str:

@@ -118,6 +118,6 @@ def data_table(frame: pl.DataFrame, lang: str, key: str, file_name: str,
     config: dict[str, ColumnConfig | str] = {
         c: st.column_config.NumberColumn(labels[c], format=fmt) for c, fmt in (formats or {}).items() if c in labels}
     config.update({c: labels[c] for c in frame.columns if c not in config})
-    st.dataframe(frame, column_config=config, hide_index=True, key=key)
+    st.dataframe(frame, column_config=config, hide_index=True, key=key, placeholder=DASH)
     export = frame.rename(labels)
     downloads(export, lang, key, file_name)

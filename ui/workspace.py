@@ -191,10 +191,10 @@ def compute(ws: Workspace, metrics: Sequence[str], by: Sequence[str] = (), perio
 
 @st.cache_data(show_spinner=False, max_entries=256, scope="session")
 def _funnel(key: str, by: tuple[str, ...], period: tuple[date, date] | None, filters: FilterKey,
-            view: kpi_metrics.View) -> pl.DataFrame:
+            view: kpi_metrics.View, allocate: bool) -> pl.DataFrame:
     tables, settings = _loaded[key]
     return kpi_funnel.stage_funnel(tables, by=by, period=Period(*period) if period else None, filters=dict(filters),
-                                   view=view, settings=settings)
+                                   view=view, settings=settings, allocate_cost=allocate)
 
 
 def _stage_labels(ws: Workspace) -> dict[str, str]:
@@ -204,10 +204,11 @@ def _stage_labels(ws: Workspace) -> dict[str, str]:
 
 
 def funnel(ws: Workspace, by: Sequence[str] = (), period: Period | None = None,
-           filters: Mapping[str, Sequence[str]] | None = None, view: kpi_metrics.View = "cohort") -> pl.DataFrame:
+           filters: Mapping[str, Sequence[str]] | None = None, view: kpi_metrics.View = "cohort",
+           allocate_cost: bool = False) -> pl.DataFrame:
     """`kpi.funnel.stage_funnel` on the workspace, cached by its key and the request; stage labels
     in the reader's language."""
-    frame = _funnel(ws.key, tuple(by), _period_key(period), _filters_key(filters or {}), view)
+    frame = _funnel(ws.key, tuple(by), _period_key(period), _filters_key(filters or {}), view, allocate_cost)
     return frame.with_columns(pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("label"))
                               .alias("label"))
 
@@ -229,6 +230,22 @@ def conversion_trend(ws: Workspace, grain: Grain, period: Period | None = None, 
     steps = {f"{a.id}_to_{b.id}": f"{names[a.id]} → {names[b.id]}"
              for a, b in itertools.pairwise(ws.settings.stages)}
     return frame.with_columns(pl.col("step").replace_strict(steps, default=pl.col("label")).alias("label"))
+
+
+@st.cache_data(show_spinner=False, max_entries=128, scope="session")
+def _incomplete(key: str, grain: Grain, period: tuple[date, date] | None, filters: FilterKey) -> pl.DataFrame:
+    tables, settings = _loaded[key]
+    return kpi_funnel.incomplete_periods(tables, grain, period=Period(*period) if period else None,
+                                         filters=dict(filters), settings=settings)
+
+
+def incomplete_periods(ws: Workspace, grain: Grain, period: Period | None = None,
+                       filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
+    """`kpi.funnel.incomplete_periods` on the workspace, cached; stage labels in the reader's language
+    (column `label`)."""
+    frame = _incomplete(ws.key, grain, _period_key(period), _filters_key(filters or {}))
+    return frame.with_columns(pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("stage"))
+                              .alias("label"))
 
 
 @st.cache_data(show_spinner=False, max_entries=64, scope="session")
@@ -276,14 +293,23 @@ def catalog(ws: Workspace) -> dict[str, kpi_metrics.Metric]:
     return kpi_metrics.catalog(ws.settings)
 
 
+def cost_dimensions_missing(ws: Workspace, metrics: Sequence[str], dims: Sequence[str]) -> list[str]:
+    """The dimensions among `dims` that spend is not recorded by, when any of `metrics` needs spend."""
+    cat = catalog(ws)
+    missing = [d for m in metrics for d in kpi_metrics.cost_dimensions_missing(ws.tables, cat[m], dims)]
+    return list(dict.fromkeys(missing))
+
+
 def compare(ws: Workspace, metrics: Sequence[str], period: Period, compare_period: Period | None,
             by: Sequence[str] = (), filters: Mapping[str, Sequence[str]] | None = None,
-            view: kpi_metrics.View = "cohort") -> pl.DataFrame:
+            view: kpi_metrics.View = "cohort", allocate_cost: bool = False) -> pl.DataFrame:
     """`metrics` in `period` with deltas against `compare_period` (see `kpi.metrics.with_deltas`)."""
-    current_values = compute(ws, metrics, by=by, period=period, filters=filters, view=view)
+    current_values = compute(ws, metrics, by=by, period=period, filters=filters, view=view,
+                             allocate_cost=allocate_cost)
     if compare_period is None:
         return current_values
-    previous = compute(ws, metrics, by=by, period=compare_period, filters=filters, view=view)
+    previous = compute(ws, metrics, by=by, period=compare_period, filters=filters, view=view,
+                       allocate_cost=allocate_cost)
     return kpi_metrics.with_deltas(current_values, previous, metrics, by)
 
 

@@ -36,7 +36,7 @@ def plain(markdown: str) -> str:
 
 
 def metric(at: AppTest, label: str) -> str:
-    found = [m.value for m in at.metric if m.label == label]
+    found = [m.value for m in at.metric if plain(m.label) == label]
     assert found, f"no metric card '{label}' among {[m.label for m in at.metric]}"
     return str(found[0])
 

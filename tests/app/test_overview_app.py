@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.metrics import compute
 from kpi.period import Period, preset
 from kpi.targets import target_period
-from tests.app.conftest import metric, use_empty_uploads, use_uploads
+from tests.app.conftest import APP, metric, use_empty_uploads, use_uploads
 
 
 def demo_last_day(tables: dict[str, pl.DataFrame]) -> date:
@@ -126,3 +126,51 @@ def test_spend_over_a_date_range_is_explained(app: AppTest) -> None:
     assert not app.exception
     assert metric(app, "Spend") == "€310.00"  # the range lies inside March: counted whole
     assert any("cover a date range" in c.value for c in app.caption)
+
+
+def test_cost_cards_say_why_they_are_empty_and_offer_the_lead_share_allocation(
+        app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    app.query_params["segment"] = "Enterprise"
+    app.run()
+    assert not app.exception
+    for label in ("Spend", "Cost per lead (CPL)", "Customer acquisition cost (CAC)", "ROAS"):
+        assert metric(app, label) == "–"
+    missing = [c.value for c in app.caption if c.value == "Not available: spend is not recorded by Segment."]
+    assert len(missing) == 4  # one under each cost card
+    assert any("is not available: spend is not recorded by Segment" in i.value for i in app.info)
+    # ranking initiatives by ROAS has nothing to draw: a message instead of empty axes
+    assert any(i.value.startswith("ROAS by Segment is not available") for i in app.info)
+    assert not [c for c in app.get("vega_lite_chart") if "Best" in str(c.proto.spec) or "Worst" in str(c.proto.spec)]
+
+    app.toggle(key="allocate_cost").set_value(True).run()
+    assert not app.exception
+    # by hand: spend has no segment, so Enterprise gets the period's spend × its share of the leads created;
+    # its CPL is then the spend over all leads, whatever the segment
+    period = preset("last_90_days", demo_last_day(demo_tables))
+    spend = demo_tables["spend"].filter(pl.col("date").is_between(period.start, period.end))["spend"].sum()
+    created = demo_tables["leads"].filter(pl.col("created_at").dt.date().is_between(period.start, period.end))
+    assert metric(app, "Cost per lead (CPL)") == f"€{spend / created.height:,.2f}"
+    assert metric(app, "Spend") != "–"
+    assert len([c for c in app.caption if c.value.startswith("Allocated by lead share (spend has no Segment)")]) == 4
+    assert any("allocated by lead share" in c.value for c in app.caption)
+    # Enterprise won no deal in the period (its deals take months): every ROAS is 0, so nothing to rank
+    ent = created.filter(pl.col("segment") == "Enterprise")
+    assert ent.filter(pl.col("won_at").is_not_null()).height == 0 and metric(app, "Won deals") == "0"
+    assert any(i.value == "No initiative has a ROAS above zero in this view: nothing to rank." for i in app.info)
+    app.selectbox(key="rank_by.en").set_value("cpl").run()
+    charts = [str(c.proto.spec) for c in app.get("vega_lite_chart")]
+    assert any("Best" in c for c in charts) and any("Worst" in c for c in charts)
+
+
+def test_cards_say_when_the_latest_cohorts_are_still_young(app: AppTest, demo_tables: dict[str, pl.DataFrame]) -> None:
+    app.run()
+    assert not app.exception
+    leads = demo_tables["leads"]
+    p75 = ((leads["won_at"] - leads["created_at"]).dt.total_seconds() / 86_400).drop_nulls().quantile(0.75, "linear")
+    young = [c.value for c in app.caption if c.value.startswith("The latest leads have not all had time")]
+    assert len(young) == 1 and f"Won deals {round(p75)} d" in young[0]
+    old = AppTest.from_file(APP, default_timeout=120)  # a year ago every cohort has had time
+    old.query_params.update({"period": "custom", "from": "2025-09-01", "to": "2025-09-30"})
+    old.run()
+    assert not old.exception
+    assert not [c for c in old.caption if c.value.startswith("The latest leads")]

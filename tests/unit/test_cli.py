@@ -56,6 +56,24 @@ def test_funnel_command(handmade_dir: Path) -> None:
     out = pl.read_csv(io.StringIO(run.stdout))
     assert out["stage"].to_list() == ["sessions", "lead", "mql", "sql", "opportunity", "won"]
     assert out["count"].to_list() == [1200, 6, 5, 4, 3, 1]
+    assert out["cost_per_stage"].to_list() == pytest.approx([960 / 1200, 160, 192, 240, 320, 960])
+
+
+def test_funnel_command_compares_and_allocates(handmade_dir: Path) -> None:
+    run = kpi("funnel", "--data", str(handmade_dir), "--from", "2025-02-01", "--to", "2025-02-28",
+              "--compare", "previous", "--filter", "segment=SMB", "--allocate-cost", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    rows = {r["stage"]: r for r in json.loads(run.stdout)}
+    # February SMB: L5 alone, 1 of February's 2 leads → 300 × 1/2 = 150 of spend per stage it reached;
+    # January SMB: L1, L3 of 3 leads → 350 × 2/3, with 2 leads, 2 MQL, 1 SQL, 1 opportunity, 1 won
+    assert [rows[s]["count"] for s in ("lead", "mql", "won")] == [1, 1, 0]
+    assert rows["lead"]["cost_per_stage"] == pytest.approx(150)
+    assert rows["won"]["cost_per_stage"] is None
+    assert rows["lead"]["count_prev"] == 2
+    assert rows["lead"]["cost_per_stage_prev"] == pytest.approx(350 * 2 / 3 / 2)
+    assert rows["won"]["cost_per_stage_prev"] == pytest.approx(350 * 2 / 3)
+    missing = kpi("funnel", "--data", str(handmade_dir), "--compare", "previous")
+    assert missing.returncode == 2 and "--compare needs the period" in missing.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [

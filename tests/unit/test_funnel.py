@@ -7,7 +7,15 @@ from datetime import date
 import polars as pl
 import pytest
 
-from kpi.funnel import best_and_worst, bottleneck, conversion_trend, stage_funnel
+from kpi.funnel import (
+    best_and_worst,
+    bottleneck,
+    compare_funnels,
+    conversion_trend,
+    days_to_reach,
+    incomplete_periods,
+    stage_funnel,
+)
 from kpi.period import Period
 from tests.unit.handmade import tables
 
@@ -26,6 +34,38 @@ def test_funnel_from_sessions_to_won() -> None:
     assert f["drop_off"].to_list()[1:] == [1194, 1, 1, 1, 2]
     # MQL → SQL days: L1 4, L2 8, L5 1 → median 4
     assert f.filter(pl.col("stage") == "sql")["days_from_previous"].item() == pytest.approx(4.0)
+
+
+def test_cost_per_stage_from_visit_to_won() -> None:
+    f = stage_funnel(tables(), period=Q1)
+    # Q1 spend: 100 + 200 + 300 + 50 by day, and the March range row 310 whole (it lies inside Q1) = 960
+    # over 1 200 visits, 6 leads, 5 MQL, 4 SQL, 3 opportunities, 1 won deal
+    assert f["cost_per_stage"].to_list() == pytest.approx([0.8, 160, 192, 240, 320, 960])
+    # a visit is not tied to its lead: no time from visit to lead, and none for the lead itself either
+    assert f["days_from_previous"][:2].to_list() == [None, None]
+
+
+def test_cost_per_stage_by_a_dimension_spend_lacks_is_missing_or_allocated() -> None:
+    smb = {"segment": ["SMB"]}
+    assert stage_funnel(tables(), period=Q1, filters=smb)["cost_per_stage"].is_null().all()
+    f = stage_funnel(tables(), period=Q1, filters=smb, allocate_cost=True)
+    # SMB has 4 of the 6 Q1 leads (L1, L3, L5, L6): 960 × 4/6 = 640 of spend, over 4 leads, 4 MQL (L6 through
+    # its SQL date), 3 SQL (L1, L5, L6), 2 opportunities (L1, L5), 1 won deal (L1)
+    assert f["stage"].to_list() == ["lead", "mql", "sql", "opportunity", "won"]
+    assert f["cost_per_stage"].to_list() == pytest.approx([160, 160, 640 / 3, 320, 640])
+
+
+def test_funnel_beside_the_comparison_period() -> None:
+    feb = stage_funnel(tables(), period=Period(date(2025, 2, 1), date(2025, 2, 28)))
+    both = compare_funnels(feb, stage_funnel(tables(), period=JAN))
+    assert both["count"].to_list() == [500, 2, 1, 1, 1, 0]  # February: L4, L5; 500 Meta visits
+    assert both["count_prev"].to_list() == [500, 3, 3, 2, 2, 1]  # January: L1, L2, L3; 100 + 400 visits
+    # spend: February 300, January 100 + 200 + 50 = 350; no won deal in February, so no cost per won deal
+    assert both["cost_per_stage"].to_list() == pytest.approx([0.6, 150, 300, 300, 300, None], nan_ok=True)
+    assert both["cost_per_stage_prev"].to_list() == pytest.approx([0.7, 350 / 3, 350 / 3, 175, 175, 350])
+    # MQL → SQL: L1 4 days, L2 8 days in January (median 6); L5 1 day in February
+    sql = both.filter(pl.col("stage") == "sql").row(0, named=True)
+    assert (sql["days_from_previous"], sql["days_from_previous_prev"]) == pytest.approx((1.0, 6.0))
 
 
 def test_funnel_without_traffic_starts_at_leads_and_breaks_down() -> None:
@@ -83,6 +123,46 @@ def test_conversion_trend_by_month() -> None:
     jan = trend.filter(pl.col("period") == date(2025, 1, 1))
     assert jan["step"].to_list() == ["lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"]
     assert jan["conversion"].to_list() == pytest.approx([1.0, 2 / 3, 1.0, 0.5])
+
+
+def test_days_to_reach_each_stage_from_the_lead() -> None:
+    reach = days_to_reach(tables())
+    # MQL: L1 14 h, L2 1 d 15 h, L3 5 d, L5 1 d → sorted 0.583, 1, 1.625, 5; p75 at 2.25 → 1.625 + 0.25 × 3.375
+    assert reach["mql"] == pytest.approx(1.625 + 0.25 * 3.375)
+    # SQL: L5 2, L6 4, L1 4 d 14 h, L2 9 d 15 h → 4.583 + 0.25 × (9.625 − 4.583)
+    assert reach["sql"] == pytest.approx(4 + 14 / 24 + 0.25 * (9.625 - 4 - 14 / 24))
+    # opportunity: L1 9 d 14 h, L5 10, L2 21 d 15 h → p75 at 1.5 → 10 + 0.5 × 11.625
+    assert reach["opportunity"] == pytest.approx(10 + 0.5 * 11.625)
+    assert reach["won"] == pytest.approx(39 + 14 / 24)  # L1 alone: 5 January 10:00 → 14 February
+    assert days_to_reach(tables(), filters={"channel": ["Meta"]})["won"] is None  # no Meta lead was won
+
+
+def test_leads_without_stage_dates_reach_no_stage_and_are_never_young() -> None:
+    bare = {"leads": tables()["leads"].select("lead_id", "created_at")}
+    assert days_to_reach(bare) == {"mql": None, "sql": None, "opportunity": None, "won": None}
+    young = incomplete_periods(bare, "month", period=Q1)
+    assert young.height == 3 * 4 and not young["incomplete"].any()
+
+
+def test_young_cohorts_are_marked_incomplete_per_stage() -> None:
+    # as of 1 March (the latest lead): January's cohort is 29 days old at its last day, February's 1 day
+    young = incomplete_periods(tables(), "month", period=Q1)
+    flags = {(r["period"].month, r["stage"]): r["incomplete"] for r in young.iter_rows(named=True)}
+    assert [flags[(1, s)] for s in ("mql", "sql", "opportunity", "won")] == [False, False, False, True]
+    assert all(flags[(m, s)] for m in (2, 3) for s in ("mql", "sql", "opportunity", "won"))
+    # a year later every cohort has had time
+    assert not incomplete_periods(tables(), "month", period=Q1, as_of=date(2026, 3, 1))["incomplete"].any()
+
+
+def test_conversion_trend_marks_young_cohorts_and_flow_ratios_can_pass_one() -> None:
+    cohort = conversion_trend(tables(), "month", period=Q1)
+    jan = cohort.filter(pl.col("period") == date(2025, 1, 1))
+    assert jan["incomplete"].to_list() == [False, False, False, True]  # opp → won: 39.6 days > 29 days old
+    assert cohort.filter(pl.col("period") == date(2025, 2, 1))["incomplete"].all()
+    flow = conversion_trend(tables(), "month", period=Q1, view="flow")
+    feb = flow.filter((pl.col("period") == date(2025, 2, 1)) & (pl.col("step") == "sql_to_opportunity"))
+    # February: one SQL (L5) but two opportunities (L2, whose SQL was in January, and L5): 2 per SQL
+    assert feb["conversion"].item() == 2.0 and not flow["incomplete"].any()
 
 
 def test_leaked_leads_lists_never_and_late_contacts() -> None:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from kpi.metrics import MetricError, catalog, compare, compute
+from kpi.metrics import MetricError, catalog, compare, compute, cost_dimensions_missing
 from kpi.period import Period, compare_period
 from kpi.settings import Settings
 from tests.unit.handmade import tables
@@ -204,3 +204,11 @@ def test_last_year_of_a_whole_month_is_the_whole_month() -> None:
         date(2027, 2, 1), date(2027, 2, 28))
     assert compare_period(Period(date(2026, 3, 5), date(2026, 3, 20)), "last_year") == Period(
         date(2025, 3, 5), date(2025, 3, 20))
+
+
+def test_cost_dimensions_missing_names_what_spend_is_not_recorded_by() -> None:
+    cat = catalog()
+    # the handmade spend has channel and campaign, not segment; leads need no spend at all
+    assert cost_dimensions_missing(tables(), cat["cpl"], ["segment", "channel"]) == ["segment"]
+    assert cost_dimensions_missing(tables(), cat["leads"], ["segment"]) == []
+    assert cost_dimensions_missing({"leads": tables()["leads"]}, cat["cpl"], ["segment"]) == []  # no spend table

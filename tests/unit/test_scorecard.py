@@ -197,3 +197,14 @@ def test_a_week_without_leads_is_a_zero_in_the_trend_and_flagged() -> None:
     gap = weeks.filter(pl.col("period") == date(2026, 8, 3)).row(0, named=True)
     assert gap["value"] == 0 and gap["anomaly"]
     assert weeks.filter("anomaly")["period"].to_list() == [date(2026, 6, 1), date(2026, 8, 3)]
+
+
+def test_a_card_says_which_days_and_counting_its_value_covers() -> None:
+    card = card_of(Kpi("k", "Leads", "leads", targets={Q4: 1500.0}))
+    # 1 October to 22 November: 31 days of 20 leads and 22 of 10 = 840, counted when each lead was created
+    assert card.so_far == Period(date(2026, 10, 1), TODAY) and card.value == 840
+    assert card.measures(Period(date(2026, 10, 1), TODAY), "flow")
+    assert not card.measures(Period(date(2026, 10, 1), TODAY), "cohort")  # another counting
+    assert not card.measures(Period(date(2026, 8, 25), TODAY), "flow")  # the sidebar's last 90 days
+    free = card_of(Kpi("n", "Leads", "leads"))  # no target: the last 30 days, 24 October (8 days of 20) to 22 November
+    assert free.so_far == Period(date(2026, 10, 24), TODAY) and free.value == 8 * 20 + 22 * 10

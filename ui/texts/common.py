@@ -83,9 +83,9 @@ TEXT: dict[str, dict[str, str]] = {
     "chart.metric": {"en": "Metric", "sv": "Mått", "ru": "Показатель"},
     "unit.days": {"en": "{value} d", "sv": "{value} d", "ru": "{value} дн."},
     "unit.hours": {"en": "{value} h", "sv": "{value} h", "ru": "{value} ч"},
-    "funnel.sessions_line": {"en": "{sessions} sessions on the website; {rate} of them became leads.",
-                             "sv": "{sessions} sessioner på webbplatsen; {rate} av dem blev leads.",
-                             "ru": "{sessions} сеансов на сайте; {rate} из них стали лидами."},
+    "funnel.sessions_line": {"en": "{sessions} visits (sessions) to the website; {rate} of them became leads.",
+                             "sv": "{sessions} besök (sessioner) på webbplatsen; {rate} av dem blev leads.",
+                             "ru": "{sessions} визитов (сеансов) на сайте; {rate} из них стали лидами."},
     "stage.lead": {"en": "Leads", "sv": "Leads", "ru": "Лиды"},
     "stage.mql": {"en": "MQL", "sv": "MQL", "ru": "MQL"},
     "stage.sql": {"en": "Sales-ready (SQL)", "sv": "Säljklara (SQL)", "ru": "Готовые к продаже (SQL)"},
@@ -93,6 +93,35 @@ TEXT: dict[str, dict[str, str]] = {
     "stage.won": {"en": "Won deals", "sv": "Vunna affärer", "ru": "Выигранные сделки"},
     "sidebar.choose": {"en": "All", "sv": "Alla", "ru": "Все"},
     "notice.range_spend": {"en": "Some spend comes from exports that cover a date range; over time it is spread evenly over the range's days, while period totals count it only when the period holds the whole range.", "sv": "En del kostnader kommer från exporter som täcker ett datumintervall; över tid fördelas de jämnt över intervallets dagar, medan periodsummor bara räknar dem när perioden rymmer hela intervallet.", "ru": "Часть расходов взята из выгрузок за диапазон дат: на графиках во времени они равномерно распределены по дням диапазона, а в итогах периода учитываются, только если период целиком включает диапазон."},
-    "stage.sessions": {"en": "Sessions", "sv": "Sessioner", "ru": "Сеансы"},
+    "stage.sessions": {"en": "Visits (sessions)", "sv": "Besök (sessioner)", "ru": "Визиты (сеансы)"},
+    "chart.count_log": {"en": "Count (log scale)", "sv": "Antal (logaritmisk skala)",
+                        "ru": "Количество (логарифмическая шкала)"},
+    "chart.complete": {"en": "Mature", "sv": "Mogen", "ru": "Созревшие"},
+    "chart.incomplete": {"en": "Still maturing", "sv": "Mognar ännu", "ru": "Ещё созревают"},
+    "chart.cohort": {"en": "Cohort", "sv": "Kohort", "ru": "Когорта"},
+    "chart.base": {"en": "At the stage before", "sv": "I steget före", "ru": "На предыдущем этапе"},
+    "chart.flow_ratio": {"en": "Per previous-stage event", "sv": "Per händelse i steget före",
+                         "ru": "На событие пред. этапа"},
+    "chart.flow_trend": {"en": "Stage events per previous-stage event over time",
+                         "sv": "Steghändelser per händelse i steget före över tid",
+                         "ru": "События этапа на одно событие предыдущего этапа во времени"},
+    "chart.incomplete_note": {
+        "en": "Dashed: periods whose leads are younger than the time 75 % of leads take to get that far ({days}). "
+              "Their later stages will still grow: a drop there is not (yet) a collapse.",
+        "sv": "Streckat: perioder vars leads är yngre än den tid 75 % av leads behöver för att komma så långt "
+              "({days}). Deras senare steg växer ännu: en nedgång där är inte (ännu) ett ras.",
+        "ru": "Пунктир: периоды, лиды которых моложе времени, за которое 75 % лидов доходят до этапа ({days}). "
+              "Их поздние этапы ещё вырастут: спад там — (пока) не обвал."},
+    "chart.flow_ratio_note": {
+        "en": "Flow view: each line is a stage's events divided by the previous stage's events in the same period, "
+              "not the share of the same leads, so it can pass 100 % (many of this period's opportunities come from "
+              "earlier periods' SQLs). Switch to the cohort view for conversion of the same leads.",
+        "sv": "Flödesvy: varje linje är ett stegs händelser delat med föregående stegs händelser i samma period, "
+              "inte andelen av samma leads, så den kan passera 100 % (många av periodens affärsmöjligheter kommer "
+              "från tidigare perioders SQL). Byt till kohortvyn för konvertering av samma leads.",
+        "ru": "Поток: каждая линия — события этапа, делённые на события предыдущего этапа за тот же период, "
+              "а не доля тех же лидов, поэтому значение может превышать 100 % (многие сделки периода пришли из SQL "
+              "прошлых периодов). Для конверсии тех же лидов переключитесь на когорту."},
+    "chart.days_to_reach": {"en": "{stage} {days} d", "sv": "{stage} {days} d", "ru": "{stage} — {days} дн."},
     "notice.range_traffic": {"en": "Some sessions come from analytics reports that cover a date range; over time they are spread evenly over the range's days, while period totals count them only when the period holds the whole range.", "sv": "En del sessioner kommer från analysrapporter som täcker ett datumintervall; över tid fördelas de jämnt över intervallets dagar, medan periodsummor bara räknar dem när perioden rymmer hela intervallet.", "ru": "Часть сеансов взята из отчётов аналитики за диапазон дат: на графиках во времени они равномерно распределены по дням диапазона, а в итогах периода учитываются, только если период целиком включает диапазон."},
 }

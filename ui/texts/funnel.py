@@ -33,4 +33,34 @@ TEXT: dict[str, dict[str, str]] = {
     "col.drop_off": {"en": "Dropped", "sv": "Tappade", "ru": "Отсеялось"},
     "col.days_from_previous": {"en": "Median days", "sv": "Mediandagar", "ru": "Медиана, дней"},
     "col.days_from_previous_p75": {"en": "Days (p75)", "sv": "Dagar (p75)", "ru": "Дней (p75)"},
+    "col.cost_per_stage": {"en": "Cost per stage", "sv": "Kostnad per steg", "ru": "Стоимость этапа"},
+    "col.count_prev": {"en": "Count (compared)", "sv": "Antal (jämförelse)", "ru": "Количество (сравнение)"},
+    "col.step_conversion_prev": {"en": "From previous stage (compared)", "sv": "Från föregående steg (jämförelse)",
+                                 "ru": "Из предыдущего этапа (сравнение)"},
+    "col.cost_per_stage_prev": {"en": "Cost per stage (compared)", "sv": "Kostnad per steg (jämförelse)",
+                                "ru": "Стоимость этапа (сравнение)"},
+    "col.days_from_previous_prev": {"en": "Median days (compared)", "sv": "Mediandagar (jämförelse)",
+                                    "ru": "Медиана, дней (сравнение)"},
+    "col.days_from_previous_p75_prev": {"en": "Days (p75, compared)", "sv": "Dagar (p75, jämförelse)",
+                                        "ru": "Дней (p75, сравнение)"},
+    "funnel.stage_table_help": {
+        "en": "Cost per stage is the period's spend ({currency}) divided by the stage's count: cost per visit, per "
+              "lead (CPL), per MQL, per SQL, per opportunity and per won deal (CAC). Days count from the stage "
+              "before; a visit is not tied to the lead it became, so visits and leads have none (–). "
+              "“Compared” columns are the comparison period.",
+        "sv": "Kostnad per steg är periodens kostnad ({currency}) delad med stegets antal: kostnad per besök, per "
+              "lead (CPL), per MQL, per SQL, per affärsmöjlighet och per vunnen affär (CAC). Dagar räknas från "
+              "steget före; ett besök är inte kopplat till det lead det blev, så besök och leads saknar dagar (–). "
+              "Kolumnerna ”jämförelse” gäller jämförelseperioden.",
+        "ru": "Стоимость этапа — расходы за период ({currency}), делённые на число на этапе: стоимость визита, "
+              "лида (CPL), MQL, SQL, сделки в работе и выигранной сделки (CAC). Дни считаются от предыдущего "
+              "этапа; визит не связан с лидом, которым он стал, поэтому у визитов и лидов дней нет (–). "
+              "Столбцы «сравнение» — период сравнения."},
+    "funnel.flow_table_note": {
+        "en": "Flow view: each count is the stage's events in the period, whenever the lead was created; “From "
+              "previous stage” divides them by the previous stage's events in the same period, so it can pass 100 %.",
+        "sv": "Flödesvy: varje antal är stegets händelser i perioden, oavsett när leadet skapades; ”Från föregående "
+              "steg” delar dem med föregående stegs händelser i samma period, så det kan passera 100 %.",
+        "ru": "Поток: каждое число — события этапа за период, независимо от даты лида; «Из предыдущего этапа» "
+              "делит их на события предыдущего этапа за тот же период, поэтому значение может превышать 100 %."},
 }

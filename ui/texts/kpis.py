@@ -159,4 +159,7 @@ TEXT: dict[str, dict[str, str]] = {
     "kpis.history.unsaved": {"en": "Targets get a history once the workspace is saved.", "sv": "Målen får en historik när arbetsytan har sparats.", "ru": "История целей появится после сохранения пространства."},
     "kpis.history.none": {"en": "No target has changed yet.", "sv": "Inget mål har ändrats än.", "ru": "Цели ещё не менялись."},
     "kpis.history.help": {"en": "Every change to a target between saved versions of the KPI tree, newest first; an empty Before is a new target, an empty After a removed one.", "sv": "Varje ändring av ett mål mellan sparade versioner av KPI-trädet, nyast först; tomt Före är ett nytt mål, tomt Efter ett borttaget.", "ru": "Все изменения целей между сохранёнными версиями дерева KPI, новые сверху; пустое «Было» — новая цель, пустое «Стало» — удалённая."},
+    "kpis.scope": {"en": "{start} – {end}, counted as flow (each stage when it happened)",
+                   "sv": "{start} – {end}, räknat som flöde (varje steg när det skedde)",
+                   "ru": "{start} – {end}, по потоку (каждый этап — когда он произошёл)"},
 }
