@@ -26,9 +26,9 @@ LEAK_BY = ("owner", "channel", "segment")
 LEAK_METRICS = ("leakage", "leaked_leads", "speed_to_lead_hours")
 STAGE_TABLE = ("label", "count", "step_conversion", "overall_conversion", "drop_off", "days_from_previous",
                "days_from_previous_p75")
-STAGE_FORMATS = {"count": "localized", "step_conversion": "percent", "overall_conversion": "percent",
-                 "drop_off": "localized", "days_from_previous": "%.1f", "days_from_previous_p75": "%.1f"}
-RATE_FORMATS = {"best_conversion": "percent", "worst_conversion": "percent"}
+STAGE_KINDS = {"count": "count", "step_conversion": "ratio", "overall_conversion": "ratio", "drop_off": "count",
+               "days_from_previous": "days", "days_from_previous_p75": "days"}
+RATE_KINDS = {"best_conversion": "ratio", "worst_conversion": "ratio"}
 
 
 def render_stages(ws: data.Workspace, state: ViewState) -> bool:
@@ -37,7 +37,7 @@ def render_stages(ws: data.Workspace, state: ViewState) -> bool:
     if funnel is None:
         return False
     data_table(funnel.filter(pl.col("stage") != "sessions").select(STAGE_TABLE), state.lang, key="funnel_stages",
-               file_name="funnel", formats=STAGE_FORMATS)
+               file_name="funnel", kinds=STAGE_KINDS)
     return True
 
 
@@ -57,7 +57,7 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
     best_worst = data.best_and_worst(ws, by, dim, MIN_BASE).select("label", "best", "best_conversion", "worst",
                                                                    "worst_conversion")
     data_table(best_worst, state.lang, key="funnel_best_worst", file_name=f"funnel-best-worst-{dim}",
-               formats=RATE_FORMATS)
+               kinds=RATE_KINDS)
 
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
@@ -88,7 +88,7 @@ def render_handover(ws: data.Workspace, state: ViewState) -> None:
         shown = leaked.with_columns(pl.col("reason").replace_strict(
             {r: t(f"funnel.reason.{r}", state.lang) for r in ("never_contacted", "contacted_late")}))
         data_table(shown, state.lang, key="leaked_leads", file_name="leaked-leads",
-                   formats={"hours_to_contact": "%.1f"})
+                   kinds={"hours_to_contact": "hours"})
 
 
 ws = data.current()

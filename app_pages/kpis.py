@@ -25,6 +25,7 @@ from ui.components import show_chart
 from ui.i18n import dim_label, metric_label, plural, t
 from ui.share import read_only as shared_link
 from ui.state import current
+from ui.tables import show_table
 
 PER_ROW = 3
 TREND_GRAINS: tuple[Grain, ...] = ("day", "week", "month")
@@ -293,8 +294,8 @@ def render_templates(ws: data.Workspace, frame: pl.DataFrame, today: date, lang:
         st.info(str(exc))
         return
     merged, skipped = kpi_templates.apply(frame, added, suggested)
-    preview, columns = kpi_ui.template_preview(added, merged, skipped, catalog, lang, ws.settings.currency, period)
-    st.dataframe(preview, hide_index=True, key="kpi_template_preview", placeholder=fmt.DASH, column_config=columns)
+    preview, labels = kpi_ui.template_preview(added, merged, skipped, catalog, lang, ws.settings.currency, period)
+    show_table(preview, lang, "kpi_template_preview", labels=labels)
     new = preview.height - len(skipped)
     if skipped:
         st.caption(plural("kpis.templates.skipped", len(skipped), lang))
@@ -315,8 +316,7 @@ def render_history(ws: data.Workspace, frame: pl.DataFrame, lang: str, shared: b
         st.info(t("kpis.history.none", lang))
         return
     shown = kpi_ui.history_table(history, frame, data.catalog(ws), lang, ws.settings.currency, shared)
-    st.dataframe(shown, hide_index=True, key="kpi_history", placeholder=fmt.DASH,
-                 column_config={c: t(f"kpis.col.{c}", lang) for c in shown.columns})
+    show_table(shown, lang, "kpi_history", labels={c: t(f"kpis.col.{c}", lang) for c in shown.columns})
     st.caption(t("kpis.history.help", lang))
 
 

@@ -33,6 +33,7 @@ from ui.components import page_header
 from ui.i18n import dim_label, plural, t
 from ui.share import read_only
 from ui.state import ViewState, current
+from ui.tables import show_table
 
 DIMENSION_KEY = "review_dimension"
 EDITOR_KEY = "review_notes"
@@ -96,11 +97,13 @@ def render_saved_notes(saved: SavedReview | None, dimension: str, lang: str) -> 
         st.caption(t("review.no_decisions", lang))
         return
     st.caption(t("review.read_only", lang))
-    rows = [{dim_label(dimension, lang): n.subject, t("review.col.verdict", lang): t(f"verdict.{n.verdict}", lang),
-             t("review.col.decision", lang): n.decision, t("review.col.owner", lang): n.owner,
-             t("review.col.date", lang): fmt.day(n.date, lang), t("review.col.note", lang): n.note}
-            for n in saved.notes]
-    st.dataframe(pl.DataFrame(rows), hide_index=True)
+    rows = pl.DataFrame([{"subject": n.subject, "verdict": t(f"verdict.{n.verdict}", lang), "decision": n.decision,
+                          "owner": n.owner, "date": n.date, "note": n.note} for n in saved.notes],
+                        schema={"subject": pl.String, "verdict": pl.String, "decision": pl.String,
+                                "owner": pl.String, "date": pl.Date, "note": pl.String})
+    labels = {c: t(f"review.col.{c}", lang) for c in rows.columns if c != "subject"}
+    show_table(rows, lang, labels=labels | {"subject": dim_label(dimension, lang)}, pinned=["subject"],
+               wide=["decision", "note"])
 
 
 def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved: SavedReview | None,

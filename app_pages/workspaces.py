@@ -10,6 +10,7 @@ from ui import workspace as data
 from ui.auth import can_create, can_edit, can_edit_id, user_email
 from ui.i18n import t
 from ui.state import current
+from ui.tables import show_table
 
 REPLACE, APPEND = "replace", "append"
 NEW = "__new__"
@@ -48,7 +49,7 @@ def render_datasets(ws: data.Workspace, lang: str) -> None:
     if versions.is_empty():
         st.info(t("ws.no_datasets", lang))
         return
-    st.dataframe(versions.rename({c: t(f"col.{c}", lang) for c in versions.columns}), hide_index=True)
+    show_table(versions, lang, labels={c: t(f"col.{c}", lang) for c in versions.columns})
 
 
 def render_links(ws: data.Workspace, lang: str, editable: bool) -> None:

@@ -135,15 +135,15 @@ def target_history(ws: data.Workspace, shared: bool) -> pl.DataFrame | None:
 
 def history_table(history: pl.DataFrame, frame: pl.DataFrame, catalog: Mapping[str, Metric], lang: str,
                   currency: str, shared: bool) -> pl.DataFrame:
-    """The target history as shown: when (UTC, to the minute), who saved it (`source` in a shared view),
-    the KPI's name, the period and the target before and after in the KPI's unit (rates in percent)."""
+    """The target history as shown: when (UTC; the table writes it to the minute), who saved it (`source` in a
+    shared view), the KPI's name, the period and the target before and after in the KPI's unit (rates in percent)."""
     metric_of = metrics(frame)
 
     def shown(column: str) -> pl.Series:
         return pl.Series(column, [None if v is None else metric_text(metric_of.get(k, ""), v, catalog, lang, currency)
                                   for k, v in zip(history["kpi_id"], history[column], strict=True)], pl.String)
 
-    return history.select(pl.col("when").dt.strftime("%Y-%m-%d %H:%M"),
+    return history.select("when",
                           pl.col("who").fill_null(fmt.DASH).alias("source" if shared else "who"),
                           pl.coalesce("name", "kpi_id").alias("name"), "period",
                           shown("before"), shown("after"))
@@ -282,8 +282,8 @@ def target_columns(lang: str) -> dict[str, ColumnConfig | str]:
 
 def template_preview(added: pl.DataFrame, merged: pl.DataFrame, skipped: Sequence[str],
                      catalog: Mapping[str, Metric], lang: str, currency: str, period: str
-                     ) -> tuple[pl.DataFrame, dict[str, ColumnConfig | str]]:
-    """A template's KPIs as the page previews them, with their column configuration: name, metric, the
+                     ) -> tuple[pl.DataFrame, dict[str, str]]:
+    """A template's KPIs as the page previews them, with their column labels: name, metric, the
     target suggested for `period` in the KPI's unit (rates in percent; only for KPIs it adds), parent,
     owner, filters, and whether the KPI is already in the tree (then it is left as it is)."""
     new = merged.filter(pl.col("kpi_id").is_in(list(names(added))) & ~pl.col("kpi_id").is_in(list(skipped))
@@ -295,11 +295,10 @@ def template_preview(added: pl.DataFrame, merged: pl.DataFrame, skipped: Sequenc
         pl.Series("target", [metric_text(m, suggested.get(k), catalog, lang, currency) if k in suggested else None
                              for k, m in zip(defs["kpi_id"], defs["metric"], strict=True)], pl.String),
         "parent", "owner", "filters", pl.col("kpi_id").is_in(list(skipped)).alias("already"))
-    columns: dict[str, ColumnConfig | str] = {c: t(f"kpis.col.{c}", lang)
-                                              for c in ("name", "metric", "parent", "owner", "filters")}
-    columns["target"] = t("kpis.templates.suggested", lang, period=period)
-    columns["already"] = st.column_config.CheckboxColumn(t("kpis.templates.already", lang))
-    return preview, columns
+    labels = {c: t(f"kpis.col.{c}", lang) for c in ("name", "metric", "parent", "owner", "filters")}
+    labels["target"] = t("kpis.templates.suggested", lang, period=period)
+    labels["already"] = t("kpis.templates.already", lang)
+    return preview, labels
 
 
 # -- words and numbers ---------------------------------------------------------------------------------------

@@ -325,10 +325,10 @@ def version_table(store_id: str) -> pl.DataFrame:
     """Every dataset version of a workspace, newest first per table."""
     db = store()
     rows = [{"dataset": v.dataset, "version": v.label, "rows": v.rows, "source": v.source,
-             "saved_at": v.created_at.strftime("%Y-%m-%d %H:%M"), "created_by": v.created_by or ""}
+             "saved_at": v.created_at, "created_by": v.created_by or ""}
             for dataset in db.datasets(store_id) for v in db.versions(store_id, dataset)]
-    return pl.DataFrame(rows, schema={"dataset": pl.String, "version": pl.String, "rows": pl.Int64,
-                                      "source": pl.String, "saved_at": pl.String, "created_by": pl.String})
+    return pl.DataFrame(rows, schema={"dataset": pl.String, "version": pl.String, "rows": pl.Int64, "source": pl.String,
+                                      "saved_at": pl.Datetime("us", "UTC"), "created_by": pl.String})
 
 
 def has_range_spend(ws: Workspace) -> bool:
