@@ -77,7 +77,10 @@ def points(value: float | None, lang: str) -> str:
     """A change in a rate, in percentage points, with its sign."""
     if value is None:
         return DASH
-    return ("+" if value > 0 else "") + format_decimal(value * 100, format="#,##0.0", locale=locale_of(lang))
+    text = format_decimal(value * 100, format="#,##0.0", locale=locale_of(lang))
+    if not any(c in "123456789" for c in text):  # a change that rounds to nothing has no sign: 0.0, not -0.0
+        return format_decimal(0, format="#,##0.0", locale=locale_of(lang))
+    return ("+" if value > 0 else "") + text
 
 
 def day(value: date, lang: str) -> str:

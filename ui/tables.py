@@ -43,7 +43,10 @@ def cell_text(value: Any, kind: str, lang: str, currency: str = "EUR") -> str:
     if value is None or (isinstance(value, float) and value != value):  # NaN: a missing number in pandas
         return fmt.DASH
     if kind == "delta_pct":
-        return ("+" if value > 0 else "") + fmt.percent(value / 100, lang)
+        text = fmt.percent(abs(value) / 100, lang)
+        if not any(c in "123456789" for c in text):  # rounds to nothing: no sign
+            return text
+        return ("+" if value > 0 else "-") + text
     if kind == "delta_pp":
         return fmt.points(value / 100, lang)
     if kind == "number":

@@ -76,3 +76,11 @@ def test_kinds_by_type_when_not_given() -> None:
 def test_missing_is_a_dash_in_every_kind(value: float | None) -> None:
     for kind in ("count", "currency", "ratio", "multiple", "days", "delta_pct", "delta_pp", "number", "date", "text"):
         assert cell_text(value, kind, "ru") == "–"
+
+
+def test_a_change_that_rounds_to_nothing_has_no_sign() -> None:
+    assert cell_text(-0.02, "delta_pp", "sv") == "0,0"
+    assert cell_text(0.04, "delta_pp", "en") == "0.0"
+    assert cell_text(-0.06, "delta_pp", "en") == "-0.1"
+    assert cell_text(-0.04, "delta_pct", "en") == "0.0%"
+    assert cell_text(-12.34, "delta_pct", "en") == "-12.3%"
