@@ -210,3 +210,15 @@ def test_flow_view_without_comparison_has_no_change_columns(app: AppTest, demo_t
     won = in_period(demo_tables["leads"], "won_at", period).group_by("initiative").len("won_hand")
     joined = shown.join(won, on="initiative", how="left").with_columns(pl.col("won_hand").fill_null(0))
     assert (joined["won"] == joined["won_hand"]).all() and joined["won"].sum() > 0
+
+
+def test_tables_show_a_compact_set_of_columns_until_all_are_asked_for(app: AppTest) -> None:
+    open_page(app, PAGE)
+    order = list(app.dataframe[0].proto.column_order)
+    compact = ["initiative", "spend", "spend__delta", "leads", "leads__delta", "cpl", "cpl__delta", "won",
+               "won__delta", "cac", "cac__delta", "roas", "roas__delta", "roi", "roi__delta"]
+    assert order == compact
+    assert len(table(app, 0).columns) == 1 + 2 * len(KPIS)  # every column is still there, for the downloads
+    app.toggle(key="campaigns_all_columns").set_value(True).run()
+    assert not app.exception
+    assert list(app.dataframe[0].proto.column_order) == []  # no order: every column shows
