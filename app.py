@@ -30,7 +30,8 @@ EDITING = {  # never offered to a shared, read-only view
 }
 start_page = shared.view.page if shared is not None and shared.view.page in ANALYSIS else "overview"
 registry = ANALYSIS if shared is not None else ANALYSIS | EDITING
-pages = {path: st.Page(file, title=t(key, lang), icon=icon, url_path=path) for path, (file, key, icon) in registry.items()}
+pages = {path: st.Page(file, title=t(key, lang), icon=icon, url_path=path)
+         for path, (file, key, icon) in registry.items()}
 
 
 def root() -> None:

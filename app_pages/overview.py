@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import kpis
 from ui import workspace as data
-from ui.charts import ranked_bars, trend_chart
+from ui.charts import ranked_bars, small_multiples
 from ui.components import (
     funnel_panel,
     kpi_cards,
@@ -40,7 +40,11 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
     if trend.is_empty():
         return
     units = {m: data.catalog(ws)[m].unit for m in TREND}
-    show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang)), state.lang)
+    st.subheader(t("overview.trend", state.lang))
+    charts = small_multiples(trend, TREND, units, state.lang)
+    for start in range(0, len(charts), 2):  # two a row; Streamlit stacks the columns on a phone
+        for col, chart in zip(st.columns(2), charts[start:start + 2], strict=False):
+            show_chart(col, chart, state.lang, width="stretch")
     if data.has_range_spend(ws):
         st.caption(t("notice.range_spend", state.lang))
 

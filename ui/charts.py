@@ -15,6 +15,7 @@ from ui.i18n import metric_label, t
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 SELECTION = "pick"  # name of the click selection in every clickable chart
+LABEL_LIMIT = 320  # px a category label may take before it is cut ("Готовые к продаже" must show whole)
 
 
 def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
@@ -26,7 +27,7 @@ def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
         "position", pl.col("label").alias("stage"), "count", "step_conversion", "overall_conversion")
     order = data["stage"].to_list()
     base = alt.Chart(data).encode(
-        y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang)),
+        y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang), axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         x=alt.X("count:Q", title=t("chart.count", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
     )
     bars = base.mark_bar(color=PALETTE[0]).encode(tooltip=[
@@ -40,22 +41,21 @@ def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
     return (bars + labels).properties(title=title, height=alt.Step(34))
 
 
-def trend_chart(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, str], lang: str,
-                title: str) -> alt.FacetChart | alt.LayerChart | alt.Chart:
-    """One small line chart per metric over the `period` column (metrics keep their own scale)."""
-    long = frame.unpivot(index="period", on=list(metrics), variable_name="metric", value_name="value")
-    long = long.with_columns(pl.col("metric").replace_strict({m: metric_label(m, lang) for m in metrics})
-                             .alias("metric"))
-    chart = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("period:T", title=t("chart.period", lang)),
-        y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
-        color=alt.Color("metric:N", scale=alt.Scale(range=PALETTE), legend=None),
-        tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
-                 alt.Tooltip("metric:N", title=t("chart.metric", lang)),
-                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f")],
-    ).properties(height=140, width=260)
-    return chart.facet(facet=alt.Facet("metric:N", title=None, sort=[metric_label(m, lang) for m in metrics]),
-                       columns=len(metrics)).resolve_scale(y="independent").properties(title=title)
+def small_multiples(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, str], lang: str) -> list[alt.Chart]:
+    """One small line chart per metric over the `period` column, each on its own scale and titled by the metric.
+
+    Separate charts rather than one faceted chart: each takes its column's width (width="stretch"), so the
+    page can lay them out in a grid that wraps on a narrow screen instead of one row wider than the page."""
+    charts = []
+    for i, m in enumerate(metrics):
+        label = metric_label(m, lang)
+        charts.append(alt.Chart(frame.select("period", m)).mark_line(point=True, color=PALETTE[i % len(PALETTE)])
+                      .encode(x=alt.X("period:T", title=None),
+                              y=alt.Y(f"{m}:Q", title=None, axis=alt.Axis(format=d3_format(units[m]), tickMinStep=1)),
+                              tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
+                                       alt.Tooltip(f"{m}:Q", title=label, format=d3_format(units[m]))])
+                      .properties(title=label, height=160))
+    return charts
 
 
 def ranked_bars(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lang: str, title: str,
@@ -63,7 +63,7 @@ def ranked_bars(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lan
     """Bars of `metric` per `dimension` value, best first; clicking a bar selects that value."""
     pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick")
     return alt.Chart(frame.drop_nulls(metric)).mark_bar().encode(
-        y=alt.Y(f"{dimension}:N", sort=None, title=dimension_title),
+        y=alt.Y(f"{dimension}:N", sort=None, title=dimension_title, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         x=alt.X(f"{metric}:Q", title=metric_label(metric, lang), axis=alt.Axis(format=d3_format(unit))),
         color=alt.condition(pick, alt.value(PALETTE[0]), alt.value("#BBBBBB")),
         tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
@@ -83,7 +83,8 @@ def stage_breakdown_chart(funnel: pl.DataFrame, dimension: str, lang: str, title
         y=alt.Y("step_conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
         color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE)),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.3)),
-        column=alt.Column("label:N", title=None, sort=order, header=alt.Header(labelOrient="bottom")),
+        column=alt.Column("label:N", title=None, sort=order,
+                          header=alt.Header(labelOrient="bottom", labelLimit=LABEL_LIMIT)),
         tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
                  alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
