@@ -6,6 +6,7 @@ Graphviz diagram; the trend chart; the reason of a status in words; the tree as 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date
 
@@ -30,6 +31,7 @@ from ui.i18n import dim_label, t
 KPIS = "kpis"
 SOURCE = "edited on the KPI page"
 STATUS_COLOUR = {"on_track": "#009E73", "at_risk": "#E69F00", "off_track": "#D55E00"}  # Okabe–Ito
+NODE_WIDTH = 24  # characters a line of a KPI name takes in a tree box before it wraps
 STATUS_FILL = {"on_track": "#D4EFE6", "at_risk": "#FBEBCB", "off_track": "#F6D9C8"}
 NO_STATUS_COLOUR, NO_STATUS_FILL = "#8C8C8C", "#EEEEEE"
 STATUS_BADGE = {"on_track": "green", "at_risk": "orange", "off_track": "red"}
@@ -394,21 +396,27 @@ def _dot_text(text: str) -> str:
 
 def tree_dot(kpis: Sequence[Kpi], by_id: Mapping[str, Card], catalog: Mapping[str, Metric], lang: str,
              currency: str) -> str:
-    """The tree as a left-to-right Graphviz digraph: a box per KPI (name, current value, target and its
-    period, owner, status) filled by status colour, an arrow from each KPI to the ones breaking it down."""
-    lines = ["digraph kpis {", "  rankdir=LR;", '  bgcolor="transparent";',
-             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, margin="0.15,0.08"];',
+    """The tree as a top-down Graphviz digraph: a box per KPI (name, current value, target and its period,
+    status, owner) filled by status colour, an arrow from each KPI to the ones breaking it down.
+
+    Top-down with narrow boxes (the name wrapped, one fact a line), so the drawing scaled to the page's
+    width keeps its text readable: a left-to-right tree five levels deep was shrunk to 7 px text."""
+    lines = ["digraph kpis {", "  rankdir=TB;", '  bgcolor="transparent";', "  nodesep=0.15; ranksep=0.3;",
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=14, margin="0.12,0.06"];',
              '  edge [color="#8C8C8C", arrowsize=0.7];']
     for kpi, _depth in kpi_tree.walk(kpis):
         card = by_id.get(kpi.id)
         status = card.status if card is not None else None
-        value = t("kpis.node.value", lang, value=value_text(kpi, card.value if card else None, catalog, lang,
-                                                           currency))
+        facts = [t("kpis.node.value", lang, value=value_text(kpi, card.value if card else None, catalog, lang,
+                                                            currency))]
         if card is not None and card.target is not None:
-            value += " · " + t("kpis.node.target", lang, target=value_text(kpi, card.target, catalog, lang, currency),
-                               period=card.period_label)
-        parts = [f"<b>{_html(kpi.name)}</b>", _html(value),
-                 _html(status_text(card, lang) + (f" · {kpi.owner}" if kpi.owner else ""))]
+            facts.append(t("kpis.node.target", lang, target=value_text(kpi, card.target, catalog, lang, currency),
+                           period=card.period_label))
+        facts.append(status_text(card, lang))
+        if kpi.owner:
+            facts.append(kpi.owner)
+        parts = ["<b>" + "<br/>".join(_html(line) for line in textwrap.wrap(kpi.name, NODE_WIDTH)) + "</b>",
+                 *(_html(fact) for fact in facts)]
         fill = STATUS_FILL.get(status or "", NO_STATUS_FILL)
         border = STATUS_COLOUR.get(status or "", NO_STATUS_COLOUR)
         lines.append(f'  "{_dot_text(kpi.id)}" [label=<{"<br/>".join(parts)}>, fillcolor="{fill}", '
