@@ -266,11 +266,14 @@ def compare(ws: Workspace, metrics: Sequence[str], period: Period, compare_perio
     return kpi_metrics.with_deltas(current_values, previous, metrics, by)
 
 
+def workspace_name(store_id: str, name: str, lang: str) -> str:
+    """A stored workspace's name as the reader sees it (the demo's in their language)."""
+    return t("sidebar.demo_workspace", lang) if store_id == DEMO else name
+
+
 def select_workspace(lang: str) -> Workspace:
     """The workspace picker in the sidebar: the store's workspaces, and this session's unsaved uploads."""
-    options = {w.id: w.name for w in store().workspaces()}
-    if DEMO in options:
-        options[DEMO] = t("sidebar.demo_workspace", lang)
+    options = {w.id: workspace_name(w.id, w.name, lang) for w in store().workspaces()}
     uploads = session_workspace()
     if uploads is not None:
         options[SESSION] = t("sidebar.session_workspace", lang)

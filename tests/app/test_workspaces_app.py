@@ -126,3 +126,19 @@ def test_uploads_in_kronor_stay_in_kronor_once_saved_into_a_new_workspace(app: A
     # spend in the quarter: 100 + 200 + 300 + 50 (daily) + 310 (March as a range) = 960 kronor
     spend = metric(overview, "Spend")
     assert "960" in spend and "SEK" in spend and "€" not in spend, spend
+
+
+def test_the_share_banner_names_the_workspace_and_its_data_day_not_internal_sources(app: AppTest) -> None:
+    created = store().create_workspace("Banner AT")
+    handmade = tables()
+    for name, frame in handmade.items():
+        store().save(created.id, name, frame, source="demo generator (seed 7, internal)")
+    app.query_params["view"] = store().create_view(created.id, "overview", {"lang": "en"})
+    app.run()
+    assert not app.exception
+    banner = next(i.value for i in app.info if "Shared view" in i.value)
+    last = max(handmade["leads"]["created_at"].max().date(),  # type: ignore[union-attr]
+               *(handmade[n]["date"].max() for n in ("spend", "traffic") if n in handmade))
+    saved = max(v.created_at.date() for d in store().datasets(created.id) for v in store().versions(created.id, d))
+    assert f"Banner AT, up to {last.day} {last:%b %Y} (saved {saved.day} {saved:%b %Y})" in banner
+    assert "generator" not in banner and "seed" not in banner

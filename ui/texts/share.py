@@ -58,4 +58,7 @@ TEXT: dict[str, dict[str, str]] = {
     "col.status": {"en": "Status", "sv": "Status", "ru": "Статус"},
     "col.expires": {"en": "Expires", "sv": "Upphör", "ru": "Истекает"},
     "col.created_by": {"en": "Shared by", "sv": "Delad av", "ru": "Автор"},
+    "share.data_as_of": {"en": "{workspace}, up to {day} (saved {saved})",
+                         "sv": "{workspace}, till och med {day} (sparad {saved})",
+                         "ru": "{workspace}, по {day} (сохранено {saved})"},
 }
