@@ -17,8 +17,8 @@ from kpi.store import View, ViewError
 from ui import format as fmt
 from ui.auth import auth_configured, user_email
 from ui.i18n import t
-from ui.state import ViewState, view_params
 from ui.safe import md
+from ui.state import ViewState, view_params
 from ui.workspace import Workspace, store, stored_workspace, workspace_name
 
 VIEW_PARAM = "view"
