@@ -52,7 +52,7 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
     by = data.funnel(ws, by=[dim], period=state.period, filters=state.filters, view=state.view)
     chart = stage_breakdown_chart(by, dim, state.lang, t("funnel.breakdown_title", state.lang, dimension=label), label)
     show_chart(st, chart, state.lang, key="funnel_breakdown",
-               on_select=lambda: select_to_filter("funnel_breakdown", dim), selection_mode="pick")
+               on_select=lambda: select_to_filter("funnel_breakdown", dim), selection_mode="pick", width="stretch")
     st.caption(t("funnel.best_worst", state.lang, dimension=label, min_base=MIN_BASE))
     best_worst = data.best_and_worst(ws, by, dim, MIN_BASE).select("label", "best", "best_conversion", "worst",
                                                                    "worst_conversion")

@@ -73,23 +73,24 @@ def ranked_bars(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lan
 
 def stage_breakdown_chart(funnel: pl.DataFrame, dimension: str, lang: str, title: str,
                           dimension_title: str) -> alt.Chart:
-    """Step conversion per stage, one bar per value of `dimension` (small multiples by stage);
-    clicking a bar or a legend entry selects that value."""
+    """Step conversion per stage, one bar per value of `dimension` grouped under each stage; clicking a bar or
+    a legend entry selects that value. Grouped bars (not a facet per stage) take the page's width, so the chart
+    fits a phone as well as a desktop."""
     data = funnel.filter(pl.col("stage") != "sessions").drop_nulls("step_conversion")
     pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick", bind="legend")
     order = data.unique("position").sort("position")["label"].to_list()
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X(f"{dimension}:N", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        x=alt.X("label:N", title=None, sort=order, axis=alt.Axis(labelAngle=0, labelLimit=LABEL_LIMIT)),
+        xOffset=alt.XOffset(f"{dimension}:N"),
         y=alt.Y("step_conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
-        color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE)),
+        color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE),
+                        legend=alt.Legend(orient="bottom", columns=4)),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.3)),
-        column=alt.Column("label:N", title=None, sort=order,
-                          header=alt.Header(labelOrient="bottom", labelLimit=LABEL_LIMIT)),
         tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
                  alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
                  alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%")],
-    ).add_params(pick).properties(title=title, width=110, height=220)
+    ).add_params(pick).properties(title=title, height=260)
 
 
 def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Chart:
