@@ -18,6 +18,12 @@ SELECTION = "pick"  # name of the click selection in every clickable chart
 LABEL_LIMIT = 320  # px a category label may take before it is cut ("Готовые к продаже" must show whole)
 
 
+def titled(title: str, measure: str) -> alt.TitleParams:
+    """A chart title with what its y axis measures under it, in place of a vertical axis title: one longer
+    than the plot is tall ("Konvertering från föregående steg") squeezes the plot and pushes the title off."""
+    return alt.TitleParams(text=title, subtitle=measure, anchor="start")
+
+
 def funnel_chart(funnel: pl.DataFrame, lang: str, title: str) -> alt.Chart:
     """Horizontal bars from leads down to won, labelled with the conversion from the stage above.
 
@@ -80,17 +86,18 @@ def stage_breakdown_chart(funnel: pl.DataFrame, dimension: str, lang: str, title
     pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick", bind="legend")
     order = data.unique("position").sort("position")["label"].to_list()
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("label:N", title=None, sort=order, axis=alt.Axis(labelAngle=0, labelLimit=LABEL_LIMIT)),
+        x=alt.X("label:N", title=None, sort=order, axis=alt.Axis(labelAngle=-20, labelAlign="right",
+                                                                 labelLimit=LABEL_LIMIT)),
         xOffset=alt.XOffset(f"{dimension}:N"),
-        y=alt.Y("step_conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
+        y=alt.Y("step_conversion:Q", title=None, axis=alt.Axis(format=".0%")),
         color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE),
-                        legend=alt.Legend(orient="bottom", columns=4)),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=LABEL_LIMIT)),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.3)),
         tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
                  alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
                  alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%")],
-    ).add_params(pick).properties(title=title, height=260)
+    ).add_params(pick).properties(title=title, height=260)  # the title names the measure: no axis title
 
 
 def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Chart:
@@ -98,13 +105,14 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str) -> alt.Ch
     order = trend.unique("position").sort("position")["label"].to_list()
     return alt.Chart(trend.drop_nulls("conversion")).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
-        y=alt.Y("conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
-        color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE)),
+        y=alt.Y("conversion:Q", title=None, axis=alt.Axis(format=".0%")),
+        color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=LABEL_LIMIT)),
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
                  alt.Tooltip("conversion:Q", title=t("chart.step_conversion", lang), format=".1%"),
                  alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f")],
-    ).properties(title=title, height=260)
+    ).properties(title=titled(title, t("chart.step_conversion", lang)), height=260)
 
 
 def _categories(domain: Sequence[str] | None) -> alt.Scale:
