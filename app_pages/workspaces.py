@@ -108,7 +108,7 @@ def render_manage(ws: data.Workspace, lang: str, editable: bool) -> None:
 ws = data.current()
 lang = current().lang
 editable = can_edit(ws)
-st.title(t("ws.current", lang, name=ws.name))
+st.title(t("ws.current", lang, name=data.workspace_name(ws.store_id or "", ws.name, lang)))
 if not editable:
     st.warning(t("ws.not_editor", lang))
 render_save_uploads(lang)
