@@ -33,7 +33,7 @@ from ui.components import page_header
 from ui.i18n import dim_label, plural, t
 from ui.share import read_only
 from ui.state import ViewState, current
-from ui.tables import show_table
+from ui.tables import EDITOR_DATE, show_table
 
 DIMENSION_KEY = "review_dimension"
 EDITOR_KEY = "review_notes"
@@ -115,17 +115,17 @@ def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved
     with st.form("review_form", border=False):
         edited = st.data_editor(
             ui_review.editor_frame(table, saved, clock.today()), key=EDITOR_KEY, hide_index=True, num_rows="fixed",
-            disabled=["subject"], column_order=ui_review.EDITOR_COLUMNS,
+            disabled=["subject"], column_order=ui_review.EDITOR_COLUMNS, placeholder=fmt.DASH,
             column_config={
                 "subject": st.column_config.TextColumn(dim_label(dimension, lang), pinned=True),
                 "verdict": st.column_config.SelectboxColumn(t("review.col.verdict", lang), options=VERDICTS,
                                                             format_func=lambda v: t(f"verdict.{v}", lang),
-                                                            required=True),
+                                                            required=True, width="medium"),
                 "budget": st.column_config.NumberColumn(t("review.col.budget", lang, currency=ws.settings.currency),
                                                         min_value=0.0, format="localized"),
                 "decision": st.column_config.TextColumn(t("review.col.decision", lang), width="large"),
                 "owner": st.column_config.TextColumn(t("review.col.owner", lang)),
-                "date": st.column_config.DateColumn(t("review.col.date", lang), format="YYYY-MM-DD"),
+                "date": st.column_config.DateColumn(t("review.col.date", lang), format=EDITOR_DATE[lang]),
                 "note": st.column_config.TextColumn(t("review.col.note", lang), width="large"),
             })
         submitted = st.form_submit_button(t("review.save", lang), key="review_save", icon=":material/save:")

@@ -35,6 +35,8 @@ DELTA = "__delta"  # suffix of a change column on screen
 # How a column's cells are written. A metric's unit ("count", "currency", "ratio", "multiple", "days", "hours")
 # is a kind; so are "delta_pct" (a change in percent, 53.4 for +53.4 %), "delta_pp" (a change of a rate in
 # percentage points, 1.2 for +1.2 pp), "number" (two decimals), "date", "datetime", "text" and "bool".
+# Editable tables (st.data_editor) cannot take display values; their date columns get the reader's order.
+EDITOR_DATE = {"en": "D MMM YYYY", "sv": "YYYY-MM-DD", "ru": "DD.MM.YYYY"}
 NUMERIC = ("count", "currency", "ratio", "multiple", "days", "hours", "delta_pct", "delta_pp", "number")
 
 
