@@ -19,7 +19,7 @@ own CSV and Excel buttons under the table; their files hold the raw numbers with
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import polars as pl
@@ -66,6 +66,12 @@ def cell_text(value: Any, kind: str, lang: str, currency: str = "EUR") -> str:
     return fmt.metric_value(float(value), kind, lang, currency)
 
 
+@lru_cache(maxsize=100_000)
+def _cell_text(value: Any, kind: str, lang: str, currency: str) -> str:
+    """`cell_text`, remembered: a long table repeats its counts, dates and names, and Babel takes ~0.1 ms a cell."""
+    return cell_text(value, kind, lang, currency)
+
+
 def kind_of(dtype: pl.DataType) -> str:
     """The kind of a column that was not given one, by its type."""
     if dtype.is_integer():
@@ -98,7 +104,7 @@ def display(frame: pl.DataFrame, lang: str, currency: str = "EUR",
                                          if isinstance(dtype, (pl.Categorical, pl.Enum))))
     styler = data.to_pandas().style
     formatters: dict[str, Callable[[Any], str]] = {
-        c: partial(cell_text, kind=kinds[c], lang=lang, currency=currency) for c in frame.columns}
+        c: partial(_cell_text, kind=kinds[c], lang=lang, currency=currency) for c in frame.columns}
     return styler.format(formatters, na_rep=fmt.DASH)  # type: ignore[arg-type]
 
 
