@@ -255,10 +255,10 @@ def render_editors(ws: data.Workspace, frame: pl.DataFrame, lang: str) -> None:
     shown_defs, shown_goals = kpi_ui.editor_tables(frame, data.catalog(ws))
     st.markdown(t("kpis.edit.kpis", lang))
     defs = st.data_editor(shown_defs, num_rows="dynamic", hide_index=True, key=f"{kpi_ui.DEFS_EDITOR}_{version}",
-                          column_config=kpi_ui.definition_columns(lang))
+                          column_config=kpi_ui.definition_columns(lang), placeholder=fmt.DASH)
     st.markdown(t("kpis.edit.targets", lang))
     goals = st.data_editor(shown_goals, num_rows="dynamic", hide_index=True, key=f"{kpi_ui.TARGETS_EDITOR}_{version}",
-                           column_config=kpi_ui.target_columns(lang))
+                           column_config=kpi_ui.target_columns(lang), placeholder=fmt.DASH)
     if st.button(t("kpis.edit.save", lang), type="primary", key="kpi_save_tables"):
         after_save(kpi_ui.save_edit(ws, defs, goals, user_email()), lang, t("kpis.edit.saved", lang))
 

@@ -75,9 +75,9 @@ def test_every_page_in_every_language_at_desktop_and_phone_width(app_server: Str
     for the session, so 48 screenshots take the time of about 16 page runs."""
     context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900}, locale="en-GB")  # type: ignore[attr-defined]
     page = context.new_page()
-    page.goto(f"{app_server.url}/?period=last_90_days")  # an old link to the root: forwarded, parameters kept
+    page.goto(f"{app_server.url}/?period=last_12_months")  # an old link to the root: forwarded, parameters kept
     wait_idle(page, timeout=60_000, ready=f"{MAIN} h1")
-    assert "/overview?" in page.url and "period=last_90_days" in page.url, page.url
+    assert "/overview?" in page.url and "period=last_12_months" in page.url, page.url
     clipped: dict[str, list[str]] = {}
     shown = "en"
     for lang in LANGUAGES:
