@@ -55,7 +55,9 @@ def small_multiples(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str
     charts = []
     for i, m in enumerate(metrics):
         label = metric_label(m, lang)
-        charts.append(alt.Chart(frame.select("period", m)).mark_line(point=True, color=PALETTE[i % len(PALETTE)])
+        colour = PALETTE[i % len(PALETTE)]
+        charts.append(alt.Chart(frame.select("period", m))
+                      .mark_line(color=colour, point=alt.OverlayMarkDef(color=colour, size=18))
                       .encode(x=alt.X("period:T", title=None),
                               y=alt.Y(f"{m}:Q", title=None, axis=alt.Axis(format=d3_format(units[m]), tickMinStep=1)),
                               tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
