@@ -177,10 +177,12 @@ def metric_kinds(metrics: Sequence[Metric]) -> dict[str, str]:
     return kinds
 
 
-def metric_labels(dimensions: Sequence[str], metrics: Sequence[Metric], lang: str, currency: str) -> dict[str, str]:
+def metric_labels(dimensions: Sequence[str], metrics: Sequence[Metric], lang: str,
+                  currency: str | None) -> dict[str, str]:
+    """Column labels: dimensions, metrics (money with its currency, when given) and their changes."""
     labels = {d: dim_label(d, lang) for d in dimensions}
     for m in metrics:
-        labels[m.id] = metric_column_label(m, lang, currency)
+        labels[m.id] = metric_column_label(m, lang, currency) if currency else metric_label(m.id, lang)
         labels[m.id + DELTA] = delta_label(m, lang)
     return labels
 
@@ -215,7 +217,7 @@ def metric_table(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequen
     table = table_frame(frame, dimensions, metrics, lang)
     hidden = [] if shown is None else [c for m in metrics if m.id not in shown for c in (m.id, m.id + DELTA)]
     rows = show_table(table, lang, key, currency=currency, kinds=metric_kinds(metrics),
-                      labels=metric_labels(dimensions, metrics, lang, currency),
+                      labels=metric_labels(dimensions, metrics, lang, None),  # cells carry the currency sign
                       helps={m.id: m.description for m in metrics}, pinned=dimensions, select_row=select_row,
                       hidden=[c for c in hidden if c in table.columns])
     downloads(export_frame(table, dimensions, metrics, lang, currency), lang, key, file_name)

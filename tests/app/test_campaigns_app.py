@@ -85,7 +85,7 @@ def test_initiative_table_shows_the_engine_numbers_and_changes(app: AppTest, dem
     roas = shown["roas"].drop_nulls().to_list()
     assert roas == sorted(roas, reverse=True)
     names = labels(app, 0)
-    assert names["spend"] == "Spend (EUR)" and names["leads" + DELTA] == "Leads Δ %"
+    assert names["spend"] == "Spend" and names["leads" + DELTA] == "Leads Δ %"  # cells say €; downloads "(EUR)"
     assert names["ctr" + DELTA] == "CTR Δ pp"
 
 
@@ -196,7 +196,7 @@ def test_swedish_labels(app: AppTest) -> None:
     assert app.title[0].value == "Kampanjer och initiativ"
     assert "Initiativ" in [s.value for s in app.subheader]
     names = labels(app, 0)
-    assert names["spend"] == "Kostnad (EUR)" and names["won"] == "Vunna affärer"
+    assert names["spend"] == "Kostnad" and names["won"] == "Vunna affärer"
     assert names["ctr" + DELTA] == "CTR Δ p.e."
     assert {b.label for b in app.get("download_button")} >= {"Ladda ner CSV", "Ladda ner Excel"}
 
