@@ -37,15 +37,28 @@ EDITING = {  # never offered to a shared, read-only view
 }
 start_page = shared.view.page if shared is not None and shared.view.page in ANALYSIS else "overview"
 registry = ANALYSIS if shared is not None else ANALYSIS | EDITING
-page = st.navigation([st.Page(file, title=t(key, lang), icon=icon, url_path=path, default=path == start_page)
-                      for path, (file, key, icon) in registry.items()])
+pages = {path: st.Page(file, title=t(key, lang), icon=icon, url_path=path)
+         for path, (file, key, icon) in registry.items()}
+
+
+def root() -> None:
+    """The app's root address (and every old link to it): the start page at its own address (/overview, or a
+    shared view's page), with the link's parameters."""
+    st.switch_page(pages[start_page], query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
+# Every page has its own address; the root is a hidden page that only forwards to the start page.
+home = st.Page(root, title=t(registry[start_page][1], lang), url_path="start", default=True, visibility="hidden")
+page = st.navigation([home, *pages.values()])
+if page is home:
+    root()
 with st.sidebar:
     st.markdown(f"### {t('app.title', lang)}")
 if shared is None:
     require_editor_password(lang)  # stops here until the shared editor password is given, when one is set
     workspace = select_workspace(lang)
     state = render_sidebar(workspace)
-    render_share_button(workspace, state, page.url_path or start_page, state.lang)  # the default page's path is ""
+    render_share_button(workspace, state, page.url_path, state.lang)
     warn_if_open(state.lang)
 else:
     st.session_state[CURRENT] = shared.workspace

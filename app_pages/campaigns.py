@@ -15,10 +15,17 @@ from ui.widgets import translated_select
 
 KPIS = ("spend", "impressions", "clicks", "ctr", "cpc", "leads", "cpl", "mql", "cost_per_mql", "sql", "opportunities",
         "won", "cac", "pipeline", "revenue", "roas", "roi")
+COMPACT = ("spend", "leads", "cpl", "won", "cac", "roas", "roi")  # the tables' default columns
 SCATTER = ("spend", "cpl", "leads", "revenue", "roas")
 TREND = ("cpl", "revenue", "roas", "roi", "cac", "leads", "mql", "won", "spend", "lead_to_won")
 INITIATIVE, CAMPAIGN = "initiative", "campaign"
 INITIATIVE_TABLE = "initiative_table"
+ALL_COLUMNS = "campaigns_all_columns"
+
+
+def shown_columns() -> tuple[str, ...] | None:
+    """The metrics the tables show: the compact set, or every one (None) when the reader asks for all."""
+    return None if st.session_state.get(ALL_COLUMNS) else COMPACT
 
 
 def render_cost_notice(ws: data.Workspace, state: ViewState) -> None:
@@ -41,7 +48,8 @@ def render_initiatives(ws: data.Workspace, state: ViewState) -> str | None:
     catalog = data.catalog(ws)
     st.caption(t("campaigns.initiatives_help", state.lang))
     selected = metric_table(table, [INITIATIVE], [catalog[m] for m in KPIS], state.lang, ws.settings.currency,
-                            key=INITIATIVE_TABLE, file_name="initiatives", select_row=True)
+                            key=INITIATIVE_TABLE, file_name="initiatives", select_row=True,
+                            shown=shown_columns())
     return table[INITIATIVE][selected[0]] if selected else None
 
 
@@ -60,7 +68,7 @@ def render_campaigns(ws: data.Workspace, state: ViewState, initiative: str | Non
         return
     catalog = data.catalog(ws)
     metric_table(table, by, [catalog[m] for m in KPIS], state.lang, ws.settings.currency, key="campaign_table",
-                 file_name="campaigns")
+                 file_name="campaigns", shown=shown_columns())
 
 
 def render_scatter(ws: data.Workspace, state: ViewState) -> None:
@@ -101,6 +109,7 @@ if CAMPAIGN not in dims and INITIATIVE not in dims:
     st.info(t("campaigns.no_campaigns", state.lang))
     st.stop()
 render_cost_notice(ws, state)
+st.toggle(t("campaigns.all_columns", state.lang), key=ALL_COLUMNS, help=t("campaigns.all_columns_help", state.lang))
 drilled = None
 if INITIATIVE in dims:
     drilled = render_initiatives(ws, state)

@@ -31,12 +31,11 @@ LEAK_METRICS = ("leakage", "leaked_leads", "speed_to_lead_hours")
 STAGE_TABLE = ("label", "count", "count_prev", "step_conversion", "step_conversion_prev", "cost_per_stage",
                "cost_per_stage_prev", "days_from_previous", "days_from_previous_prev", "days_from_previous_p75",
                "days_from_previous_p75_prev", "overall_conversion", "drop_off")
-STAGE_FORMATS = {"count": "localized", "count_prev": "localized", "step_conversion": "percent",
-                 "step_conversion_prev": "percent", "overall_conversion": "percent", "drop_off": "localized",
-                 "cost_per_stage": "localized", "cost_per_stage_prev": "localized", "days_from_previous": "%.1f",
-                 "days_from_previous_prev": "%.1f", "days_from_previous_p75": "%.1f",
-                 "days_from_previous_p75_prev": "%.1f"}
-RATE_FORMATS = {"best_conversion": "percent", "worst_conversion": "percent"}
+STAGE_KINDS = {"count": "count", "count_prev": "count", "step_conversion": "ratio", "step_conversion_prev": "ratio",
+               "overall_conversion": "ratio", "drop_off": "count", "cost_per_stage": "currency",
+               "cost_per_stage_prev": "currency", "days_from_previous": "days", "days_from_previous_prev": "days",
+               "days_from_previous_p75": "days", "days_from_previous_p75_prev": "days"}
+RATE_KINDS = {"best_conversion": "ratio", "worst_conversion": "ratio"}
 
 
 def render_stages(ws: data.Workspace, state: ViewState) -> bool:
@@ -45,7 +44,7 @@ def render_stages(ws: data.Workspace, state: ViewState) -> bool:
     if funnel is None:
         return False
     data_table(funnel.select(c for c in STAGE_TABLE if c in funnel.columns), state.lang, key="funnel_stages",
-               file_name="funnel", formats=STAGE_FORMATS)
+               file_name="funnel", kinds=STAGE_KINDS, currency=ws.settings.currency)
     st.caption(t("funnel.stage_table_help", state.lang, currency=ws.settings.currency))
     if state.view == "flow":
         st.caption(t("funnel.flow_table_note", state.lang))
@@ -63,12 +62,12 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
     by = data.funnel(ws, by=[dim], period=state.period, filters=state.filters, view=state.view)
     chart = stage_breakdown_chart(by, dim, state.lang, t("funnel.breakdown_title", state.lang, dimension=label), label)
     show_chart(st, chart, state.lang, key="funnel_breakdown",
-               on_select=lambda: select_to_filter("funnel_breakdown", dim), selection_mode="pick")
+               on_select=lambda: select_to_filter("funnel_breakdown", dim), selection_mode="pick", width="stretch")
     st.caption(t("funnel.best_worst", state.lang, dimension=md(label), min_base=MIN_BASE))
     best_worst = data.best_and_worst(ws, by, dim, MIN_BASE).select("label", "best", "best_conversion", "worst",
                                                                    "worst_conversion")
     data_table(best_worst, state.lang, key="funnel_best_worst", file_name=f"funnel-best-worst-{dim}",
-               formats=RATE_FORMATS)
+               kinds=RATE_KINDS)
 
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
@@ -106,7 +105,7 @@ def render_handover(ws: data.Workspace, state: ViewState) -> None:
         shown = leaked.with_columns(pl.col("reason").replace_strict(
             {r: t(f"funnel.reason.{r}", state.lang) for r in ("never_contacted", "contacted_late")}))
         data_table(shown, state.lang, key="leaked_leads", file_name="leaked-leads",
-                   formats={"hours_to_contact": "%.1f"})
+                   kinds={"hours_to_contact": "hours"})
 
 
 ws = data.current()

@@ -27,6 +27,7 @@ from ui.i18n import dim_label, metric_label, plural, t
 from ui.safe import md
 from ui.share import read_only as shared_link
 from ui.state import current
+from ui.tables import show_table
 
 PER_ROW = 3
 TREND_GRAINS: tuple[Grain, ...] = ("day", "week", "month")
@@ -260,10 +261,10 @@ def render_editors(ws: data.Workspace, frame: pl.DataFrame, lang: str) -> None:
     shown_defs, shown_goals = kpi_ui.editor_tables(frame, data.catalog(ws))
     st.markdown(t("kpis.edit.kpis", lang))
     defs = st.data_editor(shown_defs, num_rows="dynamic", hide_index=True, key=f"{kpi_ui.DEFS_EDITOR}_{version}",
-                          column_config=kpi_ui.definition_columns(lang))
+                          column_config=kpi_ui.definition_columns(lang), placeholder=fmt.DASH)
     st.markdown(t("kpis.edit.targets", lang))
     goals = st.data_editor(shown_goals, num_rows="dynamic", hide_index=True, key=f"{kpi_ui.TARGETS_EDITOR}_{version}",
-                           column_config=kpi_ui.target_columns(lang))
+                           column_config=kpi_ui.target_columns(lang), placeholder=fmt.DASH)
     if st.button(t("kpis.edit.save", lang), type="primary", key="kpi_save_tables"):
         after_save(kpi_ui.save_edit(ws, defs, goals, user_email()), lang, t("kpis.edit.saved", lang))
 
@@ -299,8 +300,8 @@ def render_templates(ws: data.Workspace, frame: pl.DataFrame, today: date, lang:
         st.info(md(exc))
         return
     merged, skipped = kpi_templates.apply(frame, added, suggested)
-    preview, columns = kpi_ui.template_preview(added, merged, skipped, catalog, lang, ws.settings.currency, period)
-    st.dataframe(preview, hide_index=True, key="kpi_template_preview", placeholder=fmt.DASH, column_config=columns)
+    preview, labels = kpi_ui.template_preview(added, merged, skipped, catalog, lang, ws.settings.currency, period)
+    show_table(preview, lang, "kpi_template_preview", labels=labels)
     new = preview.height - len(skipped)
     if skipped:
         st.caption(plural("kpis.templates.skipped", len(skipped), lang))
@@ -321,8 +322,7 @@ def render_history(ws: data.Workspace, frame: pl.DataFrame, lang: str, shared: b
         st.info(t("kpis.history.none", lang))
         return
     shown = kpi_ui.history_table(history, frame, data.catalog(ws), lang, ws.settings.currency, shared)
-    st.dataframe(shown, hide_index=True, key="kpi_history", placeholder=fmt.DASH,
-                 column_config={c: t(f"kpis.col.{c}", lang) for c in shown.columns})
+    show_table(shown, lang, "kpi_history", labels={c: t(f"kpis.col.{c}", lang) for c in shown.columns})
     st.caption(t("kpis.history.help", lang))
 
 

@@ -8,7 +8,7 @@ from kpi import scorecard
 from ui import format as fmt
 from ui import kpis
 from ui import workspace as data
-from ui.charts import ranked_bars, trend_chart
+from ui.charts import ranked_bars, small_multiples
 from ui.components import (
     cost_choice,
     cost_notes,
@@ -80,7 +80,11 @@ def render_trend(ws: data.Workspace, state: ViewState, allocate: bool) -> None:
     units = {m: data.catalog(ws)[m].unit for m in TREND}
     young = (data.incomplete_periods(ws, state.grain, state.period, state.filters) if state.view == "cohort"
              else None)
-    show_chart(st, trend_chart(trend, TREND, units, state.lang, t("overview.trend", state.lang), young), state.lang)
+    st.subheader(t("overview.trend", state.lang))
+    charts = small_multiples(trend, TREND, units, state.lang, young)
+    for start in range(0, len(charts), 2):  # two a row; Streamlit stacks the columns on a phone
+        for col, chart in zip(st.columns(2), charts[start:start + 2], strict=False):
+            show_chart(col, chart, state.lang, width="stretch")
     note = incomplete_note(young, state.lang, TREND) if young is not None else None
     if note:
         st.caption(note)

@@ -34,6 +34,7 @@ from ui.i18n import dim_label, plural, t
 from ui.safe import md
 from ui.share import read_only
 from ui.state import ViewState, current
+from ui.tables import EDITOR_DATE, show_table
 
 DIMENSION_KEY = "review_dimension"
 EDITOR_KEY = "review_notes"
@@ -92,11 +93,13 @@ def render_saved_notes(saved: SavedReview | None, dimension: str, lang: str) -> 
         st.caption(t("review.no_decisions", lang))
         return
     st.caption(t("review.read_only", lang))
-    rows = [{dim_label(dimension, lang): n.subject, t("review.col.verdict", lang): t(f"verdict.{n.verdict}", lang),
-             t("review.col.decision", lang): n.decision, t("review.col.owner", lang): n.owner,
-             t("review.col.date", lang): fmt.day(n.date, lang), t("review.col.note", lang): n.note}
-            for n in saved.notes]
-    st.dataframe(pl.DataFrame(rows), hide_index=True)
+    rows = pl.DataFrame([{"subject": n.subject, "verdict": t(f"verdict.{n.verdict}", lang), "decision": n.decision,
+                          "owner": n.owner, "date": n.date, "note": n.note} for n in saved.notes],
+                        schema={"subject": pl.String, "verdict": pl.String, "decision": pl.String,
+                                "owner": pl.String, "date": pl.Date, "note": pl.String})
+    labels = {c: t(f"review.col.{c}", lang) for c in rows.columns if c != "subject"}
+    show_table(rows, lang, labels=labels | {"subject": dim_label(dimension, lang)}, pinned=["subject"],
+               wide=["decision", "note"])
 
 
 def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved: SavedReview | None,
@@ -108,17 +111,17 @@ def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved
     with st.form("review_form", border=False):
         edited = st.data_editor(
             ui_review.editor_frame(table, saved, clock.today()), key=EDITOR_KEY, hide_index=True, num_rows="fixed",
-            disabled=["subject"], column_order=ui_review.EDITOR_COLUMNS,
+            disabled=["subject"], column_order=ui_review.EDITOR_COLUMNS, placeholder=fmt.DASH,
             column_config={
                 "subject": st.column_config.TextColumn(dim_label(dimension, lang), pinned=True),
                 "verdict": st.column_config.SelectboxColumn(t("review.col.verdict", lang), options=VERDICTS,
                                                             format_func=lambda v: t(f"verdict.{v}", lang),
-                                                            required=True),
+                                                            required=True, width="medium"),
                 "budget": st.column_config.NumberColumn(t("review.col.budget", lang, currency=ws.settings.currency),
                                                         min_value=0.0, format="localized"),
                 "decision": st.column_config.TextColumn(t("review.col.decision", lang), width="large"),
                 "owner": st.column_config.TextColumn(t("review.col.owner", lang)),
-                "date": st.column_config.DateColumn(t("review.col.date", lang), format="YYYY-MM-DD"),
+                "date": st.column_config.DateColumn(t("review.col.date", lang), format=EDITOR_DATE[lang]),
                 "note": st.column_config.TextColumn(t("review.col.note", lang), width="large"),
             })
         submitted = st.form_submit_button(t("review.save", lang), key="review_save", icon=":material/save:")

@@ -12,6 +12,7 @@ from ui.auth import can_create, can_edit, can_edit_id, user_email
 from ui.i18n import t
 from ui.safe import md
 from ui.state import current
+from ui.tables import show_table
 
 REPLACE, APPEND = "replace", "append"
 NEW = "__new__"
@@ -50,7 +51,7 @@ def render_datasets(ws: data.Workspace, lang: str) -> None:
     if versions.is_empty():
         st.info(t("ws.no_datasets", lang))
         return
-    st.dataframe(versions.rename({c: t(f"col.{c}", lang) for c in versions.columns}), hide_index=True)
+    show_table(versions, lang, labels={c: t(f"col.{c}", lang) for c in versions.columns})
 
 
 def render_links(ws: data.Workspace, lang: str, editable: bool) -> None:
@@ -109,7 +110,7 @@ def render_manage(ws: data.Workspace, lang: str, editable: bool) -> None:
 ws = data.current()
 lang = current().lang
 editable = can_edit(ws)
-st.title(t("ws.current", lang, name=md(ws.name)))
+st.title(t("ws.current", lang, name=md(data.workspace_name(ws.store_id or "", ws.name, lang))))
 if not editable:
     st.warning(t("ws.not_editor", lang))
 render_save_uploads(lang)

@@ -17,6 +17,13 @@ from ui.i18n import metric_label, t
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#882255",
            "#999933"]
 SELECTION = "pick"  # name of the click selection in every clickable chart
+LABEL_LIMIT = 320  # px a category label may take before it is cut ("Готовые к продаже" must show whole)
+
+
+def titled(title: str, measure: str) -> alt.TitleParams:
+    """A chart title with what its y axis measures under it, in place of a vertical axis title: one longer
+    than the plot is tall ("Konvertering från föregående steg") squeezes the plot and pushes the title off."""
+    return alt.TitleParams(text=title, subtitle=measure, anchor="start")
 
 
 def funnel_chart(funnel: pl.DataFrame, lang: str, title: str, view: str = "cohort") -> alt.Chart:
@@ -30,7 +37,7 @@ def funnel_chart(funnel: pl.DataFrame, lang: str, title: str, view: str = "cohor
     top, least = int(data["count"].max() or 1), int(data["count"].min() or 0)  # type: ignore[arg-type]
     ticks = [10 ** k for k in range(0 if least < 10 else 1, len(str(max(top, 1))))]
     base = alt.Chart(data).encode(
-        y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang)),
+        y=alt.Y("stage:N", sort=order, title=t("chart.stage", lang), axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         x=alt.X("count:Q", title=t("chart.count_log", lang), scale=alt.Scale(type="symlog"),
                 axis=alt.Axis(format=",.0f", values=ticks)),
     )
@@ -68,32 +75,33 @@ def _dashed_when_incomplete(frame: pl.DataFrame, series: str, lang: str) -> tupl
     return out, dash
 
 
-def trend_chart(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, str], lang: str,
-                title: str, incomplete: pl.DataFrame | None = None) -> alt.FacetChart | alt.LayerChart | alt.Chart:
-    """One small line chart per metric over the `period` column (metrics keep their own scale).
+def small_multiples(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, str], lang: str,
+                    incomplete: pl.DataFrame | None = None) -> list[alt.Chart]:
+    """One small line chart per metric over the `period` column, each on its own scale and titled by the metric.
 
+    Separate charts rather than one faceted chart: each takes its column's width (width="stretch"), so the
+    page can lay them out in a grid that wraps on a narrow screen instead of one row wider than the page.
     `incomplete` (period, metric, incomplete) marks the cohort buckets too young to judge a metric: drawn
     dashed."""
-    long = frame.unpivot(index="period", on=list(metrics), variable_name="metric", value_name="value")
-    if incomplete is not None:
-        long = long.join(incomplete.select("period", "metric", INCOMPLETE), on=["period", "metric"], how="left")
-    long = long.with_columns(pl.col(INCOMPLETE).fill_null(False) if incomplete is not None
-                             else pl.lit(False).alias(INCOMPLETE))
-    long = long.with_columns(pl.col("metric").replace_strict({m: metric_label(m, lang) for m in metrics})
-                             .alias("metric"))
-    long, dash = _dashed_when_incomplete(long, "metric", lang)
-    chart = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("period:T", title=t("chart.period", lang)),
-        y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(format=",.0f", tickMinStep=1)),
-        color=alt.Color("metric:N", scale=alt.Scale(range=PALETTE), legend=None),
-        strokeDash=dash,
-        tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
-                 alt.Tooltip("metric:N", title=t("chart.metric", lang)),
-                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f"),
-                 alt.Tooltip(f"{PART}:N", title=t("chart.cohort", lang))],
-    ).properties(height=140, width=260)
-    return chart.facet(facet=alt.Facet("metric:N", title=None, sort=[metric_label(m, lang) for m in metrics]),
-                       columns=len(metrics)).resolve_scale(y="independent").properties(title=title)
+    charts = []
+    for i, m in enumerate(metrics):
+        label = metric_label(m, lang)
+        colour = PALETTE[i % len(PALETTE)]
+        line = frame.select("period", pl.col(m).alias("value"), pl.lit(label).alias("metric"))
+        young = (incomplete.filter(pl.col("metric") == m).select("period", INCOMPLETE) if incomplete is not None
+                 else pl.DataFrame(schema={"period": frame.schema["period"], INCOMPLETE: pl.Boolean}))
+        line = line.join(young, on="period", how="left").with_columns(pl.col(INCOMPLETE).fill_null(False))
+        line, dash = _dashed_when_incomplete(line, "metric", lang)
+        charts.append(alt.Chart(line)
+                      .mark_line(color=colour, point=alt.OverlayMarkDef(color=colour, size=18))
+                      .encode(x=alt.X("period:T", title=None),
+                              y=alt.Y("value:Q", title=None, axis=alt.Axis(format=d3_format(units[m]), tickMinStep=1)),
+                              strokeDash=dash,
+                              tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
+                                       alt.Tooltip("value:Q", title=label, format=d3_format(units[m])),
+                                       alt.Tooltip(f"{PART}:N", title=t("chart.cohort", lang))])
+                      .properties(title=label, height=160))
+    return charts
 
 
 def ranked_bars(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lang: str, title: str,
@@ -101,7 +109,7 @@ def ranked_bars(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lan
     """Bars of `metric` per `dimension` value, best first; clicking a bar selects that value."""
     pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick")
     return alt.Chart(frame.drop_nulls(metric)).mark_bar().encode(
-        y=alt.Y(f"{dimension}:N", sort=None, title=dimension_title),
+        y=alt.Y(f"{dimension}:N", sort=None, title=dimension_title, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         x=alt.X(f"{metric}:Q", title=metric_label(metric, lang), axis=alt.Axis(format=d3_format(unit))),
         color=alt.condition(pick, alt.value(PALETTE[0]), alt.value("#BBBBBB")),
         tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
@@ -111,22 +119,25 @@ def ranked_bars(frame: pl.DataFrame, dimension: str, metric: str, unit: str, lan
 
 def stage_breakdown_chart(funnel: pl.DataFrame, dimension: str, lang: str, title: str,
                           dimension_title: str) -> alt.Chart:
-    """Step conversion per stage, one bar per value of `dimension` (small multiples by stage);
-    clicking a bar or a legend entry selects that value."""
+    """Step conversion per stage, one bar per value of `dimension` grouped under each stage; clicking a bar or
+    a legend entry selects that value. Grouped bars (not a facet per stage) take the page's width, so the chart
+    fits a phone as well as a desktop."""
     data = funnel.filter(pl.col("stage") != "sessions").drop_nulls("step_conversion")
     pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick", bind="legend")
     order = data.unique("position").sort("position")["label"].to_list()
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X(f"{dimension}:N", title=None, axis=alt.Axis(labels=False, ticks=False)),
-        y=alt.Y("step_conversion:Q", title=t("chart.step_conversion", lang), axis=alt.Axis(format=".0%")),
-        color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE)),
+        x=alt.X("label:N", title=None, sort=order, axis=alt.Axis(labelAngle=-20, labelAlign="right",
+                                                                 labelLimit=LABEL_LIMIT)),
+        xOffset=alt.XOffset(f"{dimension}:N"),
+        y=alt.Y("step_conversion:Q", title=None, axis=alt.Axis(format=".0%")),
+        color=alt.Color(f"{dimension}:N", title=dimension_title, scale=alt.Scale(range=PALETTE),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=LABEL_LIMIT)),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.3)),
-        column=alt.Column("label:N", title=None, sort=order, header=alt.Header(labelOrient="bottom")),
         tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
                  alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
                  alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%")],
-    ).add_params(pick).properties(title=title, width=110, height=220)
+    ).add_params(pick).properties(title=title, height=260)  # the title names the measure: no axis title
 
 
 def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str, view: str = "cohort") -> alt.Chart:
@@ -138,11 +149,9 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str, view: str
     y_title = t("chart.flow_ratio" if view == "flow" else "chart.step_conversion", lang)
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("period:T", title=t("chart.period", lang)),
-        # the chart's title names the measure: a long vertical axis title squeezes the plot to nothing when
-        # the chart is fitted to a narrow column
         y=alt.Y("conversion:Q", title=None, axis=alt.Axis(format=".0%")),
         color=alt.Color("label:N", title=t("chart.stage", lang), sort=order, scale=alt.Scale(range=PALETTE),
-                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=320)),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=LABEL_LIMIT)),
         strokeDash=dash,
         tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
                  alt.Tooltip("label:N", title=t("chart.stage", lang)),
@@ -150,7 +159,7 @@ def conversion_trend_chart(trend: pl.DataFrame, lang: str, title: str, view: str
                  alt.Tooltip("reached:Q", title=t("chart.count", lang), format=",.0f"),
                  alt.Tooltip("base:Q", title=t("chart.base", lang), format=",.0f"),
                  alt.Tooltip(f"{PART}:N", title=t("chart.cohort", lang))],
-    ).properties(title=title, height=440)  # legends and axis included: about 260 px of plot
+    ).properties(title=titled(title, y_title), height=260)
 
 
 def _categories(domain: Sequence[str] | None) -> alt.Scale:

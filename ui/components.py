@@ -54,8 +54,8 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
             value = row.get(m.id)
             delta = None
             if state.compare_period is not None and row.get(f"{m.id}_delta") is not None:
-                delta = (fmt.points(row[f"{m.id}_delta"], state.lang) + " pp" if m.unit == "ratio"
-                         else fmt.percent(row.get(f"{m.id}_delta_pct"), state.lang))
+                delta = (f"{fmt.points(row[f'{m.id}_delta'], state.lang)} {t('table.pp', state.lang)}"
+                         if m.unit == "ratio" else fmt.percent(row.get(f"{m.id}_delta_pct"), state.lang))
             col.metric(
                 metric_label(m.id, state.lang),
                 fmt.metric_value(value, m.unit, state.lang, currency, compact=True),

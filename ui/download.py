@@ -8,6 +8,7 @@ prefixes such text with an apostrophe (OWASP "CSV injection"). Number columns ar
 from __future__ import annotations
 
 import io
+import re
 
 import polars as pl
 
@@ -24,6 +25,13 @@ def neutralise(df: pl.DataFrame) -> pl.DataFrame:
         .alias(c)
         for c in text_cols
     )
+
+
+def typed(text: str) -> str:
+    """The text as it was before `neutralise` (the apostrophe it added taken off), for showing on screen.
+
+    Text typed with an apostrophe before a formula sign (`'=a`) shows without it: the one value two texts share."""
+    return text[1:] if text.startswith("'") and re.match(_FORMULA_START, text[1:]) else text
 
 
 def to_csv_bytes(df: pl.DataFrame) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import ParamSpec
@@ -61,9 +62,14 @@ def money(value: float | None, currency: str, lang: str, compact: bool = False) 
 
 @_half_up
 def percent(value: float | None, lang: str, digits: int = 1) -> str:
+    """A fraction as a percentage, the sign placed as the locale does (1.8% in English, 1,8 % in Swedish)."""
     if value is None:
         return DASH
-    return format_percent(value, format="#,##0." + "0" * digits + "%", locale=locale_of(lang))
+    loc = locale_of(lang)
+    pattern = Locale.parse(loc).percent_formats[None].pattern  # "#,##0%", "#,##0\u00a0%"
+    if digits:
+        pattern = re.sub(r"0(?=[^0#,.]*%)", "0." + "0" * digits, pattern, count=1)
+    return format_percent(value, format=pattern, locale=loc)
 
 
 @_half_up
@@ -71,7 +77,10 @@ def points(value: float | None, lang: str) -> str:
     """A change in a rate, in percentage points, with its sign."""
     if value is None:
         return DASH
-    return ("+" if value > 0 else "") + format_decimal(value * 100, format="#,##0.0", locale=locale_of(lang))
+    text = format_decimal(value * 100, format="#,##0.0", locale=locale_of(lang))
+    if not any(c in "123456789" for c in text):  # a change that rounds to nothing has no sign: 0.0, not -0.0
+        return format_decimal(0, format="#,##0.0", locale=locale_of(lang))
+    return ("+" if value > 0 else "") + text
 
 
 def day(value: date, lang: str) -> str:

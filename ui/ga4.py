@@ -435,8 +435,8 @@ FUNNEL_BREAKDOWNS = {  # GA4 breakdown dimension -> the column (and dimension la
     "deviceCategory": "device", "sessionDefaultChannelGroup": "channel", "country": "country"}
 STEP_KINDS = ("event", "page_path")
 STEPS_EDITOR = "ga4_funnel_steps"
-FUNNEL_FORMATS = {"ga4_users": "localized", "ga4_completion_rate": "percent", "ga4_abandonments": "localized",
-                  "ga4_abandonment_rate": "percent"}
+FUNNEL_KINDS = {"ga4_users": "count", "ga4_completion_rate": "ratio", "ga4_abandonments": "count",
+                "ga4_abandonment_rate": "ratio"}
 
 
 def is_configured(connection_name: str = "ga4") -> bool:
@@ -548,7 +548,7 @@ def _show_funnel(lang: str, today: date) -> None:
     show_chart(st, ga4_funnel_chart(result.frame, lang, t("ga4.funnel.chart", lang), breakdown_title), lang,
                     width="stretch")
     data_table(_funnel_table(result.frame, request.breakdown, lang), lang, key="ga4_funnel_table",
-               file_name="ga4-funnel", formats=FUNNEL_FORMATS)
+               file_name="ga4-funnel", kinds=FUNNEL_KINDS)
     info = replace(result.info, partial_from=today) if request.end >= today else result.info
     for notice in info.notices():
         st.info(md(notice))

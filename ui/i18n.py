@@ -42,11 +42,20 @@ def browser_language() -> str:
     return locale if locale in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def _fill(text: str, values: dict[str, object]) -> str:
+    """`text` with its `{name}` fields filled in; a full stop after a value that ends with one (a Russian date,
+    "3 дек. 2026 г.", or "Acme Inc.") is not doubled."""
+    for name, value in values.items():
+        if isinstance(value, str) and value.endswith("."):
+            text = text.replace(f"{{{name}}}.", f"{{{name}}}")
+    return string.Formatter().vformat(text, (), values)
+
+
 def t(key: str, lang: str | None = None, **values: object) -> str:
     """The text for `key` in `lang` (default: the current language), with `{name}` fields filled in."""
     entry = TEXT[key]
     text = entry[lang or current_language()]
-    return string.Formatter().vformat(text, (), values) if values else text
+    return _fill(text, values) if values else text
 
 
 def plural(key: str, n: int, lang: str | None = None, **values: object) -> str:
@@ -57,7 +66,7 @@ def plural(key: str, n: int, lang: str | None = None, **values: object) -> str:
     category = Locale.parse(lang).plural_form(abs(n))
     order = PLURAL_FORMS[lang]
     form = forms[min(order.index(category) if category in order else len(forms) - 1, len(forms) - 1)]
-    return string.Formatter().vformat(form, (), {"n": n, **values})
+    return _fill(form, {"n": n, **values})
 
 
 def metric_label(metric_id: str, lang: str | None = None) -> str:

@@ -6,6 +6,7 @@ Graphviz diagram; the trend chart; the reason of a status in words; the tree as 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date
 
@@ -31,6 +32,7 @@ from ui.safe import md
 KPIS = "kpis"
 SOURCE = "edited on the KPI page"
 STATUS_COLOUR = {"on_track": "#009E73", "at_risk": "#E69F00", "off_track": "#D55E00"}  # Okabe–Ito
+NODE_WIDTH = 24  # characters a line of a KPI name takes in a tree box before it wraps
 STATUS_FILL = {"on_track": "#D4EFE6", "at_risk": "#FBEBCB", "off_track": "#F6D9C8"}
 NO_STATUS_COLOUR, NO_STATUS_FILL = "#8C8C8C", "#EEEEEE"
 STATUS_BADGE = {"on_track": "green", "at_risk": "orange", "off_track": "red"}
@@ -136,15 +138,15 @@ def target_history(ws: data.Workspace, shared: bool) -> pl.DataFrame | None:
 
 def history_table(history: pl.DataFrame, frame: pl.DataFrame, catalog: Mapping[str, Metric], lang: str,
                   currency: str, shared: bool) -> pl.DataFrame:
-    """The target history as shown: when (UTC, to the minute), who saved it (`source` in a shared view),
-    the KPI's name, the period and the target before and after in the KPI's unit (rates in percent)."""
+    """The target history as shown: when (UTC; the table writes it to the minute), who saved it (`source` in a
+    shared view), the KPI's name, the period and the target before and after in the KPI's unit (rates in percent)."""
     metric_of = metrics(frame)
 
     def shown(column: str) -> pl.Series:
         return pl.Series(column, [None if v is None else metric_text(metric_of.get(k, ""), v, catalog, lang, currency)
                                   for k, v in zip(history["kpi_id"], history[column], strict=True)], pl.String)
 
-    return history.select(pl.col("when").dt.strftime("%Y-%m-%d %H:%M"),
+    return history.select("when",
                           pl.col("who").fill_null(fmt.DASH).alias("source" if shared else "who"),
                           pl.coalesce("name", "kpi_id").alias("name"), "period",
                           shown("before"), shown("after"))
@@ -283,8 +285,8 @@ def target_columns(lang: str) -> dict[str, ColumnConfig | str]:
 
 def template_preview(added: pl.DataFrame, merged: pl.DataFrame, skipped: Sequence[str],
                      catalog: Mapping[str, Metric], lang: str, currency: str, period: str
-                     ) -> tuple[pl.DataFrame, dict[str, ColumnConfig | str]]:
-    """A template's KPIs as the page previews them, with their column configuration: name, metric, the
+                     ) -> tuple[pl.DataFrame, dict[str, str]]:
+    """A template's KPIs as the page previews them, with their column labels: name, metric, the
     target suggested for `period` in the KPI's unit (rates in percent; only for KPIs it adds), parent,
     owner, filters, and whether the KPI is already in the tree (then it is left as it is)."""
     new = merged.filter(pl.col("kpi_id").is_in(list(names(added))) & ~pl.col("kpi_id").is_in(list(skipped))
@@ -296,11 +298,10 @@ def template_preview(added: pl.DataFrame, merged: pl.DataFrame, skipped: Sequenc
         pl.Series("target", [metric_text(m, suggested.get(k), catalog, lang, currency) if k in suggested else None
                              for k, m in zip(defs["kpi_id"], defs["metric"], strict=True)], pl.String),
         "parent", "owner", "filters", pl.col("kpi_id").is_in(list(skipped)).alias("already"))
-    columns: dict[str, ColumnConfig | str] = {c: t(f"kpis.col.{c}", lang)
-                                              for c in ("name", "metric", "parent", "owner", "filters")}
-    columns["target"] = t("kpis.templates.suggested", lang, period=period)
-    columns["already"] = st.column_config.CheckboxColumn(t("kpis.templates.already", lang))
-    return preview, columns
+    labels = {c: t(f"kpis.col.{c}", lang) for c in ("name", "metric", "parent", "owner", "filters")}
+    labels["target"] = t("kpis.templates.suggested", lang, period=period)
+    labels["already"] = t("kpis.templates.already", lang)
+    return preview, labels
 
 
 # -- words and numbers ---------------------------------------------------------------------------------------
@@ -421,21 +422,27 @@ def _dot_text(text: str) -> str:
 
 def tree_dot(kpis: Sequence[Kpi], by_id: Mapping[str, Card], catalog: Mapping[str, Metric], lang: str,
              currency: str) -> str:
-    """The tree as a left-to-right Graphviz digraph: a box per KPI (name, current value, target and its
-    period, owner, status) filled by status colour, an arrow from each KPI to the ones breaking it down."""
-    lines = ["digraph kpis {", "  rankdir=LR;", '  bgcolor="transparent";',
-             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, margin="0.15,0.08"];',
+    """The tree as a top-down Graphviz digraph: a box per KPI (name, current value, target and its period,
+    status, owner) filled by status colour, an arrow from each KPI to the ones breaking it down.
+
+    Top-down with narrow boxes (the name wrapped, one fact a line), so the drawing scaled to the page's
+    width keeps its text readable: a left-to-right tree five levels deep was shrunk to 7 px text."""
+    lines = ["digraph kpis {", "  rankdir=TB;", '  bgcolor="transparent";', "  nodesep=0.15; ranksep=0.3;",
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=14, margin="0.12,0.06"];',
              '  edge [color="#8C8C8C", arrowsize=0.7];']
     for kpi, _depth in kpi_tree.walk(kpis):
         card = by_id.get(kpi.id)
         status = card.status if card is not None else None
-        value = t("kpis.node.value", lang, value=value_text(kpi, card.value if card else None, catalog, lang,
-                                                           currency))
+        facts = [t("kpis.node.value", lang, value=value_text(kpi, card.value if card else None, catalog, lang,
+                                                            currency))]
         if card is not None and card.target is not None:
-            value += " · " + t("kpis.node.target", lang, target=value_text(kpi, card.target, catalog, lang, currency),
-                               period=card.period_label)
-        parts = [f"<b>{_html(kpi.name)}</b>", _html(value),
-                 _html(status_text(card, lang) + (f" · {kpi.owner}" if kpi.owner else ""))]
+            facts.append(t("kpis.node.target", lang, target=value_text(kpi, card.target, catalog, lang, currency),
+                           period=card.period_label))
+        facts.append(status_text(card, lang))
+        if kpi.owner:
+            facts.append(kpi.owner)
+        parts = ["<b>" + "<br/>".join(_html(line) for line in textwrap.wrap(kpi.name, NODE_WIDTH)) + "</b>",
+                 *(_html(fact) for fact in facts)]
         fill = STATUS_FILL.get(status or "", NO_STATUS_FILL)
         border = STATUS_COLOUR.get(status or "", NO_STATUS_COLOUR)
         lines.append(f'  "{_dot_text(kpi.id)}" [label=<{"<br/>".join(parts)}>, fillcolor="{fill}", '

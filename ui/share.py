@@ -19,7 +19,7 @@ from ui.auth import auth_configured, user_email
 from ui.i18n import dim_label, t
 from ui.safe import md
 from ui.state import ViewState, view_params
-from ui.workspace import Workspace, store, stored_workspace
+from ui.workspace import Workspace, store, stored_workspace, workspace_name
 
 VIEW_PARAM = "view"
 SIGN_IN = "sign_in"  # a view's state flag: only signed-in people may open it
@@ -81,13 +81,19 @@ def render_banner(shared: Shared, lang: str) -> None:
     if view.follow_latest:
         st.info(t("share.banner_latest", lang, who=who, when=when) + " " + scope, icon=":material/visibility:")
         return
-    described = []
-    for dataset, version_id in sorted(view.dataset_versions.items()):
-        version = store().version(view.workspace, dataset, version_id)
-        described.append(f"{dataset} {version.label} ({md(version.source)}, "
-                         f"{fmt.day(version.created_at.date(), lang)})")
-    st.info(t("share.banner", lang, who=who, when=when, data="; ".join(described)) + " " + scope,
+    st.info(t("share.banner", lang, who=who, when=when, data=data_description(shared, lang)) + " " + scope,
             icon=":material/visibility:")
+
+
+def data_description(shared: Shared, lang: str) -> str:
+    """The pinned data in words a reader outside the team follows: the workspace, the last day its data
+    covers and when it was saved (not the internal dataset versions and their sources)."""
+    ws = shared.workspace
+    saved = [store().version(shared.view.workspace, d, v).created_at.date()
+             for d, v in shared.view.dataset_versions.items()]
+    return t("share.data_as_of", lang, workspace=md(workspace_name(shared.view.workspace, ws.name, lang)),
+             day=fmt.day(ws.last_day, lang) if ws.last_day else fmt.DASH,
+             saved=fmt.day(max(saved), lang) if saved else fmt.DASH)
 
 
 def _link(token: str) -> str:

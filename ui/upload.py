@@ -25,6 +25,7 @@ from kpi.sources.presets import PRESETS, recognise
 from ui.format import number
 from ui.i18n import TEXT, current_language, plural, t
 from ui.safe import md
+from ui.tables import show_table
 from ui.workspace import SESSION_TABLES, mappings, session_tables
 
 MAX_UPLOAD_MB = 500  # per widget; the 200 MB benchmark file fits with room to spare
@@ -177,7 +178,7 @@ def _report(result: ImportResult, source: str, lang: str, joined_from: str | Non
         st.caption(t("upload.duplicates", lang, count=number(rep.duplicates, lang)))
     for w in rep.warnings:
         st.caption("ℹ️ " + md(w))
-    st.dataframe(result.frame.head(50), hide_index=True)
+    show_table(result.frame.head(50), lang)
 
 
 def _custom_fields(raw: RawTable, key: str, table: str, lang: str) -> tuple[tuple[str, str], ...]:
@@ -264,7 +265,7 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
         st.error(md(exc))
         return
     st.caption(t("upload.detected", lang, what=md(raw.detected.describe())))
-    st.dataframe(raw.frame.drop(ROW).head(20), hide_index=True)
+    show_table(raw.frame.drop(ROW).head(20), lang)
 
     choices = _mapping_choices(raw, key, choices, store, lang)
     try:

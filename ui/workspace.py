@@ -313,11 +313,14 @@ def compare(ws: Workspace, metrics: Sequence[str], period: Period, compare_perio
     return kpi_metrics.with_deltas(current_values, previous, metrics, by)
 
 
+def workspace_name(store_id: str, name: str, lang: str) -> str:
+    """A stored workspace's name as the reader sees it (the demo's in their language)."""
+    return t("sidebar.demo_workspace", lang) if store_id == DEMO else name
+
+
 def select_workspace(lang: str) -> Workspace:
     """The workspace picker in the sidebar: the store's workspaces, and this session's unsaved uploads."""
-    options = {w.id: w.name for w in store().workspaces()}
-    if DEMO in options:
-        options[DEMO] = t("sidebar.demo_workspace", lang)
+    options = {w.id: workspace_name(w.id, w.name, lang) for w in store().workspaces()}
     uploads = session_workspace()
     if uploads is not None:
         options[SESSION] = t("sidebar.session_workspace", lang)
@@ -374,10 +377,10 @@ def version_table(store_id: str) -> pl.DataFrame:
     """Every dataset version of a workspace, newest first per table."""
     db = store()
     rows = [{"dataset": v.dataset, "version": v.label, "rows": v.rows, "source": v.source,
-             "saved_at": v.created_at.strftime("%Y-%m-%d %H:%M"), "created_by": v.created_by or ""}
+             "saved_at": v.created_at, "created_by": v.created_by or ""}
             for dataset in db.datasets(store_id) for v in db.versions(store_id, dataset)]
-    return pl.DataFrame(rows, schema={"dataset": pl.String, "version": pl.String, "rows": pl.Int64,
-                                      "source": pl.String, "saved_at": pl.String, "created_by": pl.String})
+    return pl.DataFrame(rows, schema={"dataset": pl.String, "version": pl.String, "rows": pl.Int64, "source": pl.String,
+                                      "saved_at": pl.Datetime("us", "UTC"), "created_by": pl.String})
 
 
 def range_tables(ws: Workspace) -> tuple[str, ...]:

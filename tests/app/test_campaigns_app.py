@@ -39,7 +39,8 @@ def chart(app: AppTest, title: str) -> tuple[dict[str, object], pl.DataFrame]:
 
     for element in app.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
-        if spec.get("title") == title:
+        named = spec.get("title")
+        if (named.get("text") if isinstance(named, dict) else named) == title:  # a title, or a title and subtitle
             data = dataframe_util.convert_arrow_bytes_to_pandas_df(element.proto.datasets[0].data.data)
             return spec, pl.from_pandas(data)
     raise AssertionError(f"no chart titled {title!r}")
@@ -89,7 +90,7 @@ def test_initiative_table_shows_the_engine_numbers_and_changes(app: AppTest, dem
     roas = shown["roas"].drop_nulls().to_list()
     assert roas == sorted(roas, reverse=True)
     names = labels(app, 0)
-    assert names["spend"] == "Spend (EUR)" and names["leads" + DELTA] == "Leads Δ %"
+    assert names["spend"] == "Spend" and names["leads" + DELTA] == "Leads Δ %"  # cells say €; downloads "(EUR)"
     assert names["ctr" + DELTA] == "CTR Δ pp"
 
 
@@ -200,7 +201,7 @@ def test_swedish_labels(app: AppTest) -> None:
     assert app.title[0].value == "Kampanjer och initiativ"
     assert "Initiativ" in [s.value for s in app.subheader]
     names = labels(app, 0)
-    assert names["spend"] == "Kostnad (EUR)" and names["won"] == "Vunna affärer"
+    assert names["spend"] == "Kostnad" and names["won"] == "Vunna affärer"
     assert names["ctr" + DELTA] == "CTR Δ p.e."
     assert {b.label for b in app.get("download_button")} >= {"Ladda ner CSV", "Ladda ner Excel"}
 
@@ -214,3 +215,15 @@ def test_flow_view_without_comparison_has_no_change_columns(app: AppTest, demo_t
     won = in_period(demo_tables["leads"], "won_at", period).group_by("initiative").len("won_hand")
     joined = shown.join(won, on="initiative", how="left").with_columns(pl.col("won_hand").fill_null(0))
     assert (joined["won"] == joined["won_hand"]).all() and joined["won"].sum() > 0
+
+
+def test_tables_show_a_compact_set_of_columns_until_all_are_asked_for(app: AppTest) -> None:
+    open_page(app, PAGE)
+    order = list(app.dataframe[0].proto.column_order)
+    compact = ["initiative", "spend", "spend__delta", "leads", "leads__delta", "cpl", "cpl__delta", "won",
+               "won__delta", "cac", "cac__delta", "roas", "roas__delta", "roi", "roi__delta"]
+    assert order == compact
+    assert len(table(app, 0).columns) == 1 + 2 * len(KPIS)  # every column is still there, for the downloads
+    app.toggle(key="campaigns_all_columns").set_value(True).run()
+    assert not app.exception
+    assert list(app.dataframe[0].proto.column_order) == []  # no order: every column shows

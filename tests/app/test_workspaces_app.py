@@ -53,7 +53,7 @@ def test_a_refused_save_changes_nothing(app: AppTest) -> None:
     app.selectbox(key="save_target").set_value("__new__").run()
     app.text_input(key="save_new_name").set_value("Never created").run()
     app.button(key="save_uploads").click().run()
-    assert any("Nothing was saved" in e.value and "lead_id" in plain(e.value) for e in app.error)
+    assert any("Nothing was saved" in plain(e.value) and "lead_id" in plain(e.value) for e in app.error)
     assert [w.id for w in store().workspaces()] == before
 
 
@@ -178,3 +178,20 @@ def test_a_name_with_a_control_character_is_refused_on_the_page(app: AppTest) ->
     assert not app.exception
     assert any("cannot contain control characters (found U+0000 at character 5)" in plain(e.value) for e in app.error)
     assert [w.id for w in store().workspaces()] == before
+
+
+def test_the_share_banner_names_the_workspace_and_its_data_day_not_internal_sources(app: AppTest) -> None:
+    created = store().create_workspace("Banner AT")
+    handmade = tables()
+    for name, frame in handmade.items():
+        store().save(created.id, name, frame, source="demo generator (seed 7, internal)")
+    app.query_params["view"] = store().create_view(created.id, "overview", {"lang": "en"})
+    app.run()
+    assert not app.exception
+    banner = next(plain(i.value) for i in app.info if "Shared view" in i.value)
+    last = max(handmade["leads"]["created_at"].max().date(),  # type: ignore[union-attr]
+               *(handmade[n][c].max() for n in ("spend", "traffic") if n in handmade  # a range ends on period_end
+                 for c in ("date", "period_end") if c in handmade[n].columns))
+    saved = max(v.created_at.date() for d in store().datasets(created.id) for v in store().versions(created.id, d))
+    assert f"Banner AT, up to {last.day} {last:%b %Y} (saved {saved.day} {saved:%b %Y})" in banner
+    assert "generator" not in banner and "seed" not in banner

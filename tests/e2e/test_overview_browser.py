@@ -27,7 +27,7 @@ def test_period_and_click_filter_live_in_the_url_and_reopen_the_same(app_server:
     assert after_period["Leads"] != before["Leads"]
 
     # click the best initiative's bar: the top bar of the first initiative ranking (an SVG mark)
-    chart = page.locator('[data-testid="stVegaLiteChart"]').nth(2)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Best").first
     chart.scroll_into_view_if_needed()
     for _ in range(3):  # the chart may still be re-drawing after the period change: click again
         page.wait_for_timeout(1500)

@@ -35,5 +35,5 @@ def test_a_half_rounds_away_from_zero(value: float, lang: str, shown: str) -> No
 
 def test_money_and_percent_round_a_half_up() -> None:
     assert fmt.money(0.125, "EUR", "en") == "€0.13"
-    assert fmt.percent(0.0125, "sv") == "1,3%"
+    assert fmt.percent(0.0125, "sv") == "1,3\u00a0%"  # Swedish puts a space before %
     assert fmt.points(0.0025, "en") == "+0.3"

@@ -65,3 +65,16 @@ def test_plural_texts_have_a_form_per_category_and_agree_with_the_count() -> Non
         "Добавлено", "Добавлено", "Добавлено"]
     assert plural("kpis.templates.add", 1, "sv") == "Lägg till 1 nytt nyckeltal i trädet"
     assert plural("kpis.templates.add", 2, "sv") == "Lägg till 2 nya nyckeltal i trädet"
+
+
+def test_a_value_ending_with_a_full_stop_is_not_followed_by_another() -> None:
+    from datetime import date
+
+    from ui.format import day
+    from ui.i18n import t
+
+    russian = day(date(2026, 12, 3), "ru")
+    assert russian.endswith("г.")
+    text = t("target.so_far", "ru", value="5", expected="7", day=russian)
+    assert text == f"Пока 5 из 7 ожидаемых к {russian}" and ".." not in text
+    assert t("target.so_far", "en", value="5", expected="7", day="3 Dec 2026").endswith("by 3 Dec 2026.")

@@ -43,4 +43,12 @@ TEXT: dict[str, dict[str, str]] = {
     "table.download_csv": {"en": "Download CSV", "sv": "Ladda ner CSV", "ru": "Скачать CSV"},
     "table.download_xlsx": {"en": "Download Excel", "sv": "Ladda ner Excel", "ru": "Скачать Excel"},
     "table.none": {"en": "(none)", "sv": "(ingen)", "ru": "(нет)"},
+    "campaigns.all_columns": {"en": "All columns", "sv": "Alla kolumner", "ru": "Все столбцы"},
+    "campaigns.all_columns_help": {
+        "en": "Off: spend, leads, CPL, won deals, CAC, ROAS and ROI with their changes. The downloads always hold "
+              "every column.",
+        "sv": "Av: kostnad, leads, CPL, vunna affärer, CAC, ROAS och ROI med sina förändringar. Nedladdningarna har "
+              "alltid alla kolumner.",
+        "ru": "Выкл.: расходы, лиды, CPL, выигранные сделки, CAC, ROAS и ROI с изменениями. В выгрузках всегда "
+              "все столбцы."},
 }
