@@ -32,8 +32,8 @@ revenue the attributed ROAS.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
 from datetime import timedelta
+from itertools import pairwise
 from typing import Literal, get_args
 
 import numpy as np
