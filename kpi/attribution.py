@@ -223,13 +223,25 @@ def _journeys(eligible: pl.DataFrame, leads: pl.LazyFrame, touches: pl.LazyFrame
     return converting + lost, [True] * len(converting) + [False] * len(lost)
 
 
+def _slice(leads: pl.LazyFrame, filters: Mapping[str, Sequence[str]] | None) -> pl.LazyFrame:
+    """The leads in the slice: each filter on a column the leads table has keeps the rows whose value it lists."""
+    names = leads.collect_schema().names()
+    for dimension, values in (filters or {}).items():
+        if values and dimension in names:
+            leads = leads.filter(pl.col(dimension).cast(pl.String).is_in(list(values)))
+    return leads
+
+
 def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "leads", by: Dimension = "channel",
-              period: Period | None = None, settings: Settings | None = None) -> pl.DataFrame:
+              period: Period | None = None, settings: Settings | None = None,
+              filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
     """Credit of `credit` earned by each value of `by` under `model` in `period`, with the spend on it and
     what each credited conversion cost (`cost_per_credit`), or for revenue the attributed `roas`.
 
-    Columns: `by`, `credit`, `spend`, then `cost_per_credit` (counts) or `roas` (revenue); a `(no touch)` row
-    holds the credit of conversions without an eligible touch. Sorted by credit, largest first."""
+    `filters` narrow the conversions to leads in a slice (segment, region, the lead's own channel…); spend is
+    the whole spend on each value of `by`. Columns: `by`, `credit`, `spend`, then `cost_per_credit` (counts)
+    or `roas` (revenue); a `(no touch)` row holds the credit of conversions without an eligible touch. Sorted
+    by credit, largest first."""
     settings = settings or Settings()
     if model not in MODELS:
         raise AttributionError(f"unknown model '{model}'; valid: {', '.join(MODELS)}")
@@ -237,7 +249,7 @@ def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "l
         raise AttributionError(f"unknown dimension '{by}'; valid: {', '.join(DIMENSIONS)}")
     if "leads" not in tables or "touches" not in tables:
         raise AttributionError("attribution needs a leads table and a touches table (lead_id, touched_at, channel)")
-    leads, touches = tables["leads"].lazy(), _with_initiative(tables["touches"].lazy(), settings)
+    leads, touches = _slice(tables["leads"].lazy(), filters), _with_initiative(tables["touches"].lazy(), settings)
     conv = conversions(leads, credit, settings, period).collect()
     eligible = _eligible(conv.lazy(), touches, by).collect()
     if model == "markov":
@@ -275,7 +287,33 @@ def _with_cost(earned: pl.DataFrame, tables: Mapping[str, pl.DataFrame], by: Dim
 
 def compare_models(tables: Mapping[str, pl.DataFrame], credit: str = "leads", by: Dimension = "channel",
                    period: Period | None = None, settings: Settings | None = None,
+                   filters: Mapping[str, Sequence[str]] | None = None,
                    models: Sequence[Model] = MODELS) -> pl.DataFrame:
     """Every model's `attribute` answer stacked, with a `model` column first: the side-by-side comparison."""
-    return pl.concat([attribute(tables, m, credit, by, period, settings).select(pl.lit(m).alias("model"), pl.all())
-                      for m in models], how="diagonal_relaxed")
+    return pl.concat([attribute(tables, m, credit, by, period, settings, filters)
+                      .select(pl.lit(m).alias("model"), pl.all()) for m in models], how="diagonal_relaxed")
+
+
+def stage_credits(tables: Mapping[str, pl.DataFrame], model: Model, by: Dimension = "channel",
+                  period: Period | None = None, settings: Settings | None = None,
+                  filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
+    """Credit for every funnel stage under one model, one row per value of `by` and a column per stage (leads
+    first, then each stage the workspace dates), with the spend on the value and its cost per attributed
+    conversion at each stage (`cost_per_<stage>`)."""
+    settings = settings or Settings()
+    stages = ["leads", *(s.id for s in settings.stages if s.column != "created_at")]
+    leads = tables.get("leads")
+    present = [c for c in stages if c == "leads" or (leads is not None and next(
+        s.column for s in settings.stages if s.id == c) in leads.collect_schema().names())]
+    wide: pl.DataFrame | None = None
+    for credit in present:
+        part = attribute(tables, model, credit, by, period, settings, filters).select(
+            by, pl.col("credit").alias(credit), "spend")
+        wide = part if wide is None else wide.join(part, on=by, how="full", coalesce=True).with_columns(
+            pl.coalesce("spend", "spend_right").alias("spend")).drop("spend_right")
+    assert wide is not None
+    wide = wide.with_columns(pl.col(present).fill_null(0.0))
+    return wide.select(by, *present, "spend", *[pl.when(pl.col(c) > 0).then(pl.col("spend") / pl.col(c))
+                                                 .alias(f"cost_per_{c}") for c in present]).sort(present[0], by,
+                                                                                                  descending=[True,
+                                                                                                              False])
