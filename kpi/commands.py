@@ -222,6 +222,18 @@ def run_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_attribution(args: argparse.Namespace) -> int:
+    from kpi.attribution import AttributionError, attribute
+
+    tables, settings = _load(args)
+    try:
+        result = attribute(tables, args.model, args.credit, args.by, _period(args), settings)
+    except AttributionError as exc:
+        raise UsageError(str(exc)) from None
+    _emit(result, args.format)
+    return 0
+
+
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser("demo", help="write the demo workspace as Parquet, one file per table")
     demo.add_argument("--out", required=True, help="folder to write leads.parquet, spend.parquet, ...")
@@ -267,3 +279,17 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                      help="whose conclusions: initiative (default) or channel")
     rev.add_argument("--rule", action="append", metavar="NAME=VALUE", help="change one rule threshold")
     rev.set_defaults(run=run_review)
+
+    from kpi.attribution import DIMENSIONS, MODELS
+
+    attr = sub.add_parser("attribution", help="multi-touch attribution: credit per channel, campaign or initiative",
+                          epilog="Models and their rules: see kpi/attribution.py. Credit: leads, won, revenue or a "
+                                 "stage id (mql, sql, opportunity, ...). CSV/JSON are raw numbers for machines.")
+    attr.add_argument("--data", required=True, help="folder with leads.parquet and touches.parquet (see `demo --out`)")
+    attr.add_argument("--model", choices=MODELS, default="linear")
+    attr.add_argument("--credit", default="leads", help="leads, won, revenue or a stage id (default: leads)")
+    attr.add_argument("--by", choices=DIMENSIONS, default="channel")
+    attr.add_argument("--from", dest="date_from", type=_date, help="first day, inclusive (YYYY-MM-DD)")
+    attr.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive (YYYY-MM-DD)")
+    attr.add_argument("--format", choices=FORMATS, default="table")
+    attr.set_defaults(run=run_attribution)
