@@ -239,9 +239,10 @@ def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "l
     what each credited conversion cost (`cost_per_credit`), or for revenue the attributed `roas`.
 
     `filters` narrow the conversions to leads in a slice (segment, region, the lead's own channel…); spend is
-    the whole spend on each value of `by`. Columns: `by`, `credit`, `spend`, then `cost_per_credit` (counts)
-    or `roas` (revenue); a `(no touch)` row holds the credit of conversions without an eligible touch. Sorted
-    by credit, largest first."""
+    not recorded per lead, so on a slice `spend` and the cost ratio are null (not available), never the
+    whole spend set against the slice's share of credit. Columns: `by`, `credit`, `spend`, then
+    `cost_per_credit` (counts) or `roas` (revenue); a `(no touch)` row holds the credit of conversions
+    without an eligible touch. Sorted by credit, largest first."""
     settings = settings or Settings()
     if model not in MODELS:
         raise AttributionError(f"unknown model '{model}'; valid: {', '.join(MODELS)}")
@@ -265,22 +266,23 @@ def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "l
     untouched = conv.join(eligible.select("lead_id").unique(), on="lead_id", how="anti")[_VALUE].sum()
     if untouched:
         earned = pl.concat([earned, pl.DataFrame({by: [NO_TOUCH], "credit": [float(untouched)]})])
-    return _with_cost(earned, tables, by, credit, period, settings).sort("credit", by, descending=[True, False])
+    sliced = any(values for values in (filters or {}).values())
+    spend = None if sliced else tables.get("spend")
+    return _with_cost(earned, spend, by, credit, period, settings).sort("credit", by, descending=[True, False])
 
 
-def _with_cost(earned: pl.DataFrame, tables: Mapping[str, pl.DataFrame], by: Dimension, credit: str,
+def _with_cost(earned: pl.DataFrame, spend: pl.DataFrame | None, by: Dimension, credit: str,
                period: Period | None, settings: Settings) -> pl.DataFrame:
-    spend = tables.get("spend")
     if spend is not None:
         spend = _with_initiative(spend.lazy(), settings).collect()
+    name = "roas" if credit == "revenue" else "cost_per_credit"
     if spend is None or by not in spend.collect_schema().names():
-        return earned.with_columns(pl.lit(None, pl.Float64).alias("spend"))
+        return earned.with_columns(pl.lit(None, pl.Float64).alias("spend"), pl.lit(None, pl.Float64).alias(name))
     costs = compute({"spend": spend}, ["spend"], by=[by], period=period, settings=settings)
     out = earned.join(costs.with_columns(pl.col(by).cast(pl.String)), on=by, how="full", coalesce=True).with_columns(
         pl.col("credit").fill_null(0.0), pl.col("spend").fill_null(0.0))
     ratio = (pl.col("credit") / pl.col("spend")) if credit == "revenue" else (pl.col("spend") / pl.col("credit"))
     denominator = pl.col("spend") if credit == "revenue" else pl.col("credit")
-    name = "roas" if credit == "revenue" else "cost_per_credit"
     return out.with_columns(pl.when(denominator > 0).then(ratio).alias(name)).filter(
         (pl.col("credit") > 0) | (pl.col("spend") > 0))
 

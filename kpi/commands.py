@@ -227,7 +227,7 @@ def run_attribution(args: argparse.Namespace) -> int:
 
     tables, settings = _load(args)
     try:
-        result = attribute(tables, args.model, args.credit, args.by, _period(args), settings)
+        result = attribute(tables, args.model, args.credit, args.by, _period(args), settings, _filters(args.filter))
     except AttributionError as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
@@ -291,5 +291,8 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     attr.add_argument("--by", choices=DIMENSIONS, default="channel")
     attr.add_argument("--from", dest="date_from", type=_date, help="first day, inclusive (YYYY-MM-DD)")
     attr.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive (YYYY-MM-DD)")
+    attr.add_argument("--filter", action="append", metavar="DIM=V1,V2",
+                      help="only the leads whose DIM (segment, region, channel, ...) is one of the values (repeatable)")
     attr.add_argument("--format", choices=FORMATS, default="table")
+    _money_args(attr)
     attr.set_defaults(run=run_attribution)

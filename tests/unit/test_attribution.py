@@ -223,3 +223,16 @@ def test_the_command_line_contract(tmp_path: Path) -> None:
                         (["--credit", "deals"], "leads, won, revenue, mql, sql, opportunity")):
         failed = subprocess.run([*run, *bad], cwd=REPO, capture_output=True, text=True)
         assert failed.returncode == 2 and listed in failed.stderr, failed.stderr
+
+
+def test_a_slice_credits_only_its_leads_and_leaves_spend_unsplit() -> None:
+    tables = workspace()
+    tables["leads"] = tables["leads"].with_columns(segment=pl.Series(["Enterprise", "SMB", "SMB", "Enterprise",
+                                                                      "SMB", "SMB"]))
+    # Enterprise leads in January: A (first touch Meta t1) and D (tie: Meta first in table order)
+    sliced = attribute(tables, "first", "leads", "channel", JAN, SETTINGS, {"segment": ["Enterprise"]})
+    assert_credit(credit_of(sliced), {"Meta": 2.0})
+    # spend is not recorded per lead: on a slice it is not available, never all of Meta's 300 against 2 leads
+    assert sliced["spend"].null_count() == sliced.height and sliced["cost_per_credit"].null_count() == sliced.height
+    whole = attribute(tables, "first", "leads", "channel", JAN, SETTINGS, {"segment": []})  # an empty filter
+    assert whole.filter(pl.col("channel") == "Meta")["spend"].to_list() == [300.0]
