@@ -27,6 +27,7 @@ ANALYSIS = {  # url path -> (file, text key, icon); a shared view may open any o
     "overview": ("app_pages/overview.py", "page.overview", ":material/dashboard:"),
     "funnel": ("app_pages/funnel.py", "page.funnel", ":material/filter_alt:"),
     "campaigns": ("app_pages/campaigns.py", "page.campaigns", ":material/campaign:"),
+    "attribution": ("app_pages/attribution.py", "page.attribution", ":material/alt_route:"),
     "segments": ("app_pages/segments.py", "page.segments", ":material/grid_view:"),
     "kpis": ("app_pages/kpis.py", "page.kpis", ":material/account_tree:"),
     "review": ("app_pages/review.py", "page.review", ":material/fact_check:"),

@@ -240,7 +240,8 @@ def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "l
 
     `filters` narrow the conversions to leads in a slice (segment, region, the lead's own channel…); spend is
     not recorded per lead, so on a slice `spend` and the cost ratio are null (not available), never the
-    whole spend set against the slice's share of credit. Columns: `by`, `credit`, `spend`, then
+    whole spend set against the slice's share of credit. A value without spend rows (organic, say) has a null
+    `spend` too: not recorded is not the same as free. Columns: `by`, `credit`, `spend`, then
     `cost_per_credit` (counts) or `roas` (revenue); a `(no touch)` row holds the credit of conversions
     without an eligible touch. Sorted by credit, largest first."""
     settings = settings or Settings()
@@ -277,10 +278,11 @@ def _with_cost(earned: pl.DataFrame, spend: pl.DataFrame | None, by: Dimension, 
         spend = _with_initiative(spend.lazy(), settings).collect()
     name = "roas" if credit == "revenue" else "cost_per_credit"
     if spend is None or by not in spend.collect_schema().names():
-        return earned.with_columns(pl.lit(None, pl.Float64).alias("spend"), pl.lit(None, pl.Float64).alias(name))
+        return earned.filter(pl.col("credit") > 0).with_columns(pl.lit(None, pl.Float64).alias("spend"),
+                                                               pl.lit(None, pl.Float64).alias(name))
     costs = compute({"spend": spend}, ["spend"], by=[by], period=period, settings=settings)
     out = earned.join(costs.with_columns(pl.col(by).cast(pl.String)), on=by, how="full", coalesce=True).with_columns(
-        pl.col("credit").fill_null(0.0), pl.col("spend").fill_null(0.0))
+        pl.col("credit").fill_null(0.0))  # a value without spend rows keeps a null spend: not recorded, not free
     ratio = (pl.col("credit") / pl.col("spend")) if credit == "revenue" else (pl.col("spend") / pl.col("credit"))
     denominator = pl.col("spend") if credit == "revenue" else pl.col("credit")
     return out.with_columns(pl.when(denominator > 0).then(ratio).alias(name)).filter(
@@ -319,3 +321,10 @@ def stage_credits(tables: Mapping[str, pl.DataFrame], model: Model, by: Dimensio
                                                  .alias(f"cost_per_{c}") for c in present]).sort(present[0], by,
                                                                                                   descending=[True,
                                                                                                               False])
+
+
+def untouched(credited: pl.DataFrame, by: Dimension) -> tuple[float, float]:
+    """(the credit an `attribute` answer shares out, the part of it no touch can claim): the conversions (or
+    revenue) in the period, and those whose lead had no eligible touch (the `(no touch)` row)."""
+    total = float(credited["credit"].sum())
+    return total, float(credited.filter(pl.col(by) == NO_TOUCH)["credit"].sum())

@@ -329,14 +329,19 @@ def restrict(tables: Mapping[str, pl.DataFrame], slice: Mapping[str, Sequence[st
     `compute`'s `filters` keep them, so any query on the result (with any filters of its own) answers that
     query ANDed with the slice. A fact table that lacks a sliced dimension cannot tell which of its rows
     belong to the slice and is left out, as `compute` leaves its metrics out of a query filtered on a
-    dimension it does not have. KPI definitions are not facts and are kept whole."""
+    dimension it does not have. KPI definitions are not facts and are kept whole. Touches belong to their
+    lead: they keep every touch of the slice's leads (a Meta slice's leads keep their e-mail touches)."""
     bound = {d: list(v) for d, v in slice.items() if v}
     out: dict[str, pl.DataFrame] = {}
     for name, frame in tables.items():
         if name == "kpis" or not bound:
             out[name] = frame
+        elif name == "touches":
+            continue
         elif set(bound) <= set(frame.columns):
             out[name] = _filter(frame.lazy(), bound).collect()
+    if bound and "touches" in tables and "leads" in out:
+        out["touches"] = tables["touches"].filter(pl.col("lead_id").is_in(out["leads"]["lead_id"].implode()))
     return out
 
 

@@ -5,7 +5,7 @@ Colours come from a colour-blind-safe palette (Okabe–Ito); every chart has a t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import polars as pl
@@ -292,3 +292,26 @@ def ga4_funnel_chart(funnel: pl.DataFrame, lang: str, title: str,
     labels = base.transform_filter("datum.next_rate != null").mark_text(align="left", dx=4, color="#333").encode(
         text=alt.Text("next_rate:Q", format=".1%"))
     return (bars + labels).properties(title=title, height=alt.Step(18 if breakdown_title else 34))
+
+
+def model_comparison(frame: pl.DataFrame, dimension: str, chosen: str, lang: str, title: alt.TitleParams,
+                     dimension_title: str, model_labels: Mapping[str, str]) -> alt.Chart:
+    """Credit per value of `dimension` under every model, side by side (one bar per model in each value's
+    group, in the models' order), the `chosen` model in full colour and the others faded, values in the chosen
+    model's order; clicking a bar selects its value of `dimension`."""
+    data = frame.with_columns(pl.col("model").replace_strict(dict(model_labels)).alias("model_label"),
+                              (pl.col("model") == chosen).alias("chosen"))
+    order = data.filter(pl.col("chosen")).sort("credit", descending=True)[dimension].to_list()
+    models = list(model_labels.values())
+    pick = alt.selection_point(name=SELECTION, fields=[dimension], on="click", clear="dblclick")
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y(f"{dimension}:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        yOffset=alt.YOffset("model_label:N", sort=models),
+        x=alt.X("credit:Q", title=None, axis=alt.Axis(format=",.0f", tickMinStep=1)),
+        color=alt.Color("model_label:N", title=None, sort=models, scale=alt.Scale(range=PALETTE),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=LABEL_LIMIT)),  # fits a phone
+        opacity=alt.condition("datum.chosen", alt.value(1.0), alt.value(0.4)),
+        tooltip=[alt.Tooltip(f"{dimension}:N", title=dimension_title),
+                 alt.Tooltip("model_label:N", title=t("attribution.model", lang)),
+                 alt.Tooltip("credit:Q", title=t("chart.value", lang), format=",.1f")],
+    ).add_params(pick).properties(title=title, height=alt.Step(9))

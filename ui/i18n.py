@@ -12,7 +12,21 @@ import string
 import streamlit as st
 from babel import Locale
 
-from ui.texts import campaigns, common, data, funnel, ga4, kpis, metrics, money, overview, review, segments, share
+from ui.texts import (
+    attribution,
+    campaigns,
+    common,
+    data,
+    funnel,
+    ga4,
+    kpis,
+    metrics,
+    money,
+    overview,
+    review,
+    segments,
+    share,
+)
 
 LANGUAGES: dict[str, str] = {"en": "English", "sv": "Svenska", "ru": "Русский"}
 DEFAULT_LANGUAGE = "en"
@@ -23,7 +37,8 @@ PLURAL_FORMS: dict[str, tuple[str, ...]] = {"en": ("one", "other"), "sv": ("one"
                                             "ru": ("one", "few", "many")}
 
 TEXT: dict[str, dict[str, str]] = {}
-for _module in (common, metrics, overview, funnel, campaigns, segments, share, data, ga4, review, kpis, money):
+for _module in (common, metrics, overview, funnel, campaigns, segments, share, data, ga4, review, kpis, money,
+                attribution):
     _clash = TEXT.keys() & _module.TEXT.keys()
     assert not _clash, f"text keys defined twice: {_clash}"
     TEXT.update(_module.TEXT)

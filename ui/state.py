@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from kpi import clock
+from kpi.attribution import MODELS, Model
 from kpi.metrics import VIEWS, View
 from kpi.period import COMPARES, GRAINS, PRESETS, Compare, Grain, Period, compare_period, preset
 from ui.i18n import LANG_KEY, LANGUAGES, browser_language, t
@@ -40,6 +41,7 @@ class ViewState:
     filters: dict[str, list[str]] = field(default_factory=dict)
     lang: str = "en"
     preset: str = DEFAULT_PRESET
+    model: Model = "linear"  # the attribution model the Attribution page (and its links) show
 
     @property
     def active_filters(self) -> dict[str, list[str]]:
@@ -47,11 +49,12 @@ class ViewState:
 
 
 COUNT_KEY = "count"  # cohort or flow; the URL's `view` parameter is kept for share links
+MODEL_KEY = "model"  # set by the Attribution page's picker, kept in the address and in share links
 CHOICES: dict[str, tuple[str, ...]] = {LANG_KEY: tuple(LANGUAGES), "period": (*PRESETS, CUSTOM), "compare": COMPARES,
-                                       "grain": GRAINS, COUNT_KEY: VIEWS}
+                                       "grain": GRAINS, COUNT_KEY: VIEWS, MODEL_KEY: MODELS}
 DATES = ("from", "to")
 DEFAULT_VALUES: dict[str, object] = {"period": DEFAULT_PRESET, "compare": "previous", "grain": "week",
-                                     COUNT_KEY: "cohort"}
+                                     COUNT_KEY: "cohort", MODEL_KEY: "linear"}
 _SYNCED = "_url_synced"
 _NOTICES = "_url_notices"
 
@@ -97,7 +100,7 @@ def view_params(state: ViewState) -> dict[str, str | list[str]]:
     """The view as parameters, leaving out defaults: what the URL and a saved view hold."""
     params: dict[str, str | list[str]] = {}
     values: dict[str, object] = {LANG_KEY: state.lang, "period": state.preset, "compare": state.compare,
-                                 "grain": state.grain, COUNT_KEY: state.view}
+                                 "grain": state.grain, COUNT_KEY: state.view, MODEL_KEY: state.model}
     for name, value in values.items():
         if value != DEFAULT_VALUES.get(name) and not (name == LANG_KEY and value == browser_language()):
             params[name] = str(value)
@@ -158,7 +161,9 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
             if options:
                 filters[dim] = st.multiselect(t(f"dim.{dim}", lang), options, key=dim, persist_state="session",
                                               placeholder=t("sidebar.choose", lang))
-    state = ViewState(period, compare, compare_period(period, compare), grain, view, filters, lang, choice)
+    model = st.session_state.get(MODEL_KEY)
+    state = ViewState(period, compare, compare_period(period, compare), grain, view, filters, lang, choice,
+                      model if model in MODELS else "linear")
     st.session_state[STATE_KEY] = state
     _write_url(state)
     return state

@@ -17,6 +17,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
+from kpi import attribution as kpi_attribution
 from kpi import clock
 from kpi import funnel as kpi_funnel
 from kpi import handover as kpi_handover
@@ -425,3 +426,31 @@ def create_workspace(name: str, created_by: str | None, settings: Settings | Non
     if created_by:
         store().set_editors(created.id, [created_by])
     return created
+
+
+@st.cache_data(show_spinner=False, max_entries=64, scope="session")
+def _attribution(key: str, credit: str, by: str, period: tuple[date, date] | None, filters: FilterKey
+                 ) -> pl.DataFrame:
+    tables, settings = _loaded[key]
+    return kpi_attribution.compare_models(tables, credit, by, Period(*period) if period else None,  # type: ignore[arg-type]
+                                          settings, dict(filters))
+
+
+def attribution(ws: Workspace, credit: str, by: str, period: Period | None = None,
+                filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
+    """`kpi.attribution.compare_models` on the workspace (every model, a `model` column first), cached."""
+    return _attribution(ws.key, credit, by, _period_key(period), _filters_key(filters or {}))
+
+
+@st.cache_data(show_spinner=False, max_entries=64, scope="session")
+def _stage_credits(key: str, model: str, by: str, period: tuple[date, date] | None, filters: FilterKey
+                   ) -> pl.DataFrame:
+    tables, settings = _loaded[key]
+    return kpi_attribution.stage_credits(tables, model, by, Period(*period) if period else None,  # type: ignore[arg-type]
+                                         settings, dict(filters))
+
+
+def stage_credits(ws: Workspace, model: str, by: str, period: Period | None = None,
+                  filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
+    """`kpi.attribution.stage_credits` on the workspace (each funnel stage credited under `model`), cached."""
+    return _stage_credits(ws.key, model, by, _period_key(period), _filters_key(filters or {}))

@@ -74,7 +74,7 @@ def test_language_switch_to_swedish_and_russian(app_server: StreamlitServer, bro
     page.context.close()
 
 
-PAGES = ["overview", "funnel", "campaigns", "segments", "kpis", "review", "data", "workspaces"]
+PAGES = ["overview", "funnel", "campaigns", "attribution", "segments", "kpis", "review", "data", "workspaces"]
 
 
 @pytest.mark.parametrize("path", PAGES)

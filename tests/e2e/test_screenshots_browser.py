@@ -15,7 +15,7 @@ from tests.e2e.conftest import ARTIFACTS, StreamlitServer, select_option, wait_i
 from ui.i18n import LANGUAGES, t
 
 pytestmark = pytest.mark.e2e
-PAGES = ("overview", "funnel", "campaigns", "segments", "kpis", "review", "data", "workspaces")
+PAGES = ("overview", "funnel", "campaigns", "attribution", "segments", "kpis", "review", "data", "workspaces")
 MAIN = '[data-testid="stMainBlockContainer"]'
 
 
@@ -72,7 +72,7 @@ def open_page(page: object, path: str, lang: str) -> None:
 def test_every_page_in_every_language_at_desktop_and_phone_width(app_server: StreamlitServer,
                                                                  browser: object) -> None:
     """One browser session for all: switching the language reruns the pages on the engine's answers cached
-    for the session, so 48 screenshots take the time of about 16 page runs."""
+    for the session, so 54 screenshots take the time of about 18 page runs."""
     context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900}, locale="en-GB")  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(f"{app_server.url}/?period=last_12_months")  # an old link to the root: forwarded, parameters kept

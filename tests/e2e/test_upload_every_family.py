@@ -22,7 +22,7 @@ from tests.e2e.conftest import StreamlitServer, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1440, "height": 900}
-PAGES = 8  # app.py's navigation without a shared link: six analysis pages, Data, Workspaces & links
+PAGES = 9  # app.py's navigation without a shared link: seven analysis pages, Data, Workspaces & links
 #: Drawn once a page's script has run: its title, or the traceback that stopped it.
 PAGE_READY = '[data-testid="stMain"] h1, [data-testid="stException"]'
 CRASH = '[data-testid="stException"]'

@@ -126,7 +126,8 @@ def test_cost_per_attributed_lead_joins_spend_on_the_same_dimension() -> None:
     rows = {r["channel"]: r for r in result.iter_rows(named=True)}
     assert rows["Meta"]["spend"] == 300.0 and rows["Meta"]["cost_per_credit"] == pytest.approx(100.0)
     assert rows["Email"]["spend"] == 50.0 and rows["Email"]["cost_per_credit"] == pytest.approx(50.0)
-    assert rows[NO_TOUCH]["spend"] == 0.0
+    # no spend is recorded on "(no touch)": not available, not free
+    assert rows[NO_TOUCH]["spend"] is None and rows[NO_TOUCH]["cost_per_credit"] is None
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -44,3 +44,17 @@ def test_an_empty_slice_changes_nothing() -> None:
     whole = prepare(tables())
     same = restrict(whole, {"channel": []})
     assert set(same) == set(whole) and all(same[n] is whole[n] for n in whole)
+
+
+def test_touches_follow_their_leads_into_the_slice() -> None:
+    """A Meta slice keeps every touch of its leads, the e-mail ones too (attribution credits them); a segment
+    slice, which touches cannot be filtered by, keeps the touches of the segment's leads."""
+    whole = prepare({**tables(), "touches": pl.DataFrame({
+        "lead_id": ["L1", "L2", "L2", "L3", "L6"],
+        "touched_at": pl.datetime_range(pl.datetime(2025, 1, 1), pl.datetime(2025, 1, 5), "1d", eager=True),
+        "channel": ["Email", "Email", "Meta", "Meta", "Email"], "campaign": ["n1", "n1", "m1", "m2", "n1"]})})
+    meta = restrict(whole, {"channel": ["Meta"]})  # leads L2, L3, L5
+    assert meta["touches"]["lead_id"].to_list() == ["L2", "L2", "L3"]
+    assert meta["touches"]["channel"].cast(pl.String).to_list() == ["Email", "Meta", "Meta"]
+    smb = restrict(whole, {"segment": ["SMB"]})  # leads L1, L3, L5, L6
+    assert smb["touches"]["lead_id"].to_list() == ["L1", "L3", "L6"]
