@@ -158,7 +158,7 @@ def test_every_page_and_share_link_shows_hostile_names_as_text(app_server: Strea
         token = store.create_view(ws, path, {"initiative": [PIXEL]})
         page = _open(context, f"{app_server.url}/?view={token}")
         text = _no_markup(page, f"shared {path}")
-        assert "Shared view, read-only" in text and f"export {PIXEL}.csv" in text  # the banner names the source
+        assert "Shared view, read-only" in text and f"Data: {WORKSPACE}, up to" in text  # the banner names it
         screenshot(page, f"hostile-shared-{path}")
         page.close()
     sliced = store.create_view(ws, "campaigns", {"initiative": [PIXEL]}, slice={"initiative": [PIXEL]})
