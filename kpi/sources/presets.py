@@ -151,6 +151,7 @@ def _canonical(table: str, signature: tuple[Names, ...], range_columns: tuple[st
 _META, _GADS, _LI, _GA4 = _v("meta_ads"), _v("google_ads"), _v("linkedin_ads"), _v("ga4")
 _HS, _SF, _PD, _AMO, _BX = _v("hubspot"), _v("salesforce"), _v("pipedrive"), _v("amocrm"), _v("bitrix24")
 _YD, _VK, _YM = _v("yandex_direct"), _v("vk_ads"), _v("yandex_metrica")
+_T = _v("touches")
 _HS_S, _SF_S, _AMO_S, _BX_S = (_stage_values(s) for s in ("hubspot", "salesforce", "amocrm", "bitrix24"))
 
 _GADS_DIMS = {k: _GADS(k) for k in ("ad_group", "keyword", "match_type", "location", "campaign_type", "ad_type",
@@ -323,9 +324,14 @@ PRESETS: tuple[Preset, ...] = (
                    "segment": ("business_segment",)},
            extras={"sdr": ("sdr_id",), "lead_type": ("lead_type",), "business_type": ("business_type",)},
            needs_join="lead_id"),
+    Preset("generic_touches", "Touches file (lead, time, channel, campaign)", "touches",
+           (_T("lead_id"), _T("touched_at"), _T("channel", "utm_source", "utm_medium")),
+           fields={"lead_id": _T("lead_id"), "touched_at": _T("touched_at"), "channel": _T("channel"),
+                   "campaign": _T("campaign"), "touch_type": _T("touch_type")}),
     _canonical("leads", (("lead_id",), ("created_at",))),
     _canonical("spend", (("date", "period_start"), ("spend",)), ("period_start", "period_end")),
     _canonical("traffic", (("date", "period_start"), ("sessions",)), ("period_start", "period_end")),
+    _canonical("touches", (("lead_id",), ("touched_at",), ("channel", "utm_source", "utm_medium"))),
 )
 
 BY_ID: dict[str, Preset] = {p.id: p for p in PRESETS}

@@ -1,0 +1,125 @@
+"""Touch histories from real data: a generic touches file in English, Swedish and Russian (and as a workbook),
+files with the canonical names, and bad input.
+
+The fixtures in tests/fixtures/uploads/touches/ are small and typed by hand (see its README); every expected
+touch below (count, time, channel, campaign) is read off those files by hand.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from kpi.schema import validate
+from kpi.sources.files import RawTable, read_bytes, read_file
+from kpi.sources.importer import ImportRefused, ImportResult, import_raw, resolve
+from kpi.sources.mapping import Mapping
+
+UPLOADS = Path(__file__).resolve().parent.parent / "fixtures" / "uploads"
+TOUCHES = UPLOADS / "touches"
+REPO = Path(__file__).resolve().parents[2]
+
+#: the five touches of generic_touches_en.csv, in file order: (lead, time, channel, campaign)
+EXPECTED = [
+    ("L-1", datetime(2025, 3, 1, 9, 0), "Paid Search", "brand_se"),
+    ("L-1", datetime(2025, 3, 4, 14, 30), "Email", "march_newsletter"),
+    ("L-2", datetime(2025, 3, 2, 10, 15), "Meta", "spring_leads"),
+    ("L-1", datetime(2025, 3, 10, 8, 0), "Events & Webinars", "webinar_q1"),
+    ("L-3", datetime(2025, 3, 15, 16, 45), "Organic & Content", None),
+]
+
+
+def load(path: Path, preset: str) -> ImportResult:
+    raw = read_file(path)
+    mapping, chosen = resolve(raw)
+    assert chosen is not None and chosen.id == preset, f"{path.name} recognised as {chosen and chosen.id}"
+    result = import_raw(raw, mapping)
+    assert result.table == "touches"
+    assert [p for p in validate("touches", result.frame) if p.severity == "error"] == []
+    return result
+
+
+def rows(result: ImportResult) -> list[tuple[object, ...]]:
+    return result.frame.select("lead_id", "touched_at", "channel", "campaign").rows()
+
+
+@pytest.mark.parametrize("name", ["generic_touches_en.csv", "generic_touches_en.xlsx",
+                                  "generic_touches_sv_semicolon.csv", "generic_touches_ru_cp1251.csv"])
+def test_generic_touches_file_in_every_language(name: str) -> None:
+    r = load(TOUCHES / name, "generic_touches")
+    assert rows(r) == EXPECTED
+    assert (r.report.rows_read, r.report.rows_accepted, r.report.rows_rejected) == (5, 5, 0)
+    assert r.report.date_range == ("2025-03-01", "2025-03-15")
+    # touches per lead: L-1 three, L-2 and L-3 one each
+    assert dict(r.frame.group_by("lead_id").len().rows()) == {"L-1": 3, "L-2": 1, "L-3": 1}
+
+
+def test_localized_touch_types_and_what_the_reader_detected() -> None:
+    sv = load(TOUCHES / "generic_touches_sv_semicolon.csv", "generic_touches")
+    assert "separator ';'" in sv.report.detected and "decimal ','" in sv.report.detected
+    assert sv.frame["touch_type"].to_list() == ["besök", "klick i e-post", "formulär", "evenemang", "besök"]
+    assert sv.report.columns_ignored == ["Kostnad"]
+    ru = load(TOUCHES / "generic_touches_ru_cp1251.csv", "generic_touches")
+    assert "cp1251" in ru.report.detected and ru.report.columns_used["touched_at"] == "Время касания"
+    assert ru.frame["touch_type"][0] == "визит"
+    en = load(TOUCHES / "generic_touches_en.csv", "generic_touches")
+    assert en.frame["touch_type"].to_list() == ["visit", "email click", "form", "event", "visit"]
+
+
+def test_canonical_touches_keep_extra_dimensions() -> None:
+    r = load(TOUCHES / "canonical_touches.csv", "canonical_touches")
+    assert rows(r) == [("L-1", datetime(2025, 3, 1, 9, 0), "Paid Search", "brand_se"),
+                       ("L-2", datetime(2025, 3, 2, 10, 15), "Meta", "spring_leads")]
+    assert r.frame["landing_page"].to_list() == ["/pricing", "/demo"]
+
+
+def test_missing_lead_id_column_is_refused_naming_the_file_and_field() -> None:
+    raw = read_bytes(b"Touch time,Channel,Campaign\n2025-03-01 09:00,Email,news\n", "no_lead.csv")
+    with pytest.raises(ImportRefused, match=r"no_lead\.csv: not an export format I recognise"):
+        resolve(raw)
+    mapping, _ = resolve(raw, "generic_touches")
+    with pytest.raises(ImportRefused, match=r"no_lead.csv: no column for required field\(s\) lead_id of touches"):
+        import_raw(raw, mapping)
+
+
+def test_unparseable_time_rejects_that_row_naming_row_and_column() -> None:
+    text = ("Lead ID,Touch time,Channel\nL-1,2025-03-01 09:00,Email\nL-2,yesterday-ish,Meta\n"
+            "L-3,2025-03-03 11:00,Paid Search\n")
+    r = import_raw(*_resolved(read_bytes(text.encode(), "bad_time.csv")))
+    assert r.frame["lead_id"].to_list() == ["L-1", "L-3"]
+    [issue] = [i for i in r.report.issues if i.rejected]
+    assert issue.rows == (2,) and issue.file == "bad_time.csv"
+    assert str(issue).startswith("bad_time.csv: 'Touch time' (touched_at) is not a date")
+    # every time unreadable: nothing can be accepted, and the refusal names file, field and rows
+    bad = read_bytes(b"Lead ID,Touch time,Channel\nL-1,soon,Email\nL-2,later,Meta\n", "all_bad.csv")
+    with pytest.raises(ImportRefused, match=r"all_bad.csv: no row could be accepted; .*'Touch time' \(touched_at\) "
+                                            r"is not a date — 2 row\(s\): 1, 2"):
+        import_raw(*_resolved(bad))
+
+
+def _resolved(raw: RawTable) -> tuple[RawTable, Mapping]:
+    return raw, resolve(raw)[0]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kpi", "import", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_command_line_writes_the_touches_table_and_a_refusal_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = run_cli(str(TOUCHES / "generic_touches_ru_cp1251.csv"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "Touches file (lead, time, channel, campaign) → touches" in done.stdout
+    written = pl.read_parquet(out / "touches.parquet")
+    assert written.select("lead_id", "touched_at", "channel", "campaign").rows() == EXPECTED
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Lead ID,Touch time,Channel\nL-1,soon,Email\n")
+    refused = run_cli(str(bad), "--out", str(tmp_path / "nothing"))
+    assert refused.returncode != 0 and "bad.csv" in refused.stderr and "Touch time" in refused.stderr
+    assert not (tmp_path / "nothing").exists()
