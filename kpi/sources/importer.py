@@ -393,6 +393,7 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
         used |= {mapping.stage.column, *mapping.stage.date_columns}
     if mapping.range_columns:
         used |= set(mapping.range_columns)
+    used |= {c for cols in mapping.coalesce.values() for c in cols}
     report.columns_used = dict(mapping.fields)
     report.columns_ignored = [c for c in raw.columns if c not in used]
     return frame, report
@@ -657,8 +658,49 @@ def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = No
 
 
 def import_raw(raw: RawTable, mapping: Mapping) -> ImportResult:
-    frame, report = convert(raw, mapping)
+    frame, report = convert(_coalesced(raw, mapping), mapping)
+    frame = _row_rules(frame, mapping, report)
     return finish(mapping.table, frame, report)
+
+
+def _coalesced(raw: RawTable, mapping: Mapping) -> RawTable:
+    """`raw` with each coalesced field's column filled, where empty, from the mapping's further columns (a
+    campaign member's Lead ID, else its Contact ID). Reads the file whole: only small CRM reports use it."""
+    exprs = []
+    for fld, others in mapping.coalesce.items():
+        col = mapping.fields.get(fld)
+        if col is None or col not in raw.sample.columns:
+            continue
+        out = pl.col(col)
+        for other in (o for o in others if o in raw.sample.columns):
+            out = pl.when(is_missing(out)).then(pl.col(other)).otherwise(out)
+        exprs.append(out.alias(col))
+    if not exprs:
+        return raw
+    filled = RawTable(raw.frame.with_columns(exprs), raw.detected, raw.excluded)
+    filled.candidates = raw.candidates
+    return filled
+
+
+def _row_rules(frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
+    """The mapping's rules for empty cells: rows whose `leave_out_empty` field is empty are listed as left out
+    with its reason (not a row of this table, not an error of the file); `fill_empty` fields get their text."""
+    rejected = {r for i in report.issues if i.rejected for r in i.rows}
+    if mapping.leave_out_empty and mapping.leave_out_empty[0] in frame.columns:
+        fld, reason = mapping.leave_out_empty
+        rows = tuple(r for r in _issue_rows(frame, pl.col(fld).is_null()) if r not in rejected)
+        if rows:
+            report.issues.append(RowIssue(reason, rows, report.file))
+            rejected |= set(rows)
+    for fld, text in mapping.fill_empty.items():
+        if fld not in frame.columns or fld not in mapping.fields:
+            continue
+        rows = tuple(r for r in _issue_rows(frame, pl.col(fld).is_null()) if r not in rejected)
+        if rows:
+            frame = frame.with_columns(pl.col(fld).fill_null(text))
+            report.issues.append(RowIssue(f"'{mapping.fields[fld]}' ({fld}) is empty; set to '{text}'", rows,
+                                          report.file, rejected=False))
+    return frame
 
 
 def join(primary: tuple[RawTable, Mapping], secondary: tuple[RawTable, Mapping], on: str = "lead_id"

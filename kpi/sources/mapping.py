@@ -68,6 +68,14 @@ class Mapping:
     drop_first_if_empty: str | None = None  # Meta's account-total first row has an empty campaign
     label: str = "custom mapping"
     notes: tuple[str, ...] = ()
+    #: field -> further columns whose text fills the field's empty cells, in order (Salesforce's Lead ID,
+    #: then Contact ID: a campaign member is one or the other)
+    coalesce: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: field -> text for its empty cells (a campaign without a type), reported as changed
+    fill_empty: dict[str, str] = field(default_factory=dict)
+    #: (field, reason): rows whose field is empty are not rows of the table (a campaign member that never
+    #: responded is not a touch); they are left out and listed with the reason
+    leave_out_empty: tuple[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,13 +89,16 @@ class Mapping:
         period = data.pop("period", None)
         rc = data.pop("range_columns", None)
         notes = tuple(data.pop("notes", ()))
+        coalesce = {str(k): tuple(v) for k, v in data.pop("coalesce", {}).items()}
+        leave_out = data.pop("leave_out_empty", None)
         rule = None
         if stage:
             rule = StageRule(stage["column"], tuple(stage["won"]), tuple(stage["lost"]), tuple(stage["date_columns"]),
                              tuple(stage["approximate"]))
         return cls(**data, stage=rule,
                    period=(date.fromisoformat(period[0]), date.fromisoformat(period[1])) if period else None,
-                   range_columns=(rc[0], rc[1]) if rc else None, notes=notes)
+                   range_columns=(rc[0], rc[1]) if rc else None, notes=notes, coalesce=coalesce,
+                   leave_out_empty=(leave_out[0], leave_out[1]) if leave_out else None)
 
 
 # --- suggestions ----------------------------------------------------------------------------------------

@@ -14,6 +14,16 @@ the opportunity. Olist MQL rows are all MQLs, so `mql_at` is their first contact
 Console clicks stand in for organic sessions (a click from Google results is a visit) and the
 report says so.
 
+Touches. A generic touches file (lead, time, channel, campaign, type) in any of the vocabulary's languages
+is one touch a row. A Salesforce campaign members report (the "Campaigns with Campaign Members" report type,
+whose CampaignMember fields a report labels `Member Status`, `Member First Responded Date` (FirstRespondedDate,
+a date) and `Member First Associated Date` (the member's CreatedDate)) gives one touch per member that
+responded: touched_at = its First Responded Date, campaign = Campaign Name, channel = the campaign's Type
+(Webinar, Email, Trade Show…; `Salesforce campaign` when it has none). Members that never responded (Sent,
+Invited) are on a list, not touched by marketing, so a marketer does not count them: they are left out and
+listed in the report, never dated by the day they were added. A member is a lead or a contact: lead_id is
+its Lead ID, else its Contact ID.
+
 The header texts live in data, not here: one vocabulary per source in `kpi/sources/vocabularies/`
 (a CSV keyed by field and interface language: en, sv, ru, de, nb, da, fi), so an export downloaded
 with a Swedish or Russian interface is recognised by the same preset as its English original. A
@@ -68,6 +78,9 @@ class Preset:
     needs_join: str | None = None  # a partial table that must be joined on this key
     notes: tuple[str, ...] = ()
     keep_other_columns: bool = False  # every column not mapped becomes an extra dimension
+    coalesce: dict[str, Names] = field(default_factory=dict)  # field -> more columns filling its empty cells
+    fill_empty: dict[str, str] = field(default_factory=dict)  # field -> text for its empty cells
+    leave_out_empty: tuple[str, str] | None = None  # (field, reason): rows where it is empty are not rows
 
     def matches(self, raw: RawTable) -> bool:
         names = {header_key(c) for c in raw.columns}
@@ -117,7 +130,10 @@ class Preset:
         title = raw.detected.preamble[0].strip().lstrip("#").strip() if raw.detected.preamble else ""
         label = self.label + (f" ({title})" if title and "report" in title.lower() and "#" not in title else "")
         drop = next(iter(present(self.drop_first_if_empty)), None)
-        return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes)
+        coalesce = {f: tuple(c for c in dict.fromkeys(present(cands)) if c != fields[f])
+                    for f, cands in self.coalesce.items() if f in fields}
+        return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes,
+                       {f: cols for f, cols in coalesce.items() if cols}, dict(self.fill_empty), self.leave_out_empty)
 
 
 def _currency_of(header: str) -> str | None:
@@ -152,6 +168,9 @@ _META, _GADS, _LI, _GA4 = _v("meta_ads"), _v("google_ads"), _v("linkedin_ads"), 
 _HS, _SF, _PD, _AMO, _BX = _v("hubspot"), _v("salesforce"), _v("pipedrive"), _v("amocrm"), _v("bitrix24")
 _YD, _VK, _YM = _v("yandex_direct"), _v("vk_ads"), _v("yandex_metrica")
 _T = _v("touches")
+
+#: channel of a Salesforce campaign member whose campaign has no Type (or whose report has no Type column)
+SF_NO_TYPE = "Salesforce campaign"
 _HS_S, _SF_S, _AMO_S, _BX_S = (_stage_values(s) for s in ("hubspot", "salesforce", "amocrm", "bitrix24"))
 
 _GADS_DIMS = {k: _GADS(k) for k in ("ad_group", "keyword", "match_type", "location", "campaign_type", "ad_type",
@@ -259,6 +278,21 @@ PRESETS: tuple[Preset, ...] = (
            extras={"pipeline": _HS("pipeline"), "deal_stage": _HS("deal_stage")},
            stage=StageWords(_HS("deal_stage"), _HS_S("won_stage"), _HS_S("lost_stage"),
                            _HS("close_date", "last_modified"), _HS("last_modified"))),
+    Preset("salesforce_campaign_members", "Salesforce campaign members report", "touches",
+           (_SF("member_campaign"), _SF("member_status"), _SF("member_first_responded", "member_responded"),
+            _SF("member_lead_id", "member_contact_id")),
+           fields={"lead_id": _SF("member_lead_id", "member_contact_id"),
+                   "touched_at": _SF("member_first_responded"), "campaign": _SF("member_campaign"),
+                   "channel": _SF("campaign_type")},
+           constants={"channel": SF_NO_TYPE},
+           extras={"member_status": _SF("member_status"), "member_type": _SF("member_type"),
+                   "member_added": _SF("member_created")},
+           coalesce={"lead_id": _SF("member_contact_id")},
+           fill_empty={"channel": SF_NO_TYPE},
+           leave_out_empty=("touched_at", "the member never responded (no First Responded Date): on the campaign's "
+                                          "list, but not a touch"),
+           notes=("A campaign member is a touch when it responded, dated by its First Responded Date; members who "
+                  "were only sent or invited are left out and counted in the report.",)),
     Preset("salesforce_opportunities", "Salesforce opportunity report", "leads",
            (_SF("opportunity_name"), _SF("stage"), _SF("close_date")),
            fields={"lead_id": _SF("opportunity_id"), "created_at": _SF("created_date"),

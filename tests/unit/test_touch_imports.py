@@ -123,3 +123,33 @@ def test_command_line_writes_the_touches_table_and_a_refusal_writes_nothing(tmp_
     refused = run_cli(str(bad), "--out", str(tmp_path / "nothing"))
     assert refused.returncode != 0 and "bad.csv" in refused.stderr and "Touch time" in refused.stderr
     assert not (tmp_path / "nothing").exists()
+
+
+# --- Salesforce campaign members ----------------------------------------------------------------------------
+
+def test_salesforce_campaign_members_give_one_touch_per_responded_member() -> None:
+    r = load(TOUCHES / "salesforce_campaign_members.csv", "salesforce_campaign_members")
+    # 6 member rows: 4 responded (rows 1, 3, 4, 6), 2 only registered or sent (rows 2, 5); dates are month-first
+    assert rows(r) == [("00Q1", datetime(2025, 3, 5), "Webinar", "Q1 Webinar: Pipeline"),
+                       ("0031", datetime(2025, 3, 5), "Webinar", "Q1 Webinar: Pipeline"),  # a contact: Contact ID
+                       ("00Q1", datetime(2025, 3, 12), "Email", "March Newsletter"),
+                       ("0032", datetime(2025, 3, 18), "Salesforce campaign", "Nordic Trade Show")]  # no Type
+    [left_out] = [i for i in r.report.issues if i.rejected]
+    assert left_out.rows == (2, 5) and "never responded" in left_out.reason
+    [filled] = [i for i in r.report.issues if not i.rejected]
+    assert filled.rows == (6,) and filled.reason == "'Type' (channel) is empty; set to 'Salesforce campaign'"
+    assert r.report.totals_excluded[0] == "row 7: total row: Grand Totals (6 records)"
+    assert r.frame["member_status"].to_list() == ["Attended", "Attended", "Clicked", "Visited Booth"]
+    assert "Contact ID" not in r.report.columns_ignored
+
+
+def test_salesforce_members_without_type_column_or_any_response() -> None:
+    head = "Campaign Name,Member Status,First Responded Date,Lead ID\n"
+    raw = read_bytes((head + "Spring Promo,Responded,2025-04-02,00Q7\n").encode(), "members.csv")
+    mapping, chosen = resolve(raw)
+    assert chosen is not None and chosen.id == "salesforce_campaign_members"
+    assert import_raw(raw, mapping).frame.row(0) == ("00Q7", datetime(2025, 4, 2), "Spring Promo",
+                                                     "Salesforce campaign", "Responded")
+    nobody = read_bytes((head + "Spring Promo,Sent,,00Q7\nSpring Promo,Sent,,00Q8\n").encode(), "sent.csv")
+    with pytest.raises(ImportRefused, match=r"sent.csv: no row could be accepted; .*never responded"):
+        import_raw(nobody, resolve(nobody)[0])
