@@ -658,9 +658,69 @@ def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = No
 
 
 def import_raw(raw: RawTable, mapping: Mapping) -> ImportResult:
+    if mapping.touch_sets:
+        return _derived_touches(raw, mapping)
     frame, report = convert(_coalesced(raw, mapping), mapping)
     frame = _row_rules(frame, mapping, report)
     return finish(mapping.table, frame, report)
+
+
+def _derived_touches(raw: RawTable, mapping: Mapping) -> ImportResult:
+    """The touches a contacts export holds in its columns (`Mapping.touch_sets`): each set is imported on its
+    own from the rows that have it (so a bad date in one set's column leaves that row's other touches in), its
+    issues named by touch type; a touch that repeats another of the same contact (time and channel) counts
+    once. rows_read counts the contacts, rows_accepted the touches."""
+    name = raw.detected.name
+    lead = mapping.fields.get("lead_id")
+    if lead is None or lead not in raw.sample.columns:
+        raise ImportRefused(f"{name}: no column for required field(s) lead_id of touches. Map a column of the file "
+                            "to it.")
+    report = Report(name, raw.detected.describe(), mapping.label, "touches")
+    report.warnings += list(mapping.notes)
+    frames: list[pl.DataFrame] = []
+    first = True
+    for ts in mapping.touch_sets:
+        needs = ts.campaign if ts.needs == "campaign" else ts.channel
+        if needs is None:
+            continue
+        rows = RawTable(raw.frame.filter(~is_missing(pl.col(needs))), raw.detected)
+        if rows.frame.height == 0:
+            continue
+        fields = {"lead_id": lead, "touched_at": ts.touched_at, "channel": ts.channel}
+        if ts.campaign is not None:
+            fields["campaign"] = ts.campaign
+        part = Mapping("touches", fields, {"touch_type": ts.touch_type}, dict(ts.extras), dayfirst=mapping.dayfirst,
+                       label=mapping.label)
+        frame, sub = convert(rows, part)
+        if first:
+            report.totals_excluded = sub.totals_excluded
+            first = False
+        try:
+            done = finish("touches", frame, sub)
+            frames.append(done.frame)
+        except ImportRefused:
+            pass  # every row of this set was rejected: its issues below say why
+        report.issues += [replace(i, reason=f"{ts.touch_type}: {i.reason}") for i in sub.issues]
+        report.warnings += [w for w in sub.warnings if w not in report.warnings and w not in mapping.notes]
+        report.columns_used.update({k if k == "lead_id" else f"{k} ({ts.touch_type})": v for k, v in fields.items()})
+    report.rows_read = raw.n_rows + len(raw.excluded)
+    if not frames:
+        raise ImportRefused(f"{name}: no touch could be read from the source columns; "
+                            + ("; ".join(str(i) for i in report.issues[:3]) or "they are empty in every row"))
+    out = pl.concat(frames, how="diagonal_relaxed")
+    repeats = out.select(pl.struct("lead_id", "touched_at", "channel").is_duplicated()
+                         & ~pl.struct("lead_id", "touched_at", "channel").is_first_distinct()).to_series()
+    if repeats.any():
+        report.warnings.append(f"{int(repeats.sum())} touch(es) repeat another touch of the same contact (same time "
+                               "and channel) and are counted once")
+        out = out.filter(~repeats)
+    used = {c for c in report.columns_used.values()} | {c for ts in mapping.touch_sets for _, c in ts.extras}
+    report.columns_ignored = [c for c in raw.columns if c not in used]
+    report.rows_accepted = out.height
+    report.date_range = _date_range("touches", out)
+    report.warnings.append(f"{out.height} touches of {out['lead_id'].n_unique()} contacts from "
+                           f"{report.rows_read} rows")
+    return ImportResult("touches", out, report)
 
 
 def _coalesced(raw: RawTable, mapping: Mapping) -> RawTable:

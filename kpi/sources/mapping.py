@@ -47,6 +47,19 @@ class StageRule:
     approximate: tuple[str, ...] = ()  # which of date_columns are only 'last modified' dates
 
 
+@dataclass(frozen=True)
+class TouchSet:
+    """One touch a row of a contacts export holds in its own columns (HubSpot's original source at the
+    create date): rows with an empty `needs` column (channel or campaign) have no such touch."""
+
+    touch_type: str
+    touched_at: str
+    channel: str
+    campaign: str | None = None
+    needs: str = "channel"  # the field whose column must have a value: channel or campaign
+    extras: tuple[tuple[str, str], ...] = ()  # (extra dimension name, column)
+
+
 @dataclass
 class Mapping:
     """How one file becomes one canonical table.
@@ -76,6 +89,8 @@ class Mapping:
     #: (field, reason): rows whose field is empty are not rows of the table (a campaign member that never
     #: responded is not a touch); they are left out and listed with the reason
     leave_out_empty: tuple[str, str] | None = None
+    #: touches held in a row's columns (several per row); set, the file becomes touches through these alone
+    touch_sets: tuple[TouchSet, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,6 +106,8 @@ class Mapping:
         notes = tuple(data.pop("notes", ()))
         coalesce = {str(k): tuple(v) for k, v in data.pop("coalesce", {}).items()}
         leave_out = data.pop("leave_out_empty", None)
+        touch_sets = tuple(TouchSet(**{**t, "extras": tuple(tuple(e) for e in t.get("extras", ()))})
+                           for t in data.pop("touch_sets", ()))
         rule = None
         if stage:
             rule = StageRule(stage["column"], tuple(stage["won"]), tuple(stage["lost"]), tuple(stage["date_columns"]),
@@ -98,7 +115,7 @@ class Mapping:
         return cls(**data, stage=rule,
                    period=(date.fromisoformat(period[0]), date.fromisoformat(period[1])) if period else None,
                    range_columns=(rc[0], rc[1]) if rc else None, notes=notes, coalesce=coalesce,
-                   leave_out_empty=(leave_out[0], leave_out[1]) if leave_out else None)
+                   leave_out_empty=(leave_out[0], leave_out[1]) if leave_out else None, touch_sets=touch_sets)
 
 
 # --- suggestions ----------------------------------------------------------------------------------------

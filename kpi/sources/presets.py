@@ -24,6 +24,13 @@ Invited) are on a list, not touched by marketing, so a marketer does not count t
 listed in the report, never dated by the day they were added. A member is a lead or a contact: lead_id is
 its Lead ID, else its Contact ID.
 
+A HubSpot contacts export stays a leads table when recognised; the same file picked as "HubSpot touches
+(original/latest source)" gives the touches its source fields hold (`touch_sets`): the original traffic
+source at the create date (with the first touch converting campaign, which HubSpot defines as the campaign
+of the contact's first-touch creation), the latest traffic source at its date, and the last touch converting
+campaign at the recent conversion date (channel: the latest source). Their touch_type says they are derived
+(`DERIVED_TOUCH_TYPES`): two or three touches a contact, not a journey.
+
 The header texts live in data, not here: one vocabulary per source in `kpi/sources/vocabularies/`
 (a CSV keyed by field and interface language: en, sv, ru, de, nb, da, fi), so an export downloaded
 with a Swedish or Russian interface is recognised by the same preset as its English original. A
@@ -38,7 +45,7 @@ from dataclasses import dataclass, field
 
 from kpi.schema import TABLES
 from kpi.sources.files import RawTable
-from kpi.sources.mapping import Mapping, StageRule, currency_in_header
+from kpi.sources.mapping import Mapping, StageRule, TouchSet, currency_in_header
 from kpi.sources.vocabularies import header_key, values, words
 
 Names = tuple[str, ...]  #: header texts that mean the same thing (any language), compared by `header_key`
@@ -55,6 +62,19 @@ class StageWords:
     lost: Names = ()
     date_columns: Names = ()
     approximate: Names = ()
+
+
+@dataclass(frozen=True)
+class TouchWords:
+    """A `TouchSet` whose columns are given as alternatives; a set whose time or channel column is not in the
+    file is skipped."""
+
+    touch_type: str
+    touched_at: Names
+    channel: Names
+    campaign: Names = ()
+    needs: str = "channel"
+    extras: tuple[tuple[str, Names], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,7 @@ class Preset:
     coalesce: dict[str, Names] = field(default_factory=dict)  # field -> more columns filling its empty cells
     fill_empty: dict[str, str] = field(default_factory=dict)  # field -> text for its empty cells
     leave_out_empty: tuple[str, str] | None = None  # (field, reason): rows where it is empty are not rows
+    touch_sets: tuple[TouchWords, ...] = ()  # touches held in a row's columns (a contacts export's sources)
 
     def matches(self, raw: RawTable) -> bool:
         names = {header_key(c) for c in raw.columns}
@@ -132,8 +153,16 @@ class Preset:
         drop = next(iter(present(self.drop_first_if_empty)), None)
         coalesce = {f: tuple(c for c in dict.fromkeys(present(cands)) if c != fields[f])
                     for f, cands in self.coalesce.items() if f in fields}
+        touch_sets = []
+        for ts in self.touch_sets:
+            when, channel, campaign = pick(ts.touched_at), pick(ts.channel), pick(ts.campaign)
+            if when is None or channel is None or (ts.needs == "campaign" and campaign is None):
+                continue
+            kept = tuple((name, col) for name, cands in ts.extras if (col := pick(cands)) is not None)
+            touch_sets.append(TouchSet(ts.touch_type, when, channel, campaign, ts.needs, kept))
         return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes,
-                       {f: cols for f, cols in coalesce.items() if cols}, dict(self.fill_empty), self.leave_out_empty)
+                       {f: cols for f, cols in coalesce.items() if cols}, dict(self.fill_empty), self.leave_out_empty,
+                       tuple(touch_sets))
 
 
 def _currency_of(header: str) -> str | None:
@@ -168,6 +197,10 @@ _META, _GADS, _LI, _GA4 = _v("meta_ads"), _v("google_ads"), _v("linkedin_ads"), 
 _HS, _SF, _PD, _AMO, _BX = _v("hubspot"), _v("salesforce"), _v("pipedrive"), _v("amocrm"), _v("bitrix24")
 _YD, _VK, _YM = _v("yandex_direct"), _v("vk_ads"), _v("yandex_metrica")
 _T = _v("touches")
+
+#: touch_type of the touches read from a contact's source fields (HubSpot's original and latest source, its
+#: converting campaign): at most three per contact, not a journey; the pages say so when they see these
+DERIVED_TOUCH_TYPES = ("original source (derived)", "latest source (derived)", "last converting campaign (derived)")
 
 #: channel of a Salesforce campaign member whose campaign has no Type (or whose report has no Type column)
 SF_NO_TYPE = "Salesforce campaign"
@@ -270,6 +303,25 @@ PRESETS: tuple[Preset, ...] = (
                    "channel": _HS("channel"), "source": _HS("source"), "campaign": _HS("campaign"),
                    "region": _HS("region"), "segment": _HS("segment")},
            absent=_HS("deal_name")),
+    Preset("hubspot_contact_touches", "HubSpot touches (original/latest source)", "touches",
+           (_HS("record_id"), _HS("create_date"), _HS("contact_marker"), _HS("original_source", "latest_source")),
+           fields={"lead_id": _HS("record_id")},
+           touch_sets=(
+               TouchWords(DERIVED_TOUCH_TYPES[0], _HS("create_date"), _HS("original_source"),
+                          _HS("first_touch_campaign"),
+                          extras=(("source_detail_1", _HS("original_source_1")),
+                                  ("source_detail_2", _HS("original_source_2")))),
+               TouchWords(DERIVED_TOUCH_TYPES[1], _HS("latest_source_at"), _HS("latest_source"),
+                          extras=(("source_detail_1", _HS("latest_source_1")),
+                                  ("source_detail_2", _HS("latest_source_2")))),
+               TouchWords(DERIVED_TOUCH_TYPES[2], _HS("recent_conversion_at"), _HS("latest_source"),
+                          _HS("last_touch_campaign"), needs="campaign",
+                          extras=(("conversion", _HS("recent_conversion")),)),
+           ),
+           notes=("Touches derived from HubSpot's source fields, at most three per contact (original source at the "
+                  "create date, latest source at its date, last converting campaign at the recent conversion), "
+                  "not the contact's full journey; a latest source that repeats the original (same time and "
+                  "channel) is counted once.",)),
     Preset("hubspot_deals", "HubSpot deals export", "leads",
            (_HS("deal_record_id"), _HS("deal_name"), _HS("deal_stage"), _HS("create_date")),
            fields={"lead_id": _HS("deal_record_id"), "created_at": _HS("create_date"),

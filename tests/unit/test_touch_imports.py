@@ -7,8 +7,10 @@ touch below (count, time, channel, campaign) is read off those files by hand.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from kpi.schema import validate
 from kpi.sources.files import RawTable, read_bytes, read_file
 from kpi.sources.importer import ImportRefused, ImportResult, import_raw, resolve
 from kpi.sources.mapping import Mapping
+from kpi.sources.presets import DERIVED_TOUCH_TYPES
 
 UPLOADS = Path(__file__).resolve().parent.parent / "fixtures" / "uploads"
 TOUCHES = UPLOADS / "touches"
@@ -153,3 +156,63 @@ def test_salesforce_members_without_type_column_or_any_response() -> None:
     nobody = read_bytes((head + "Spring Promo,Sent,,00Q7\nSpring Promo,Sent,,00Q8\n").encode(), "sent.csv")
     with pytest.raises(ImportRefused, match=r"sent.csv: no row could be accepted; .*never responded"):
         import_raw(nobody, resolve(nobody)[0])
+
+
+# --- HubSpot contacts: touches from the source fields --------------------------------------------------------
+
+ORIGINAL, LATEST, CONVERTING = DERIVED_TOUCH_TYPES
+
+
+def hubspot_touches(path: Path) -> ImportResult:
+    raw = read_file(path)
+    assert resolve(raw)[1].id == "hubspot_contacts"  # type: ignore[union-attr]  # recognised: still the leads
+    result = import_raw(raw, resolve(raw, "hubspot_contact_touches")[0])
+    assert result.table == "touches"
+    assert [p for p in validate("touches", result.frame) if p.severity == "error"] == []
+    return result
+
+
+def test_hubspot_contacts_give_their_original_latest_and_converting_touches() -> None:
+    r = hubspot_touches(TOUCHES / "hubspot_contacts_sources.csv")
+    got = r.frame.sort("lead_id", "touched_at", maintain_order=True).select(
+        "lead_id", "touched_at", "channel", "campaign", "touch_type").rows()
+    assert got == [
+        ("101", datetime(2025, 3, 1, 9, 0), "Paid Search", "Spring Launch", ORIGINAL),
+        ("101", datetime(2025, 3, 20, 8, 30), "Email", None, LATEST),
+        ("101", datetime(2025, 3, 20, 8, 35), "Email", "March Newsletter", CONVERTING),
+        ("102", datetime(2025, 3, 2, 10, 0), "Organic Social", None, ORIGINAL),  # latest = original: once
+        ("103", datetime(2025, 3, 5, 12, 0), "Direct Traffic", None, ORIGINAL),
+        ("103", datetime(2025, 3, 9, 18, 15), "Paid Social", None, LATEST),  # no converting campaign: no third
+        ("104", datetime(2025, 3, 6, 7, 45), "Referrals", None, ORIGINAL),
+    ]
+    assert (r.report.rows_read, r.report.rows_accepted) == (4, 7)
+    [bad] = [i for i in r.report.issues if i.rejected]  # 104's latest source date is not a date; its original stays
+    assert bad.rows == (4,) and bad.file == "hubspot_contacts_sources.csv"
+    assert bad.reason.startswith(f"{LATEST}: 'Latest Traffic Source Date' (touched_at) is not a date")
+    assert any("counted once" in w for w in r.report.warnings)
+    assert r.frame.filter(pl.col("lead_id") == "101")["source_detail_1"].to_list() == ["google", "march-newsletter",
+                                                                                        None]
+
+
+def test_hubspot_touches_need_the_record_id() -> None:
+    raw = read_file(TOUCHES / "hubspot_contacts_sources.csv")
+    mapping = resolve(raw, "hubspot_contact_touches")[0]
+    assert len(mapping.touch_sets) == 3
+    assert Mapping.from_dict(json.loads(json.dumps(mapping.to_dict()))) == mapping  # a saved mapping reads back
+    with pytest.raises(ImportRefused, match=r"hubspot_contacts_sources.csv: no column for required field\(s\) "
+                                            "lead_id"):
+        import_raw(raw, replace(mapping, fields={}))
+
+
+@pytest.mark.corpus
+def test_hubspot_touches_from_the_real_redacted_export(shared_dir: Path) -> None:
+    # SOURCE.txt: 1,001 contacts; Original Traffic Source on every row; both converting campaign columns empty
+    r = hubspot_touches(shared_dir / "real-exports" / "hubspot_contacts_export_redacted" / "all-contacts_REDACTED.csv")
+    counts = dict(r.frame.group_by("touch_type").len().rows())
+    assert counts[ORIGINAL] == 1001 and CONVERTING not in counts
+    assert counts[LATEST] == r.frame.height - 1001 and r.report.rows_rejected == 0
+    per_contact = r.frame.group_by("lead_id").len()["len"]
+    assert per_contact.min() == 1 and per_contact.max() == 2
+    # SOURCE.txt's tally of Original Traffic Source: Organic Social 637, Direct Traffic 267, Paid Social 61
+    original = dict(r.frame.filter(pl.col("touch_type") == ORIGINAL).group_by("channel").len().rows())
+    assert (original["Organic Social"], original["Direct Traffic"], original["Paid Social"]) == (637, 267, 61)
