@@ -723,6 +723,41 @@ def _derived_touches(raw: RawTable, mapping: Mapping) -> ImportResult:
     return ImportResult("touches", out, report)
 
 
+def utm_channel(source: pl.Expr, medium: pl.Expr) -> pl.Expr:
+    """The channel of a touch known by its UTM source and medium, in the default channel vocabulary
+    (`kpi.settings.DEFAULT_CHANNELS`): an ad platform's own source first (facebook/cpc is Meta, not Paid Search),
+    then the medium (cpc → Paid Search, email → Email), then the source ((direct) → Direct); else the text
+    'source / medium' as it was written."""
+    from kpi.settings import DEFAULT_CHANNELS
+
+    lookup = {canon.lower(): canon for canon in DEFAULT_CHANNELS}
+    for canon, spellings in DEFAULT_CHANNELS.items():
+        lookup.update({s.lower(): canon for s in spellings})
+    platforms = {k: v for k, v in lookup.items() if v in ("Meta", "LinkedIn")}
+    src, med = source.str.strip_chars().str.to_lowercase(), medium.str.strip_chars().str.to_lowercase()
+    written = pl.concat_str([source.str.strip_chars(), medium.str.strip_chars()], separator=" / ", ignore_nulls=True)
+    return pl.coalesce(src.replace_strict(platforms, default=None, return_dtype=pl.String),
+                       med.replace_strict(lookup, default=None, return_dtype=pl.String),
+                       src.replace_strict(lookup, default=None, return_dtype=pl.String),
+                       pl.when(written != "").then(written))
+
+
+def _utm_channel(frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
+    """Touches without a channel column, or rows with an empty channel, take it from utm_source/utm_medium."""
+    source = pl.col("source") if "source" in frame.columns else pl.lit(None, pl.String)
+    medium = pl.col("medium") if "medium" in frame.columns else pl.lit(None, pl.String)
+    derived = utm_channel(source, medium)
+    has = "channel" in frame.columns
+    rows = _issue_rows(frame, (pl.col("channel").is_null() if has else pl.lit(True)) & derived.is_not_null())
+    if not rows:
+        return frame
+    frame = frame.with_columns((pl.coalesce(pl.col("channel"), derived) if has else derived).alias("channel"))
+    report.issues.append(RowIssue("channel taken from utm_source / utm_medium (cpc → Paid Search, facebook → Meta, "
+                                  "email → Email; other pairs kept as 'source / medium')", rows, report.file,
+                                  rejected=False))
+    return frame
+
+
 def _coalesced(raw: RawTable, mapping: Mapping) -> RawTable:
     """`raw` with each coalesced field's column filled, where empty, from the mapping's further columns (a
     campaign member's Lead ID, else its Contact ID). Reads the file whole: only small CRM reports use it."""
@@ -746,6 +781,8 @@ def _row_rules(frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.Data
     """The mapping's rules for empty cells: rows whose `leave_out_empty` field is empty are listed as left out
     with its reason (not a row of this table, not an error of the file); `fill_empty` fields get their text."""
     rejected = {r for i in report.issues if i.rejected for r in i.rows}
+    if mapping.table == "touches" and ({"source", "medium"} & set(frame.columns)):
+        frame = _utm_channel(frame, mapping, report)
     if mapping.leave_out_empty and mapping.leave_out_empty[0] in frame.columns:
         fld, reason = mapping.leave_out_empty
         rows = tuple(r for r in _issue_rows(frame, pl.col(fld).is_null()) if r not in rejected)

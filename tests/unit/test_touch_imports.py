@@ -216,3 +216,17 @@ def test_hubspot_touches_from_the_real_redacted_export(shared_dir: Path) -> None
     # SOURCE.txt's tally of Original Traffic Source: Organic Social 637, Direct Traffic 267, Paid Social 61
     original = dict(r.frame.filter(pl.col("touch_type") == ORIGINAL).group_by("channel").len().rows())
     assert (original["Organic Social"], original["Direct Traffic"], original["Paid Social"]) == (637, 267, 61)
+
+
+# --- UTM history: a form-submissions export ------------------------------------------------------------------
+
+def test_utm_columns_give_the_channel_of_each_submission() -> None:
+    r = load(TOUCHES / "form_submissions_utm.csv", "generic_touches")
+    assert rows(r) == [("L-1", datetime(2025, 4, 1, 9, 12), "Paid Search", "brand_se"),  # google / cpc
+                       ("L-2", datetime(2025, 4, 2, 14, 3), "Meta", "spring_leads"),  # facebook / cpc
+                       ("L-1", datetime(2025, 4, 3, 8, 40), "Email", "april_news"),  # newsletter / email
+                       ("L-3", datetime(2025, 4, 4, 19, 55), "Direct", None),  # (direct) / (none)
+                       ("L-4", datetime(2025, 4, 5, 11, 20), "podcast-x / audio", "ep42")]  # unknown: as written
+    assert r.frame["source"].to_list() == ["google", "facebook", "newsletter", "(direct)", "podcast-x"]
+    [changed] = [i for i in r.report.issues if not i.rejected]
+    assert changed.rows == (1, 2, 3, 4, 5) and changed.reason.startswith("channel taken from utm_source")
