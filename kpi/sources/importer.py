@@ -393,6 +393,7 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
         used |= {mapping.stage.column, *mapping.stage.date_columns}
     if mapping.range_columns:
         used |= set(mapping.range_columns)
+    used |= {c for cols in mapping.coalesce.values() for c in cols}
     report.columns_used = dict(mapping.fields)
     report.columns_ignored = [c for c in raw.columns if c not in used]
     return frame, report
@@ -657,8 +658,146 @@ def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = No
 
 
 def import_raw(raw: RawTable, mapping: Mapping) -> ImportResult:
-    frame, report = convert(raw, mapping)
+    if mapping.touch_sets:
+        return _derived_touches(raw, mapping)
+    frame, report = convert(_coalesced(raw, mapping), mapping)
+    frame = _row_rules(frame, mapping, report)
     return finish(mapping.table, frame, report)
+
+
+def _derived_touches(raw: RawTable, mapping: Mapping) -> ImportResult:
+    """The touches a contacts export holds in its columns (`Mapping.touch_sets`): each set is imported on its
+    own from the rows that have it (so a bad date in one set's column leaves that row's other touches in), its
+    issues named by touch type; a touch that repeats another of the same contact (time and channel) counts
+    once. rows_read counts the contacts, rows_accepted the touches."""
+    name = raw.detected.name
+    lead = mapping.fields.get("lead_id")
+    if lead is None or lead not in raw.sample.columns:
+        raise ImportRefused(f"{name}: no column for required field(s) lead_id of touches. Map a column of the file "
+                            "to it.")
+    report = Report(name, raw.detected.describe(), mapping.label, "touches")
+    report.warnings += list(mapping.notes)
+    frames: list[pl.DataFrame] = []
+    first = True
+    for ts in mapping.touch_sets:
+        needs = ts.campaign if ts.needs == "campaign" else ts.channel
+        if needs is None:
+            continue
+        rows = RawTable(raw.frame.filter(~is_missing(pl.col(needs))), raw.detected)
+        if rows.frame.height == 0:
+            continue
+        fields = {"lead_id": lead, "touched_at": ts.touched_at, "channel": ts.channel}
+        if ts.campaign is not None:
+            fields["campaign"] = ts.campaign
+        part = Mapping("touches", fields, {"touch_type": ts.touch_type}, dict(ts.extras), dayfirst=mapping.dayfirst,
+                       label=mapping.label)
+        frame, sub = convert(rows, part)
+        if first:
+            report.totals_excluded = sub.totals_excluded
+            first = False
+        try:
+            done = finish("touches", frame, sub)
+            frames.append(done.frame)
+        except ImportRefused:
+            pass  # every row of this set was rejected: its issues below say why
+        report.issues += [replace(i, reason=f"{ts.touch_type}: {i.reason}") for i in sub.issues]
+        report.warnings += [w for w in sub.warnings if w not in report.warnings and w not in mapping.notes]
+        report.columns_used.update({k if k == "lead_id" else f"{k} ({ts.touch_type})": v for k, v in fields.items()})
+    report.rows_read = raw.n_rows + len(raw.excluded)
+    if not frames:
+        raise ImportRefused(f"{name}: no touch could be read from the source columns; "
+                            + ("; ".join(str(i) for i in report.issues[:3]) or "they are empty in every row"))
+    out = pl.concat(frames, how="diagonal_relaxed")
+    repeats = out.select(pl.struct("lead_id", "touched_at", "channel").is_duplicated()
+                         & ~pl.struct("lead_id", "touched_at", "channel").is_first_distinct()).to_series()
+    if repeats.any():
+        report.warnings.append(f"{int(repeats.sum())} touch(es) repeat another touch of the same contact (same time "
+                               "and channel) and are counted once")
+        out = out.filter(~repeats)
+    used = {c for c in report.columns_used.values()} | {c for ts in mapping.touch_sets for _, c in ts.extras}
+    report.columns_ignored = [c for c in raw.columns if c not in used]
+    report.rows_accepted = out.height
+    report.date_range = _date_range("touches", out)
+    report.warnings.append(f"{out.height} touches of {out['lead_id'].n_unique()} contacts from "
+                           f"{report.rows_read} rows")
+    return ImportResult("touches", out, report)
+
+
+def utm_channel(source: pl.Expr, medium: pl.Expr) -> pl.Expr:
+    """The channel of a touch known by its UTM source and medium, in the default channel vocabulary
+    (`kpi.settings.DEFAULT_CHANNELS`): an ad platform's own source first (facebook/cpc is Meta, not Paid Search),
+    then the medium (cpc → Paid Search, email → Email), then the source ((direct) → Direct); else the text
+    'source / medium' as it was written."""
+    from kpi.settings import DEFAULT_CHANNELS
+
+    lookup = {canon.lower(): canon for canon in DEFAULT_CHANNELS}
+    for canon, spellings in DEFAULT_CHANNELS.items():
+        lookup.update({s.lower(): canon for s in spellings})
+    platforms = {k: v for k, v in lookup.items() if v in ("Meta", "LinkedIn")}
+    src, med = source.str.strip_chars().str.to_lowercase(), medium.str.strip_chars().str.to_lowercase()
+    written = pl.concat_str([source.str.strip_chars(), medium.str.strip_chars()], separator=" / ", ignore_nulls=True)
+    return pl.coalesce(src.replace_strict(platforms, default=None, return_dtype=pl.String),
+                       med.replace_strict(lookup, default=None, return_dtype=pl.String),
+                       src.replace_strict(lookup, default=None, return_dtype=pl.String),
+                       pl.when(written != "").then(written))
+
+
+def _utm_channel(frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
+    """Touches without a channel column, or rows with an empty channel, take it from utm_source/utm_medium."""
+    source = pl.col("source") if "source" in frame.columns else pl.lit(None, pl.String)
+    medium = pl.col("medium") if "medium" in frame.columns else pl.lit(None, pl.String)
+    derived = utm_channel(source, medium)
+    has = "channel" in frame.columns
+    rows = _issue_rows(frame, (pl.col("channel").is_null() if has else pl.lit(True)) & derived.is_not_null())
+    if not rows:
+        return frame
+    frame = frame.with_columns((pl.coalesce(pl.col("channel"), derived) if has else derived).alias("channel"))
+    report.issues.append(RowIssue("channel taken from utm_source / utm_medium (cpc → Paid Search, facebook → Meta, "
+                                  "email → Email; other pairs kept as 'source / medium')", rows, report.file,
+                                  rejected=False))
+    return frame
+
+
+def _coalesced(raw: RawTable, mapping: Mapping) -> RawTable:
+    """`raw` with each coalesced field's column filled, where empty, from the mapping's further columns (a
+    campaign member's Lead ID, else its Contact ID). Reads the file whole: only small CRM reports use it."""
+    exprs = []
+    for fld, others in mapping.coalesce.items():
+        col = mapping.fields.get(fld)
+        if col is None or col not in raw.sample.columns:
+            continue
+        out = pl.col(col)
+        for other in (o for o in others if o in raw.sample.columns):
+            out = pl.when(is_missing(out)).then(pl.col(other)).otherwise(out)
+        exprs.append(out.alias(col))
+    if not exprs:
+        return raw
+    filled = RawTable(raw.frame.with_columns(exprs), raw.detected, raw.excluded)
+    filled.candidates = raw.candidates
+    return filled
+
+
+def _row_rules(frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
+    """The mapping's rules for empty cells: rows whose `leave_out_empty` field is empty are listed as left out
+    with its reason (not a row of this table, not an error of the file); `fill_empty` fields get their text."""
+    rejected = {r for i in report.issues if i.rejected for r in i.rows}
+    if mapping.table == "touches" and ({"source", "medium"} & set(frame.columns)):
+        frame = _utm_channel(frame, mapping, report)
+    if mapping.leave_out_empty and mapping.leave_out_empty[0] in frame.columns:
+        fld, reason = mapping.leave_out_empty
+        rows = tuple(r for r in _issue_rows(frame, pl.col(fld).is_null()) if r not in rejected)
+        if rows:
+            report.issues.append(RowIssue(reason, rows, report.file))
+            rejected |= set(rows)
+    for fld, text in mapping.fill_empty.items():
+        if fld not in frame.columns or fld not in mapping.fields:
+            continue
+        rows = tuple(r for r in _issue_rows(frame, pl.col(fld).is_null()) if r not in rejected)
+        if rows:
+            frame = frame.with_columns(pl.col(fld).fill_null(text))
+            report.issues.append(RowIssue(f"'{mapping.fields[fld]}' ({fld}) is empty; set to '{text}'", rows,
+                                          report.file, rejected=False))
+    return frame
 
 
 def join(primary: tuple[RawTable, Mapping], secondary: tuple[RawTable, Mapping], on: str = "lead_id"

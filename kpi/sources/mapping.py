@@ -47,6 +47,19 @@ class StageRule:
     approximate: tuple[str, ...] = ()  # which of date_columns are only 'last modified' dates
 
 
+@dataclass(frozen=True)
+class TouchSet:
+    """One touch a row of a contacts export holds in its own columns (HubSpot's original source at the
+    create date): rows with an empty `needs` column (channel or campaign) have no such touch."""
+
+    touch_type: str
+    touched_at: str
+    channel: str
+    campaign: str | None = None
+    needs: str = "channel"  # the field whose column must have a value: channel or campaign
+    extras: tuple[tuple[str, str], ...] = ()  # (extra dimension name, column)
+
+
 @dataclass
 class Mapping:
     """How one file becomes one canonical table.
@@ -68,6 +81,16 @@ class Mapping:
     drop_first_if_empty: str | None = None  # Meta's account-total first row has an empty campaign
     label: str = "custom mapping"
     notes: tuple[str, ...] = ()
+    #: field -> further columns whose text fills the field's empty cells, in order (Salesforce's Lead ID,
+    #: then Contact ID: a campaign member is one or the other)
+    coalesce: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: field -> text for its empty cells (a campaign without a type), reported as changed
+    fill_empty: dict[str, str] = field(default_factory=dict)
+    #: (field, reason): rows whose field is empty are not rows of the table (a campaign member that never
+    #: responded is not a touch); they are left out and listed with the reason
+    leave_out_empty: tuple[str, str] | None = None
+    #: touches held in a row's columns (several per row); set, the file becomes touches through these alone
+    touch_sets: tuple[TouchSet, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,13 +104,18 @@ class Mapping:
         period = data.pop("period", None)
         rc = data.pop("range_columns", None)
         notes = tuple(data.pop("notes", ()))
+        coalesce = {str(k): tuple(v) for k, v in data.pop("coalesce", {}).items()}
+        leave_out = data.pop("leave_out_empty", None)
+        touch_sets = tuple(TouchSet(**{**t, "extras": tuple(tuple(e) for e in t.get("extras", ()))})
+                           for t in data.pop("touch_sets", ()))
         rule = None
         if stage:
             rule = StageRule(stage["column"], tuple(stage["won"]), tuple(stage["lost"]), tuple(stage["date_columns"]),
                              tuple(stage["approximate"]))
         return cls(**data, stage=rule,
                    period=(date.fromisoformat(period[0]), date.fromisoformat(period[1])) if period else None,
-                   range_columns=(rc[0], rc[1]) if rc else None, notes=notes)
+                   range_columns=(rc[0], rc[1]) if rc else None, notes=notes, coalesce=coalesce,
+                   leave_out_empty=(leave_out[0], leave_out[1]) if leave_out else None, touch_sets=touch_sets)
 
 
 # --- suggestions ----------------------------------------------------------------------------------------

@@ -14,6 +14,23 @@ the opportunity. Olist MQL rows are all MQLs, so `mql_at` is their first contact
 Console clicks stand in for organic sessions (a click from Google results is a visit) and the
 report says so.
 
+Touches. A generic touches file (lead, time, channel, campaign, type) in any of the vocabulary's languages
+is one touch a row. A Salesforce campaign members report (the "Campaigns with Campaign Members" report type,
+whose CampaignMember fields a report labels `Member Status`, `Member First Responded Date` (FirstRespondedDate,
+a date) and `Member First Associated Date` (the member's CreatedDate)) gives one touch per member that
+responded: touched_at = its First Responded Date, campaign = Campaign Name, channel = the campaign's Type
+(Webinar, Email, Trade Show…; `Salesforce campaign` when it has none). Members that never responded (Sent,
+Invited) are on a list, not touched by marketing, so a marketer does not count them: they are left out and
+listed in the report, never dated by the day they were added. A member is a lead or a contact: lead_id is
+its Lead ID, else its Contact ID.
+
+A HubSpot contacts export stays a leads table when recognised; the same file picked as "HubSpot touches
+(original/latest source)" gives the touches its source fields hold (`touch_sets`): the original traffic
+source at the create date (with the first touch converting campaign, which HubSpot defines as the campaign
+of the contact's first-touch creation), the latest traffic source at its date, and the last touch converting
+campaign at the recent conversion date (channel: the latest source). Their touch_type says they are derived
+(`DERIVED_TOUCH_TYPES`): two or three touches a contact, not a journey.
+
 The header texts live in data, not here: one vocabulary per source in `kpi/sources/vocabularies/`
 (a CSV keyed by field and interface language: en, sv, ru, de, nb, da, fi), so an export downloaded
 with a Swedish or Russian interface is recognised by the same preset as its English original. A
@@ -28,7 +45,7 @@ from dataclasses import dataclass, field
 
 from kpi.schema import TABLES
 from kpi.sources.files import RawTable
-from kpi.sources.mapping import Mapping, StageRule, currency_in_header
+from kpi.sources.mapping import Mapping, StageRule, TouchSet, currency_in_header
 from kpi.sources.vocabularies import header_key, values, words
 
 Names = tuple[str, ...]  #: header texts that mean the same thing (any language), compared by `header_key`
@@ -45,6 +62,19 @@ class StageWords:
     lost: Names = ()
     date_columns: Names = ()
     approximate: Names = ()
+
+
+@dataclass(frozen=True)
+class TouchWords:
+    """A `TouchSet` whose columns are given as alternatives; a set whose time or channel column is not in the
+    file is skipped."""
+
+    touch_type: str
+    touched_at: Names
+    channel: Names
+    campaign: Names = ()
+    needs: str = "channel"
+    extras: tuple[tuple[str, Names], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +98,10 @@ class Preset:
     needs_join: str | None = None  # a partial table that must be joined on this key
     notes: tuple[str, ...] = ()
     keep_other_columns: bool = False  # every column not mapped becomes an extra dimension
+    coalesce: dict[str, Names] = field(default_factory=dict)  # field -> more columns filling its empty cells
+    fill_empty: dict[str, str] = field(default_factory=dict)  # field -> text for its empty cells
+    leave_out_empty: tuple[str, str] | None = None  # (field, reason): rows where it is empty are not rows
+    touch_sets: tuple[TouchWords, ...] = ()  # touches held in a row's columns (a contacts export's sources)
 
     def matches(self, raw: RawTable) -> bool:
         names = {header_key(c) for c in raw.columns}
@@ -117,7 +151,18 @@ class Preset:
         title = raw.detected.preamble[0].strip().lstrip("#").strip() if raw.detected.preamble else ""
         label = self.label + (f" ({title})" if title and "report" in title.lower() and "#" not in title else "")
         drop = next(iter(present(self.drop_first_if_empty)), None)
-        return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes)
+        coalesce = {f: tuple(c for c in dict.fromkeys(present(cands)) if c != fields[f])
+                    for f, cands in self.coalesce.items() if f in fields}
+        touch_sets = []
+        for ts in self.touch_sets:
+            when, channel, campaign = pick(ts.touched_at), pick(ts.channel), pick(ts.campaign)
+            if when is None or channel is None or (ts.needs == "campaign" and campaign is None):
+                continue
+            kept = tuple((name, col) for name, cands in ts.extras if (col := pick(cands)) is not None)
+            touch_sets.append(TouchSet(ts.touch_type, when, channel, campaign, ts.needs, kept))
+        return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes,
+                       {f: cols for f, cols in coalesce.items() if cols}, dict(self.fill_empty), self.leave_out_empty,
+                       tuple(touch_sets))
 
 
 def _currency_of(header: str) -> str | None:
@@ -151,6 +196,14 @@ def _canonical(table: str, signature: tuple[Names, ...], range_columns: tuple[st
 _META, _GADS, _LI, _GA4 = _v("meta_ads"), _v("google_ads"), _v("linkedin_ads"), _v("ga4")
 _HS, _SF, _PD, _AMO, _BX = _v("hubspot"), _v("salesforce"), _v("pipedrive"), _v("amocrm"), _v("bitrix24")
 _YD, _VK, _YM = _v("yandex_direct"), _v("vk_ads"), _v("yandex_metrica")
+_T = _v("touches")
+
+#: touch_type of the touches read from a contact's source fields (HubSpot's original and latest source, its
+#: converting campaign): at most three per contact, not a journey; the pages say so when they see these
+DERIVED_TOUCH_TYPES = ("original source (derived)", "latest source (derived)", "last converting campaign (derived)")
+
+#: channel of a Salesforce campaign member whose campaign has no Type (or whose report has no Type column)
+SF_NO_TYPE = "Salesforce campaign"
 _HS_S, _SF_S, _AMO_S, _BX_S = (_stage_values(s) for s in ("hubspot", "salesforce", "amocrm", "bitrix24"))
 
 _GADS_DIMS = {k: _GADS(k) for k in ("ad_group", "keyword", "match_type", "location", "campaign_type", "ad_type",
@@ -250,6 +303,25 @@ PRESETS: tuple[Preset, ...] = (
                    "channel": _HS("channel"), "source": _HS("source"), "campaign": _HS("campaign"),
                    "region": _HS("region"), "segment": _HS("segment")},
            absent=_HS("deal_name")),
+    Preset("hubspot_contact_touches", "HubSpot touches (original/latest source)", "touches",
+           (_HS("record_id"), _HS("create_date"), _HS("contact_marker"), _HS("original_source", "latest_source")),
+           fields={"lead_id": _HS("record_id")},
+           touch_sets=(
+               TouchWords(DERIVED_TOUCH_TYPES[0], _HS("create_date"), _HS("original_source"),
+                          _HS("first_touch_campaign"),
+                          extras=(("source_detail_1", _HS("original_source_1")),
+                                  ("source_detail_2", _HS("original_source_2")))),
+               TouchWords(DERIVED_TOUCH_TYPES[1], _HS("latest_source_at"), _HS("latest_source"),
+                          extras=(("source_detail_1", _HS("latest_source_1")),
+                                  ("source_detail_2", _HS("latest_source_2")))),
+               TouchWords(DERIVED_TOUCH_TYPES[2], _HS("recent_conversion_at"), _HS("latest_source"),
+                          _HS("last_touch_campaign"), needs="campaign",
+                          extras=(("conversion", _HS("recent_conversion")),)),
+           ),
+           notes=("Touches derived from HubSpot's source fields, at most three per contact (original source at the "
+                  "create date, latest source at its date, last converting campaign at the recent conversion), "
+                  "not the contact's full journey; a latest source that repeats the original (same time and "
+                  "channel) is counted once.",)),
     Preset("hubspot_deals", "HubSpot deals export", "leads",
            (_HS("deal_record_id"), _HS("deal_name"), _HS("deal_stage"), _HS("create_date")),
            fields={"lead_id": _HS("deal_record_id"), "created_at": _HS("create_date"),
@@ -258,6 +330,21 @@ PRESETS: tuple[Preset, ...] = (
            extras={"pipeline": _HS("pipeline"), "deal_stage": _HS("deal_stage")},
            stage=StageWords(_HS("deal_stage"), _HS_S("won_stage"), _HS_S("lost_stage"),
                            _HS("close_date", "last_modified"), _HS("last_modified"))),
+    Preset("salesforce_campaign_members", "Salesforce campaign members report", "touches",
+           (_SF("member_campaign"), _SF("member_status"), _SF("member_first_responded", "member_responded"),
+            _SF("member_lead_id", "member_contact_id")),
+           fields={"lead_id": _SF("member_lead_id", "member_contact_id"),
+                   "touched_at": _SF("member_first_responded"), "campaign": _SF("member_campaign"),
+                   "channel": _SF("campaign_type")},
+           constants={"channel": SF_NO_TYPE},
+           extras={"member_status": _SF("member_status"), "member_type": _SF("member_type"),
+                   "member_added": _SF("member_created")},
+           coalesce={"lead_id": _SF("member_contact_id")},
+           fill_empty={"channel": SF_NO_TYPE},
+           leave_out_empty=("touched_at", "the member never responded (no First Responded Date): on the campaign's "
+                                          "list, but not a touch"),
+           notes=("A campaign member is a touch when it responded, dated by its First Responded Date; members who "
+                  "were only sent or invited are left out and counted in the report.",)),
     Preset("salesforce_opportunities", "Salesforce opportunity report", "leads",
            (_SF("opportunity_name"), _SF("stage"), _SF("close_date")),
            fields={"lead_id": _SF("opportunity_id"), "created_at": _SF("created_date"),
@@ -323,9 +410,15 @@ PRESETS: tuple[Preset, ...] = (
                    "segment": ("business_segment",)},
            extras={"sdr": ("sdr_id",), "lead_type": ("lead_type",), "business_type": ("business_type",)},
            needs_join="lead_id"),
+    Preset("generic_touches", "Touches file (lead, time, channel, campaign)", "touches",
+           (_T("lead_id"), _T("touched_at"), _T("channel", "utm_source", "utm_medium")),
+           fields={"lead_id": _T("lead_id"), "touched_at": _T("touched_at"), "channel": _T("channel"),
+                   "campaign": _T("campaign"), "touch_type": _T("touch_type")},
+           extras={"source": _T("utm_source"), "medium": _T("utm_medium")}),
     _canonical("leads", (("lead_id",), ("created_at",))),
     _canonical("spend", (("date", "period_start"), ("spend",)), ("period_start", "period_end")),
     _canonical("traffic", (("date", "period_start"), ("sessions",)), ("period_start", "period_end")),
+    _canonical("touches", (("lead_id",), ("touched_at",), ("channel", "utm_source", "utm_medium"))),
 )
 
 BY_ID: dict[str, Preset] = {p.id: p for p in PRESETS}

@@ -256,7 +256,7 @@ def test_canonical_traffic_file() -> None:
 
 def test_canonical_presets_come_after_every_tool_format() -> None:
     ids = [p.id for p in PRESETS]
-    assert ids[-3:] == ["canonical_leads", "canonical_spend", "canonical_traffic"]
+    assert ids[-4:] == ["canonical_leads", "canonical_spend", "canonical_traffic", "canonical_touches"]
 
 
 # --- the vocabularies themselves ---------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def test_canonical_presets_come_after_every_tool_format() -> None:
 def test_every_vocabulary_file_reads() -> None:
     files = sorted(p.stem for p in VOCABULARIES.glob("*.csv"))
     assert files == ["amocrm", "bitrix24", "ga4", "google_ads", "hubspot", "linkedin_ads", "meta_ads", "pipedrive",
-                     "salesforce", "vk_ads", "yandex_direct", "yandex_metrica"]
+                     "salesforce", "touches", "vk_ads", "yandex_direct", "yandex_metrica"]
     for source in files:
         vocab = load(source)
         assert vocab, source
