@@ -31,6 +31,8 @@ def render_choices(ws: data.Workspace, state: ViewState) -> tuple[str, str, str]
     credit = translated_select(right, t("attribution.credit", state.lang), credits(ws.settings), "attribution_credit",
                                "leads", state.lang, lambda c: words.credit_label(ws, c, state.lang))
     st.caption(t(f"model.{model}.explain", state.lang))
+    if data.has_derived_touches(ws):
+        st.caption(t("attribution.derived", state.lang))
     return model, by, credit
 
 

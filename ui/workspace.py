@@ -29,6 +29,7 @@ from kpi.schema import RANGED_TABLES, TABLES, is_text
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.sources.mapping import MappingStore, WorkspaceMappings
+from kpi.sources.presets import DERIVED_TOUCH_TYPES
 from kpi.store import InvalidDataset, Mode, Store, WorkspaceExists, default_data_dir, refusals
 from kpi.store import Workspace as StoreWorkspace
 from ui.i18n import current_language, stage_label, t
@@ -454,3 +455,11 @@ def stage_credits(ws: Workspace, model: str, by: str, period: Period | None = No
                   filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
     """`kpi.attribution.stage_credits` on the workspace (each funnel stage credited under `model`), cached."""
     return _stage_credits(ws.key, model, by, _period_key(period), _filters_key(filters or {}))
+
+
+def has_derived_touches(ws: Workspace) -> bool:
+    """Whether some touches were derived from a CRM's source fields (HubSpot's original and latest source), not
+    recorded one by one: two or three a contact, not the whole journey."""
+    touches = ws.tables.get("touches")
+    return (touches is not None and "touch_type" in touches.columns
+            and bool(touches["touch_type"].cast(pl.String).is_in(DERIVED_TOUCH_TYPES).any()))

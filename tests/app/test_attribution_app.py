@@ -114,3 +114,14 @@ def test_a_slice_only_link_credits_every_touch_of_the_slice_s_leads(app: AppTest
     stages = pl.from_pandas(app.dataframe[-1].value)
     assert dict(zip(stages["channel"], stages["Leads"], strict=True)) == {
         "LinkedIn": 1.0, "Email": 1.0, "Meta": 1.0, "(no touch)": 1.0}
+
+
+def test_touches_derived_from_crm_source_fields_are_said_to_be_so(app: AppTest) -> None:
+    tables = workspace()
+    derived = tables["touches"].with_columns(touch_type=pl.lit("original source (derived)"))
+    use_uploads(app, {"leads": tables["leads"], "touches": derived}, period=("2026-01-01", "2026-01-31"))
+    open_page(app, PAGE)
+    assert any(c.value.startswith("Some touches are derived from the CRM's source fields") for c in app.caption)
+    use_uploads(app, {"leads": tables["leads"], "touches": tables["touches"]}, period=("2026-01-01", "2026-01-31"))
+    app.run()
+    assert not any(c.value.startswith("Some touches are derived") for c in app.caption)
