@@ -150,3 +150,38 @@ def test_upload_then_every_page(app_server: StreamlitServer, browser: object, sh
             f"{p}: {text}" for p, text in crashes.items())
     finally:
         context.close()
+
+
+def test_hubspot_contacts_as_leads_and_as_touches_feed_the_attribution_page(app_server: StreamlitServer,
+                                                                            browser: object,
+                                                                            shared_dir: Path) -> None:
+    """The real HubSpot export uploaded twice: as leads (recognised), then as touches derived from its source
+    fields (the format picked by hand); the Attribution page then credits the leads and says the touches
+    are derived."""
+    hubspot = BY_ID["hubspot"]
+    folder = shared_dir / "real-exports" / hubspot.folder
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(f"{app_server.url}/data")
+        page.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached", timeout=60_000)
+        upload(page, hubspot, folder)
+        confirm(page, hubspot, hubspot.expected_rows(shared_dir))
+        upload(page, hubspot, folder)
+        page.get_by_role("combobox", name="Format", exact=True).click()
+        page.keyboard.type("HubSpot touches")  # the list is long: filter it as a person would
+        page.get_by_role("option", name="HubSpot touches (original/latest source)", exact=True).click()
+        wait_idle(page, timeout=120_000, ready=PAGE_READY)
+        assert crash_text(page) is None
+        page.get_by_role("button", name="Add to workspace").click(timeout=60_000)
+        page.get_by_text(f"from {hubspot.file} to Touches").first.wait_for(timeout=60_000)
+
+        page.locator('[data-testid="stSidebarNavLink"][href$="/attribution"]').click()
+        wait_idle(page, timeout=90_000, ready=PAGE_READY)
+        screenshot(page, "family-hubspot-touches-attribution")
+        assert crash_text(page) is None
+        assert page.get_by_text("Some touches are derived from the CRM's source fields").count() == 1
+        credited = page.locator('[data-testid="stMetric"]').filter(has_text="Conversions credited")
+        assert int(credited.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "")) > 0
+    finally:
+        context.close()
