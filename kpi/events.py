@@ -34,14 +34,17 @@ from 0, as PostHog numbers them (exclusion ranges and `step:N` attribution use t
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import sys
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import polars as pl
@@ -93,11 +96,11 @@ def check_spec(spec: FunnelSpec) -> None:
     if n < 1 or any(not s for s in spec.steps):
         raise EventFunnelError("a funnel needs at least one step: --step NAME (repeat it for each step)")
     if spec.order not in ORDERS:
-        raise EventFunnelError(f"unknown order '{spec.order}'; use one of {', '.join(ORDERS)}")
+        raise EventFunnelError(f"--order '{spec.order}' is unknown; use one of {', '.join(ORDERS)}")
     if spec.window_s <= 0:
-        raise EventFunnelError("the conversion window must be positive, e.g. --window 7d")
+        raise EventFunnelError("--window must be positive, e.g. --window 7d")
     for ex in spec.exclusions:
-        where = f"exclusion {ex.event}:{ex.from_step}:{ex.to_step}"
+        where = f"--exclude {ex.event}:{ex.from_step}:{ex.to_step}"
         if not (0 <= ex.from_step < ex.to_step <= n - 1):
             raise EventFunnelError(f"{where}: steps are numbered 0..{n - 1}; write EVENT:FROM:TO with "
                                    f"0 <= FROM < TO <= {n - 1}, e.g. {ex.event}:0:{n - 1}")
@@ -115,7 +118,7 @@ def parse_window(text: str) -> int:
     unit = match.group(2).lower() if match else ""
     unit = _UNIT_ALIASES.get(unit, unit.removesuffix("s") if unit.endswith("s") and len(unit) > 1 else unit)
     if not match or unit not in UNIT_SECONDS or int(match.group(1)) <= 0:
-        raise EventFunnelError(f"window '{text}' must be a positive count and a unit (second, minute, hour, day, "
+        raise EventFunnelError(f"--window '{text}' must be a positive count and a unit (second, minute, hour, day, "
                                "week), e.g. 7d, 36h or 14 days")
     return int(match.group(1)) * UNIT_SECONDS[unit]
 
@@ -125,7 +128,7 @@ def parse_exclusion(text: str) -> Exclusion:
     event, sep1, rest = text.rpartition(":")
     event, sep2, start = event.rpartition(":")
     if not (sep1 and sep2 and event and start.strip().isdigit() and rest.strip().isdigit()):
-        raise EventFunnelError(f"exclusion '{text}' must look like EVENT:FROM:TO with 0-based step numbers, "
+        raise EventFunnelError(f"--exclude '{text}' must look like EVENT:FROM:TO with 0-based step numbers, "
                                "e.g. cancel:0:2")
     return Exclusion(event, int(start), int(rest))
 
@@ -136,13 +139,14 @@ def parse_attribution(text: str, n_steps: int, order: Order) -> int | None:
         return None
     match = re.fullmatch(r"step:(\d+)", text or "")
     if not match:
-        raise EventFunnelError(f"attribution '{text}' must be first_touch, last_touch or step:N (N from 0 to "
+        raise EventFunnelError(f"--by-attribution '{text}' must be first_touch, last_touch or step:N (N from 0 to "
                                f"{n_steps - 1})")
     step = int(match.group(1))
     if step >= n_steps:
-        raise EventFunnelError(f"attribution '{text}': steps are numbered 0..{n_steps - 1}")
+        raise EventFunnelError(f"--by-attribution '{text}': steps are numbered 0..{n_steps - 1}")
     if order == "unordered" and step != 0:
-        raise EventFunnelError("an unordered funnel can only attribute to step:0 (any step may come first)")
+        raise EventFunnelError("--by-attribution: an unordered funnel can only attribute to step:0 "
+                               "(any step may come first)")
     return step
 
 
@@ -439,10 +443,10 @@ def step_table(persons: pl.DataFrame, spec: FunnelSpec, users: bool = False) -> 
 
 
 def funnel(events: pl.DataFrame, spec: FunnelSpec, by: str | None = None, attribution: str = "first_touch",
-           users: bool = False) -> dict[str, object]:
+           users: bool = False) -> dict[str, Any]:
     """{"steps": [...], "breakdown": {value: {"steps": [...]}}} (breakdown only with `by`); see step_table."""
     overall = person_results(events, spec)
-    result: dict[str, object] = {"steps": step_table(overall, spec, users)}
+    result: dict[str, Any] = {"steps": step_table(overall, spec, users)}
     if by is not None:
         persons = person_results(events, spec, by, attribution)
         order = (persons.group_by("breakdown").agg(pl.len().alias("n"))
@@ -483,3 +487,99 @@ def trends(events: pl.DataFrame, spec: FunnelSpec, interval: Interval, start: da
                 converted[period] = converted.get(period, 0) + int(result.reached == last)
     return [{"period": d.isoformat(), "entered": entered.get(d, 0), "converted": converted.get(d, 0)}
             for d in _periods(start, end, interval)]
+
+
+# --- command line: python -m kpi events funnel ------------------------------------------------------------------
+
+
+def _csv_rows(result: dict[str, Any], users: bool) -> pl.DataFrame:
+    rows: list[dict[str, Any]] = []
+    blocks: list[tuple[str | None, list[dict[str, Any]]]] = [(None, result["steps"])]
+    breakdown = result.get("breakdown")
+    if isinstance(breakdown, dict):
+        blocks += [(value, body["steps"]) for value, body in breakdown.items()]
+    for value, steps in blocks:
+        for index, step in enumerate(steps):
+            row = {"breakdown": value, "step": index, **step}
+            if users:
+                row["users"] = ";".join(step["users"])
+            rows.append(row)
+    schema = {"breakdown": pl.String, "step": pl.Int64, "name": pl.String, "count": pl.Int64,
+              "avg_conversion_time_s": pl.Float64, "median_conversion_time_s": pl.Float64}
+    if users:
+        schema["users"] = pl.String
+    frame = pl.DataFrame(rows, schema=schema)
+    return frame if isinstance(breakdown, dict) else frame.drop("breakdown")
+
+
+def run_funnel(args: argparse.Namespace) -> int:
+    from kpi.cli import UsageError
+
+    try:
+        spec = FunnelSpec(tuple(args.step), args.order, parse_window(args.window),
+                          tuple(parse_exclusion(e) for e in args.exclude or ()))
+        if args.by_attribution is not None and args.by is None:
+            raise EventFunnelError("--by-attribution needs --by PROPERTY")
+        attribution = args.by_attribution or "first_touch"
+        if args.by is not None:
+            parse_attribution(attribution, len(spec.steps), spec.order)
+        if args.trends and (args.date_from is None or args.date_to is None):
+            raise EventFunnelError("--trends needs its range: --from YYYY-MM-DD --to YYYY-MM-DD")
+        if (args.date_from or args.date_to) and not args.trends:
+            raise EventFunnelError("--from/--to go with --trends day|week|month")
+        events = read_events(args.events)
+        if args.by is not None and args.by not in events.columns:
+            raise EventFunnelError(f"--by '{args.by}' is not a column of {args.events}; properties there: "
+                                   f"{', '.join(c for c in events.columns if c not in REQUIRED) or 'none'}")
+        result = funnel(events, spec, args.by, attribution, args.users)
+        if args.trends:
+            result["trends"] = trends(events, spec, args.trends, args.date_from, args.date_to)
+    except EventFunnelError as exc:
+        raise UsageError(str(exc)) from None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+        return 0
+    frames = [_csv_rows(result, args.users)]
+    if args.trends:
+        frames.append(pl.DataFrame(result["trends"], schema={"period": pl.String, "entered": pl.Int64,
+                                                             "converted": pl.Int64}))
+    for frame in frames:
+        if args.format == "csv":
+            sys.stdout.write(frame.write_csv(float_precision=None))
+        else:
+            with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=80):
+                print(frame)
+    return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD, for example 2025-01-31") from None
+
+
+def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    events = sub.add_parser("events", help="event analytics over an events file (user_id, timestamp, event, ...)")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    cmd = events_sub.add_parser(
+        "funnel", help="event funnel with PostHog's semantics: persons per step, conversion times, breakdown, trends",
+        epilog="Steps are numbered from 0. Rules: see kpi/events.py. CSV with --trends prints the steps, then the "
+               "trends.")
+    cmd.add_argument("--events", required=True, metavar="PATH",
+                     help="CSV or Parquet file, or a folder of them, with user_id, timestamp, event and properties")
+    cmd.add_argument("--step", action="append", required=True, metavar="NAME", help="event name of the next step")
+    cmd.add_argument("--order", default="ordered", choices=ORDERS,
+                     help="ordered: others may happen between steps; strict: nothing between; unordered: any order")
+    cmd.add_argument("--window", default="14d", help="conversion window from step 0: 7d, 36h, 90m, 2w (default 14d)")
+    cmd.add_argument("--exclude", action="append", metavar="EVENT:FROM:TO",
+                     help="drop persons doing EVENT between steps FROM and TO (0-based, repeatable)")
+    cmd.add_argument("--by", metavar="PROPERTY", help="break down by this event property")
+    cmd.add_argument("--by-attribution", metavar="first_touch|last_touch|step:N",
+                     help="which event's value a person gets (default first_touch)")
+    cmd.add_argument("--trends", choices=INTERVALS, help="persons entered and converted per period of step 0")
+    cmd.add_argument("--from", dest="date_from", type=_iso_date, help="first day of the trends, inclusive")
+    cmd.add_argument("--to", dest="date_to", type=_iso_date, help="last day of the trends, inclusive")
+    cmd.add_argument("--users", action="store_true", help="list the user ids at each step")
+    cmd.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    cmd.set_defaults(run=run_funnel)
