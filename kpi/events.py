@@ -62,6 +62,7 @@ _UNIT_ALIASES = {"s": "second", "sec": "second", "m": "minute", "min": "minute",
                  "w": "week"}
 NO_VALUE = ""
 REQUIRED = ("user_id", "timestamp", "event")
+_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 
 
 class EventFunnelError(ValueError):
@@ -180,7 +181,11 @@ def check_events(events: pl.DataFrame, name: str = "events") -> pl.DataFrame:
                                "user_id, timestamp and event (any other columns are properties)")
     ts = events.schema["timestamp"]
     if ts == pl.String:
-        parsed = events["timestamp"].str.to_datetime(time_unit="us", strict=False)
+        try:
+            parsed = events["timestamp"].str.to_datetime(time_unit="us", strict=False)
+        except pl.exceptions.PolarsError:  # no format fits the first values: try the usual ones row by row
+            parsed = events.select(pl.coalesce([pl.col("timestamp").str.strptime(pl.Datetime("us"), f, strict=False)
+                                                for f in _FORMATS])).to_series()
         if parsed.null_count() > events["timestamp"].null_count():
             bad = events.with_row_index("row", 1).filter(parsed.is_null() & events["timestamp"].is_not_null())
             raise EventFunnelError(f"{name}: column timestamp, row {bad['row'][0]}: '{bad['timestamp'][0]}' is not "
