@@ -305,3 +305,15 @@ def test_cli_missing_column_exits_2(tmp_path: Path) -> None:
     path.write_text("user_id,timestamp,event\nu1,yesterday,A\n")
     proc = kpi("--events", str(path), "--step", "A", "--format", "json")
     assert proc.returncode == 2 and "timestamp" in proc.stderr and "row 1" in proc.stderr
+
+
+def test_bench_duckdb_sql_gives_the_engine_counts(tmp_path: Path) -> None:
+    # the benchmark's DuckDB SQL is an independent ordered funnel; on ORDER_CASE plus a window edge it must agree:
+    # u4: A, then B 2 days later with a 1-day window -> stays at A. Engine and SQL: [4, 2, 2]
+    from bench.bench_event_funnel import duckdb_counts
+
+    frame = pl.concat([ORDER_CASE, events(("u4", 0, "A"), ("u4", 2 * DAY, "B"))])
+    frame.write_parquet(tmp_path / "e.parquet")
+    engine = counts(run(frame, "A", "B", "C", window=DAY))
+    assert engine == [4, 2, 2]
+    assert duckdb_counts(tmp_path / "e.parquet", ("A", "B", "C"), DAY) == engine
