@@ -15,6 +15,7 @@ COMMANDS: tuple[str, ...] = (
     "kpi.commands",
     "kpi.sources.ga4",
     "kpi.sources.importer",
+    "kpi.events",
 )
 
 EXIT_USAGE = 2
