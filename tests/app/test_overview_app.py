@@ -153,10 +153,12 @@ def test_cost_cards_say_why_they_are_empty_and_offer_the_lead_share_allocation(
     assert metric(app, "Spend") != "–"
     assert len([c for c in app.caption if c.value.startswith("Allocated by lead share (spend has no Segment)")]) == 4
     assert any("allocated by lead share" in c.value for c in app.caption)
-    # Enterprise won no deal in the period (its deals take months): every ROAS is 0, so nothing to rank
-    ent = created.filter(pl.col("segment") == "Enterprise")
-    assert ent.filter(pl.col("won_at").is_not_null()).height == 0 and metric(app, "Won deals") == "0"
-    assert any(i.value == "No initiative has a ROAS above zero in this view: nothing to rank." for i in app.info)
+    # Enterprise rarely wins a deal from leads this young (its deals take months): with none, every ROAS is
+    # 0 and there is nothing to rank; on the days the demo has one, the card counts it
+    won = created.filter((pl.col("segment") == "Enterprise") & pl.col("won_at").is_not_null()).height
+    assert metric(app, "Won deals") == f"{won:,}"
+    nothing = any(i.value == "No initiative has a ROAS above zero in this view: nothing to rank." for i in app.info)
+    assert nothing == (won == 0)
     app.selectbox(key="rank_by.en").set_value("cpl").run()
     charts = [str(c.proto.spec) for c in app.get("vega_lite_chart")]
     assert any("Best" in c for c in charts) and any("Worst" in c for c in charts)
