@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -135,3 +136,28 @@ def metric_values(page: object) -> dict[str, str]:
         label = card.locator('[data-testid="stMetricLabel"]').inner_text().strip()
         out[label] = card.locator('[data-testid="stMetricValue"]').inner_text().strip()
     return out
+
+
+def query(page: object) -> dict[str, list[str]]:
+    """The page's address parameters."""
+    return parse_qs(urlsplit(page.url).query)  # type: ignore[attr-defined]
+
+
+def click_longest_bar(page: object, chart: object, param: str) -> None:
+    """Click the longest bar of `chart` (an SVG mark) until the address carries `param` (click-to-filter
+    wrote it); a chart still re-drawing after the last rerun may miss the first click."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    chart.scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    for _ in range(3):
+        page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+        bars = chart.locator('g.mark-rect path[aria-roledescription="bar"]')  # type: ignore[attr-defined]
+        bar = max((bars.nth(i).bounding_box() for i in range(bars.count())), key=lambda b: b["width"] if b else 0)
+        assert bar is not None and bar["width"] > 0
+        page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)  # type: ignore[attr-defined]
+        try:
+            page.wait_for_function(f"() => location.search.includes('{param}=')", timeout=8_000)  # type: ignore[attr-defined]
+            break
+        except PlaywrightTimeout:
+            continue
+    wait_idle(page)

@@ -4,19 +4,20 @@ phone width, with screenshots (artifacts/screenshots/attribution-*.png)."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import StreamlitServer, metric_values, open_fresh, screenshot, select_option, wait_idle
+from tests.e2e.conftest import (
+    StreamlitServer,
+    click_longest_bar,
+    metric_values,
+    open_fresh,
+    query,
+    screenshot,
+    select_option,
+)
 
 pytestmark = pytest.mark.e2e
 DESKTOP, PHONE = {"width": 1400, "height": 1000}, {"width": 390, "height": 900}
-
-
-def query(page: object) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(page.url).query)  # type: ignore[attr-defined]
 
 
 def test_the_model_and_a_clicked_channel_live_in_the_address(app_server: StreamlitServer, browser: object) -> None:
@@ -28,19 +29,7 @@ def test_the_model_and_a_clicked_channel_live_in_the_address(app_server: Streaml
     total = metric_values(page)["Conversions credited"]
 
     chart = page.locator('[data-testid="stVegaLiteChart"]').first  # type: ignore[attr-defined]
-    chart.scroll_into_view_if_needed()
-    for _ in range(3):  # the chart may still be drawing: click again
-        page.wait_for_timeout(1500)  # type: ignore[attr-defined]
-        bars = chart.locator('g.mark-rect path[aria-roledescription="bar"]')
-        bar = max((bars.nth(i).bounding_box() for i in range(bars.count())), key=lambda b: b["width"] if b else 0)
-        assert bar is not None and bar["width"] > 0
-        page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)  # type: ignore[attr-defined]
-        try:
-            page.wait_for_function("() => location.search.includes('channel=')", timeout=8_000)  # type: ignore[attr-defined]
-            break
-        except PlaywrightTimeout:
-            continue
-    wait_idle(page)
+    click_longest_bar(page, chart, "channel")
     params = query(page)
     assert params["model"] == ["first"] and len(params["channel"]) == 1
     filtered = metric_values(page)["Conversions credited"]

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import StreamlitServer, metric_values, open_fresh, screenshot, select_option, wait_idle
+from tests.e2e.conftest import (
+    StreamlitServer,
+    click_longest_bar,
+    metric_values,
+    open_fresh,
+    query,
+    screenshot,
+    select_option,
+)
 
 pytestmark = pytest.mark.e2e
 VIEWPORT = {"width": 1440, "height": 2200}
-
-
-def query(page: object) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(page.url).query)  # type: ignore[attr-defined]
 
 
 def test_period_and_click_filter_live_in_the_url_and_reopen_the_same(app_server: StreamlitServer,
@@ -28,19 +29,7 @@ def test_period_and_click_filter_live_in_the_url_and_reopen_the_same(app_server:
 
     # click the best initiative's bar: the top bar of the first initiative ranking (an SVG mark)
     chart = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Best").first
-    chart.scroll_into_view_if_needed()
-    for _ in range(3):  # the chart may still be re-drawing after the period change: click again
-        page.wait_for_timeout(1500)
-        bars = chart.locator('g.mark-rect path[aria-roledescription="bar"]')
-        bar = max((bars.nth(i).bounding_box() for i in range(bars.count())), key=lambda b: b["width"] if b else 0)
-        assert bar is not None and bar["width"] > 0
-        page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
-        try:
-            page.wait_for_function("() => location.search.includes('initiative=')", timeout=8_000)
-            break
-        except PlaywrightTimeout:
-            continue
-    wait_idle(page)
+    click_longest_bar(page, chart, "initiative")
     params = query(page)
     assert params["period"] == ["last_12_months"] and len(params["initiative"]) == 1
     filtered = metric_values(page)
