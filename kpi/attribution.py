@@ -63,6 +63,7 @@ _STATE = "_state"
 _RAW = "_raw"
 _C = "_c"
 _ROW = "_row"
+_ORDER = "_order"
 _WEIGHT = "_weight"
 _ROLE_COLUMNS = ("_lead_role", "_opportunity_role", "_won_role")
 
@@ -136,70 +137,59 @@ def _with_initiative(frame: pl.LazyFrame, settings: Settings) -> pl.LazyFrame:
 
 
 def _eligible(conv: pl.LazyFrame, touches: pl.LazyFrame, by: Dimension) -> pl.LazyFrame:
-    """Each conversion's (`_c`: its row in `conv`) touches at or before it, grouped by conversion but in no
-    particular order within one: the touch's row in the touches table (`_row`, which orders ties in time) and its
-    `by` value as stored (`_raw`).
+    """Each conversion's (`_c`: its row in `conv`) touches at or before it, in time order with ties in the touches
+    table's order (`_order`: the touch's rank in that order over the whole table), and the touch's `by` value as
+    stored (`_raw`).
 
-    Sorting by the conversion's integer row alone is cheap and lets every per-conversion window read contiguous
-    slices (grouping 10M rows by an unsorted key takes several times longer); the position-based models then find
-    their touches with per-conversion minima and maxima of (touched_at, _row) instead of a sort on time."""
+    One sort on a single integer key (conversion row × 2³² + order) instead of a sort on text id, time and row:
+    a conversion's touches then lie together in time order, so its first, last and role touches are found by
+    comparing neighbouring rows, and per-conversion windows read contiguous slices."""
     names = touches.collect_schema().names()
     _state(names, by)  # the dimension must exist
-    return (touches.with_row_index(_ROW).select(pl.col("lead_id").cast(pl.String), "touched_at", _ROW,
-                                                pl.col(by).alias(_RAW))
+    key = pl.col(_C).cast(pl.UInt64) * (1 << 32) + pl.col(_ORDER).cast(pl.UInt64)
+    return (touches.select(pl.col("lead_id").cast(pl.String), "touched_at",
+                           pl.col("touched_at").rank("ordinal").alias(_ORDER), pl.col(by).alias(_RAW))
             .join(conv, on="lead_id", how="inner")
             .filter(pl.col("touched_at") <= pl.col(_CONV))
             .drop("lead_id")
-            .sort(_C))
+            .sort(key)
+            .with_columns(pl.col(_C).set_sorted()))
 
 
 def _with_weight(eligible: pl.LazyFrame, model: Model) -> pl.LazyFrame:
-    """`eligible` with each touch's `_weight` under `model` (weights of a conversion sum to 1).
-
-    A conversion's first / last / role touch is found without sorting: the earliest (latest) touch time of the
-    conversion, then the smallest (largest) table row among its touches at that time. Each step reads
-    conversion-wide values of the step before from columns (a window inside a window is evaluated per group)."""
+    """`eligible` (in `_eligible`'s order) with each touch's `_weight` under `model`; a conversion's weights sum
+    to 1."""
+    n = pl.len().over(_C)
     if model == "linear":
-        return eligible.with_columns((1.0 / pl.len().over(_C)).alias(_WEIGHT))
+        return eligible.with_columns((1.0 / n).alias(_WEIGHT))
     if model == "time_decay":
         age = (pl.col(_CONV) - pl.col("touched_at")).dt.total_microseconds() / (HALF_LIFE.total_seconds() * 1e6)
         return eligible.with_columns(pl.lit(0.5).pow(age).alias(_WEIGHT)).with_columns(
             pl.col(_WEIGHT) / pl.col(_WEIGHT).sum().over(_C))
-    # ends: (name, the touches it looks at or None for all, latest?)
-    ends: list[tuple[str, pl.Expr | None, bool]] = [("_first", None, False), ("_last", None, True)]
-    if model in _ROLE_SHARES:
-        shares, rest = _ROLE_SHARES[model]
-        ends += [(column, pl.col("touched_at") <= pl.col(column), True) for column in _ROLE_COLUMNS[: len(shares) - 1]]
-    elif model == "first":
-        ends = ends[:1]
-    else:
-        ends = ends[1:]
-
-    def agg(expr: pl.Expr, latest: bool) -> pl.Expr:
-        return (expr.max() if latest else expr.min()).over(_C)
-
-    time = pl.col("touched_at")
-    at = {name: time == pl.col(f"{name}_t") for name, _mask, _latest in ends}
-    frame = eligible.with_columns(agg(time if mask is None else pl.when(mask).then(time), latest).alias(f"{name}_t")
-                                  for name, mask, latest in ends)
-    frame = frame.with_columns(agg(pl.when(at[name]).then(pl.col(_ROW)), latest).alias(f"{name}_r")
-                               for name, _mask, latest in ends)
-    hit = {name: (at[name] & (pl.col(_ROW) == pl.col(f"{name}_r"))).fill_null(False) for name, _m, _l in ends}
+    frame = eligible.with_columns((pl.col(_C) != pl.col(_C).shift(1)).fill_null(True).alias("_first"),
+                                  (pl.col(_C) != pl.col(_C).shift(-1)).fill_null(True).alias("_last"))
+    first, last = pl.col("_first"), pl.col("_last")
     if model == "first":
-        return frame.with_columns(hit["_first"].cast(pl.Float64).alias(_WEIGHT))
+        return frame.with_columns(first.cast(pl.Float64).alias(_WEIGHT))
     if model == "last":
-        return frame.with_columns(hit["_last"].cast(pl.Float64).alias(_WEIGHT))
-    # role touches: first, then the last touch at or before each role's stage, or the last eligible touch when the
-    # stage has no date or no touch before it; roles on one touch add up
-    roles = [hit["_first"], *(pl.when(pl.col(f"{c}_t").is_not_null()).then(hit[c]).otherwise(hit["_last"])
-                              for c in _ROLE_COLUMNS[: len(shares) - 1])]
+        return frame.with_columns(last.cast(pl.Float64).alias(_WEIGHT))
+    shares, rest = _ROLE_SHARES[model]
+    # role touches: the first, then the last touch at or before each role's stage (the touches before it are the
+    # first ones of the conversion), or the last eligible touch when the stage has no date or no touch before it;
+    # roles on one touch add up
+    roles = [first]
+    for column in _ROLE_COLUMNS[: len(shares) - 1]:
+        before = (pl.col("touched_at") <= pl.col(column)).fill_null(False)
+        hit = before & (last | ~before.shift(-1).fill_null(False))
+        found = pl.when(first).then(before).forward_fill()
+        roles.append(pl.when(found).then(hit).otherwise(last))
     frame = frame.with_columns(
         pl.any_horizontal(roles).alias("_holds"),
         pl.sum_horizontal([pl.when(r).then(share).otherwise(0.0) for r, share in zip(roles, shares, strict=True)])
         .alias(_WEIGHT))
     holds = pl.col("_holds")
     held = holds.sum().over(_C)
-    free = pl.len().over(_C) - held
+    free = n - held
     rest_share = (pl.when(free > 0).then(pl.when(~holds).then(rest / free).otherwise(0.0))
                   .otherwise(pl.when(holds).then(rest / held).otherwise(0.0)))
     return frame.with_columns(pl.col(_WEIGHT) + rest_share)
@@ -292,7 +282,7 @@ def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "l
             .with_row_index(_C).collect())
     eligible = _eligible(conv.lazy(), touches, by)
     if model == "markov":
-        ordered = eligible.with_columns(_label(pl.col(_RAW)).alias(_STATE)).sort(_C, "touched_at", _ROW).collect()
+        ordered = eligible.with_columns(_label(pl.col(_RAW)).alias(_STATE)).collect()
         paths, converted = _journeys(ordered, leads, touches, by, credit, settings, period)
         effect = removal_effects(paths, converted)
         raw = pl.col(_STATE).replace_strict(effect, default=0.0, return_dtype=pl.Float64)
