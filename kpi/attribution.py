@@ -59,9 +59,13 @@ _ROLE_SHARES: dict[str, tuple[tuple[float, ...], float]] = {
 }
 _CONV = "_converted_at"
 _VALUE = "_value"
-_POS = "_pos"
-_N = "_n"
 _STATE = "_state"
+_RAW = "_raw"
+_C = "_c"
+_ROW = "_row"
+_ORDER = "_order"
+_WEIGHT = "_weight"
+_ROLE_COLUMNS = ("_lead_role", "_opportunity_role", "_won_role")
 
 
 class AttributionError(ValueError):
@@ -114,7 +118,12 @@ def _state(touches_schema: Sequence[str], by: Dimension) -> pl.Expr:
     if by not in touches_schema:
         raise AttributionError(f"the touches table has no '{by}' column; valid here: "
                                f"{', '.join(d for d in DIMENSIONS if d in touches_schema)}")
-    return pl.col(by).cast(pl.String).fill_null(NOT_SET).replace("", NOT_SET).alias(_STATE)
+    return _label(pl.col(by)).alias(_STATE)
+
+
+def _label(value: pl.Expr) -> pl.Expr:
+    """A touch's value of the credited dimension as text, `(not set)` where it has none."""
+    return value.cast(pl.String).fill_null(NOT_SET).replace("", NOT_SET)
 
 
 def _with_initiative(frame: pl.LazyFrame, settings: Settings) -> pl.LazyFrame:
@@ -128,45 +137,62 @@ def _with_initiative(frame: pl.LazyFrame, settings: Settings) -> pl.LazyFrame:
 
 
 def _eligible(conv: pl.LazyFrame, touches: pl.LazyFrame, by: Dimension) -> pl.LazyFrame:
-    """Each conversion's touches at or before it, in time order, with their position and count."""
+    """Each conversion's (`_c`: its row in `conv`) touches at or before it, in time order with ties in the touches
+    table's order (`_order`: the touch's rank in that order over the whole table), and the touch's `by` value as
+    stored (`_raw`).
+
+    One sort on a single integer key (conversion row × 2³² + order) instead of a sort on text id, time and row:
+    a conversion's touches then lie together in time order, so its first, last and role touches are found by
+    comparing neighbouring rows, and per-conversion windows read contiguous slices."""
     names = touches.collect_schema().names()
-    ordered = touches.with_row_index("_row").select(pl.col("lead_id").cast(pl.String), "touched_at", "_row",
-                                                     _state(names, by))
-    return (conv.join(ordered, on="lead_id", how="inner")
+    _state(names, by)  # the dimension must exist
+    key = pl.col(_C).cast(pl.UInt64) * (1 << 32) + pl.col(_ORDER).cast(pl.UInt64)
+    return (touches.select(pl.col("lead_id").cast(pl.String), "touched_at",
+                           pl.col("touched_at").rank("ordinal").alias(_ORDER), pl.col(by).alias(_RAW))
+            .join(conv, on="lead_id", how="inner")
             .filter(pl.col("touched_at") <= pl.col(_CONV))
-            .sort("lead_id", "touched_at", "_row")
-            .with_columns(pl.int_range(pl.len()).over("lead_id").alias(_POS), pl.len().over("lead_id").alias(_N)))
+            .drop("lead_id")
+            .sort(key)
+            .with_columns(pl.col(_C).set_sorted()))
 
 
-def _role_weight(model: str) -> pl.Expr:
-    shares, rest = _ROLE_SHARES[model]
-    last = pl.col(_N) - 1
-    roles = [pl.lit(0, pl.Int64)]
-    for column in ("_lead_role", "_opportunity_role", "_won_role")[: len(shares) - 1]:
-        before = (pl.col("touched_at") <= pl.col(column)).sum().over("lead_id").cast(pl.Int64) - 1
-        roles.append(pl.when(pl.col(column).is_null() | (before < 0)).then(last).otherwise(before))
-    holds = pl.any_horizontal([pl.col(_POS) == r for r in roles])
-    role_share = pl.sum_horizontal([pl.when(pl.col(_POS) == r).then(share).otherwise(0.0)
-                                    for r, share in zip(roles, shares, strict=True)])
-    free = (~holds).sum().over("lead_id")
-    held = holds.sum().over("lead_id")
-    rest_share = (pl.when(free > 0).then(pl.when(~holds).then(rest / free).otherwise(0.0))
-                  .otherwise(pl.when(holds).then(rest / held).otherwise(0.0)))
-    return role_share + rest_share
-
-
-def _weight(model: Model) -> pl.Expr:
-    if model == "first":
-        return (pl.col(_POS) == 0).cast(pl.Float64)
-    if model == "last":
-        return (pl.col(_POS) == pl.col(_N) - 1).cast(pl.Float64)
+def _with_weight(eligible: pl.LazyFrame, model: Model) -> pl.LazyFrame:
+    """`eligible` (in `_eligible`'s order) with each touch's `_weight` under `model`; a conversion's weights sum
+    to 1."""
+    n = pl.len().over(_C)
     if model == "linear":
-        return 1.0 / pl.col(_N)
+        return eligible.with_columns((1.0 / n).alias(_WEIGHT))
     if model == "time_decay":
         age = (pl.col(_CONV) - pl.col("touched_at")).dt.total_microseconds() / (HALF_LIFE.total_seconds() * 1e6)
-        decay = pl.lit(0.5).pow(age)
-        return decay / decay.sum().over("lead_id")
-    return _role_weight(model)
+        return eligible.with_columns(pl.lit(0.5).pow(age).alias(_WEIGHT)).with_columns(
+            pl.col(_WEIGHT) / pl.col(_WEIGHT).sum().over(_C))
+    frame = eligible.with_columns((pl.col(_C) != pl.col(_C).shift(1)).fill_null(True).alias("_first"),
+                                  (pl.col(_C) != pl.col(_C).shift(-1)).fill_null(True).alias("_last"))
+    first, last = pl.col("_first"), pl.col("_last")
+    if model == "first":
+        return frame.with_columns(first.cast(pl.Float64).alias(_WEIGHT))
+    if model == "last":
+        return frame.with_columns(last.cast(pl.Float64).alias(_WEIGHT))
+    shares, rest = _ROLE_SHARES[model]
+    # role touches: the first, then the last touch at or before each role's stage (the touches before it are the
+    # first ones of the conversion), or the last eligible touch when the stage has no date or no touch before it;
+    # roles on one touch add up
+    roles = [first]
+    for column in _ROLE_COLUMNS[: len(shares) - 1]:
+        before = (pl.col("touched_at") <= pl.col(column)).fill_null(False)
+        hit = before & (last | ~before.shift(-1).fill_null(False))
+        found = pl.when(first).then(before).forward_fill()
+        roles.append(pl.when(found).then(hit).otherwise(last))
+    frame = frame.with_columns(
+        pl.any_horizontal(roles).alias("_holds"),
+        pl.sum_horizontal([pl.when(r).then(share).otherwise(0.0) for r, share in zip(roles, shares, strict=True)])
+        .alias(_WEIGHT))
+    holds = pl.col("_holds")
+    held = holds.sum().over(_C)
+    free = n - held
+    rest_share = (pl.when(free > 0).then(pl.when(~holds).then(rest / free).otherwise(0.0))
+                  .otherwise(pl.when(holds).then(rest / held).otherwise(0.0)))
+    return frame.with_columns(pl.col(_WEIGHT) + rest_share)
 
 
 def removal_effects(paths: Sequence[Sequence[str]], converted: Sequence[bool]) -> dict[str, float]:
@@ -207,7 +233,7 @@ def _journeys(eligible: pl.DataFrame, leads: pl.LazyFrame, touches: pl.LazyFrame
               settings: Settings, period: Period | None) -> tuple[list[list[str]], list[bool]]:
     """Converting journeys (each conversion's eligible touches) and non-converting ones (leads created in the
     period that never reached the conversion, with all their touches)."""
-    converting = eligible.group_by("lead_id", maintain_order=True).agg(pl.col(_STATE))[_STATE].to_list()
+    converting = eligible.group_by(_C, maintain_order=True).agg(pl.col(_STATE))[_STATE].to_list()
     won = _stage(settings, "won") or settings.stages[-1]
     column = {"leads": "created_at", "won": won.column, "revenue": won.column}.get(credit) or next(
         s.column for s in settings.stages if s.id == credit)
@@ -216,9 +242,9 @@ def _journeys(eligible: pl.DataFrame, leads: pl.LazyFrame, touches: pl.LazyFrame
         open_leads = open_leads.filter(period.contains(pl.col("created_at").dt.date()))
     names = touches.collect_schema().names()
     lost = (open_leads.select(pl.col("lead_id").cast(pl.String))
-            .join(touches.with_row_index("_row").select(pl.col("lead_id").cast(pl.String), "touched_at", "_row",
-                                                         _state(names, by)), on="lead_id")
-            .sort("lead_id", "touched_at", "_row")
+            .join(touches.with_row_index(_ROW).select(pl.col("lead_id").cast(pl.String), "touched_at", _ROW,
+                                                      _state(names, by)), on="lead_id")
+            .sort("lead_id", "touched_at", _ROW)
             .group_by("lead_id", maintain_order=True).agg(pl.col(_STATE)).collect())[_STATE].to_list()
     return converting + lost, [True] * len(converting) + [False] * len(lost)
 
@@ -252,19 +278,27 @@ def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "l
     if "leads" not in tables or "touches" not in tables:
         raise AttributionError("attribution needs a leads table and a touches table (lead_id, touched_at, channel)")
     leads, touches = _slice(tables["leads"].lazy(), filters), _with_initiative(tables["touches"].lazy(), settings)
-    conv = conversions(leads, credit, settings, period).collect()
-    eligible = _eligible(conv.lazy(), touches, by).collect()
+    roles = len(_ROLE_SHARES[model][0]) - 1 if model in _ROLE_SHARES else 0
+    conv = (conversions(leads, credit, settings, period).select("lead_id", _CONV, _VALUE, *_ROLE_COLUMNS[:roles])
+            .with_row_index(_C).collect())
+    eligible = _eligible(conv.lazy(), touches, by)
     if model == "markov":
-        paths, converted = _journeys(eligible, leads, touches, by, credit, settings, period)
+        ordered = eligible.with_columns(_label(pl.col(_RAW)).alias(_STATE)).collect()
+        paths, converted = _journeys(ordered, leads, touches, by, credit, settings, period)
         effect = removal_effects(paths, converted)
         raw = pl.col(_STATE).replace_strict(effect, default=0.0, return_dtype=pl.Float64)
-        total = raw.sum().over("lead_id")
-        weight = pl.when(total > 0).then(raw / total).otherwise(1.0 / pl.col(_N))
+        total = raw.sum().over(_C)
+        weighted = ordered.lazy().with_columns(
+            pl.when(total > 0).then(raw / total).otherwise(1.0 / pl.len().over(_C)).alias(_WEIGHT))
     else:
-        weight = _weight(model)
-    earned = (eligible.with_columns((pl.col(_VALUE) * weight).alias("credit"))  # weights look across a conversion
-              .group_by(_STATE).agg(pl.col("credit").sum()).rename({_STATE: by}))
-    untouched = conv.join(eligible.select("lead_id").unique(), on="lead_id", how="anti")[_VALUE].sum()
+        weighted = _with_weight(eligible, model)
+    # weights look across a conversion; the dimension's values are labelled once per value, not once per touch
+    credited = weighted.select(_C, _RAW, (pl.col(_VALUE) * pl.col(_WEIGHT)).alias("credit")).collect()
+    earned = (credited.group_by(_RAW).agg(pl.col("credit").sum()).with_columns(_label(pl.col(_RAW)))
+              .group_by(_RAW).agg(pl.col("credit").sum()).rename({_RAW: by}))
+    touched = np.zeros(conv.height, dtype=bool)
+    touched[credited[_C].to_numpy()] = True
+    untouched = conv[_VALUE].filter(pl.Series(~touched)).sum()
     if untouched:
         earned = pl.concat([earned, pl.DataFrame({by: [NO_TOUCH], "credit": [float(untouched)]})])
     sliced = any(values for values in (filters or {}).values())
