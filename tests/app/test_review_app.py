@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import uuid
 from datetime import datetime, time, timedelta
 
 import numpy as np
@@ -81,7 +82,8 @@ def period(demo_tables: dict[str, pl.DataFrame]) -> Period:
 @pytest.fixture(scope="module")
 def review_ws() -> str:
     """A workspace of its own with the demo data, so that saved decisions touch no other test."""
-    created = store().create_workspace("Review AT", settings=DEMO_SETTINGS)
+    # a name of its own: under pytest -n each worker that runs this module makes one, in the one data folder
+    created = store().create_workspace(f"Review AT {uuid.uuid4().hex[:8]}", settings=DEMO_SETTINGS)
     for name, frame in generate(today=clock.today()).items():
         store().save(created.id, name, frame, source="demo for the review test")
     return created.id
