@@ -268,8 +268,8 @@ def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "l
     not recorded per lead, so on a slice `spend` and the cost ratio are null (not available), never the
     whole spend set against the slice's share of credit. A value without spend rows (organic, say) has a null
     `spend` too: not recorded is not the same as free. Columns: `by`, `credit`, `spend`, then
-    `cost_per_credit` (counts) or `roas` (revenue); a `(no touch)` row holds the credit of conversions
-    without an eligible touch. Sorted by credit, largest first."""
+    `cost_per_credit` (counts), or `roas` and `roi` ((revenue − spend) / spend) (revenue); a `(no touch)` row
+    holds the credit of conversions without an eligible touch. Sorted by credit, largest first."""
     settings = settings or Settings()
     if model not in MODELS:
         raise AttributionError(f"unknown model '{model}'; valid: {', '.join(MODELS)}")
@@ -310,17 +310,20 @@ def _with_cost(earned: pl.DataFrame, spend: pl.DataFrame | None, by: Dimension, 
                period: Period | None, settings: Settings) -> pl.DataFrame:
     if spend is not None:
         spend = _with_initiative(spend.lazy(), settings).collect()
-    name = "roas" if credit == "revenue" else "cost_per_credit"
+    names = ["roas", "roi"] if credit == "revenue" else ["cost_per_credit"]
     if spend is None or by not in spend.collect_schema().names():
         return earned.filter(pl.col("credit") > 0).with_columns(pl.lit(None, pl.Float64).alias("spend"),
-                                                               pl.lit(None, pl.Float64).alias(name))
+                                                               *(pl.lit(None, pl.Float64).alias(n) for n in names))
     costs = compute({"spend": spend}, ["spend"], by=[by], period=period, settings=settings)
     out = earned.join(costs.with_columns(pl.col(by).cast(pl.String)), on=by, how="full", coalesce=True).with_columns(
         pl.col("credit").fill_null(0.0))  # a value without spend rows keeps a null spend: not recorded, not free
-    ratio = (pl.col("credit") / pl.col("spend")) if credit == "revenue" else (pl.col("spend") / pl.col("credit"))
-    denominator = pl.col("spend") if credit == "revenue" else pl.col("credit")
-    return out.with_columns(pl.when(denominator > 0).then(ratio).alias(name)).filter(
-        (pl.col("credit") > 0) | (pl.col("spend") > 0))
+    if credit == "revenue":  # attributed ROAS, and ROI: what the credited revenue returns over the spend
+        paid = pl.col("spend") > 0
+        ratios = [pl.when(paid).then(pl.col("credit") / pl.col("spend")).alias("roas"),
+                  pl.when(paid).then((pl.col("credit") - pl.col("spend")) / pl.col("spend")).alias("roi")]
+    else:
+        ratios = [pl.when(pl.col("credit") > 0).then(pl.col("spend") / pl.col("credit")).alias("cost_per_credit")]
+    return out.with_columns(ratios).filter((pl.col("credit") > 0) | (pl.col("spend") > 0))
 
 
 def compare_models(tables: Mapping[str, pl.DataFrame], credit: str = "leads", by: Dimension = "channel",

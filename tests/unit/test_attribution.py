@@ -119,6 +119,7 @@ def test_full_path_on_revenue_by_campaign_and_initiative() -> None:
     assert_credit(credit_of(by_initiative, "initiative"), {"Growth": 675.0, "Nurture": 100.0, "(not set)": 225.0})
     growth = by_initiative.row(by_initiative["initiative"].to_list().index("Growth"), named=True)
     assert growth["spend"] == 999.0 and growth["roas"] == pytest.approx(675.0 / 999.0)
+    assert growth["roi"] == pytest.approx((675.0 - 999.0) / 999.0)  # the credited revenue does not pay back
 
 
 def test_cost_per_attributed_lead_joins_spend_on_the_same_dimension() -> None:
@@ -219,7 +220,7 @@ def test_the_command_line_contract(tmp_path: Path) -> None:
     rows = json.loads(subprocess.run([*run, "--model", "full_path", "--credit", "revenue", "--by", "campaign",
                                       "--from", "2026-02-01", "--to", "2026-02-28", "--format", "json"], cwd=REPO,
                                      capture_output=True, text=True, check=True).stdout)
-    assert list(rows[0]) == ["campaign", "credit", "spend", "roas"] and rows[0]["credit"] == 450.0
+    assert list(rows[0]) == ["campaign", "credit", "spend", "roas", "roi"] and rows[0]["credit"] == 450.0
     for bad, listed in ((["--model", "best"], "markov"), (["--by", "segment"], "initiative"),
                         (["--credit", "deals"], "leads, won, revenue, mql, sql, opportunity")):
         failed = subprocess.run([*run, *bad], cwd=REPO, capture_output=True, text=True)
