@@ -458,8 +458,8 @@ def stage_credits(ws: Workspace, model: str, by: str, period: Period | None = No
 
 
 def has_derived_touches(ws: Workspace) -> bool:
-    """Whether some touches were derived from a CRM's source fields (HubSpot's original and latest source), not
-    recorded one by one: two or three a contact, not the whole journey."""
+    """Whether some touches were derived from source fields (HubSpot's original and latest source, GA4's
+    first-user and session campaign), not recorded one by one: a few a contact, not the whole journey."""
     touches = ws.tables.get("touches")
     return (touches is not None and "touch_type" in touches.columns
             and bool(touches["touch_type"].cast(pl.String).is_in(DERIVED_TOUCH_TYPES).any()))

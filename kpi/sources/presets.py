@@ -200,7 +200,8 @@ _T = _v("touches")
 
 #: touch_type of the touches read from a contact's source fields (HubSpot's original and latest source, its
 #: converting campaign): at most three per contact, not a journey; the pages say so when they see these
-DERIVED_TOUCH_TYPES = ("original source (derived)", "latest source (derived)", "last converting campaign (derived)")
+DERIVED_TOUCH_TYPES = ("original source (derived)", "latest source (derived)", "last converting campaign (derived)",
+                       "GA4 first-user campaign (derived)", "GA4 session campaign (derived)")
 
 #: channel of a Salesforce campaign member whose campaign has no Type (or whose report has no Type column)
 SF_NO_TYPE = "Salesforce campaign"
@@ -322,6 +323,20 @@ PRESETS: tuple[Preset, ...] = (
                   "create date, latest source at its date, last converting campaign at the recent conversion), "
                   "not the contact's full journey; a latest source that repeats the original (same time and "
                   "channel) is counted once.",)),
+    Preset("ga4_user_campaigns", "GA4 touches (first-user and session campaign, per user)", "touches",
+           (_GA4("user_id"), _GA4("first_user_campaign", "campaign")),
+           fields={"lead_id": _GA4("user_id")},
+           touch_sets=(
+               # the first-user channel in the same words as the session's (a channel group, else source / medium),
+               # so that a first session's two touches are one
+               TouchWords(DERIVED_TOUCH_TYPES[3], _GA4("first_session_date"),
+                          _GA4("first_user_channel", "first_user_source_medium"), _GA4("first_user_campaign")),
+               TouchWords(DERIVED_TOUCH_TYPES[4], _GA4("date"), _GA4("channel", "source_medium"), _GA4("campaign")),
+           ),
+           notes=("Touches derived from a GA4 exploration with a user id: the first-user campaign on the first "
+                  "session date, and each day's session campaign; GA4 reports campaigns, not each click, so "
+                  "these are the touches GA4 can tell, labelled as derived. The user id must be the CRM's lead "
+                  "id for the touches to meet their leads.",)),
     Preset("hubspot_deals", "HubSpot deals export", "leads",
            (_HS("deal_record_id"), _HS("deal_name"), _HS("deal_stage"), _HS("create_date")),
            fields={"lead_id": _HS("deal_record_id"), "created_at": _HS("create_date"),

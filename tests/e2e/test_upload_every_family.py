@@ -180,7 +180,7 @@ def test_hubspot_contacts_as_leads_and_as_touches_feed_the_attribution_page(app_
         wait_idle(page, timeout=90_000, ready=PAGE_READY)
         screenshot(page, "family-hubspot-touches-attribution")
         assert crash_text(page) is None
-        assert page.get_by_text("Some touches are derived from the CRM's source fields").count() == 1
+        assert page.get_by_text("Some touches are derived from source fields").count() == 1
         credited = page.locator('[data-testid="stMetric"]').filter(has_text="Conversions credited")
         assert int(credited.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "")) > 0
     finally:

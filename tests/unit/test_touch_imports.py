@@ -160,7 +160,7 @@ def test_salesforce_members_without_type_column_or_any_response() -> None:
 
 # --- HubSpot contacts: touches from the source fields --------------------------------------------------------
 
-ORIGINAL, LATEST, CONVERTING = DERIVED_TOUCH_TYPES
+ORIGINAL, LATEST, CONVERTING = DERIVED_TOUCH_TYPES[:3]
 
 
 def hubspot_touches(path: Path) -> ImportResult:
@@ -230,3 +230,29 @@ def test_utm_columns_give_the_channel_of_each_submission() -> None:
     assert r.frame["source"].to_list() == ["google", "facebook", "newsletter", "(direct)", "podcast-x"]
     [changed] = [i for i in r.report.issues if not i.rejected]
     assert changed.rows == (1, 2, 3, 4, 5) and changed.reason.startswith("channel taken from utm_source")
+
+
+# --- GA4 per-user exploration: where GA4 is all there is ------------------------------------------------------
+
+def test_ga4_per_user_campaigns_give_first_user_and_session_touches() -> None:
+    """ga4_user_campaigns.csv by hand: L-1's first session (1 Mar, Paid Search, brand_se) is both its first-user
+    and its session touch, counted once, then an e-mail session on 6 Mar; L-2 likewise with Paid Social on 2 Mar,
+    then a direct session on 9 Mar; L-3 first came on 5 Mar (organic) and had an organic session on 11 Mar."""
+    raw = read_file(TOUCHES / "ga4_user_campaigns.csv")
+    assert resolve(raw)[1].id == "ga4_traffic"  # type: ignore[union-attr]  # recognised: still traffic, unless picked
+    r = import_raw(raw, resolve(raw, "ga4_user_campaigns")[0])
+    assert r.table == "touches" and [p for p in validate("touches", r.frame) if p.severity == "error"] == []
+    first, session = "GA4 first-user campaign (derived)", "GA4 session campaign (derived)"
+    assert first in DERIVED_TOUCH_TYPES and session in DERIVED_TOUCH_TYPES
+    got = r.frame.sort("lead_id", "touched_at").select("lead_id", "touched_at", "channel", "campaign",
+                                                        "touch_type").rows()
+    assert got == [
+        ("L-1", datetime(2025, 3, 1), "Paid Search", "brand_se", first),
+        ("L-1", datetime(2025, 3, 6), "Email", "march_newsletter", session),
+        ("L-2", datetime(2025, 3, 2), "Paid Social", "spring_leads", first),
+        ("L-2", datetime(2025, 3, 9), "Direct", "(direct)", session),
+        ("L-3", datetime(2025, 3, 5), "Organic Search", "(organic)", first),
+        ("L-3", datetime(2025, 3, 11), "Organic Search", "(organic)", session),
+    ]
+    assert (r.report.rows_read, r.report.rows_accepted) == (5, 6)
+    assert any("4 touch(es) repeat another touch of the same contact" in w for w in r.report.warnings)

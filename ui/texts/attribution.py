@@ -80,12 +80,13 @@ TEXT: dict[str, dict[str, str]] = {
               "квалификации, выигранная сделка — по касаниям до выигрыша; со стоимостью атрибутированной "
               "конверсии на каждом этапе."},
     "attribution.derived": {
-        "en": "Some touches are derived from the CRM's source fields (original source, latest source, converting "
-              "campaign): two or three a contact, not the whole journey. Multi-touch models see only those.",
-        "sv": "En del kontakter är härledda ur CRM:ets källfält (ursprunglig källa, senaste källa, konverterande "
-              "kampanj): två eller tre per kontakt, inte hela kundresan. Flerkontaktsmodellerna ser bara dem.",
-        "ru": "Часть касаний выведена из полей источника в CRM (исходный источник, последний источник, "
-              "конвертирующая кампания): два-три на контакт, а не весь путь. Модели с несколькими касаниями "
+        "en": "Some touches are derived from source fields (a CRM's original and latest source, GA4's first-user "
+              "and session campaign): a few a contact, not the whole journey. Multi-touch models see only those.",
+        "sv": "En del kontakter är härledda ur källfält (CRM:ets ursprungliga och senaste källa, GA4:s "
+              "förstagångs- och sessionskampanj): några per kontakt, inte hela kundresan. Flerkontaktsmodellerna "
+              "ser bara dem.",
+        "ru": "Часть касаний выведена из полей источника (исходный и последний источник в CRM, кампания первого "
+              "посещения и сеанса в GA4): несколько на контакт, а не весь путь. Модели с несколькими касаниями "
               "видят только их."},
     "attribution.how": {"en": "How each model shares the credit", "sv": "Så fördelar varje modell krediten",
                         "ru": "Как каждая модель распределяет конверсии"},
