@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.download import to_csv_bytes
+from kpi.download import to_csv_bytes
 from ui.format import number
 from ui.ga4 import render_ga4_panel
 from ui.i18n import current_language, plural, t

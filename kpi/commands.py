@@ -18,6 +18,7 @@ import polars as pl
 
 from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
+from kpi.download import to_xlsx_bytes
 from kpi.funnel import compare_funnels, stage_funnel
 from kpi.metrics import VIEWS, MetricError, catalog, compute, table_dimensions
 from kpi.money import currency_gaps, gaps_reason
@@ -28,7 +29,10 @@ from kpi.settings import Settings
 from kpi.tree import check, format_filters, walk
 from kpi.tree import kpis as tree_kpis
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "xlsx")
+FORMAT_HELP = ("table: for reading here; csv and json: raw values for machines (text that starts with = + - @ is "
+               "written as is); xlsx: a workbook for people, such text neutralised with a leading ' so a spreadsheet "
+               "never runs it (redirect it to a file: > out.xlsx)")
 
 
 def _date(text: str) -> date:
@@ -98,7 +102,12 @@ def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Settings]:
 
 
 def _emit(frame: pl.DataFrame, fmt: str) -> None:
-    if fmt == "csv":
+    if fmt == "xlsx":
+        if sys.stdout.isatty():
+            raise UsageError("--format xlsx writes a workbook: redirect it to a file, e.g. > out.xlsx")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(to_xlsx_bytes(frame))
+    elif fmt == "csv":
         buffer = io.StringIO()
         frame.write_csv(buffer, float_precision=None, date_format="%Y-%m-%d")
         sys.stdout.write(buffer.getvalue())
@@ -120,7 +129,7 @@ def _common(parser: argparse.ArgumentParser, by: bool = True) -> None:
                         help="cohort: leads counted when created; flow: each stage when it happened")
     parser.add_argument("--filter", action="append", metavar="DIM=V1,V2",
                         help="keep rows whose DIM is one of the values (repeatable)")
-    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     _money_args(parser)
 
 
@@ -235,22 +244,20 @@ def run_attribution(args: argparse.Namespace) -> int:
 
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = sub.add_parser("demo", help="write the demo workspace as Parquet, one file per table")
+    demo = sub.add_parser("demo")
     demo.add_argument("--out", required=True, help="folder to write leads.parquet, spend.parquet, ...")
     demo.add_argument("--today", type=_date, default=None, help="last day of the demo data (default: today)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--scale", type=float, default=1.0, help="multiplies the number of leads")
     demo.set_defaults(run=run_demo)
 
-    metrics = sub.add_parser("metrics", help="metrics by dimensions over a period",
-                             epilog="Metric ids: see `python -m kpi catalog`.")
+    metrics = sub.add_parser("metrics", epilog="Metric ids: see `python -m kpi catalog`.")
     metrics.add_argument("--metrics", type=_list, required=True, help="comma-separated metric ids, e.g. leads,mql,cpl")
     metrics.add_argument("--grain", choices=GRAINS, default=None, help="add a period column bucketed by this grain")
     _common(metrics)
     metrics.set_defaults(run=run_metrics)
 
-    funnel = sub.add_parser("funnel", help="the stage funnel from visits to won deals: counts, conversion, "
-                                           "drop-off, days between stages and cost per stage")
+    funnel = sub.add_parser("funnel")
     _common(funnel)
     funnel.add_argument("--compare", choices=COMPARES, default="none",
                         help="add <column>_prev columns for the previous period or the same dates last year")
@@ -258,22 +265,20 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                         help="split spend by lead share when a --by or --filter dimension is not in spend")
     funnel.set_defaults(run=run_funnel)
 
-    cat = sub.add_parser("catalog", help="list every metric: id, label, unit, source tables, meaning")
+    cat = sub.add_parser("catalog")
     cat.add_argument("--data", default=None, help="folder whose settings.json defines the funnel stages")
-    cat.add_argument("--format", choices=FORMATS, default="table")
+    cat.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     cat.set_defaults(run=run_catalog)
 
-    kpis = sub.add_parser("kpis", help="each KPI of the tree against its target: pace by today, forecast, status",
-                          epilog="KPIs are followed in the flow view; ratios are plain fractions.")
+    kpis = sub.add_parser("kpis", epilog="KPIs are followed in the flow view; ratios are plain fractions.")
     kpis.add_argument("--data", required=True, help="folder with kpis.parquet and the tables it measures")
     kpis.add_argument("--today", type=_date, default=None, help="the day to judge on (default: the last lead's day)")
-    kpis.add_argument("--format", choices=FORMATS, default="table")
+    kpis.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     _money_args(kpis)
     kpis.set_defaults(run=run_kpis)
 
-    rev = sub.add_parser("review", help="stop / start / continue / do more / do less per initiative or channel",
-                         epilog="Thresholds: --rule less_cpl_multiple=2.5, --rule target_cac=4000 (repeatable); "
-                                "see kpi/review.py.")
+    rev = sub.add_parser("review", epilog="Thresholds: --rule less_cpl_multiple=2.5, --rule target_cac=4000 "
+                                          "(repeatable); see kpi/review.py.")
     _common(rev, by=False)
     rev.add_argument("--by", dest="dimension", default="initiative",
                      help="whose conclusions: initiative (default) or channel")
@@ -282,9 +287,9 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     from kpi.attribution import DIMENSIONS, MODELS
 
-    attr = sub.add_parser("attribution", help="multi-touch attribution: credit per channel, campaign or initiative",
-                          epilog="Models and their rules: see kpi/attribution.py. Credit: leads, won, revenue or a "
-                                 "stage id (mql, sql, opportunity, ...). CSV/JSON are raw numbers for machines.")
+    attr = sub.add_parser("attribution", epilog="Models and their rules: see kpi/attribution.py. Credit: leads, won, "
+                                                "revenue or a stage id (mql, sql, opportunity, ...). CSV/JSON are raw "
+                                                "numbers for machines.")
     attr.add_argument("--data", required=True, help="folder with leads.parquet and touches.parquet (see `demo --out`)")
     attr.add_argument("--model", choices=MODELS, default="linear")
     attr.add_argument("--credit", default="leads", help="leads, won, revenue or a stage id (default: leads)")
@@ -293,6 +298,6 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     attr.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive (YYYY-MM-DD)")
     attr.add_argument("--filter", action="append", metavar="DIM=V1,V2",
                       help="only the leads whose DIM (segment, region, channel, ...) is one of the values (repeatable)")
-    attr.add_argument("--format", choices=FORMATS, default="table")
+    attr.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     _money_args(attr)
     attr.set_defaults(run=run_attribution)

@@ -565,7 +565,7 @@ def _iso_date(text: str) -> date:
 
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    events = sub.add_parser("events", help="event analytics over an events file (user_id, timestamp, event, ...)")
+    events = sub.add_parser("events")
     events_sub = events.add_subparsers(dest="events_command", required=True)
     cmd = events_sub.add_parser(
         "funnel", help="event funnel with PostHog's semantics: persons per step, conversion times, breakdown, trends",

@@ -8,7 +8,7 @@ app, so cells are formatted here instead (a pandas Styler's display values, whic
 data).
 
 Text from data (campaign names, owners, notes) is shown as it is, but the frame under it holds that text
-neutralised for spreadsheets (`ui.download.neutralise`): the table toolbar's "Download as CSV" writes the
+neutralised for spreadsheets (`kpi.download.neutralise`): the table toolbar's "Download as CSV" writes the
 data, not what is drawn, so it gets `'=HYPERLINK(…)` like the app's own CSV and Excel buttons, and raw
 numbers.
 
@@ -26,9 +26,9 @@ import polars as pl
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
+from kpi.download import neutralise, to_csv_bytes, to_xlsx_bytes, typed
 from kpi.metrics import Metric
 from ui import format as fmt
-from ui.download import neutralise, to_csv_bytes, to_xlsx_bytes, typed
 from ui.i18n import TEXT, dim_label, metric_label, t
 
 DELTA = "__delta"  # suffix of a change column on screen

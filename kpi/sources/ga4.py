@@ -654,8 +654,7 @@ def run_funnel(clients: Clients, prop: str, steps: Sequence[FunnelStepSpec], sta
 
 def add_command(sub: Any) -> None:
     parser = sub.add_parser(
-        "ga4", help="pull GA4 traffic, key events and Google Ads cost into DIR/<table>.parquet",
-        description="Pull a GA4 property into canonical tables. Credentials: GOOGLE_APPLICATION_CREDENTIALS "
+        "ga4", description="Pull a GA4 property into canonical tables. Credentials: GOOGLE_APPLICATION_CREDENTIALS "
                     f"(service-account key) or Application Default Credentials. {ENDPOINT_ENV}=http://host:port "
                     "sends the requests over REST to that address (proxies, local test servers).")
     parser.add_argument("--property", required=True, help="GA4 property id, e.g. 123456789")

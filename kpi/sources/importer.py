@@ -909,8 +909,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def add_command(sub: Any) -> None:
     """`python -m kpi import FILE ...`"""
-    p = sub.add_parser("import", help="read a CRM, ad-platform or analytics export into a canonical table",
-                       description="Detects the file's format, prints the validation report and writes "
+    p = sub.add_parser("import", description="Detects the file's format, prints the validation report and writes "
                                    "DIR/<table>.parquet with --out.")
     p.add_argument("file")
     p.add_argument("--preset", default="auto", help=f"auto or one of: {', '.join(BY_ID)}")

@@ -11,12 +11,12 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kpi.download import to_xlsx_bytes
 from kpi.metrics import catalog, compute
 from kpi.period import Period, compare_period, preset
 from kpi.sources.demo import DEMO_SETTINGS
 from tests.app.conftest import open_page, use_empty_uploads, use_uploads
 from tests.app.test_overview_app import demo_last_day
-from ui.download import to_xlsx_bytes
 from ui.tables import DELTA, export_frame, table_frame
 
 PAGE = "app_pages/campaigns.py"

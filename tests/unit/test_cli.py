@@ -196,3 +196,35 @@ def test_review_refuses_an_unknown_threshold_or_a_missing_period(handmade_dir: P
     assert bad.returncode == 2 and "less_cpl_multiple" in bad.stderr
     open_ended = kpi("review", "--data", str(handmade_dir), "--by", "channel", "--from", "2025-01-01")
     assert open_ended.returncode == 2 and "--to" in open_ended.stderr
+
+
+def test_xlsx_neutralises_formula_text_while_csv_stays_raw(tmp_path: Path) -> None:
+    """A campaign named like a formula: the workbook (for people) holds it behind a ', the CSV (for machines)
+    as it is; the counts are the handmade ones (Email: one lead in January)."""
+    hostile = "=HYPERLINK(\"http://127.0.0.1:9\",\"x\")"
+    handmade = tables()
+    handmade["leads"] = handmade["leads"].with_columns(pl.lit(hostile).alias("campaign"))
+    write_dir(handmade, tmp_path)
+    args = ("metrics", "--data", str(tmp_path), "--metrics", "leads", "--by", "channel,campaign", "--from",
+            "2025-01-01", "--to", "2025-01-31", "--format")
+    book = subprocess.run([sys.executable, "-m", "kpi", *args, "xlsx"], cwd=REPO, capture_output=True, timeout=120)
+    assert book.returncode == 0, book.stderr
+    sheet = pl.read_excel(io.BytesIO(book.stdout))
+    email = sheet.filter(pl.col("channel") == "Email").row(0, named=True)
+    assert email["campaign"] == "'" + hostile and email["leads"] == 1
+    raw = pl.read_csv(io.StringIO(kpi(*args, "csv").stdout))
+    assert raw.filter(pl.col("channel") == "Email")["campaign"].to_list() == [hostile]
+    assert "neutralised" in kpi("metrics", "--help").stdout
+
+
+def test_only_the_chosen_command_s_module_is_imported() -> None:
+    """`python -m kpi --help` lists every command without importing any; a command imports its own module only
+    (not GA4's client for a funnel), so both start in about the time polars takes to import."""
+    probe = ("import sys; from kpi.cli import build_parser; build_parser({}); "
+             "print(sorted(m for m in ('kpi.commands', 'kpi.sources.ga4', 'kpi.events') if m in sys.modules))")
+    loaded = [subprocess.run([sys.executable, "-c", probe.format(arg)], cwd=REPO, capture_output=True, text=True,
+                             timeout=120).stdout.strip() for arg in ("None", "'funnel'", "'ga4'")]
+    assert loaded == ["[]", "['kpi.commands']", "['kpi.sources.ga4']"]
+    listed = kpi("--help").stdout
+    assert all(name in listed for name in ("demo", "funnel", "attribution", "ga4", "import", "events"))
+    assert "multi-touch attribution" in listed

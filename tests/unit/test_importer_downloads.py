@@ -6,7 +6,7 @@ import io
 
 import polars as pl
 
-from ui.download import to_csv_bytes, to_xlsx_bytes
+from kpi.download import to_csv_bytes, to_xlsx_bytes
 
 FRAME = pl.DataFrame({
     "campaign": ["=HYPERLINK(\"http://x\")", "+1-2", "-cmd", "@SUM(A1)", "\tTab", "Brand – Q1", None],

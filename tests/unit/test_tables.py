@@ -8,7 +8,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from ui.download import neutralise
+from kpi.download import neutralise
 from ui.tables import cell_text, display
 
 NBSP = "\u00a0"
