@@ -27,6 +27,7 @@ MIN_BASE = 30  # a rate over fewer leads than this is not named best or worst
 HANDOVER = ("speed_to_lead_hours", "leakage", "leaked_leads", "sla_leads")
 LEAK_BY = ("owner", "channel", "segment")
 LEAK_METRICS = ("leakage", "leaked_leads", "speed_to_lead_hours")
+LEAKED_SHOWN = 200  # leaked leads drawn on screen; a 1M-lead workspace leaks 150k, all in the downloads
 # each measure is followed by its value in the comparison period (`<column>_prev`) when compared
 STAGE_TABLE = ("label", "count", "count_prev", "step_conversion", "step_conversion_prev", "cost_per_stage",
                "cost_per_stage_prev", "days_from_previous", "days_from_previous_prev", "days_from_previous_p75",
@@ -105,7 +106,7 @@ def render_handover(ws: data.Workspace, state: ViewState) -> None:
         shown = leaked.with_columns(pl.col("reason").replace_strict(
             {r: t(f"funnel.reason.{r}", state.lang) for r in ("never_contacted", "contacted_late")}))
         data_table(shown, state.lang, key="leaked_leads", file_name="leaked-leads",
-                   kinds={"hours_to_contact": "hours"})
+                   kinds={"hours_to_contact": "hours"}, first=LEAKED_SHOWN)
 
 
 ws = data.current()

@@ -225,10 +225,16 @@ def metric_table(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequen
 
 
 def data_table(frame: pl.DataFrame, lang: str, key: str, file_name: str, kinds: Mapping[str, str] | None = None,
-               currency: str = "EUR", pinned: Sequence[str] = ()) -> None:
+               currency: str = "EUR", pinned: Sequence[str] = (), first: int | None = None) -> None:
     """Any table (stages, lead lists, rankings) as a sortable table with CSV and Excel downloads.
 
-    `kinds` says how a column's cells are written (see `cell_text`); other columns go by their type.
+    `kinds` says how a column's cells are written (see `cell_text`); other columns go by their type. With
+    `first`, a long list shows only its first rows on screen (and says so); the downloads hold every row and
+    are built only when clicked.
     """
-    show_table(frame, lang, key, currency=currency, kinds=kinds, pinned=pinned)
+    shown = frame if first is None else frame.head(first)
+    show_table(shown, lang, key, currency=currency, kinds=kinds, pinned=pinned)
+    if shown.height < frame.height:
+        st.caption(t("table.first_rows", lang, shown=fmt.number(shown.height, lang), count=fmt.number(frame.height,
+                                                                                                         lang)))
     downloads(frame.rename({c: column_label(c, lang) for c in frame.columns}), lang, key, file_name)

@@ -66,6 +66,11 @@ def test_leaked_leads_list_matches_an_independent_count(app: AppTest, demo_table
     assert any(f"({leaked.height})" in e.label for e in app.expander)
     leakage = next(m.value for m in app.metric if m.label == "Leakage")
     assert leakage == f"{leaked.height / judged.height:.1%}"
+    # a long list: its first 200 rows on screen, every row in the downloads
+    assert leaked.height > 200
+    shown = next(d for d in app.dataframe if "reason" in d.value.columns)
+    assert len(shown.value) == 200
+    assert any(c.value == f"The first 200 of {leaked.height:,} rows; the downloads hold them all." for c in app.caption)
 
 
 def test_flow_view_says_what_it_counts_and_nothing_matches_renders(app: AppTest) -> None:
