@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from bench import generate as gen
+from bench.bench_engine import proc_status, reset_peak
 from kpi.attribution import MODELS, NO_TOUCH, NOT_SET, attribute
 from kpi.data import load_dir, write_dir
 from kpi.period import Period
@@ -164,21 +165,6 @@ def load_duckdb(con: object, data: Path) -> None:
 
 # --- one engine and model, in its own process ----------------------------------------------------------------
 
-def _status(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(field)
-
-
-def _reset_peak() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
 def run_child(engine: str, model: str, data: Path, repeat: int, results: Path) -> dict[str, object]:
     """Load `data`, attribute under `model` cold once and warm `repeat` times; seconds and bytes."""
     start = time.perf_counter()
@@ -197,8 +183,8 @@ def run_child(engine: str, model: str, data: Path, repeat: int, results: Path) -
         def run() -> pl.DataFrame:
             return con.sql(sql).pl()
     load = time.perf_counter() - start
-    loaded = _status("VmRSS")
-    exact = _reset_peak()
+    loaded = proc_status("VmRSS")
+    exact = reset_peak()
     t = time.perf_counter()
     out = run()
     cold = time.perf_counter() - t
@@ -207,7 +193,7 @@ def run_child(engine: str, model: str, data: Path, repeat: int, results: Path) -
         t = time.perf_counter()
         out = run()
         warm.append(time.perf_counter() - t)
-    peak = _status("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = proc_status("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     results.mkdir(parents=True, exist_ok=True)
     out.write_parquet(results / f"{engine}_{model}.parquet")
     return {"load": load, "cold": cold, "warm": warm, "loaded_rss": loaded, "peak_rss": peak, "exact": exact}

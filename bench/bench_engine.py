@@ -165,7 +165,7 @@ def duckdb_pass(con: object) -> Pass:
 
 # --- one engine at one size, in its own process ----------------------------------------------------------------
 
-def _status(field: str) -> int:
+def proc_status(field: str) -> int:
     """A field of /proc/self/status in bytes (VmRSS: resident now, VmHWM: peak since the last reset)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -173,7 +173,7 @@ def _status(field: str) -> int:
     raise KeyError(field)
 
 
-def _reset_peak() -> bool:
+def reset_peak() -> bool:
     """Make the peak-RSS mark the current RSS (Linux 4.0+); False where that is not possible."""
     try:
         Path("/proc/self/clear_refs").write_text("5")
@@ -199,8 +199,8 @@ def run_child(engine: str, data: Path, repeat: int, results: Path) -> dict[str, 
             order = " ORDER BY created_at" if name == "leads" else ""
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{data / name}.parquet'){order}")
         run = duckdb_pass(con)
-    loaded = _status("VmRSS")
-    exact_peak = _reset_peak()
+    loaded = proc_status("VmRSS")
+    exact_peak = reset_peak()
 
     def once() -> tuple[float, dict[str, float], dict[str, pl.DataFrame]]:
         out, parts = {}, {}
@@ -219,7 +219,7 @@ def run_child(engine: str, data: Path, repeat: int, results: Path) -> dict[str, 
         warm.append(total)
         for p, t in parts.items():
             part_times[p].append(t)
-    peak = _status("VmHWM") if exact_peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = proc_status("VmHWM") if exact_peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     results.mkdir(parents=True, exist_ok=True)
     for part, frame in out.items():
         frame.write_parquet(results / f"{engine}_{part}.parquet")
