@@ -120,11 +120,11 @@ def open_fresh(browser: object, url: str, viewport: dict[str, int], **wait: str)
     return page
 
 
-def select_option(page: object, label: str, option: str, timeout: float = 30_000) -> None:
-    """Pick `option` in the Streamlit selectbox labelled `label`, then wait (up to `timeout` ms) for the rerun."""
+def select_option(page: object, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`, then wait for the rerun."""
     page.get_by_role("combobox", name=label, exact=True).click()  # type: ignore[attr-defined]
     page.get_by_role("option", name=option, exact=True).click()  # type: ignore[attr-defined]
-    wait_idle(page, timeout=timeout)
+    wait_idle(page)
 
 
 def metric_values(page: object) -> dict[str, str]:
