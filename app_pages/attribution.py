@@ -50,7 +50,8 @@ def render_totals(chosen: pl.DataFrame, by: str, credit: str, ws: data.Workspace
 
 def render_comparison(compared: pl.DataFrame, by: str, model: str, credit: str, ws: data.Workspace,
                       state: ViewState) -> None:
-    shown = words.top_values(compared, by, model, TOP)
+    top = (compared.filter(pl.col("model") == model).sort("credit", descending=True)[by].head(TOP))
+    shown = compared.filter(pl.col(by).is_in(top.implode()))
     title = titled(t("attribution.compare_title", state.lang, credit=words.credit_label(ws, credit, state.lang),
                      dimension=dim_label(by, state.lang).lower()), t("attribution.compare_measure", state.lang))
     chart = model_comparison(shown, by, model, state.lang, title, dim_label(by, state.lang),

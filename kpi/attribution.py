@@ -42,7 +42,6 @@ import polars as pl
 from kpi.metrics import compute
 from kpi.period import Period
 from kpi.settings import Settings, Stage, initiative_for
-from kpi.sources.presets import DERIVED_TOUCH_TYPES
 
 Model = Literal["first", "last", "linear", "time_decay", "u_shaped", "w_shaped", "full_path", "markov"]
 MODELS: tuple[Model, ...] = get_args(Model)
@@ -366,12 +365,3 @@ def untouched(credited: pl.DataFrame, by: Dimension) -> tuple[float, float]:
     revenue) in the period, and those whose lead had no eligible touch (the `(no touch)` row)."""
     total = float(credited["credit"].sum())
     return total, float(credited.filter(pl.col(by) == NO_TOUCH)["credit"].sum())
-
-
-def has_derived_touches(touches: pl.DataFrame) -> bool:
-    """Whether some touches were derived from source fields (HubSpot's original and latest source, GA4's
-    first-user and session campaign), not recorded one by one: a few a contact, not the whole journey."""
-    if "touch_type" not in touches.columns:
-        return False
-    kinds = touches.get_column("touch_type").unique().cast(pl.String)  # the few kinds, not every touch
-    return bool(kinds.is_in(DERIVED_TOUCH_TYPES).any())

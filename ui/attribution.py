@@ -38,9 +38,3 @@ def by_model(compared: pl.DataFrame, by: str, column: str, lang: str) -> pl.Data
     present = [m for m in labels if m in wide.columns]
     return (spend.join(wide, on=by, how="left").select(by, "spend", *present)
             .rename({m: labels[m] for m in present}).sort("spend", by, descending=[True, False], nulls_last=True))
-
-
-def top_values(compared: pl.DataFrame, by: str, model: str, count: int) -> pl.DataFrame:
-    """The rows of `compared` (every model) for the `count` values of `by` that `model` credits most."""
-    top = compared.filter(pl.col("model") == model).sort("credit", descending=True)[by].head(count)
-    return compared.filter(pl.col(by).is_in(top.implode()))

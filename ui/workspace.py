@@ -29,6 +29,7 @@ from kpi.schema import RANGED_TABLES, TABLES, is_text
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.sources.mapping import MappingStore, WorkspaceMappings
+from kpi.sources.presets import DERIVED_TOUCH_TYPES
 from kpi.store import InvalidDataset, Mode, Store, WorkspaceExists, default_data_dir, refusals
 from kpi.store import Workspace as StoreWorkspace
 from ui.i18n import current_language, stage_label, t
@@ -456,12 +457,9 @@ def stage_credits(ws: Workspace, model: str, by: str, period: Period | None = No
     return _stage_credits(ws.key, model, by, _period_key(period), _filters_key(filters or {}))
 
 
-@st.cache_data(show_spinner=False, max_entries=64, scope="session")
-def _has_derived_touches(key: str) -> bool:
-    touches = _loaded[key][0].get("touches")
-    return touches is not None and kpi_attribution.has_derived_touches(touches)
-
-
 def has_derived_touches(ws: Workspace) -> bool:
-    """`kpi.attribution.has_derived_touches` for the workspace's touches, once per workspace."""
-    return _has_derived_touches(ws.key)
+    """Whether some touches were derived from source fields (HubSpot's original and latest source, GA4's
+    first-user and session campaign), not recorded one by one: a few a contact, not the whole journey."""
+    touches = ws.tables.get("touches")
+    return (touches is not None and "touch_type" in touches.columns
+            and bool(touches["touch_type"].cast(pl.String).is_in(DERIVED_TOUCH_TYPES).any()))
