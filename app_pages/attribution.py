@@ -31,7 +31,7 @@ def render_choices(ws: data.Workspace, state: ViewState) -> tuple[str, str, str]
     credit = translated_select(right, t("attribution.credit", state.lang), credits(ws.settings), "attribution_credit",
                                "leads", state.lang, lambda c: words.credit_label(ws, c, state.lang))
     st.caption(t(f"model.{model}.explain", state.lang))
-    if data.has_derived_touches(ws):
+    if ws.data.has_derived_touches:
         st.caption(t("attribution.derived", state.lang))
     return model, by, credit
 
@@ -76,7 +76,7 @@ def render_costs(compared: pl.DataFrame, by: str, credit: str, ws: data.Workspac
 
 def render_stages(ws: data.Workspace, model: str, by: str, state: ViewState) -> None:
     st.subheader(t("attribution.stages_title", state.lang, model=words.model_label(model, state.lang)))
-    stages = data.stage_credits(ws, model, by, state.period, state.active_filters)
+    stages = data.stage_credits(ws, state.query([by]), model)  # type: ignore[arg-type]
     counts = [c for c in stages.columns if c != by and c != "spend" and not c.startswith("cost_per_")]
     labels = {c: words.credit_label(ws, c, state.lang) for c in counts}
     costs = {f"cost_per_{c}": t("attribution.col.cost_per", state.lang, credit=labels[c]) for c in counts}
@@ -103,7 +103,7 @@ if "touches" not in ws.tables:
     st.info(t("attribution.no_touches", state.lang))
     st.stop()
 model, by, credit = render_choices(ws, state)
-compared = data.attribution(ws, credit, by, state.period, state.active_filters)
+compared = data.attribution(ws, state.query([by]), credit)
 chosen = compared.filter(pl.col("model") == model)
 if not chosen["credit"].sum():
     st.info(t("attribution.no_data", state.lang, credit=md(words.credit_label(ws, credit, state.lang))))

@@ -40,8 +40,8 @@ def render_cost_notice(ws: data.Workspace, state: ViewState) -> None:
 def render_initiatives(ws: data.Workspace, state: ViewState) -> str | None:
     """The initiative table, best return first; returns the initiative whose row is selected."""
     st.subheader(t("campaigns.initiatives", state.lang))
-    table = data.compare(ws, KPIS, state.period, state.compare_period, by=[INITIATIVE], filters=state.filters,
-                         view=state.view).sort("roas", descending=True, nulls_last=True)
+    table = data.compute(ws, state.query([INITIATIVE], compared=True), KPIS).sort("roas", descending=True,
+                                                                                 nulls_last=True)
     if table.is_empty():
         st.info(t("notice.no_data", state.lang))
         return None
@@ -59,10 +59,11 @@ def render_campaigns(ws: data.Workspace, state: ViewState, initiative: str | Non
     title = (t("campaigns.campaigns_of", state.lang, initiative=", ".join(md(c) for c in chosen)) if chosen
              else t("campaigns.campaigns", state.lang))
     st.subheader(title)
-    filters = {**state.filters, INITIATIVE: [initiative]} if initiative is not None else state.filters
     by = [CAMPAIGN, INITIATIVE] if INITIATIVE in data.dimensions(ws) else [CAMPAIGN]
-    table = data.compare(ws, KPIS, state.period, state.compare_period, by=by, filters=filters,
-                         view=state.view).sort("spend", descending=True, nulls_last=True)
+    query = state.query(by, compared=True)
+    if initiative is not None:
+        query = query.but(filters={**query.filter_map, INITIATIVE: [initiative]})
+    table = data.compute(ws, query, KPIS).sort("spend", descending=True, nulls_last=True)
     if table.is_empty():
         st.info(t("notice.no_data", state.lang))
         return
@@ -77,7 +78,7 @@ def render_scatter(ws: data.Workspace, state: ViewState) -> None:
                                  format_func=lambda d: dim_label(d, state.lang), key="scatter_level")
     colour = INITIATIVE if INITIATIVE in levels else None  # each initiative keeps its colour on every chart
     by = [level] if colour in (None, level) else [level, colour]
-    points = data.compute(ws, SCATTER, by=by, period=state.period, filters=state.filters, view=state.view)
+    points = data.compute(ws, state.query(by), SCATTER)
     key = "spend_cpl"
     chart = spend_cpl_scatter(points, level, state.lang, ws.settings.currency, t("campaigns.scatter", state.lang),
                               dim_label(level, state.lang), colour, dim_label(INITIATIVE, state.lang),
@@ -90,8 +91,7 @@ def render_scatter(ws: data.Workspace, state: ViewState) -> None:
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
     metric = translated_select(st, t("campaigns.trend_metric", state.lang), TREND, "trend_metric", TREND[0],
                                state.lang, lambda m: metric_label(m, state.lang))
-    trend = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, grain=state.grain,
-                         filters=state.filters, view=state.view)
+    trend = data.compute(ws, state.query([INITIATIVE], state.grain), [metric])
     title = t("campaigns.trend", state.lang, metric=metric_label(metric, state.lang))
     key = "initiative_trend"
     chart = dimension_trend(trend, INITIATIVE, metric, data.catalog(ws)[metric].unit, state.lang, title,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from kpi.funnel import best_and_worst
 from ui import workspace as data
 from ui.charts import conversion_trend_chart, stage_breakdown_chart
 from ui.components import (
@@ -60,19 +61,19 @@ def render_breakdown(ws: data.Workspace, state: ViewState) -> None:
     dim = translated_select(st, t("funnel.breakdown_by", state.lang), dims, "funnel_by",
                             "channel" if "channel" in dims else dims[0], state.lang, lambda d: dim_label(d, state.lang))
     label = dim_label(dim, state.lang)
-    by = data.funnel(ws, by=[dim], period=state.period, filters=state.filters, view=state.view)
+    by = data.funnel(ws, state.query([dim]))
     chart = stage_breakdown_chart(by, dim, state.lang, t("funnel.breakdown_title", state.lang, dimension=label), label)
     show_chart(st, chart, state.lang, key="funnel_breakdown",
                on_select=lambda: select_to_filter("funnel_breakdown", dim), selection_mode="pick", width="stretch")
     st.caption(t("funnel.best_worst", state.lang, dimension=md(label), min_base=MIN_BASE))
-    best_worst = data.best_and_worst(ws, by, dim, MIN_BASE).select("label", "best", "best_conversion", "worst",
+    best_worst = best_and_worst(by, dim, MIN_BASE).select("label", "best", "best_conversion", "worst",
                                                                    "worst_conversion")
     data_table(best_worst, state.lang, key="funnel_best_worst", file_name=f"funnel-best-worst-{dim}",
                kinds=RATE_KINDS)
 
 
 def render_trend(ws: data.Workspace, state: ViewState) -> None:
-    trend = data.conversion_trend(ws, state.grain, period=state.period, filters=state.filters, view=state.view)
+    trend = data.conversion_trend(ws, state.query(grain=state.grain))
     title = t("chart.flow_trend" if state.view == "flow" else "funnel.trend", state.lang)
     chart = conversion_trend_chart(trend, state.lang, title, state.view)
     show_chart(st, chart, state.lang, width="stretch")
@@ -80,7 +81,7 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
     if state.view == "flow":
         st.caption(t("chart.flow_ratio_note", state.lang))
         return
-    note = incomplete_note(data.incomplete_periods(ws, state.grain, state.period, state.filters), state.lang)
+    note = incomplete_note(data.incomplete_periods(ws, state.query(grain=state.grain)), state.lang)
     if note:
         st.caption(note)
 
@@ -97,11 +98,11 @@ def render_handover(ws: data.Workspace, state: ViewState) -> None:
     for col, dim in zip(st.columns(len(dims)) if dims else [], dims, strict=True):
         with col:
             st.markdown(f"**{t('funnel.leakage_by', state.lang, dimension=md(dim_label(dim, state.lang)))}**")
-            table = data.compute(ws, LEAK_METRICS, by=[dim], period=state.period, filters=state.filters).sort(
+            table = data.compute(ws, state.query([dim], view="cohort"), LEAK_METRICS).sort(
                 "leakage", descending=True, nulls_last=True)
             metric_table(table, [dim], [catalog[m] for m in LEAK_METRICS], state.lang, ws.settings.currency,
                          key=f"leak_by_{dim}", file_name=f"leakage-by-{dim}")
-    leaked = data.leaked_leads(ws, period=state.period, filters=state.filters)
+    leaked = data.leaked_leads(ws, state.query())
     with st.expander(t("funnel.leaked_list", state.lang, count=leaked.height)):
         shown = leaked.with_columns(pl.col("reason").replace_strict(
             {r: t(f"funnel.reason.{r}", state.lang) for r in ("never_contacted", "contacted_late")}))

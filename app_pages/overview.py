@@ -47,12 +47,12 @@ def render_kpis(ws: data.Workspace, state: ViewState) -> bool:
     st.caption(t("overview.cards_scope", lang, start=fmt.day(state.period.start, lang),
                  end=fmt.day(state.period.end, lang), how=t(f"overview.count.{state.view}", lang), compared=compared))
     if state.view == "cohort":  # the latest leads' later stages are not final yet: say so before the cards
-        young = incomplete_note(data.incomplete_periods(ws, "year", state.period, state.filters), lang, HEADLINE,
+        young = incomplete_note(data.incomplete_periods(ws, state.query(grain="year")), lang, HEADLINE,
                                 key="overview.cards_young")
         if young:
             st.caption(young)
-    costs = [m for m in HEADLINE if data.cost_dimensions_missing(ws, [m], list(state.active_filters))]
-    missing = data.cost_dimensions_missing(ws, costs, list(state.active_filters))
+    costs = [m for m in HEADLINE if data.cost_dimensions_missing(ws, state.query(), [m])]
+    missing = data.cost_dimensions_missing(ws, state.query(), costs)
     allocate = bool(cost_choice(missing, costs, state))
     catalog = data.catalog(ws)
     day = min(state.period.end, ws.last_day or state.period.end)
@@ -73,12 +73,11 @@ def render_kpis(ws: data.Workspace, state: ViewState) -> bool:
 
 
 def render_trend(ws: data.Workspace, state: ViewState, allocate: bool) -> None:
-    trend = data.compute(ws, TREND, period=state.period, grain=state.grain, filters=state.filters, view=state.view,
-                         allocate_cost=allocate)
+    trend = data.compute(ws, state.query(grain=state.grain, allocation=allocate), TREND)
     if trend.is_empty():
         return
     units = {m: data.catalog(ws)[m].unit for m in TREND}
-    young = (data.incomplete_periods(ws, state.grain, state.period, state.filters) if state.view == "cohort"
+    young = (data.incomplete_periods(ws, state.query(grain=state.grain)) if state.view == "cohort"
              else None)
     st.subheader(t("overview.trend", state.lang))
     charts = small_multiples(trend, TREND, units, state.lang, young)
@@ -98,10 +97,10 @@ def render_initiatives(ws: data.Workspace, state: ViewState, allocate: bool) -> 
     metric = translated_select(st, t("overview.rank_by", state.lang), RANK_BY, "rank_by", RANK_BY[0], state.lang,
                                lambda m: metric_label(m, state.lang))
     m = data.catalog(ws)[metric]
-    ranked = data.compute(ws, [metric], by=[INITIATIVE], period=state.period, filters=state.filters,
-                          view=state.view, allocate_cost=allocate).drop_nulls(INITIATIVE).drop_nulls(metric)
+    ranked = data.compute(ws, state.query([INITIATIVE], allocation=allocate), [metric]).drop_nulls(
+        INITIATIVE).drop_nulls(metric)
     if ranked.is_empty() or ranked[metric].eq(0).all():  # a message, never empty axes or bars of zero
-        missing = data.cost_dimensions_missing(ws, [metric], list(state.active_filters))
+        missing = data.cost_dimensions_missing(ws, state.query(), [metric])
         st.info(t("segments.cost_not_available", state.lang, metric=metric_label(metric, state.lang),
                   dimension=", ".join(dim_label(d, state.lang) for d in missing)) if missing and not allocate
                 else t("overview.nothing_to_rank", state.lang, metric=metric_label(metric, state.lang)))

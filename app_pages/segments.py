@@ -37,10 +37,8 @@ def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], 
                    allocate: bool) -> None:
     rows, columns = pair
     counts = ratio_parts(metric, data.catalog(ws))
-    cells = data.compute(ws, [metric.id, *counts], by=pair, period=state.period, filters=state.filters,
-                         view=state.view, allocate_cost=allocate)
-    overall = data.compute(ws, [metric.id], period=state.period, filters=state.filters, view=state.view,
-                           allocate_cost=allocate)[metric.id].item()
+    cells = data.compute(ws, state.query(pair, allocation=allocate), [metric.id, *counts])
+    overall = data.compute(ws, state.query(allocation=allocate), [metric.id])[metric.id].item()
     if cells.is_empty() or cells[metric.id].is_null().all():
         st.info(t("notice.no_data", state.lang))
         return
@@ -72,7 +70,7 @@ if rows == columns:
     st.stop()
 pair = (rows, columns)
 metric = data.catalog(ws)[metric_id]
-allocate = cost_choice(data.cost_dimensions_missing(ws, [metric.id], [*pair, *state.active_filters]), [metric.id],
-                       state, always=True)
+allocate = cost_choice(data.cost_dimensions_missing(ws, state.query(pair), [metric.id]), [metric.id], state,
+                       always=True)
 if allocate is not False:
     render_heatmap(ws, state, pair, metric, bool(allocate))

@@ -6,7 +6,8 @@ Runs the real app script (AppTest, in process: what `streamlit run` executes on 
 the browser) on a store workspace of generated leads, spend and traffic. Prints per page: the first
 run of a fresh session (cold caches: loading the workspace and every engine call), and the rerun
 after changing the channel filter (new filters: every engine call recomputed), then after setting it
-back (cached). Targets (issue 3): a filter change redraws in under 0.5 s, first paint under 3 s.
+back (cached). Targets (issue 3): a filter change redraws in under 0.5 s, first paint under 3 s. Also
+prints the memory a prepared workspace holds, and the bound on what the app keeps of them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ def main() -> None:
         store.save(ws, name, frame, source="bench generator")
     print(f"{args.leads:,} leads saved to a workspace in {time.perf_counter() - started:.1f} s "
           f"({os.cpu_count()} cores)")
+    from kpi.workspace import Workspace
+    from ui.workspace import STORED_KEPT
+
+    size = Workspace.prepared(store.tables(ws), store.settings(ws)).size_bytes / 2**20
+    print(f"the prepared workspace holds {size:,.0f} MiB; the app keeps at most {STORED_KEPT} stored workspaces "
+          f"prepared (shared by every session): about {STORED_KEPT * size:,.0f} MiB at this size")
     print(f"{'page':<12} {'first paint':>12} {'filter change (min / median)':>30} {'cached':>10}")
     for page in PAGES:
         app = AppTest.from_file("../app.py", default_timeout=600)

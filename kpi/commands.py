@@ -16,18 +16,19 @@ from datetime import date
 
 import polars as pl
 
+from kpi import engine
 from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.download import to_xlsx_bytes
-from kpi.funnel import compare_funnels, stage_funnel
-from kpi.metrics import VIEWS, MetricError, catalog, compute, table_dimensions
+from kpi.metrics import VIEWS, MetricError, catalog, table_dimensions
 from kpi.money import currency_gaps, gaps_reason
 from kpi.period import COMPARES, GRAINS, Period, compare_period
-from kpi.review import ReviewError, Rules, review
+from kpi.query import Query
+from kpi.review import ReviewError, Rules, conclusions, review_inputs
 from kpi.scorecard import scorecards
-from kpi.settings import Settings
 from kpi.tree import check, format_filters, walk
 from kpi.tree import kpis as tree_kpis
+from kpi.workspace import Workspace
 
 FORMATS = ("table", "csv", "json", "xlsx")
 FORMAT_HELP = ("table: for reading here; csv and json: raw values for machines (text that starts with = + - @ is "
@@ -86,7 +87,8 @@ def _money_args(parser: argparse.ArgumentParser) -> None:
                              "in a currency without a rate is left out of no sum: it is shown as not available")
 
 
-def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Settings]:
+def _load(args: argparse.Namespace) -> Workspace:
+    """The workspace in `--data`, in the currency and rates the command line gives."""
     try:
         tables, settings = load_dir(args.data)
     except FileNotFoundError as exc:
@@ -98,7 +100,14 @@ def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Settings]:
     gaps = currency_gaps(tables, settings)
     if gaps:  # stdout keeps its columns; the reason for the empty money cells goes to stderr
         print(f"note: {gaps_reason(gaps, settings)}", file=sys.stderr)
-    return tables, settings
+    return Workspace(tables, settings, f"dir:{args.data}")
+
+
+def _query(args: argparse.Namespace, **more: object) -> Query:
+    """The query the common options ask (`--by`, `--from`/`--to`, `--filter`, `--view`), with `more`."""
+    by = getattr(args, "by", [])  # attribution's --by names one dimension
+    return Query.of(by=by if isinstance(by, list) else [by], period=_period(args),
+                    filters=_filters(args.filter), view=getattr(args, "view", "cohort")).but(**more)
 
 
 def _emit(frame: pl.DataFrame, fmt: str) -> None:
@@ -144,10 +153,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    tables, settings = _load(args)
+    ws = _load(args)
     try:
-        result = compute(tables, args.metrics, by=args.by, period=_period(args), grain=args.grain,
-                         filters=_filters(args.filter), view=args.view, settings=settings)
+        result = engine.metrics(ws, _query(args, grain=args.grain), args.metrics)
     except MetricError as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
@@ -155,19 +163,14 @@ def run_metrics(args: argparse.Namespace) -> int:
 
 
 def run_funnel(args: argparse.Namespace) -> int:
-    tables, settings = _load(args)
-    period = _period(args)
-    other = None
+    ws = _load(args)
+    query = _query(args, allocation=args.allocate_cost)
     if args.compare != "none":
-        if period is None or args.date_from is None or args.date_to is None:
+        if query.period is None or args.date_from is None or args.date_to is None:
             raise UsageError("--compare needs the period it compares: --from YYYY-MM-DD --to YYYY-MM-DD")
-        other = compare_period(period, args.compare)
-    options = {"by": args.by, "filters": _filters(args.filter), "view": args.view, "settings": settings,
-               "allocate_cost": args.allocate_cost}
+        query = query.but(compare=compare_period(query.period, args.compare))
     try:
-        result = stage_funnel(tables, period=period, **options)
-        if other is not None:
-            result = compare_funnels(result, stage_funnel(tables, period=other, **options), args.by)
+        result = engine.funnel(ws, query)
     except MetricError as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
@@ -183,7 +186,8 @@ def run_catalog(args: argparse.Namespace) -> int:
 
 
 def run_kpis(args: argparse.Namespace) -> int:
-    tables, settings = _load(args)
+    ws = _load(args)
+    tables, settings = ws.tables, ws.settings
     if "kpis" not in tables:
         raise UsageError(f"no kpis.parquet in '{args.data}': there is no KPI tree to follow")
     cat = catalog(settings)
@@ -208,9 +212,9 @@ def run_kpis(args: argparse.Namespace) -> int:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    tables, settings = _load(args)
-    period = _period(args)
-    if period is None or args.date_from is None or args.date_to is None:
+    ws = _load(args)
+    query = _query(args)
+    if query.period is None or args.date_from is None or args.date_to is None:
         raise UsageError("a review needs its period: --from YYYY-MM-DD --to YYYY-MM-DD")
     overrides = {}
     for item in args.rule or []:
@@ -223,8 +227,9 @@ def run_review(args: argparse.Namespace) -> int:
         except ValueError:
             raise UsageError(f"rule threshold {name} must be a number, got '{value}'") from None
     try:
-        result = review(tables, args.dimension, period, Rules(**overrides), settings=settings, view=args.view,
-                        filters=_filters(args.filter))
+        rules = Rules(**overrides)
+        result = conclusions(review_inputs(ws, query, args.dimension, rules=rules), args.dimension, rules,
+                             settings=ws.settings)
     except (ReviewError, MetricError) as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
@@ -232,11 +237,11 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def run_attribution(args: argparse.Namespace) -> int:
-    from kpi.attribution import AttributionError, attribute
+    from kpi.attribution import AttributionError
 
-    tables, settings = _load(args)
+    ws = _load(args)
     try:
-        result = attribute(tables, args.model, args.credit, args.by, _period(args), settings, _filters(args.filter))
+        result = engine.attribution(ws, _query(args), args.credit, (args.model,)).drop("model")
     except AttributionError as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)

@@ -12,8 +12,9 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from kpi.metrics import PERIOD_COL, Frames, View, available_dimensions, compute
+from kpi.metrics import PERIOD_COL, Frames, available_dimensions, compute
 from kpi.period import STEPS, Grain, Period, bucket
+from kpi.query import View
 from kpi.settings import Settings
 
 SESSIONS_STAGE = "sessions"

@@ -27,11 +27,11 @@ import polars as pl
 
 from kpi.money import MONEY_COLUMNS, converted
 from kpi.period import Compare, Grain, Period, bucket, compare_period
+from kpi.query import View
 from kpi.schema import dimensions
 from kpi.settings import Settings, Stage
 
 Unit = Literal["count", "currency", "ratio", "multiple", "days", "hours"]
-View = Literal["cohort", "flow"]
 VIEWS: tuple[View, ...] = ("cohort", "flow")
 PERIOD_COL = "period"
 

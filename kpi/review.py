@@ -99,12 +99,14 @@ from typing import Any, Literal, Protocol, get_args
 
 import polars as pl
 
-from kpi import metrics as kpi_metrics
-from kpi.metrics import PERIOD_COL, Frames, View
+from kpi import engine
+from kpi.metrics import PERIOD_COL, Frames
 from kpi.money import currency_gaps, gaps_reason
 from kpi.period import Grain, Period, compare_period
+from kpi.query import Query, View
 from kpi.settings import Settings
 from kpi.targets import period_label, target_period
+from kpi.workspace import Workspace
 
 Verdict = Literal["stop", "less", "more", "start", "continue", "wait"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)  # the order conclusions are listed in: changes first
@@ -303,29 +305,19 @@ def _last_day(tables: Frames) -> date | None:
 
 
 class Compute(Protocol):
-    """How `review_inputs` asks the engine for numbers: `kpi.metrics.compute`, or a cached call that
-    answers the same (the app's, keyed on the workspace the tables and settings come from)."""
+    """How `review_inputs` asks the engine for numbers: `kpi.engine.metrics`, or a cached call that
+    answers the same (the app's, keyed on the workspace's identity and the query)."""
 
-    def __call__(self, tables: Frames, metrics: Sequence[str], /, *, by: Sequence[str], period: Period | None,
-                 grain: Grain | None, filters: Mapping[str, Sequence[str]] | None, view: View,
-                 settings: Settings) -> pl.DataFrame: ...
+    def __call__(self, ws: Workspace, query: Query, names: Sequence[str], /) -> pl.DataFrame: ...
 
 
-def _engine(tables: Frames, metrics: Sequence[str], /, *, by: Sequence[str], period: Period | None,
-            grain: Grain | None, filters: Mapping[str, Sequence[str]] | None, view: View,
-            settings: Settings) -> pl.DataFrame:
-    return kpi_metrics.compute(tables, metrics, by=by, period=period, grain=grain, filters=filters, view=view,
-                               settings=settings)
-
-
-def review_inputs(tables: Frames, dimension: str, period: Period, *, settings: Settings | None = None,
-                  view: View = "cohort", filters: Mapping[str, Sequence[str]] | None = None,
-                  compute: Compute = _engine, rules: Rules = Rules()) -> dict[str, pl.DataFrame]:
-    """Everything `conclusions` judges on, as `compute` returns it; ReviewError (see `check_dimension`)
-    when the review cannot be made by `dimension`.
+def review_inputs(ws: Workspace, query: Query, dimension: str, *, compute: Compute = engine.metrics,
+                  rules: Rules = Rules()) -> dict[str, pl.DataFrame]:
+    """Everything `conclusions` judges on for the review of `query.period` (its view and filters), as
+    `compute` returns it; ReviewError (see `check_dimension`) when the review cannot be made by `dimension`.
 
     * "current", "previous", "last_year": `review_metrics` by `dimension` in each of
-      `review_periods(period)`, in `view`;
+      `review_periods(period)`, in the query's view;
     * "daily": `daily_metrics` by `dimension` and day over the `rules.trend_periods` periods up to
       `period`'s end, cohort view;
     * "cycle" and "cycle_all": p75 days lead → won and won deals over all the data, by `dimension` and
@@ -333,8 +325,10 @@ def review_inputs(tables: Frames, dimension: str, period: Period, *, settings: S
     * "context": one row per trend period (k: 0 for this one, start, end), with the data's last day
       (as_of) and the KPI tree's CAC target (kpi_target_cac, kpi_target_period, kpi_target_name).
     """
+    if query.period is None:
+        raise ReviewError("a review looks at one period: give its first and last day")
+    tables, settings, period, view = ws.tables, ws.settings, query.period, query.view
     check_dimension(tables, dimension)
-    settings = settings or Settings()
     gaps = currency_gaps(tables, settings)
     if gaps:  # spend shares, CPL and CAC would leave out or mix up the money in those currencies
         raise ReviewError(f"a review compares costs: {gaps_reason(gaps, settings)}")
@@ -342,7 +336,7 @@ def review_inputs(tables: Frames, dimension: str, period: Period, *, settings: S
 
     def ask(metrics: Sequence[str], by: Sequence[str], when: Period | None, grain: Grain | None = None,
             how: View = "cohort") -> pl.DataFrame:
-        return compute(tables, metrics, by=by, period=when, grain=grain, filters=filters, view=how, settings=settings)
+        return compute(ws, Query(tuple(by), when, grain, query.filters, how), metrics)
 
     inputs = {name: ask(review_metrics(settings), [dimension], p, how=view)
               for name, p in review_periods(period).items()}
@@ -629,9 +623,9 @@ def review(tables: Frames, dimension: str, period: Period, rules: Rules = Rules(
            budgets: Mapping[str, float] | None = None, *, settings: Settings | None = None, view: View = "cohort",
            filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
     """The conclusions of `period` by `dimension` over prepared canonical tables (see `conclusions`)."""
-    settings = settings or Settings()
-    inputs = review_inputs(tables, dimension, period, settings=settings, view=view, filters=filters, rules=rules)
-    return conclusions(inputs, dimension, rules, budgets, settings)
+    ws = Workspace(dict(tables), settings or Settings(), "review")  # type: ignore[arg-type]
+    inputs = review_inputs(ws, Query.of(period=period, filters=filters, view=view), dimension, rules=rules)
+    return conclusions(inputs, dimension, rules, budgets, ws.settings)
 
 
 # --- notes ----------------------------------------------------------------------------------------

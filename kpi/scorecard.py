@@ -25,8 +25,9 @@ import numpy as np
 import polars as pl
 
 from kpi import forecast
-from kpi.metrics import Frames, Metric, View, catalog, compute, ratio_parts, table_dimensions
+from kpi.metrics import Frames, Metric, catalog, compute, ratio_parts, table_dimensions
 from kpi.period import STEPS, Grain, Period, bucket
+from kpi.query import View
 from kpi.settings import Settings
 from kpi.targets import Status, target_period
 from kpi.tree import Kpi, SliceKey, Value, safe_divide

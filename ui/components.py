@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from kpi.funnel import SESSIONS_STAGE, bottleneck, compare_funnels
-from kpi.metrics import View
+from kpi.query import View
 from ui import format as fmt
 from ui import money
 from ui import workspace as data
@@ -41,10 +41,8 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
     """One card per metric in the view's period and filters, counted as `view`: value, change against the
     comparison period, a sparkline by the view's grain, and a note (its target status, say) under it.
     With `allocate_cost`, spend is split by lead share where a filter's dimension is not in spend."""
-    values = data.compare(ws, metrics, state.period, state.compare_period, filters=state.filters, view=view,
-                          allocate_cost=allocate_cost)
-    trend = data.compute(ws, metrics, period=state.period, grain=state.grain, filters=state.filters, view=view,
-                         allocate_cost=allocate_cost)
+    values = data.compute(ws, state.query(view=view, allocation=allocate_cost, compared=True), metrics)
+    trend = data.compute(ws, state.query(grain=state.grain, view=view, allocation=allocate_cost), metrics)
     catalog = data.catalog(ws)
     cards = [catalog[m] for m in metrics]
     currency = ws.settings.currency
@@ -75,7 +73,7 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
 def range_note(ws: data.Workspace, lang: str) -> None:
     """Under a chart over time: say that rows covering a date range (spend, traffic) are spread evenly over
     their days there, and counted whole only in periods that hold their range."""
-    for name in data.range_tables(ws):
+    for name in ws.data.range_tables:
         st.caption(t(f"notice.range_{name}", lang))
 
 
@@ -175,13 +173,13 @@ def funnel_panel(ws: data.Workspace, state: ViewState, split: bool, allocate_cos
     """The funnel from visit to won deal as a chart, with its summary (visits, the biggest leak) under it
     or, when `split`, beside it. Returns the funnel with the comparison period's columns beside it
     (`kpi.funnel.compare_funnels`) when compared, or None (said on screen) when the view has no data."""
-    funnel = data.funnel(ws, period=state.period, filters=state.filters, view=state.view, allocate_cost=allocate_cost)
+    query = state.query(allocation=allocate_cost)
+    funnel = data.funnel(ws, query)
     if not funnel["count"].fill_null(0).sum():
         st.info(t("notice.no_data", state.lang))
         return None
     chart = funnel_chart(funnel, state.lang, t("overview.funnel", state.lang), state.view)
-    previous = (data.funnel(ws, period=state.compare_period, filters=state.filters, view=state.view,
-                            allocate_cost=allocate_cost) if state.compare_period else None)
+    previous = data.funnel(ws, query.but(period=state.compare_period)) if state.compare_period else None
     if split:
         left, right = st.columns([3, 2])
         show_chart(left, chart, state.lang, width="stretch")

@@ -17,8 +17,9 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from kpi import scorecard as kpi_scorecard
 from kpi import tree as kpi_tree
-from kpi.metrics import Metric, View, table_dimensions
+from kpi.metrics import Metric, table_dimensions
 from kpi.period import PRESETS, Grain, Period, preset
+from kpi.query import View
 from kpi.schema import TABLES, Problem
 from kpi.scorecard import Card
 from kpi.store import InvalidDataset

@@ -13,10 +13,10 @@ import streamlit as st
 from babel.dates import format_date
 
 from kpi import review as kpi_review
-from kpi.metrics import Frames, View
-from kpi.period import Grain, Period
+from kpi.period import Period
+from kpi.query import Query
 from kpi.review import Rules, SavedReview
-from kpi.settings import Settings
+from kpi.workspace import Workspace as EngineWorkspace
 from ui import format as fmt
 from ui import workspace as data
 from ui.i18n import t
@@ -64,15 +64,11 @@ def conclusions(ws: data.Workspace, dimension: str, state: ViewState, rules: Rul
     """`kpi.review.conclusions` for the view's period on the cached engine (ReviewError when the review
     cannot be made by `dimension`); the filter on the reviewed dimension itself is left out so that
     every subject meets all its peers."""
-    def cached(_tables: Frames, metrics: Sequence[str], *, by: Sequence[str], period: Period | None,
-               grain: Grain | None, filters: Mapping[str, Sequence[str]] | None, view: View,
-               settings: Settings) -> pl.DataFrame:
-        return data.compute(ws, metrics, by=by, period=period, grain=grain, filters=filters,
-                            view=view)  # ws's tables, settings
+    def cached(_ws: EngineWorkspace, query: Query, metrics: Sequence[str]) -> pl.DataFrame:
+        return data.compute(ws, query, metrics)
 
-    filters = {d: v for d, v in state.active_filters.items() if d != dimension}
-    inputs = kpi_review.review_inputs(ws.tables, dimension, state.period, settings=ws.settings, view=state.view,
-                                      filters=filters, compute=cached, rules=rules)
+    inputs = kpi_review.review_inputs(ws.data, state.query().without(dimension), dimension, compute=cached,
+                                      rules=rules)
     return kpi_review.conclusions(inputs, dimension, rules, budgets, ws.settings)
 
 

@@ -16,8 +16,9 @@ import streamlit as st
 
 from kpi import clock
 from kpi.attribution import MODELS, Model
-from kpi.metrics import VIEWS, View
+from kpi.metrics import VIEWS
 from kpi.period import COMPARES, GRAINS, PRESETS, Compare, Grain, Period, compare_period, preset
+from kpi.query import Query, View
 from ui.i18n import LANG_KEY, LANGUAGES, browser_language, t
 from ui.safe import md
 from ui.widgets import translated_select
@@ -46,6 +47,13 @@ class ViewState:
     @property
     def active_filters(self) -> dict[str, list[str]]:
         return {d: v for d, v in self.filters.items() if v}
+
+    def query(self, by: Sequence[str] = (), grain: Grain | None = None, *, view: View | None = None,
+              allocation: bool = False, compared: bool = False) -> Query:
+        """The engine query for this view: its period and filters, counted as `view` (default: the view's
+        own), by `by` and `grain`; `compared` sets the comparison period beside it."""
+        return Query.of(by=by, period=self.period, grain=grain, filters=self.filters, view=view or self.view,
+                        allocation=allocation, compare=self.compare_period if compared else None)
 
 
 COUNT_KEY = "count"  # cohort or flow; the URL's `view` parameter is kept for share links

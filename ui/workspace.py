@@ -8,30 +8,29 @@ large frames when hashing and would miss changes.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TypeVar
 
 import polars as pl
 import streamlit as st
 
-from kpi import attribution as kpi_attribution
-from kpi import clock
+from kpi import clock, engine
 from kpi import funnel as kpi_funnel
-from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
-from kpi import money as kpi_money
-from kpi.data import Tables, prepare
-from kpi.period import Grain, Period
-from kpi.schema import RANGED_TABLES, TABLES, is_text
+from kpi import uploads as kpi_uploads
+from kpi.attribution import Model
+from kpi.data import Tables
+from kpi.query import Query, normalise_filters
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
 from kpi.sources.mapping import MappingStore, WorkspaceMappings
-from kpi.sources.presets import DERIVED_TOUCH_TYPES
-from kpi.store import InvalidDataset, Mode, Store, WorkspaceExists, default_data_dir, refusals
+from kpi.store import Mode, Store, WorkspaceExists, default_data_dir
 from kpi.store import Workspace as StoreWorkspace
+from kpi.workspace import Workspace as EngineWorkspace
+from kpi.workspace import identity_of, stated_currency
 from ui.i18n import current_language, stage_label, t
 from ui.widgets import translated_select
 
@@ -42,28 +41,43 @@ WORKSPACE_KEY = "ws"
 CURRENT = "_workspace"
 DEMO = "demo"  # the store id of the demo workspace
 SESSION = "session"  # the picker's id for this session's unsaved uploads
-
-FilterKey = tuple[tuple[str, tuple[str, ...]], ...]
-
-_loaded: dict[str, tuple[Tables, Settings]] = {}
+_SESSION_PREPARED = "_session_prepared"  # st.session_state key: (the uploads' content, their prepared workspace)
 _session_counter = itertools.count()
+T = TypeVar("T")
+
+# A stored workspace's prepared tables are shared by every session showing it, a few at a time (least recently
+# used go first): each holds its tables in memory, about 100 MiB for a million leads with their spend and
+# traffic (bench_app prints it). Answers are cached per session, and go with it.
+STORED_KEPT = 4
 
 
 @dataclass(frozen=True)
 class Workspace:
-    """The data on screen. `key` identifies its exact content for caching; `store_id` is the store's
-    workspace id (None for unsaved uploads) and `versions` the dataset versions shown."""
+    """The data on screen: the engine's workspace (`data`: prepared tables, settings, identity) with the name
+    the reader knows it by; `store_id` is the store's workspace id (None for unsaved uploads) and
+    `versions` the dataset versions shown."""
 
-    key: str
+    data: EngineWorkspace
     name: str
-    settings: Settings
-    last_day: date | None
     store_id: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
+    def key(self) -> str:
+        """Names the exact content on screen: what every cache keys on."""
+        return self.data.identity
+
+    @property
     def tables(self) -> Tables:
-        return _loaded[self.key][0]
+        return self.data.tables
+
+    @property
+    def settings(self) -> Settings:
+        return self.data.settings
+
+    @property
+    def last_day(self) -> date | None:
+        return self.data.last_day
 
     @property
     def is_session(self) -> bool:
@@ -85,16 +99,10 @@ def store() -> Store:
     return opened
 
 
-def _last_day(tables: Mapping[str, pl.DataFrame]) -> date | None:
-    ends = []
-    if "leads" in tables:
-        ends.append(tables["leads"]["created_at"].max())
-    for name in ("spend", "traffic"):
-        for col in ("date", "period_end"):  # a row covering a range ends on its period_end
-            if name in tables and col in tables[name].columns:
-                ends.append(tables[name][col].max())
-    found = [e.date() if hasattr(e, "date") else e for e in ends if e is not None]
-    return max(found) if found else None  # type: ignore[type-var]
+@st.cache_resource(show_spinner=False, max_entries=STORED_KEPT)
+def _stored(identity: str, store_id: str, _versions: Mapping[str, str], _settings: Settings,
+            _slice: Mapping[str, Sequence[str]] | None) -> EngineWorkspace:
+    return EngineWorkspace.prepared(store().tables(store_id, _versions), _settings, identity, _slice)
 
 
 def stored_workspace(store_id: str, versions: Mapping[str, str] | None = None,
@@ -105,24 +113,10 @@ def stored_workspace(store_id: str, versions: Mapping[str, str] | None = None,
     db = store()
     versions = dict(versions) if versions is not None else db.latest_versions(store_id)
     settings = settings or db.settings(store_id)
-    bound = sorted((d, tuple(sorted(v))) for d, v in (slice or {}).items())
-    identity = repr((store_id, sorted(versions.items()), settings.to_dict(), bound)).encode()
-    key = f"{store_id}@{hashlib.sha256(identity).hexdigest()[:16]}"
-    if key not in _loaded:
-        tables = prepare(db.tables(store_id, versions), settings)
-        _loaded[key] = (kpi_metrics.restrict(tables, slice) if slice else tables, settings)
-    return Workspace(key, db.workspace(store_id).name, settings, _last_day(_loaded[key][0]), store_id, versions)
-
-
-def _currency_of(tables: Mapping[str, pl.DataFrame]) -> str | None:
-    """The currency the uploads state (spend's first, then leads'), if they state one."""
-    for name in ("spend", "leads"):
-        frame = tables.get(name)
-        if frame is not None and "currency" in frame.columns:
-            found = frame["currency"].drop_nulls().mode()
-            if found.len():
-                return str(found.sort()[0])
-    return None
+    bound = normalise_filters(slice)
+    identity = f"{store_id}@{identity_of(store_id, sorted(versions.items()), settings.to_dict(), bound)}"
+    loaded = _stored(identity, store_id, versions, settings, dict(bound) if bound else None)
+    return Workspace(loaded, db.workspace(store_id).name, store_id, versions)
 
 
 def session_settings(tables: Mapping[str, pl.DataFrame]) -> Settings:
@@ -131,7 +125,7 @@ def session_settings(tables: Mapping[str, pl.DataFrame]) -> Settings:
     chosen = st.session_state.get(SESSION_MONEY)
     if chosen is not None:
         return Settings(currency=chosen[0], rates=dict(chosen[1]))
-    return Settings(currency=_currency_of(tables) or Settings().currency)
+    return Settings(currency=stated_currency(tables) or Settings().currency)
 
 
 def session_tables() -> dict[str, pl.DataFrame]:
@@ -140,21 +134,19 @@ def session_tables() -> dict[str, pl.DataFrame]:
 
 
 def session_workspace() -> Workspace | None:
-    """This browser session's confirmed uploads, if any, as a workspace of their own (never shared)."""
+    """This browser session's confirmed uploads, if any, as a workspace of their own (never shared); its
+    prepared tables live in the session and go with it."""
     raw = session_tables()
     if not raw:
         return None
-    identity = (tuple(sorted((name, id(frame), frame.height) for name, frame in raw.items())),
-                st.session_state.get(SESSION_MONEY))
-    known = st.session_state.get("_session_ws")
-    if known is None or known[0] != identity or known[1] not in _loaded:
-        key = f"session:{next(_session_counter)}"
-        settings = session_settings(raw)
-        _loaded[key] = (prepare(raw, settings), settings)
-        known = (identity, key)
-        st.session_state["_session_ws"] = known
-    key = known[1]
-    return Workspace(key, t("sidebar.session_workspace"), _loaded[key][1], _last_day(_loaded[key][0]))
+    content = (tuple(sorted((name, id(frame), frame.height) for name, frame in raw.items())),
+               st.session_state.get(SESSION_MONEY))
+    known = st.session_state.get(_SESSION_PREPARED)
+    if known is None or known[0] != content:
+        identity = f"session:{next(_session_counter)}"
+        known = (content, EngineWorkspace.prepared(raw, session_settings(raw), identity))
+        st.session_state[_SESSION_PREPARED] = known
+    return Workspace(known[1], t("sidebar.session_workspace"))
 
 
 def mappings() -> MappingStore:
@@ -165,38 +157,23 @@ def mappings() -> MappingStore:
     return MappingStore(st.session_state.setdefault(SESSION_MAPPINGS, {}), saved)
 
 
-def _filters_key(filters: Mapping[str, Sequence[str]]) -> FilterKey:
-    return tuple(sorted((d, tuple(sorted(v))) for d, v in filters.items() if v))
+# Answers are session-scoped: uploads stay private to their session, and a session's answers are
+# dropped when it disconnects. The key is the workspace's identity and the query, never the frames.
+@st.cache_data(show_spinner=False, max_entries=1024, scope="session")
+def _answer(identity: str, entry: str, query: Query, args: tuple[object, ...], _ws: EngineWorkspace,
+            _entry: Callable[..., object]) -> object:
+    return _entry(_ws, query, *args)
 
 
-def _period_key(period: Period | None) -> tuple[date, date] | None:
-    return (period.start, period.end) if period else None
+def ask(ws: Workspace, entry: Callable[..., T], query: Query, *args: object) -> T:
+    """`entry` (a `kpi.engine` entry point) on the workspace and query, cached by the workspace's identity,
+    the query and `args`."""
+    return _answer(ws.key, f"{entry.__module__}.{entry.__qualname__}", query, args, ws.data, entry)  # type: ignore[return-value]
 
 
-# Derived results are session-scoped: uploads stay private to their session, and a session's
-# results are dropped when it disconnects.
-@st.cache_data(show_spinner=False, max_entries=512, scope="session")
-def _compute(key: str, metrics: tuple[str, ...], by: tuple[str, ...], period: tuple[date, date] | None,
-             grain: Grain | None, filters: FilterKey, view: kpi_metrics.View, allocate: bool) -> pl.DataFrame:
-    tables, settings = _loaded[key]
-    return kpi_metrics.compute(tables, metrics, by=by, period=Period(*period) if period else None, grain=grain,
-                               filters=dict(filters), view=view, settings=settings, allocate_cost=allocate)
-
-
-def compute(ws: Workspace, metrics: Sequence[str], by: Sequence[str] = (), period: Period | None = None,
-            grain: Grain | None = None, filters: Mapping[str, Sequence[str]] | None = None,
-            view: kpi_metrics.View = "cohort", allocate_cost: bool = False) -> pl.DataFrame:
-    """`kpi.metrics.compute` on the workspace, cached by its key and the request."""
-    return _compute(ws.key, tuple(metrics), tuple(by), _period_key(period), grain, _filters_key(filters or {}), view,
-              allocate_cost)
-
-
-@st.cache_data(show_spinner=False, max_entries=256, scope="session")
-def _funnel(key: str, by: tuple[str, ...], period: tuple[date, date] | None, filters: FilterKey,
-            view: kpi_metrics.View, allocate: bool) -> pl.DataFrame:
-    tables, settings = _loaded[key]
-    return kpi_funnel.stage_funnel(tables, by=by, period=Period(*period) if period else None, filters=dict(filters),
-                                   view=view, settings=settings, allocate_cost=allocate)
+def compute(ws: Workspace, query: Query, metrics: Sequence[str]) -> pl.DataFrame:
+    """`kpi.engine.metrics`: the metrics for the query, with deltas when it compares."""
+    return ask(ws, engine.metrics, query, tuple(metrics))
 
 
 def _stage_labels(ws: Workspace) -> dict[str, str]:
@@ -205,86 +182,56 @@ def _stage_labels(ws: Workspace) -> dict[str, str]:
     return labels | {kpi_funnel.SESSIONS_STAGE: t("stage.sessions", lang)}
 
 
-def funnel(ws: Workspace, by: Sequence[str] = (), period: Period | None = None,
-           filters: Mapping[str, Sequence[str]] | None = None, view: kpi_metrics.View = "cohort",
-           allocate_cost: bool = False) -> pl.DataFrame:
-    """`kpi.funnel.stage_funnel` on the workspace, cached by its key and the request; stage labels
-    in the reader's language."""
-    frame = _funnel(ws.key, tuple(by), _period_key(period), _filters_key(filters or {}), view, allocate_cost)
-    return frame.with_columns(pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("label"))
-                              .alias("label"))
+def funnel(ws: Workspace, query: Query) -> pl.DataFrame:
+    """`kpi.engine.funnel` (the comparison period's columns beside it when the query compares); stage
+    labels in the reader's language."""
+    return ask(ws, engine.funnel, query).with_columns(
+        pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("label")).alias("label"))
 
 
-@st.cache_data(show_spinner=False, max_entries=128, scope="session")
-def _trend(key: str, grain: Grain, period: tuple[date, date] | None, by: tuple[str, ...], filters: FilterKey,
-           view: kpi_metrics.View) -> pl.DataFrame:
-    tables, settings = _loaded[key]
-    return kpi_funnel.conversion_trend(tables, grain, period=Period(*period) if period else None, by=by,
-                                       filters=dict(filters), view=view, settings=settings)
-
-
-def conversion_trend(ws: Workspace, grain: Grain, period: Period | None = None, by: Sequence[str] = (),
-                     filters: Mapping[str, Sequence[str]] | None = None,
-                     view: kpi_metrics.View = "cohort") -> pl.DataFrame:
-    """`kpi.funnel.conversion_trend` on the workspace, cached; step labels in the reader's language."""
-    frame = _trend(ws.key, grain, _period_key(period), tuple(by), _filters_key(filters or {}), view)
+def conversion_trend(ws: Workspace, query: Query) -> pl.DataFrame:
+    """`kpi.engine.conversion_trend`; step labels in the reader's language."""
     names = _stage_labels(ws)
     steps = {f"{a.id}_to_{b.id}": f"{names[a.id]} → {names[b.id]}"
              for a, b in itertools.pairwise(ws.settings.stages)}
-    return frame.with_columns(pl.col("step").replace_strict(steps, default=pl.col("label")).alias("label"))
+    return ask(ws, engine.conversion_trend, query).with_columns(
+        pl.col("step").replace_strict(steps, default=pl.col("label")).alias("label"))
 
 
-@st.cache_data(show_spinner=False, max_entries=128, scope="session")
-def _incomplete(key: str, grain: Grain, period: tuple[date, date] | None, filters: FilterKey) -> pl.DataFrame:
-    tables, settings = _loaded[key]
-    return kpi_funnel.incomplete_periods(tables, grain, period=Period(*period) if period else None,
-                                         filters=dict(filters), settings=settings)
+def incomplete_periods(ws: Workspace, query: Query) -> pl.DataFrame:
+    """`kpi.engine.incomplete_periods`; stage labels in the reader's language (column `label`)."""
+    return ask(ws, engine.incomplete_periods, query).with_columns(
+        pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("stage")).alias("label"))
 
 
-def incomplete_periods(ws: Workspace, grain: Grain, period: Period | None = None,
-                       filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
-    """`kpi.funnel.incomplete_periods` on the workspace, cached; stage labels in the reader's language
-    (column `label`)."""
-    frame = _incomplete(ws.key, grain, _period_key(period), _filters_key(filters or {}))
-    return frame.with_columns(pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("stage"))
-                              .alias("label"))
+def leaked_leads(ws: Workspace, query: Query) -> pl.DataFrame:
+    """`kpi.engine.leaked_leads`."""
+    return ask(ws, engine.leaked_leads, query)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, scope="session")
-def _leaked(key: str, period: tuple[date, date] | None, filters: FilterKey) -> pl.DataFrame:
-    tables, settings = _loaded[key]
-    return kpi_handover.leaked_leads(tables, period=Period(*period) if period else None, filters=dict(filters),
-                                     settings=settings)
+def attribution(ws: Workspace, query: Query, credit: str) -> pl.DataFrame:
+    """`kpi.engine.attribution`: every model's credit by `query.by[0]`, a `model` column first."""
+    return ask(ws, engine.attribution, query, credit)
 
 
-def leaked_leads(ws: Workspace, period: Period | None = None,
-                 filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
-    """`kpi.handover.leaked_leads` on the workspace, cached."""
-    return _leaked(ws.key, _period_key(period), _filters_key(filters or {}))
+def stage_credits(ws: Workspace, query: Query, model: Model) -> pl.DataFrame:
+    """`kpi.engine.stage_credits`: each funnel stage credited under `model`."""
+    return ask(ws, engine.stage_credits, query, model)
 
 
-def best_and_worst(ws: Workspace, funnel_by: pl.DataFrame, dimension: str, min_base: int) -> pl.DataFrame:
-    """`kpi.funnel.best_and_worst` of a broken-down funnel (small: not cached)."""
-    return kpi_funnel.best_and_worst(funnel_by, dimension, min_base)
+def cost_dimensions_missing(ws: Workspace, query: Query, metrics: Sequence[str]) -> list[str]:
+    """`kpi.engine.cost_dimensions_missing`: the query's dimensions spend is not recorded by, when any of
+    `metrics` needs spend."""
+    return engine.cost_dimensions_missing(ws.data, query, metrics)
 
 
 def funnel_dimensions(ws: Workspace) -> list[str]:
     return kpi_funnel.funnel_dimensions(ws.tables)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, scope="session")
-def _values(key: str, dimension: str) -> list[str]:
-    tables, _ = _loaded[key]
-    found: set[str] = set()
-    for frame in tables.values():
-        if dimension in frame.columns and is_text(frame.schema[dimension]):
-            found.update(v for v in frame[dimension].cast(pl.String).unique().to_list() if v is not None)
-    return sorted(found)
-
-
 def dimension_values(ws: Workspace, dimension: str) -> list[str]:
     """Every value a dimension takes anywhere in the workspace, sorted."""
-    return _values(ws.key, dimension)
+    return ws.data.values(dimension)
 
 
 def dimensions(ws: Workspace) -> list[str]:
@@ -293,26 +240,6 @@ def dimensions(ws: Workspace) -> list[str]:
 
 def catalog(ws: Workspace) -> dict[str, kpi_metrics.Metric]:
     return kpi_metrics.catalog(ws.settings)
-
-
-def cost_dimensions_missing(ws: Workspace, metrics: Sequence[str], dims: Sequence[str]) -> list[str]:
-    """The dimensions among `dims` that spend is not recorded by, when any of `metrics` needs spend."""
-    cat = catalog(ws)
-    missing = [d for m in metrics for d in kpi_metrics.cost_dimensions_missing(ws.tables, cat[m], dims)]
-    return list(dict.fromkeys(missing))
-
-
-def compare(ws: Workspace, metrics: Sequence[str], period: Period, compare_period: Period | None,
-            by: Sequence[str] = (), filters: Mapping[str, Sequence[str]] | None = None,
-            view: kpi_metrics.View = "cohort", allocate_cost: bool = False) -> pl.DataFrame:
-    """`metrics` in `period` with deltas against `compare_period` (see `kpi.metrics.with_deltas`)."""
-    current_values = compute(ws, metrics, by=by, period=period, filters=filters, view=view,
-                             allocate_cost=allocate_cost)
-    if compare_period is None:
-        return current_values
-    previous = compute(ws, metrics, by=by, period=compare_period, filters=filters, view=view,
-                       allocate_cost=allocate_cost)
-    return kpi_metrics.with_deltas(current_values, previous, metrics, by)
 
 
 def workspace_name(store_id: str, name: str, lang: str) -> str:
@@ -350,27 +277,11 @@ def current() -> Workspace:
 
 def save_uploads(uploads: Mapping[str, pl.DataFrame], store_id: str | None, name: str, mode: Mode,
                  created_by: str | None) -> StoreWorkspace:
-    """Save this session's confirmed uploads into a store workspace (a new one, with the settings the
-    uploads were shown with, when `store_id` is None).
-
-    Every table is checked before the first one is written, so a refusal saves nothing; each saved
-    table becomes a new version and older versions stay for the links that show them. The column
-    mappings remembered with the uploads are saved into the workspace too.
-    """
+    """`kpi.uploads.save_uploads` of this session's confirmed uploads (into a new workspace, with the settings
+    the uploads were shown with, when `store_id` is None), with the column mappings remembered with them."""
     db = store()
-    target = db.workspace(store_id) if store_id else None
-    settings = session_settings(uploads)
-    tables = {n: f for n, f in uploads.items() if n in TABLES}
-    existing = db.datasets(store_id) if store_id else {}
-    for table, frame in tables.items():
-        errors = db.problems(store_id, table, frame, mode) if store_id else refusals(table, frame, settings)
-        if errors:
-            raise InvalidDataset(f"{table}: " + "; ".join(str(p) for p in errors[:5]), errors)
-    if target is None:
-        target = create_workspace(name, created_by, settings)
-    for table, frame in tables.items():
-        write = db.append if mode == "append" and table in existing else db.save
-        write(target.id, table, frame, source="uploaded in the app", created_by=created_by)
+    target = kpi_uploads.save_uploads(db, uploads, into=store_id, name=name, mode=mode,
+                                      settings=session_settings(uploads), created_by=created_by)
     WorkspaceMappings(db, target.id).save_records(st.session_state.get(SESSION_MAPPINGS) or {})
     return target
 
@@ -385,27 +296,15 @@ def version_table(store_id: str) -> pl.DataFrame:
                                       "saved_at": pl.Datetime("us", "UTC"), "created_by": pl.String})
 
 
-def range_tables(ws: Workspace) -> tuple[str, ...]:
-    """The tables (spend, traffic) holding rows that cover a date range (a monthly Google Ads report, a GA4
-    report without a Date column) instead of a day: charts over time spread those rows over their days."""
-    return tuple(name for name in RANGED_TABLES if name in ws.tables and kpi_metrics.has_range_rows(ws.tables[name]))
-
-
-@st.cache_data(show_spinner=False, max_entries=64, scope="session")
-def _currencies(key: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
-    tables, settings = _loaded[key]
-    return kpi_money.currencies(tables), kpi_money.table_gaps(tables, settings)
-
-
 def currencies(ws: Workspace) -> tuple[str, ...]:
     """Every currency the workspace's money (spend, deal amounts, revenue) is stated in."""
-    return _currencies(ws.key)[0]
+    return ws.data.currencies
 
 
 def currency_gaps(ws: Workspace, tables: Sequence[str] | None = None) -> tuple[str, ...]:
     """The currencies of the workspace's money (in `tables`, default all) that have no rate to its reporting
     currency: money numbers that include those rows are not available."""
-    gaps = _currencies(ws.key)[1]
+    gaps = ws.data.currency_gaps
     return tuple(sorted({c for name, codes in gaps.items() if tables is None or name in tables for c in codes}))
 
 
@@ -421,45 +320,5 @@ def save_money(ws: Workspace, currency: str, rates: Mapping[str, float]) -> None
 
 
 def create_workspace(name: str, created_by: str | None, settings: Settings | None = None) -> StoreWorkspace:
-    """A new workspace (default settings unless given); whoever creates it while signed in becomes its
-    first editor."""
-    created = store().create_workspace(name, settings=settings)
-    if created_by:
-        store().set_editors(created.id, [created_by])
-    return created
-
-
-@st.cache_data(show_spinner=False, max_entries=64, scope="session")
-def _attribution(key: str, credit: str, by: str, period: tuple[date, date] | None, filters: FilterKey
-                 ) -> pl.DataFrame:
-    tables, settings = _loaded[key]
-    return kpi_attribution.compare_models(tables, credit, by, Period(*period) if period else None,  # type: ignore[arg-type]
-                                          settings, dict(filters))
-
-
-def attribution(ws: Workspace, credit: str, by: str, period: Period | None = None,
-                filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
-    """`kpi.attribution.compare_models` on the workspace (every model, a `model` column first), cached."""
-    return _attribution(ws.key, credit, by, _period_key(period), _filters_key(filters or {}))
-
-
-@st.cache_data(show_spinner=False, max_entries=64, scope="session")
-def _stage_credits(key: str, model: str, by: str, period: tuple[date, date] | None, filters: FilterKey
-                   ) -> pl.DataFrame:
-    tables, settings = _loaded[key]
-    return kpi_attribution.stage_credits(tables, model, by, Period(*period) if period else None,  # type: ignore[arg-type]
-                                         settings, dict(filters))
-
-
-def stage_credits(ws: Workspace, model: str, by: str, period: Period | None = None,
-                  filters: Mapping[str, Sequence[str]] | None = None) -> pl.DataFrame:
-    """`kpi.attribution.stage_credits` on the workspace (each funnel stage credited under `model`), cached."""
-    return _stage_credits(ws.key, model, by, _period_key(period), _filters_key(filters or {}))
-
-
-def has_derived_touches(ws: Workspace) -> bool:
-    """Whether some touches were derived from source fields (HubSpot's original and latest source, GA4's
-    first-user and session campaign), not recorded one by one: a few a contact, not the whole journey."""
-    touches = ws.tables.get("touches")
-    return (touches is not None and "touch_type" in touches.columns
-            and bool(touches["touch_type"].cast(pl.String).is_in(DERIVED_TOUCH_TYPES).any()))
+    """`kpi.uploads.create_workspace` in the app's store."""
+    return kpi_uploads.create_workspace(store(), name, created_by, settings)

@@ -5,7 +5,7 @@ real store."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -13,8 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kpi.metrics import Frames, View, compute
+from kpi.metrics import compute
 from kpi.period import PRESETS, Grain, Period, preset
+from kpi.query import Query
 from kpi.review import (
     COLUMNS,
     DOC_KIND,
@@ -43,6 +44,7 @@ from kpi.review import (
 )
 from kpi.settings import Settings, Stage
 from kpi.store import Store
+from kpi.workspace import Workspace
 
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))  # previous: February 2026; last year: March 2025
 NOW, JAN, FEB, FEB_5 = date(2026, 3, 20), date(2026, 1, 15), date(2026, 2, 10), date(2026, 2, 5)
@@ -402,14 +404,13 @@ def test_only_dimensions_on_leads_and_spend_are_offered_or_suggested(tables: dic
 def test_review_inputs_ask_the_given_compute(tables: dict[str, pl.DataFrame]) -> None:
     asked: list[tuple[tuple[str, ...], tuple[str, ...], Period | None, Grain | None, str]] = []
 
-    def counting(tables: Frames, metrics: Sequence[str], *, by: Sequence[str], period: Period | None,
-                 grain: Grain | None, filters: Mapping[str, Sequence[str]] | None, view: View,
-                 settings: Settings) -> pl.DataFrame:
-        asked.append((tuple(metrics), tuple(by), period, grain, view))
-        return compute(tables, metrics, by=by, period=period, grain=grain, filters=filters, view=view,
-                       settings=settings)
+    def counting(ws: Workspace, query: Query, metrics: Sequence[str]) -> pl.DataFrame:
+        asked.append((tuple(metrics), query.by, query.period, query.grain, query.view))
+        return compute(ws.tables, metrics, by=query.by, period=query.period, grain=query.grain,
+                       filters=query.filter_map, view=query.view, settings=ws.settings)
 
-    inputs = review_inputs(tables, "initiative", MARCH, view="flow", compute=counting)
+    ws = Workspace(tables, Settings(), "test")
+    inputs = review_inputs(ws, Query(period=MARCH, view="flow"), "initiative", compute=counting)
     metrics, daily = tuple(review_metrics()), tuple(daily_metrics())
     cycle = ("sales_cycle_days_p75", "won")
     assert asked == [(metrics, ("initiative",), MARCH, None, "flow"),
@@ -422,7 +423,7 @@ def test_review_inputs_ask_the_given_compute(tables: dict[str, pl.DataFrame]) ->
     assert inputs["context"].select("k", "start", "end").rows() == [
         (k, p.start, p.end) for k, p in enumerate(trend_periods(MARCH, 4))]
     with pytest.raises(ReviewError, match="leads have no 'region' column"):
-        review_inputs(tables, "region", MARCH, compute=counting)
+        review_inputs(ws, Query(period=MARCH), "region", compute=counting)
     assert len(asked) == 6  # refused before asking
 
 
