@@ -23,6 +23,11 @@ def test_a_cost_below_overall_is_better() -> None:
     assert compared([80.0, 125.0], 100.0, False) == pytest.approx([0.2, -0.25])
 
 
+def test_against_a_negative_overall_a_higher_value_is_still_better() -> None:
+    # ROI +0.5 against −0.5 overall: one whole overall's size better, twice; −1.0 is one size worse
+    assert compared([0.5, -1.0, -0.5], -0.5, True) == pytest.approx([2.0, -1.0, 0.0])
+
+
 def test_without_an_overall_value_nothing_is_better_or_worse_and_a_missing_value_stays_missing() -> None:
     assert compared([3.0, None], None, True) == [0.0, None]
     assert compared([3.0, None], 0.0, False) == [0.0, None]
