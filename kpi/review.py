@@ -844,12 +844,18 @@ class Reviews:
     """A review as saved and the one before it, as `saved_reviews` reads them from a workspace store.
 
     `saved` is the review under the key asked for (None when nothing was saved for it), `previous` the latest
-    earlier review of the same dimension it starts from (see `previous_review`; None when there is none), and
-    `problems` says, one message each, why a saved document could not be read (it is then None)."""
+    earlier review of the same dimension it starts from (see `previous_review`; None when there is none).
+    When a saved document could not be read it is None too, and `saved_problem` or `previous_problem` says why."""
 
     saved: SavedReview | None
     previous: SavedReview | None
-    problems: tuple[str, ...] = ()
+    saved_problem: str | None = None
+    previous_problem: str | None = None
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Why a saved review could not be read, one message each (none when both were read or not saved)."""
+        return tuple(p for p in (self.saved_problem, self.previous_problem) if p)
 
 
 def save_review(store: DocStore, workspace_id: str, dimension: str, period: Period,
@@ -870,14 +876,14 @@ def saved_reviews(store: DocStore, workspace_id: str, key: str) -> Reviews:
     document that does not validate is reported in `problems` and read as not saved, never raised: one
     damaged review must not hide the other."""
     docs = store.docs(workspace_id, DOC_KIND)
-    problems: list[str] = []
     saved = previous = None
+    saved_problem = previous_problem = None
     try:
         saved = notes_from_doc(docs[key], key) if key in docs else None
     except ReviewError as exc:
-        problems.append(str(exc))
+        saved_problem = str(exc)
     try:
         previous = previous_review(docs, key)
     except ReviewError as exc:
-        problems.append(str(exc))
-    return Reviews(saved, previous, tuple(problems))
+        previous_problem = str(exc)
+    return Reviews(saved, previous, saved_problem, previous_problem)

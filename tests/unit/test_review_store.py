@@ -54,7 +54,9 @@ def test_a_damaged_review_is_reported_and_does_not_hide_the_other(store: Store, 
     october = save_review(store, ws, "initiative", days("2026-10-01", "2026-10-31"), [GOOD])
     store.put_doc(ws, DOC_KIND, NOVEMBER, {"format": 99})
     found = saved_reviews(store, ws, NOVEMBER)
-    assert found.saved is None and found.previous == october
-    assert len(found.problems) == 1 and "unknown format 99" in found.problems[0]
+    assert found.saved is None and found.previous == october and found.previous_problem is None
+    assert found.saved_problem is not None and "unknown format 99" in found.saved_problem
+    assert found.problems == (found.saved_problem,)
     december = saved_reviews(store, ws, "initiative:2026-12-01..2026-12-31")
-    assert december.previous is None and "unknown format 99" in december.problems[0]
+    assert december.previous is None and december.saved_problem is None
+    assert december.previous_problem is not None and "unknown format 99" in december.previous_problem
