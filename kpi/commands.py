@@ -1,4 +1,4 @@
-"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` and `review`.
+"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` (and `kpis set-target`) and `review`.
 
 Output columns are the dimension names followed by the metric ids; ratios are plain fractions
 (0.034, not 3.4 %) and money is unformatted: formatting is the app's job.
@@ -10,9 +10,12 @@ import argparse
 import io
 import json
 import math
+import os
 import sys
+import tempfile
 from dataclasses import fields, replace
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -28,8 +31,10 @@ from kpi.scorecard import scorecards
 from kpi.settings import Settings
 from kpi.tree import check, format_filters, walk
 from kpi.tree import kpis as tree_kpis
+from kpi.tree_edit import KPIS, canonical, is_rate, with_target
 
 FORMATS = ("table", "csv", "json", "xlsx")
+KPI_ACTIONS = ("show", "set-target")
 FORMAT_HELP = ("table: for reading here; csv and json: raw values for machines (text that starts with = + - @ is "
                "written as is); xlsx: a workbook for people, such text neutralised with a leading ' so a spreadsheet "
                "never runs it (redirect it to a file: > out.xlsx)")
@@ -183,6 +188,8 @@ def run_catalog(args: argparse.Namespace) -> int:
 
 
 def run_kpis(args: argparse.Namespace) -> int:
+    if args.action == "set-target":
+        return run_set_target(args)
     tables, settings = _load(args)
     if "kpis" not in tables:
         raise UsageError(f"no kpis.parquet in '{args.data}': there is no KPI tree to follow")
@@ -204,6 +211,57 @@ def run_kpis(args: argparse.Namespace) -> int:
              "forecast_low": c.low, "forecast_high": c.high, "status": c.status, "reason": c.reason}
             for c in scorecards(tables, tree, settings, today)]
     _emit(pl.DataFrame(rows, infer_schema_length=None), args.format)
+    return 0
+
+
+def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
+    """Write `frame` as the Parquet file `path` so that a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".parquet")
+    os.close(handle)
+    try:
+        frame.write_parquet(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def run_set_target(args: argparse.Namespace) -> int:
+    """`kpis set-target`: set (or with --remove, remove) one KPI's target for one period in the folder's
+    kpis.parquet, as the KPI page's target form does; the tree is checked first and nothing is written
+    when it has errors. Prints the change as kpi_id, name, period, before, after (null: no target)."""
+    path = Path(args.data) / f"{KPIS}.parquet"
+    if not path.parent.is_dir():
+        raise UsageError(f"data folder '{args.data}' does not exist")
+    if not path.exists():
+        raise UsageError(f"no kpis.parquet in '{args.data}': there is no KPI tree to set a target in")
+    if not args.kpi or not (args.period or "").strip():
+        raise UsageError("set-target needs the KPI and the period: --kpi KPI_ID --period 2026-Q4 (or 2026-11, 2026)")
+    if (args.target is None) != bool(args.remove):
+        raise UsageError("give the new target with --target VALUE, or --remove to remove the period's target")
+    if args.target is not None and not math.isfinite(args.target):
+        raise UsageError(f"--target must be a number, got {args.target}")
+    frame = canonical(pl.read_parquet(path))
+    names = {k: n for k, n in zip(frame["kpi_id"], frame["name"], strict=True) if k}
+    if args.kpi not in names:
+        raise UsageError(f"no KPI '{args.kpi}' in the tree; its kpi_ids are: {', '.join(names) or 'none'}")
+    period = args.period.strip()
+    before = frame.filter((pl.col("kpi_id") == args.kpi) & (pl.col("period") == period))["target"]
+    changed = with_target(frame, args.kpi, period, args.target)
+    cat = catalog(read_settings(args.data))
+    problems = [p for p in check(changed, cat) if p.severity == "error"]
+    if problems:
+        raise UsageError("the KPI tree would have problems; nothing was written:\n"
+                         + "\n".join(str(p) for p in problems))
+    metric = changed.filter(pl.col("kpi_id") == args.kpi)["metric"][0]
+    if args.target is not None and is_rate(metric, cat) and abs(args.target) > 1:
+        print(f"note: {args.kpi} measures the rate {metric}, kept as a plain fraction: {args.target:g} is "
+              f"{args.target * 100:g} %; for {args.target:g} % give --target {args.target / 100:g}", file=sys.stderr)
+    _write_atomically(changed, path)
+    _emit(pl.DataFrame([{"kpi_id": args.kpi, "name": names[args.kpi], "period": period,
+                         "before": before[0] if len(before) else None, "after": args.target}],
+                       schema={"kpi_id": pl.String, "name": pl.String, "period": pl.String, "before": pl.Float64,
+                               "after": pl.Float64}), args.format)
     return 0
 
 
@@ -270,11 +328,21 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     cat.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     cat.set_defaults(run=run_catalog)
 
-    kpis = sub.add_parser("kpis", epilog="KPIs are followed in the flow view; ratios are plain fractions.")
+    kpis = sub.add_parser("kpis", epilog="KPIs are followed in the flow view; ratios are plain fractions. "
+                                         "Set a target: kpis set-target --data DIR --kpi KPI_ID --period 2026-Q4 "
+                                         "--target 0.45 (a rate as a fraction), or --remove.")
+    kpis.add_argument("action", nargs="?", choices=KPI_ACTIONS, default="show",
+                      help="show (default): each KPI against its target; set-target: set or remove one KPI's "
+                           "target for a period in the folder's kpis.parquet")
     kpis.add_argument("--data", required=True, help="folder with kpis.parquet and the tables it measures")
     kpis.add_argument("--today", type=_date, default=None, help="the day to judge on (default: the last lead's day)")
     kpis.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     _money_args(kpis)
+    kpis.add_argument("--kpi", metavar="KPI_ID", help="set-target: the KPI (its kpi_id, as `kpis` lists them)")
+    kpis.add_argument("--period", help="set-target: the target's period: 2026-Q4, 2026-11 or 2026")
+    kpis.add_argument("--target", type=float, help="set-target: the target as the data keeps it: a rate as a plain "
+                                                   "fraction (0.45 for 45 %%), money in the reporting currency")
+    kpis.add_argument("--remove", action="store_true", help="set-target: remove the KPI's target for --period")
     kpis.set_defaults(run=run_kpis)
 
     rev = sub.add_parser("review", epilog="Thresholds: --rule less_cpl_multiple=2.5, --rule target_cac=4000 "

@@ -1,0 +1,83 @@
+"""`python -m kpi` commands that change or read what the app saves: `kpis set-target` on a folder's KPI tree,
+`review decisions` on a workspace store's saved reviews and `metrics --vs-overall`, worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from kpi.data import write_dir
+from tests.unit.handmade import tables
+from tests.unit.test_cli import kpi
+
+TREE = pl.DataFrame({"kpi_id": ["goal", "mql_rate"], "name": ["Leads", "Lead → MQL"],
+                     "metric": ["leads", "lead_to_mql"], "parent": [None, "goal"],
+                     "period": ["2025-Q1", None], "target": [9.0, None]})
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    write_dir(tables() | {"kpis": TREE}, tmp_path)
+    return tmp_path
+
+
+def targets(folder: Path) -> list[tuple[str, str | None, float | None]]:
+    return pl.read_parquet(folder / "kpis.parquet").select("kpi_id", "period", "target").rows()
+
+
+def test_set_target_changes_the_target_the_kpis_command_judges_against(folder: Path) -> None:
+    run = kpi("kpis", "set-target", "--data", str(folder), "--kpi", "goal", "--period", "2025-Q1", "--target", "12",
+              "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [{"kpi_id": "goal", "name": "Leads", "period": "2025-Q1", "before": 9.0,
+                                       "after": 12.0}]
+    assert targets(folder) == [("goal", "2025-Q1", 12.0), ("mql_rate", None, None)]
+    judged = json.loads(kpi("kpis", "--data", str(folder), "--today", "2025-01-31", "--format", "json").stdout)[0]
+    # 31 of Q1's 90 days: 12 · 31 / 90 = 4.13 leads expected by 31 January; January had 3, 73 %: under the
+    # 90 % critical line (it was at risk against 9: 3 of 3.1)
+    assert judged["expected"] == pytest.approx(12 * 31 / 90) and judged["status"] == "off_track"
+
+
+def test_a_rate_target_is_a_fraction_and_a_percentage_is_kept_but_pointed_out(folder: Path) -> None:
+    run = kpi("kpis", "set-target", "--data", str(folder), "--kpi", "mql_rate", "--period", "2025-02",
+              "--target", "0.45", "--format", "csv")
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.stdout == "kpi_id,name,period,before,after\nmql_rate,Lead → MQL,2025-02,,0.45\n"
+    assert targets(folder)[-1] == ("mql_rate", "2025-02", 0.45)
+    typed = kpi("kpis", "set-target", "--data", str(folder), "--kpi", "mql_rate", "--period", "2025-02",
+                "--target", "45", "--format", "csv")
+    assert typed.returncode == 0 and "4500 %; for 45 % give --target 0.45" in typed.stderr
+
+
+def test_remove_takes_out_only_that_period_s_target(folder: Path) -> None:
+    kpi("kpis", "set-target", "--data", str(folder), "--kpi", "goal", "--period", "2025-02", "--target", "4")
+    run = kpi("kpis", "set-target", "--data", str(folder), "--kpi", "goal", "--period", "2025-Q1", "--remove",
+              "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "kpi_id,name,period,before,after\ngoal,Leads,2025-Q1,9.0,\n"
+    assert targets(folder) == [("goal", "2025-02", 4.0), ("mql_rate", None, None)]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--kpi", "nope", "--period", "2025-Q1", "--target", "1"], "no KPI 'nope' in the tree; its kpi_ids are: goal, "
+                                                                 "mql_rate"),
+    (["--kpi", "goal", "--period", "Q1", "--target", "1"], "target period 'Q1' is not a year"),
+    (["--kpi", "goal", "--period", "2025-Q1"], "give the new target with --target VALUE, or --remove"),
+    (["--kpi", "goal", "--period", "2025-Q1", "--target", "1", "--remove"], "or --remove"),
+    (["--kpi", "goal", "--target", "1"], "set-target needs the KPI and the period"),
+    (["--kpi", "goal", "--period", "2025-Q1", "--target", "nan"], "--target must be a number"),
+])
+def test_bad_input_exits_2_and_writes_nothing(folder: Path, args: list[str], message: str) -> None:
+    before = (folder / "kpis.parquet").read_bytes()
+    run = kpi("kpis", "set-target", "--data", str(folder), *args)
+    assert run.returncode == 2 and message in run.stderr and run.stdout == ""
+    assert (folder / "kpis.parquet").read_bytes() == before
+
+
+def test_set_target_needs_a_tree(tmp_path: Path) -> None:
+    write_dir(tables(), tmp_path)
+    run = kpi("kpis", "set-target", "--data", str(tmp_path), "--kpi", "goal", "--period", "2025-Q1", "--target", "1")
+    assert run.returncode == 2 and "no kpis.parquet" in run.stderr
