@@ -1,4 +1,5 @@
-"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` (and `kpis set-target`) and `review`.
+"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` (and `kpis set-target`) and `review` (and
+`review decisions`).
 
 Output columns are the dimension names followed by the metric ids; ratios are plain fractions
 (0.034, not 3.4 %) and money is unformatted: formatting is the app's job.
@@ -26,7 +27,7 @@ from kpi.funnel import compare_funnels, stage_funnel
 from kpi.metrics import VIEWS, MetricError, catalog, compute, table_dimensions
 from kpi.money import currency_gaps, gaps_reason
 from kpi.period import COMPARES, GRAINS, Period, compare_period
-from kpi.review import ReviewError, Rules, review
+from kpi.review import ReviewError, Rules, SavedReview, review, review_key, saved_reviews
 from kpi.scorecard import scorecards
 from kpi.settings import Settings
 from kpi.tree import check, format_filters, walk
@@ -35,6 +36,7 @@ from kpi.tree_edit import KPIS, canonical, is_rate, with_target
 
 FORMATS = ("table", "csv", "json", "xlsx")
 KPI_ACTIONS = ("show", "set-target")
+REVIEW_ACTIONS = ("conclusions", "decisions")
 FORMAT_HELP = ("table: for reading here; csv and json: raw values for machines (text that starts with = + - @ is "
                "written as is); xlsx: a workbook for people, such text neutralised with a leading ' so a spreadsheet "
                "never runs it (redirect it to a file: > out.xlsx)")
@@ -124,8 +126,9 @@ def _emit(frame: pl.DataFrame, fmt: str) -> None:
             print(frame)
 
 
-def _common(parser: argparse.ArgumentParser, by: bool = True) -> None:
-    parser.add_argument("--data", required=True, help="folder with <table>.parquet files (see `demo --out`)")
+def _common(parser: argparse.ArgumentParser, by: bool = True, data_required: bool = True) -> None:
+    parser.add_argument("--data", required=data_required,
+                        help="folder with <table>.parquet files (see `demo --out`)")
     if by:
         parser.add_argument("--by", type=_list, default=[], help="comma-separated dimensions, e.g. channel,segment")
     parser.add_argument("--from", dest="date_from", type=_date, help="first day, inclusive (YYYY-MM-DD)")
@@ -266,6 +269,10 @@ def run_set_target(args: argparse.Namespace) -> int:
 
 
 def run_review(args: argparse.Namespace) -> int:
+    if args.action == "decisions":
+        return run_decisions(args)
+    if args.data is None:  # required for conclusions only: `review decisions` reads the workspace store
+        args.parser.error("the following arguments are required: --data")
     tables, settings = _load(args)
     period = _period(args)
     if period is None or args.date_from is None or args.date_to is None:
@@ -286,6 +293,57 @@ def run_review(args: argparse.Namespace) -> int:
     except (ReviewError, MetricError) as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
+    return 0
+
+
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    "review": pl.String(), "subject": pl.String(), "verdict": pl.String(), "decision": pl.String(),
+    "owner": pl.String(), "date": pl.Date(), "note": pl.String(), "budget": pl.Float64()}
+
+
+def _decisions(saved: SavedReview | None) -> pl.DataFrame:
+    """A saved review's notes, one row per subject, with the budget it was judged with (null: none given)."""
+    rows = [] if saved is None else [
+        {"review": saved.key, "subject": n.subject, "verdict": n.verdict, "decision": n.decision, "owner": n.owner,
+         "date": n.date, "note": n.note, "budget": saved.budgets.get(n.subject)} for n in saved.notes]
+    return pl.DataFrame(rows, schema=DECISION_SCHEMA)
+
+
+def run_decisions(args: argparse.Namespace) -> int:
+    """`review decisions`: the decisions the team saved in the app for the review of --from..--to by --by (the
+    calendar term the period ends in, as the Review page files them), or with --previous the review before it
+    that this one starts from. Exit code 1 when that review's saved document cannot be read."""
+    from kpi.store import CATALOG_FILE, Store, default_data_dir
+
+    period = _period(args)
+    if period is None or args.date_from is None or args.date_to is None:
+        raise UsageError("a review needs its period: --from YYYY-MM-DD --to YYYY-MM-DD")
+    if not args.workspace:
+        raise UsageError("review decisions reads a workspace's saved reviews: give --workspace NAME_OR_ID")
+    folder = Path(args.store) if args.store else default_data_dir()
+    if not (folder / CATALOG_FILE).exists():
+        raise UsageError(f"no workspace store in '{folder}' (no {CATALOG_FILE}); give the app's data folder with "
+                         "--store DIR or KPI_DATA_DIR")
+    store = Store(folder)
+    known = store.workspaces()
+    chosen = next((w for w in known if w.id == args.workspace), None) or next(
+        (w for w in known if w.name.casefold() == args.workspace.strip().casefold()), None)
+    if chosen is None:
+        raise UsageError(f"no workspace '{args.workspace}' in '{folder}'; its workspaces: "
+                         + (", ".join(f"{w.name} ({w.id})" for w in known) or "none"))
+    key = review_key(args.dimension, period, args.term)
+    found = saved_reviews(store, chosen.id, key)
+    shown, problem = (found.previous, found.previous_problem) if args.previous else (found.saved, found.saved_problem)
+    other = found.saved_problem if args.previous else found.previous_problem
+    if other:
+        print(f"note: {other}", file=sys.stderr)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    if shown is None:
+        print(f"note: no {'review before ' if args.previous else 'decisions saved for '}{key} in workspace "
+              f"'{chosen.name}'", file=sys.stderr)
+    _emit(_decisions(shown), args.format)
     return 0
 
 
@@ -346,12 +404,24 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     kpis.set_defaults(run=run_kpis)
 
     rev = sub.add_parser("review", epilog="Thresholds: --rule less_cpl_multiple=2.5, --rule target_cac=4000 "
-                                          "(repeatable); see kpi/review.py.")
-    _common(rev, by=False)
+                                          "(repeatable); see kpi/review.py. The team's saved decisions: review "
+                                          "decisions --workspace NAME --from ... --to ... [--previous].")
+    rev.add_argument("action", nargs="?", choices=REVIEW_ACTIONS, default="conclusions",
+                     help="conclusions (default): stop / start / continue / do more / do less per subject, from "
+                          "--data; decisions: what the team saved for this review in the app's workspace store")
+    _common(rev, by=False, data_required=False)
     rev.add_argument("--by", dest="dimension", default="initiative",
                      help="whose conclusions: initiative (default) or channel")
     rev.add_argument("--rule", action="append", metavar="NAME=VALUE", help="change one rule threshold")
-    rev.set_defaults(run=run_review)
+    rev.add_argument("--workspace", metavar="NAME_OR_ID", help="decisions: the workspace, by name or id")
+    rev.add_argument("--store", metavar="DIR",
+                     help="decisions: the app's data folder (default: KPI_DATA_DIR, else data/ in the project)")
+    rev.add_argument("--term", choices=("month", "quarter", "year"),
+                     help="decisions: the calendar term the review is filed under (default: by the period's "
+                          "length: up to 31 days a month, up to 92 a quarter, else a year)")
+    rev.add_argument("--previous", action="store_true",
+                     help="decisions: the review before this one (what the Review page shows as the last review)")
+    rev.set_defaults(run=run_review, parser=rev)
 
     from kpi.attribution import DIMENSIONS, MODELS
 

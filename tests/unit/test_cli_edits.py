@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from kpi.data import write_dir
+from kpi.review import DOC_KIND, save_review
+from kpi.store import Store
 from tests.unit.handmade import tables
 from tests.unit.test_cli import kpi
+from tests.unit.test_review import days
 
 TREE = pl.DataFrame({"kpi_id": ["goal", "mql_rate"], "name": ["Leads", "Lead → MQL"],
                      "metric": ["leads", "lead_to_mql"], "parent": [None, "goal"],
                      "period": ["2025-Q1", None], "target": [9.0, None]})
+NOVEMBER = "initiative:2026-11-01..2026-11-30"
 
 
 @pytest.fixture
@@ -81,3 +87,70 @@ def test_set_target_needs_a_tree(tmp_path: Path) -> None:
     write_dir(tables(), tmp_path)
     run = kpi("kpis", "set-target", "--data", str(tmp_path), "--kpi", "goal", "--period", "2025-Q1", "--target", "1")
     assert run.returncode == 2 and "no kpis.parquet" in run.stderr
+
+
+# --- review decisions -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    """A workspace store with October's and November's initiative reviews, saved as the Review page saves them
+    (November's on the 20th, with a budget for ABM)."""
+    store = Store(tmp_path / "store")
+    ws = store.create_workspace("Acme Nordics").id
+    note = {"subject": "ABM", "verdict": "more", "decision": "Double LinkedIn", "owner": "Åsa Öberg",
+            "date": "2026-11-02"}
+    save_review(store, ws, "initiative", days("2026-10-01", "2026-10-31"), [note])
+    save_review(store, ws, "initiative", days("2026-11-01", "2026-11-20"),
+                [{**note, "verdict": "continue", "decision": "Keep", "date": "2026-11-21", "note": "Dec?"},
+                 {**note, "subject": "Brand", "verdict": "less", "decision": "Cut 20 %", "owner": "Erik"}],
+                budgets={"ABM": 5000})
+    return tmp_path / "store"
+
+
+def decisions(store_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return kpi("review", "decisions", "--store", str(store_dir), "--workspace", "acme nordics", *args)
+
+
+def test_review_decisions_reads_the_review_of_the_term_the_period_ends_in(store_dir: Path) -> None:
+    run = decisions(store_dir, "--from", "2026-11-01", "--to", "2026-11-22", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [
+        {"review": NOVEMBER, "subject": "ABM", "verdict": "continue", "decision": "Keep", "owner": "Åsa Öberg",
+         "date": "2026-11-21", "note": "Dec?", "budget": 5000.0},
+        {"review": NOVEMBER, "subject": "Brand", "verdict": "less", "decision": "Cut 20 %", "owner": "Erik",
+         "date": "2026-11-02", "note": "", "budget": None}]
+    previous = json.loads(decisions(store_dir, "--from", "2026-11-01", "--to", "2026-11-22", "--previous",
+                                    "--format", "json").stdout)
+    assert [(r["review"], r["verdict"]) for r in previous] == [("initiative:2026-10-01..2026-10-31", "more")]
+    # the quarter's review is another review: nothing saved for it, and by channel there is nothing at all
+    quarter = decisions(store_dir, "--from", "2026-10-01", "--to", "2026-11-22", "--format", "csv")
+    assert quarter.returncode == 0 and quarter.stdout == "review,subject,verdict,decision,owner,date,note,budget\n"
+    assert "no decisions saved for initiative:2026-10-01..2026-12-31" in quarter.stderr
+    month = decisions(store_dir, "--from", "2026-10-01", "--to", "2026-11-22", "--term", "month", "--format", "csv")
+    assert pl.read_csv(io.StringIO(month.stdout))["review"].unique().to_list() == [NOVEMBER]
+    by_channel = decisions(store_dir, "--from", "2026-11-01", "--to", "2026-11-22", "--by", "channel")
+    assert by_channel.returncode == 0 and "no decisions saved for channel:" in by_channel.stderr
+
+
+def test_a_damaged_review_exits_1_and_the_other_one_is_still_read(store_dir: Path) -> None:
+    store = Store(store_dir)
+    store.put_doc("acme-nordics", DOC_KIND, "initiative:2026-10-01..2026-10-31", {"format": 99})
+    damaged = decisions(store_dir, "--from", "2026-11-01", "--to", "2026-11-30", "--previous")
+    assert damaged.returncode == 1 and "unknown format 99" in damaged.stderr and damaged.stdout == ""
+    read = decisions(store_dir, "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv")
+    assert read.returncode == 0 and "note: " in read.stderr and "unknown format 99" in read.stderr
+    assert pl.read_csv(io.StringIO(read.stdout))["subject"].to_list() == ["ABM", "Brand"]
+
+
+def test_review_decisions_says_what_is_missing(store_dir: Path, tmp_path: Path) -> None:
+    no_ws = kpi("review", "decisions", "--store", str(store_dir), "--workspace", "Nobody",
+                "--from", "2026-11-01", "--to", "2026-11-30")
+    assert no_ws.returncode == 2 and "its workspaces: Acme Nordics (acme-nordics)" in no_ws.stderr
+    nowhere = kpi("review", "decisions", "--store", str(tmp_path / "nowhere"), "--workspace", "x",
+                  "--from", "2026-11-01", "--to", "2026-11-30")
+    assert nowhere.returncode == 2 and "no workspace store" in nowhere.stderr
+    open_ended = decisions(store_dir, "--from", "2026-11-01")
+    assert open_ended.returncode == 2 and "a review needs its period" in open_ended.stderr
+    # the conclusions still need their data folder, as before
+    no_data = kpi("review", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert no_data.returncode == 2 and "the following arguments are required: --data" in no_data.stderr
