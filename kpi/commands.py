@@ -24,11 +24,12 @@ from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.download import to_xlsx_bytes
 from kpi.funnel import compare_funnels, stage_funnel
-from kpi.metrics import VIEWS, MetricError, catalog, compute, table_dimensions
+from kpi.metrics import PERIOD_COL, VIEWS, MetricError, catalog, compute, table_dimensions
 from kpi.money import currency_gaps, gaps_reason
 from kpi.period import COMPARES, GRAINS, Period, compare_period
 from kpi.review import ReviewError, Rules, SavedReview, review, review_key, saved_reviews
 from kpi.scorecard import scorecards
+from kpi.segments import with_vs_overall
 from kpi.settings import Settings
 from kpi.tree import check, format_filters, walk
 from kpi.tree import kpis as tree_kpis
@@ -153,9 +154,19 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_metrics(args: argparse.Namespace) -> int:
     tables, settings = _load(args)
+    if args.vs_overall and not args.by:
+        raise UsageError("--vs-overall compares each --by group with all of them together: give --by, "
+                         "e.g. --by segment,region")
+    period, filters = _period(args), _filters(args.filter)
     try:
-        result = compute(tables, args.metrics, by=args.by, period=_period(args), grain=args.grain,
-                         filters=_filters(args.filter), view=args.view, settings=settings)
+        result = compute(tables, args.metrics, by=args.by, period=period, grain=args.grain, filters=filters,
+                         view=args.view, settings=settings)
+        if args.vs_overall:
+            overall = compute(tables, args.metrics, by=[], period=period, grain=args.grain, filters=filters,
+                              view=args.view, settings=settings)
+            cat = catalog(settings)
+            result = with_vs_overall(result, overall, {m: cat[m].higher_is_better for m in dict.fromkeys(args.metrics)},
+                                     on=[PERIOD_COL] if args.grain else [])
     except MetricError as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
@@ -371,6 +382,10 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     metrics.add_argument("--metrics", type=_list, required=True, help="comma-separated metric ids, e.g. leads,mql,cpl")
     metrics.add_argument("--grain", choices=GRAINS, default=None, help="add a period column bucketed by this grain")
     _common(metrics)
+    metrics.add_argument("--vs-overall", action="store_true",
+                         help="add <metric>_vs_overall: how much better (+) or worse (-) each --by group is than all "
+                              "groups together (per period with --grain), as a fraction of overall; for a cost, "
+                              "lower is better (the Segments heatmap's colour)")
     metrics.set_defaults(run=run_metrics)
 
     funnel = sub.add_parser("funnel")

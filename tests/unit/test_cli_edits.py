@@ -154,3 +154,36 @@ def test_review_decisions_says_what_is_missing(store_dir: Path, tmp_path: Path) 
     # the conclusions still need their data folder, as before
     no_data = kpi("review", "--from", "2026-11-01", "--to", "2026-11-30")
     assert no_data.returncode == 2 and "the following arguments are required: --data" in no_data.stderr
+
+
+# --- metrics --vs-overall ---------------------------------------------------------------------------------
+
+def test_metrics_vs_overall_by_hand(folder: Path) -> None:
+    """January: Email 1 lead for 50 of spend, won; Meta 2 leads (L2, L3) for 300, none won; overall 3 leads,
+    CPL 350 / 3 and lead → won 1 / 3."""
+    run = kpi("metrics", "--data", str(folder), "--metrics", "leads,cpl,lead_to_won", "--by", "channel",
+              "--from", "2025-01-01", "--to", "2025-01-31", "--vs-overall", "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    out = pl.read_csv(io.StringIO(run.stdout))
+    assert out.columns == ["channel", "leads", "cpl", "lead_to_won", "leads_vs_overall", "cpl_vs_overall",
+                           "lead_to_won_vs_overall"]
+    email, meta = out.sort("channel").select(pl.selectors.ends_with("_vs_overall")).rows()
+    # CPL is a cost: Email's 50 against 116.67 is 4/7 cheaper (better), Meta's 150 is 2/7 dearer (worse)
+    assert email == pytest.approx((1 / 3 - 1, 4 / 7, 2.0)) and meta == pytest.approx((2 / 3 - 1, -2 / 7, -1.0))
+    plain = kpi("metrics", "--data", str(folder), "--metrics", "leads,cpl,lead_to_won", "--by", "channel",
+                "--from", "2025-01-01", "--to", "2025-01-31", "--format", "csv")
+    assert pl.read_csv(io.StringIO(plain.stdout)).equals(out.select(plain.stdout.splitlines()[0].split(",")))
+
+
+def test_metrics_vs_overall_per_period_and_only_with_by(folder: Path) -> None:
+    run = kpi("metrics", "--data", str(folder), "--metrics", "leads", "--by", "channel", "--grain", "month",
+              "--vs-overall", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    # each month's channels against that month's leads: January 1 and 2 of 3, February 1 and 1 of 2, March 1 of 1
+    rows = json.loads(run.stdout)
+    assert [(r["channel"], r["period"]) for r in rows] == [("Email", "2025-01-01"), ("Email", "2025-02-01"),
+                                                           ("Email", "2025-03-01"), ("Meta", "2025-01-01"),
+                                                           ("Meta", "2025-02-01")]
+    assert [r["leads_vs_overall"] for r in rows] == pytest.approx([-2 / 3, -0.5, 0.0, -1 / 3, -0.5])
+    alone = kpi("metrics", "--data", str(folder), "--metrics", "leads", "--vs-overall")
+    assert alone.returncode == 2 and "--vs-overall compares each --by group" in alone.stderr

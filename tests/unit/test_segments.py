@@ -1,11 +1,13 @@
-"""How much better or worse a cell is than overall (kpi.segments.vs_overall), worked out by hand."""
+"""How much better or worse a cell is than overall (kpi.segments), worked out by hand."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import polars as pl
 import pytest
 
-from kpi.segments import VS_OVERALL, vs_overall
+from kpi.segments import VS_OVERALL, vs_overall, with_vs_overall
 
 
 def compared(values: list[float | None], overall: float | None, higher_is_better: bool) -> list[float | None]:
@@ -32,3 +34,24 @@ def test_without_an_overall_value_nothing_is_better_or_worse_and_a_missing_value
     assert compared([3.0, None], None, True) == [0.0, None]
     assert compared([3.0, None], 0.0, False) == [0.0, None]
     assert compared([None], 2.0, True) == [None]
+
+
+def test_with_vs_overall_adds_a_column_per_metric_against_one_overall_row() -> None:
+    cells = pl.DataFrame({"channel": ["Email", "Meta"], "leads": [30, 10], "cpl": [None, 150.0]})
+    overall = pl.DataFrame({"leads": [40], "cpl": [100.0]})
+    out = with_vs_overall(cells, overall, {"leads": True, "cpl": False})
+    assert out.columns == ["channel", "leads", "cpl", "leads_vs_overall", "cpl_vs_overall"]
+    # 30 of 40 leads is 25 % under the total; Meta's CPL of 150 is half again the overall 100: −0.5 (worse)
+    assert out["leads_vs_overall"].to_list() == pytest.approx([-0.25, -0.75])
+    assert out["cpl_vs_overall"].to_list()[0] is None and out["cpl_vs_overall"][1] == pytest.approx(-0.5)
+
+
+def test_with_vs_overall_per_period_compares_each_cell_with_its_own_period() -> None:
+    jan, feb, mar = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
+    cells = pl.DataFrame({"period": [jan, jan, feb, mar], "channel": ["Email", "Meta", "Meta", "Meta"],
+                          "lead_to_mql": [0.5, 0.25, 0.6, 0.1]})
+    overall = pl.DataFrame({"period": [jan, feb], "lead_to_mql": [0.4, 0.0]})
+    out = with_vs_overall(cells, overall, {"lead_to_mql": True}, on=["period"])
+    assert out.select("period", "channel").rows() == cells.select("period", "channel").rows()  # order kept
+    # January: 0.5 and 0.25 against 0.4 are +25 % and −37.5 %; February's overall is 0 and March has none
+    assert out["lead_to_mql_vs_overall"].to_list() == pytest.approx([0.25, -0.375, 0.0, 0.0])
