@@ -257,7 +257,7 @@ def render_editors(ws: data.Workspace, frame: pl.DataFrame, lang: str) -> None:
     save button that saves nothing while either table has errors."""
     st.markdown(f"**{t('kpis.edit.title', lang)}**")
     st.caption(t("kpis.edit.help", lang))
-    version = ws.versions.get(kpi_ui.KPIS, "new")  # a new version starts the editors afresh
+    version = ws.versions.get(tree_edit.KPIS, "new")  # a new version starts the editors afresh
     shown_defs, shown_goals = tree_edit.editor_tables(frame, data.catalog(ws))
     st.markdown(t("kpis.edit.kpis", lang))
     defs = st.data_editor(shown_defs, num_rows="dynamic", hide_index=True, key=f"{kpi_ui.DEFS_EDITOR}_{version}",
