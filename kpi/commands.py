@@ -109,10 +109,15 @@ def _load(args: argparse.Namespace) -> tuple[dict[str, pl.DataFrame], Settings]:
     return tables, settings
 
 
+def _check_output(fmt: str) -> None:
+    """UsageError when `fmt` cannot be written where stdout goes (a workbook to a terminal)."""
+    if fmt == "xlsx" and sys.stdout.isatty():
+        raise UsageError("--format xlsx writes a workbook: redirect it to a file, e.g. > out.xlsx")
+
+
 def _emit(frame: pl.DataFrame, fmt: str) -> None:
     if fmt == "xlsx":
-        if sys.stdout.isatty():
-            raise UsageError("--format xlsx writes a workbook: redirect it to a file, e.g. > out.xlsx")
+        _check_output(fmt)
         sys.stdout.flush()
         sys.stdout.buffer.write(to_xlsx_bytes(frame))
     elif fmt == "csv":
@@ -271,6 +276,7 @@ def run_set_target(args: argparse.Namespace) -> int:
     if args.target is not None and is_rate(metric, cat) and abs(args.target) > 1:
         print(f"note: {args.kpi} measures the rate {metric}, kept as a plain fraction: {args.target:g} is "
               f"{args.target * 100:g} %; for {args.target:g} % give --target {args.target / 100:g}", file=sys.stderr)
+    _check_output(args.format)  # before writing: a refused output must mean nothing was changed
     _write_atomically(changed, path)
     _emit(pl.DataFrame([{"kpi_id": args.kpi, "name": names[args.kpi], "period": period,
                          "before": before[0] if len(before) else None, "after": args.target}],
