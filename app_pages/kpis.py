@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from kpi import clock
+from kpi import clock, tree_edit
 from kpi import templates as kpi_templates
 from kpi import tree as kpi_tree
 from kpi.metrics import Metric
@@ -216,14 +216,14 @@ def render_add_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lang: 
     elif target is not None and not period.strip():
         st.error(t("kpis.add.no_period", lang))
     else:
-        new = kpi_ui.with_kpi(frame, period.strip() if target is not None else None,
-                              kpi_ui.stored_target(measure, target, catalog),
-                              kpi_id=kpi_tree.new_id(name, names), name=name.strip(), metric=measure,
-                              parent=parent or None, owner=owner.strip() or None, why=why.strip() or None,
-                              how=how.strip() or None,
-                              direction=direction or kpi_tree.default_direction(measure, catalog),
-                              filters=filters.strip() or None, cadence=cadence, warning=kpi_ui.share_of(warning),
-                              critical=kpi_ui.share_of(critical))
+        new = tree_edit.with_kpi(frame, period.strip() if target is not None else None,
+                                 tree_edit.stored_target(measure, target, catalog),
+                                 kpi_id=kpi_tree.new_id(name, names), name=name.strip(), metric=measure,
+                                 parent=parent or None, owner=owner.strip() or None, why=why.strip() or None,
+                                 how=how.strip() or None,
+                                 direction=direction or kpi_tree.default_direction(measure, catalog),
+                                 filters=filters.strip() or None, cadence=cadence,
+                                 warning=tree_edit.share_of(warning), critical=tree_edit.share_of(critical))
         save_and_rerun(ws, new, lang, t("kpis.add.saved", lang, name=md(name.strip())), ADD_FIELDS)
 
 
@@ -246,8 +246,8 @@ def render_target_form(ws: data.Workspace, frame: pl.DataFrame, today: date, lan
     if not period.strip():
         st.error(t("kpis.add.no_period", lang))
         return
-    stored = kpi_ui.stored_target(kpi_ui.metrics(frame)[kpi_id], target, data.catalog(ws))
-    new = kpi_ui.with_target(frame, kpi_id, period.strip(), stored)
+    stored = tree_edit.stored_target(tree_edit.metrics(frame)[kpi_id], target, data.catalog(ws))
+    new = tree_edit.with_target(frame, kpi_id, period.strip(), stored)
     save_and_rerun(ws, new, lang, t("kpis.target.saved", lang, name=md(names[kpi_id]), period=md(period.strip())),
                    ("kpi_target_value",))
 
@@ -257,8 +257,8 @@ def render_editors(ws: data.Workspace, frame: pl.DataFrame, lang: str) -> None:
     save button that saves nothing while either table has errors."""
     st.markdown(f"**{t('kpis.edit.title', lang)}**")
     st.caption(t("kpis.edit.help", lang))
-    version = ws.versions.get(kpi_ui.KPIS, "new")  # a new version starts the editors afresh
-    shown_defs, shown_goals = kpi_ui.editor_tables(frame, data.catalog(ws))
+    version = ws.versions.get(tree_edit.KPIS, "new")  # a new version starts the editors afresh
+    shown_defs, shown_goals = tree_edit.editor_tables(frame, data.catalog(ws))
     st.markdown(t("kpis.edit.kpis", lang))
     defs = st.data_editor(shown_defs, num_rows="dynamic", hide_index=True, key=f"{kpi_ui.DEFS_EDITOR}_{version}",
                           column_config=kpi_ui.definition_columns(lang), placeholder=fmt.DASH)

@@ -9,17 +9,14 @@ import polars as pl
 import streamlit as st
 
 from kpi import clock
+from kpi import review as kpi_review
 from kpi.period import Period
 from kpi.review import (
-    DOC_KIND,
     PRESET_TERMS,
     VERDICTS,
     ReviewError,
     Rules,
     SavedReview,
-    notes_from_doc,
-    notes_to_doc,
-    previous_review,
     review_dimensions,
     review_key,
     review_term,
@@ -128,13 +125,12 @@ def render_editor(ws: data.Workspace, table: pl.DataFrame, dimension: str, saved
     if not submitted:
         return
     notes, budgets = ui_review.from_editor(edited)
+    assert ws.store_id is not None
     try:
-        doc = notes_to_doc(dimension, term, notes, budgets)
+        kpi_review.save_review(data.store(), ws.store_id, dimension, term, notes, budgets)
     except ReviewError as exc:
         st.error(t("review.refused", lang, problems=md(exc)), icon=":material/error:")
         return
-    assert ws.store_id is not None
-    data.store().put_doc(ws.store_id, DOC_KIND, review_key(dimension, term), doc)
     st.session_state[SAVED_KEY] = plural("review.saved", len(notes), lang, period=ui_review.period_label(term, lang))
     st.rerun()  # judge again with the budgets just saved
 
@@ -156,17 +152,10 @@ def saved_reviews(ws: data.Workspace, key: str, lang: str) -> tuple[SavedReview 
     """This review as saved, and the latest one before it (None when there is none or no store workspace)."""
     if ws.store_id is None:
         return None, None
-    docs = data.store().docs(ws.store_id, DOC_KIND)
-    saved = last = None
-    try:
-        saved = notes_from_doc(docs[key], key) if key in docs else None
-    except ReviewError as exc:
-        st.warning(t("review.unreadable", lang, reason=md(exc)))
-    try:
-        last = previous_review(docs, key)
-    except ReviewError as exc:
-        st.warning(t("review.unreadable", lang, reason=md(exc)))
-    return saved, last
+    found = kpi_review.saved_reviews(data.store(), ws.store_id, key)
+    for problem in found.problems:
+        st.warning(t("review.unreadable", lang, reason=md(problem)))
+    return found.saved, found.previous
 
 
 ws = data.current()

@@ -1,4 +1,5 @@
-"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` and `review`.
+"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` (and `kpis set-target`) and `review` (and
+`review decisions`).
 
 Output columns are the dimension names followed by the metric ids; ratios are plain fractions
 (0.034, not 3.4 %) and money is unformatted: formatting is the app's job.
@@ -10,9 +11,12 @@ import argparse
 import io
 import json
 import math
+import os
 import sys
+import tempfile
 from dataclasses import fields, replace
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -20,17 +24,21 @@ from kpi import engine
 from kpi.cli import UsageError
 from kpi.data import load_dir, read_settings, write_dir, write_settings
 from kpi.download import to_xlsx_bytes
-from kpi.metrics import VIEWS, MetricError, catalog, table_dimensions
+from kpi.metrics import PERIOD_COL, VIEWS, MetricError, catalog, table_dimensions
 from kpi.money import currency_gaps, gaps_reason
 from kpi.period import COMPARES, GRAINS, Period, compare_period
 from kpi.query import Query
-from kpi.review import ReviewError, Rules, conclusions, review_inputs
+from kpi.review import ReviewError, Rules, SavedReview, conclusions, review_inputs, review_key, saved_reviews
 from kpi.scorecard import scorecards
+from kpi.segments import with_vs_overall
 from kpi.tree import check, format_filters, walk
 from kpi.tree import kpis as tree_kpis
+from kpi.tree_edit import KPIS, canonical, is_rate, with_target
 from kpi.workspace import Workspace
 
 FORMATS = ("table", "csv", "json", "xlsx")
+KPI_ACTIONS = ("show", "set-target")
+REVIEW_ACTIONS = ("conclusions", "decisions")
 FORMAT_HELP = ("table: for reading here; csv and json: raw values for machines (text that starts with = + - @ is "
                "written as is); xlsx: a workbook for people, such text neutralised with a leading ' so a spreadsheet "
                "never runs it (redirect it to a file: > out.xlsx)")
@@ -110,10 +118,15 @@ def _query(args: argparse.Namespace, **more: object) -> Query:
                     filters=_filters(args.filter), view=getattr(args, "view", "cohort")).but(**more)
 
 
+def _check_output(fmt: str) -> None:
+    """UsageError when `fmt` cannot be written where stdout goes (a workbook to a terminal)."""
+    if fmt == "xlsx" and sys.stdout.isatty():
+        raise UsageError("--format xlsx writes a workbook: redirect it to a file, e.g. > out.xlsx")
+
+
 def _emit(frame: pl.DataFrame, fmt: str) -> None:
     if fmt == "xlsx":
-        if sys.stdout.isatty():
-            raise UsageError("--format xlsx writes a workbook: redirect it to a file, e.g. > out.xlsx")
+        _check_output(fmt)
         sys.stdout.flush()
         sys.stdout.buffer.write(to_xlsx_bytes(frame))
     elif fmt == "csv":
@@ -128,8 +141,9 @@ def _emit(frame: pl.DataFrame, fmt: str) -> None:
             print(frame)
 
 
-def _common(parser: argparse.ArgumentParser, by: bool = True) -> None:
-    parser.add_argument("--data", required=True, help="folder with <table>.parquet files (see `demo --out`)")
+def _common(parser: argparse.ArgumentParser, by: bool = True, data_required: bool = True) -> None:
+    parser.add_argument("--data", required=data_required,
+                        help="folder with <table>.parquet files (see `demo --out`)")
     if by:
         parser.add_argument("--by", type=_list, default=[], help="comma-separated dimensions, e.g. channel,segment")
     parser.add_argument("--from", dest="date_from", type=_date, help="first day, inclusive (YYYY-MM-DD)")
@@ -154,8 +168,17 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_metrics(args: argparse.Namespace) -> int:
     ws = _load(args)
+    if args.vs_overall and not args.by:
+        raise UsageError("--vs-overall compares each --by group with all of them together: give --by, "
+                         "e.g. --by segment,region")
+    query = _query(args, grain=args.grain)
     try:
-        result = engine.metrics(ws, _query(args, grain=args.grain), args.metrics)
+        result = engine.metrics(ws, query, args.metrics)
+        if args.vs_overall:
+            overall = engine.metrics(ws, query.but(by=()), args.metrics)
+            cat = catalog(ws.settings)
+            result = with_vs_overall(result, overall, {m: cat[m].higher_is_better for m in dict.fromkeys(args.metrics)},
+                                     on=[PERIOD_COL] if args.grain else [])
     except MetricError as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
@@ -186,6 +209,8 @@ def run_catalog(args: argparse.Namespace) -> int:
 
 
 def run_kpis(args: argparse.Namespace) -> int:
+    if args.action == "set-target":
+        return run_set_target(args)
     ws = _load(args)
     tables, settings = ws.tables, ws.settings
     if "kpis" not in tables:
@@ -211,7 +236,63 @@ def run_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
+    """Write `frame` as the Parquet file `path` so that a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".parquet")
+    os.close(handle)
+    try:
+        frame.write_parquet(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def run_set_target(args: argparse.Namespace) -> int:
+    """`kpis set-target`: set (or with --remove, remove) one KPI's target for one period in the folder's
+    kpis.parquet, as the KPI page's target form does; the tree is checked first and nothing is written
+    when it has errors. Prints the change as kpi_id, name, period, before, after (null: no target)."""
+    path = Path(args.data) / f"{KPIS}.parquet"
+    if not path.parent.is_dir():
+        raise UsageError(f"data folder '{args.data}' does not exist")
+    if not path.exists():
+        raise UsageError(f"no kpis.parquet in '{args.data}': there is no KPI tree to set a target in")
+    if not args.kpi or not (args.period or "").strip():
+        raise UsageError("set-target needs the KPI and the period: --kpi KPI_ID --period 2026-Q4 (or 2026-11, 2026)")
+    if (args.target is None) != bool(args.remove):
+        raise UsageError("give the new target with --target VALUE, or --remove to remove the period's target")
+    if args.target is not None and not math.isfinite(args.target):
+        raise UsageError(f"--target must be a number, got {args.target}")
+    frame = canonical(pl.read_parquet(path))
+    names = {k: n for k, n in zip(frame["kpi_id"], frame["name"], strict=True) if k}
+    if args.kpi not in names:
+        raise UsageError(f"no KPI '{args.kpi}' in the tree; its kpi_ids are: {', '.join(names) or 'none'}")
+    period = args.period.strip()
+    before = frame.filter((pl.col("kpi_id") == args.kpi) & (pl.col("period") == period))["target"]
+    changed = with_target(frame, args.kpi, period, args.target)
+    cat = catalog(read_settings(args.data))
+    problems = [p for p in check(changed, cat) if p.severity == "error"]
+    if problems:
+        raise UsageError("the KPI tree would have problems; nothing was written:\n"
+                         + "\n".join(str(p) for p in problems))
+    metric = changed.filter(pl.col("kpi_id") == args.kpi)["metric"][0]
+    if args.target is not None and is_rate(metric, cat) and abs(args.target) > 1:
+        print(f"note: {args.kpi} measures the rate {metric}, kept as a plain fraction: {args.target:g} is "
+              f"{args.target * 100:g} %; for {args.target:g} % give --target {args.target / 100:g}", file=sys.stderr)
+    _check_output(args.format)  # before writing: a refused output must mean nothing was changed
+    _write_atomically(changed, path)
+    _emit(pl.DataFrame([{"kpi_id": args.kpi, "name": names[args.kpi], "period": period,
+                         "before": before[0] if len(before) else None, "after": args.target}],
+                       schema={"kpi_id": pl.String, "name": pl.String, "period": pl.String, "before": pl.Float64,
+                               "after": pl.Float64}), args.format)
+    return 0
+
+
 def run_review(args: argparse.Namespace) -> int:
+    if args.action == "decisions":
+        return run_decisions(args)
+    if args.data is None:  # required for conclusions only: `review decisions` reads the workspace store
+        args.parser.error("the following arguments are required: --data")
     ws = _load(args)
     query = _query(args)
     if query.period is None or args.date_from is None or args.date_to is None:
@@ -233,6 +314,57 @@ def run_review(args: argparse.Namespace) -> int:
     except (ReviewError, MetricError) as exc:
         raise UsageError(str(exc)) from None
     _emit(result, args.format)
+    return 0
+
+
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    "review": pl.String(), "subject": pl.String(), "verdict": pl.String(), "decision": pl.String(),
+    "owner": pl.String(), "date": pl.Date(), "note": pl.String(), "budget": pl.Float64()}
+
+
+def _decisions(saved: SavedReview | None) -> pl.DataFrame:
+    """A saved review's notes, one row per subject, with the budget it was judged with (null: none given)."""
+    rows = [] if saved is None else [
+        {"review": saved.key, "subject": n.subject, "verdict": n.verdict, "decision": n.decision, "owner": n.owner,
+         "date": n.date, "note": n.note, "budget": saved.budgets.get(n.subject)} for n in saved.notes]
+    return pl.DataFrame(rows, schema=DECISION_SCHEMA)
+
+
+def run_decisions(args: argparse.Namespace) -> int:
+    """`review decisions`: the decisions the team saved in the app for the review of --from..--to by --by (the
+    calendar term the period ends in, as the Review page files them), or with --previous the review before it
+    that this one starts from. Exit code 1 when that review's saved document cannot be read."""
+    from kpi.store import CATALOG_FILE, Store, default_data_dir
+
+    period = _period(args)
+    if period is None or args.date_from is None or args.date_to is None:
+        raise UsageError("a review needs its period: --from YYYY-MM-DD --to YYYY-MM-DD")
+    if not args.workspace:
+        raise UsageError("review decisions reads a workspace's saved reviews: give --workspace NAME_OR_ID")
+    folder = Path(args.store) if args.store else default_data_dir()
+    if not (folder / CATALOG_FILE).exists():
+        raise UsageError(f"no workspace store in '{folder}' (no {CATALOG_FILE}); give the app's data folder with "
+                         "--store DIR or KPI_DATA_DIR")
+    store = Store(folder)
+    known = store.workspaces()
+    chosen = next((w for w in known if w.id == args.workspace), None) or next(
+        (w for w in known if w.name.casefold() == args.workspace.strip().casefold()), None)
+    if chosen is None:
+        raise UsageError(f"no workspace '{args.workspace}' in '{folder}'; its workspaces: "
+                         + (", ".join(f"{w.name} ({w.id})" for w in known) or "none"))
+    key = review_key(args.dimension, period, args.term)
+    found = saved_reviews(store, chosen.id, key)
+    shown, problem = (found.previous, found.previous_problem) if args.previous else (found.saved, found.saved_problem)
+    other = found.saved_problem if args.previous else found.previous_problem
+    if other:
+        print(f"note: {other}", file=sys.stderr)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    if shown is None:
+        print(f"note: no {'review before ' if args.previous else 'decisions saved for '}{key} in workspace "
+              f"'{chosen.name}'", file=sys.stderr)
+    _emit(_decisions(shown), args.format)
     return 0
 
 
@@ -260,6 +392,10 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     metrics.add_argument("--metrics", type=_list, required=True, help="comma-separated metric ids, e.g. leads,mql,cpl")
     metrics.add_argument("--grain", choices=GRAINS, default=None, help="add a period column bucketed by this grain")
     _common(metrics)
+    metrics.add_argument("--vs-overall", action="store_true",
+                         help="add <metric>_vs_overall: how much better (+) or worse (-) each --by group is than all "
+                              "groups together (per period with --grain), as a fraction of overall; for a cost, "
+                              "lower is better (the Segments heatmap's colour)")
     metrics.set_defaults(run=run_metrics)
 
     funnel = sub.add_parser("funnel")
@@ -275,20 +411,42 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     cat.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     cat.set_defaults(run=run_catalog)
 
-    kpis = sub.add_parser("kpis", epilog="KPIs are followed in the flow view; ratios are plain fractions.")
+    kpis = sub.add_parser("kpis", epilog="KPIs are followed in the flow view; ratios are plain fractions. "
+                                         "Set a target: kpis set-target --data DIR --kpi KPI_ID --period 2026-Q4 "
+                                         "--target 0.45 (a rate as a fraction), or --remove.")
+    kpis.add_argument("action", nargs="?", choices=KPI_ACTIONS, default="show",
+                      help="show (default): each KPI against its target; set-target: set or remove one KPI's "
+                           "target for a period in the folder's kpis.parquet")
     kpis.add_argument("--data", required=True, help="folder with kpis.parquet and the tables it measures")
     kpis.add_argument("--today", type=_date, default=None, help="the day to judge on (default: the last lead's day)")
     kpis.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     _money_args(kpis)
+    kpis.add_argument("--kpi", metavar="KPI_ID", help="set-target: the KPI (its kpi_id, as `kpis` lists them)")
+    kpis.add_argument("--period", help="set-target: the target's period: 2026-Q4, 2026-11 or 2026")
+    kpis.add_argument("--target", type=float, help="set-target: the target as the data keeps it: a rate as a plain "
+                                                   "fraction (0.45 for 45 %%), money in the reporting currency")
+    kpis.add_argument("--remove", action="store_true", help="set-target: remove the KPI's target for --period")
     kpis.set_defaults(run=run_kpis)
 
     rev = sub.add_parser("review", epilog="Thresholds: --rule less_cpl_multiple=2.5, --rule target_cac=4000 "
-                                          "(repeatable); see kpi/review.py.")
-    _common(rev, by=False)
+                                          "(repeatable); see kpi/review.py. The team's saved decisions: review "
+                                          "decisions --workspace NAME --from ... --to ... [--previous].")
+    rev.add_argument("action", nargs="?", choices=REVIEW_ACTIONS, default="conclusions",
+                     help="conclusions (default): stop / start / continue / do more / do less per subject, from "
+                          "--data; decisions: what the team saved for this review in the app's workspace store")
+    _common(rev, by=False, data_required=False)
     rev.add_argument("--by", dest="dimension", default="initiative",
                      help="whose conclusions: initiative (default) or channel")
     rev.add_argument("--rule", action="append", metavar="NAME=VALUE", help="change one rule threshold")
-    rev.set_defaults(run=run_review)
+    rev.add_argument("--workspace", metavar="NAME_OR_ID", help="decisions: the workspace, by name or id")
+    rev.add_argument("--store", metavar="DIR",
+                     help="decisions: the app's data folder (default: KPI_DATA_DIR, else data/ in the project)")
+    rev.add_argument("--term", choices=("month", "quarter", "year"),
+                     help="decisions: the calendar term the review is filed under (default: by the period's "
+                          "length: up to 31 days a month, up to 92 a quarter, else a year)")
+    rev.add_argument("--previous", action="store_true",
+                     help="decisions: the review before this one (what the Review page shows as the last review)")
+    rev.set_defaults(run=run_review, parser=rev)
 
     from kpi.attribution import DIMENSIONS, MODELS
 

@@ -83,7 +83,8 @@ a value of the dimension count in the total spend but are not judged: nobody can
 initiative".
 
 A review's notes ({subject, verdict, decision, owner, date, note}) are kept as one JSON document per
-review in the workspace store, under kind `DOC_KIND` and the key `review_key(dimension, period)`. A
+review in the workspace store, under kind `DOC_KIND` and the key `review_key(dimension, period)`
+(`save_review` writes one; `saved_reviews` reads one with the review before it, which it starts from). A
 review belongs to a calendar term (`review_term`: the month, quarter or year the period ends in), not
 to the exact days: "this month" reviewed on the 20th and again on the 22nd, after new data arrived,
 is the same review with the same decisions.
@@ -820,3 +821,63 @@ def previous_review(docs: Mapping[str, Any], key: str) -> SavedReview | None:
         return None
     latest = max(earlier)[2]
     return notes_from_doc(docs[latest], latest)
+
+
+# --- saved reviews in the workspace store --------------------------------------------------------
+
+class DocStore(Protocol):
+    """Where reviews are saved: a workspace store's JSON documents (`kpi.store.Store` is one)."""
+
+    def put_doc(self, workspace: str, kind: str, key: str, doc: Any) -> None: ...
+
+    def docs(self, workspace: str, kind: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Reviews:
+    """A review as saved and the one before it, as `saved_reviews` reads them from a workspace store.
+
+    `saved` is the review under the key asked for (None when nothing was saved for it), `previous` the latest
+    earlier review of the same dimension it starts from (see `previous_review`; None when there is none).
+    When a saved document could not be read it is None too, and `saved_problem` or `previous_problem` says why."""
+
+    saved: SavedReview | None
+    previous: SavedReview | None
+    saved_problem: str | None = None
+    previous_problem: str | None = None
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Why a saved review could not be read, one message each (none when both were read or not saved)."""
+        return tuple(p for p in (self.saved_problem, self.previous_problem) if p)
+
+
+def save_review(store: DocStore, workspace_id: str, dimension: str, period: Period,
+                notes: Sequence[Mapping[str, Any] | Note], budgets: Mapping[str, float] | None = None,
+                term: Term | None = None) -> SavedReview:
+    """Save the team's `notes` (and the `budgets` the review was judged with) as the review of `period` by
+    `dimension` in the workspace, replacing what was saved for the same review before: the key is
+    `review_key(dimension, period, term)`, so a review on any day of November is November's. The notes are
+    validated first (`notes_to_doc`): on a NoteError nothing is saved. Returns the review as saved."""
+    doc = notes_to_doc(dimension, period, notes, budgets, term)
+    key = review_key(dimension, period, term)
+    store.put_doc(workspace_id, DOC_KIND, key, doc)
+    return notes_from_doc(doc, key)
+
+
+def saved_reviews(store: DocStore, workspace_id: str, key: str) -> Reviews:
+    """The review saved under `key` (see `review_key`) in the workspace and the latest one before it. A saved
+    document that does not validate is reported in `problems` and read as not saved, never raised: one
+    damaged review must not hide the other."""
+    docs = store.docs(workspace_id, DOC_KIND)
+    saved = previous = None
+    saved_problem = previous_problem = None
+    try:
+        saved = notes_from_doc(docs[key], key) if key in docs else None
+    except ReviewError as exc:
+        saved_problem = str(exc)
+    try:
+        previous = previous_review(docs, key)
+    except ReviewError as exc:
+        previous_problem = str(exc)
+    return Reviews(saved, previous, saved_problem, previous_problem)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import polars as pl
 
+from kpi.segments import VS_OVERALL, vs_overall
 from ui.format import d3_format
 from ui.i18n import metric_label, t
 
@@ -217,21 +218,15 @@ def dimension_trend(frame: pl.DataFrame, dimension: str, metric: str, unit: str,
     ).add_params(pick).properties(title=title, height=360)
 
 
-VS_OVERALL = "vs_overall"  # the heatmap's colour: how much better (+) or worse (−) a cell is than overall
-
-
 def heatmap(frame: pl.DataFrame, rows: str, columns: str, metric: str, unit: str, higher_is_better: bool,
             overall: float | None, lang: str, title: str, titles: dict[str, str],
             counts: Sequence[str] = ()) -> alt.LayerChart:
     """`metric` per (`rows`, `columns`) cell, coloured against the `overall` value on a diverging,
     colour-blind-safe scale: blue does better than overall, orange worse (for cost metrics lower is
-    better). Each cell prints its value; the tooltip adds the `counts` behind a rate. Clicking a cell
-    selects both of its dimension values. `titles` names the two dimensions."""
-    data = frame.drop_nulls([rows, columns, metric])
-    sign = 1.0 if higher_is_better else -1.0
-    data = data.with_columns(
-        (pl.when(pl.lit(overall is not None and overall != 0))
-         .then(sign * (pl.col(metric) / pl.lit(overall or 1.0) - 1)).otherwise(pl.lit(0.0))).alias(VS_OVERALL))
+    better; the colour is `kpi.segments.vs_overall`). Each cell prints its value; the tooltip adds the
+    `counts` behind a rate. Clicking a cell selects both of its dimension values. `titles` names the two
+    dimensions."""
+    data = frame.drop_nulls([rows, columns, metric]).with_columns(vs_overall(metric, overall, higher_is_better))
     reach = float(data[VS_OVERALL].abs().max() or 0.0) or 1.0  # type: ignore[arg-type]
     pick = alt.selection_point(name=SELECTION, fields=[rows, columns], on="click", clear="dblclick")
     base = alt.Chart(data).encode(

@@ -1,7 +1,8 @@
 """Streamlit helpers for the KPI page: the workspace's KPI tree and its scorecards, trends and target
 history behind caches keyed on the workspace's identity (never on hashing frames); the tree as a
-Graphviz diagram; the trend chart; the reason of a status in words; the tree as the editors show it
-(rates and thresholds in percent) and saving an edited tree.
+Graphviz diagram; the trend chart; the reason of a status in words; and saving an edited tree. The rules
+of editing it (adding a KPI, setting a target, percent in the editors and fractions in the data) live in
+`kpi.tree_edit`.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from kpi import tree as kpi_tree
 from kpi.metrics import Metric, table_dimensions
 from kpi.period import PRESETS, Grain, Period, preset
 from kpi.query import View
-from kpi.schema import TABLES, Problem
+from kpi.schema import Problem
 from kpi.scorecard import Card
 from kpi.store import InvalidDataset
 from kpi.tree import Kpi
+from kpi.tree_edit import KPIS, canonical, from_editors, metrics
+from kpi.tree_edit import unit as kpi_unit
 from ui import format as fmt
 from ui import workspace as data
 from ui.charts import PALETTE
 from ui.i18n import dim_label, t
 from ui.safe import md
 
-KPIS = "kpis"
 SOURCE = "edited on the KPI page"
 STATUS_COLOUR = {"on_track": "#009E73", "at_risk": "#E69F00", "off_track": "#D55E00"}  # Okabe–Ito
 NODE_WIDTH = 24  # characters a line of a KPI name takes in a tree box before it wraps
@@ -39,22 +41,9 @@ NO_STATUS_COLOUR, NO_STATUS_FILL = "#8C8C8C", "#EEEEEE"
 STATUS_BADGE = {"on_track": "green", "at_risk": "orange", "off_track": "red"}
 STATUS_DOT = {"on_track": ":green[●]", "at_risk": ":orange[●]", "off_track": ":red[●]"}  # Markdown, no emoji font
 NO_STATUS_DOT = ":gray[●]"
-PERCENT = 100.0  # rates and thresholds are fractions in the data and percentages on screen
-SHOWN_DIGITS, STORED_DIGITS = 8, 10  # rounding ×100 and ÷100: 0.123 → 12.3 → 0.123, never 0.12300000000000001
-THRESHOLDS = ("warning", "critical")
 PERCENT_FORMAT = "%.0f %%"  # the editors' threshold columns (st.number_input takes no suffix)
 DEFS_EDITOR, TARGETS_EDITOR = "kpi_defs", "kpi_targets"  # the editors' keys (with the kpis version shown)
 NO_VALUE = ("no_data", "not_available")  # a card's reasons for having no value to rate
-
-
-def canonical(frame: pl.DataFrame | None) -> pl.DataFrame:
-    """A kpis table with exactly the canonical columns as plain text and numbers (an empty tree for None)."""
-    schema = TABLES[KPIS].dtypes
-    if frame is None:
-        return pl.DataFrame(schema=schema)
-    return frame.select([pl.col(c).cast(pl.String).cast(schema[c]) if c in frame.columns and schema[c] == pl.String
-                         else pl.col(c).cast(schema[c]) if c in frame.columns
-                         else pl.lit(None, schema[c]).alias(c) for c in schema])
 
 
 def kpi_table(ws: data.Workspace) -> pl.DataFrame:
@@ -168,9 +157,9 @@ def save(ws: data.Workspace, frame: pl.DataFrame, user: str | None) -> list[Prob
 
 
 def save_edit(ws: data.Workspace, defs: pl.DataFrame, goals: pl.DataFrame, user: str | None) -> list[Problem]:
-    """Save the tree as edited in the two tables of `editor_tables` (percentages as shown there): nothing is
-    saved when `kpi.tree.check_edit` finds errors, which are returned with rows numbered in the table the
-    person edited (a target whose kpi_id matches no KPI is one of them, never silently dropped)."""
+    """Save the tree as edited in the two tables of `kpi.tree_edit.editor_tables` (percentages as shown there):
+    nothing is saved when `kpi.tree.check_edit` finds errors, which are returned with rows numbered in the table
+    the person edited (a target whose kpi_id matches no KPI is one of them, never silently dropped)."""
     defs, goals = from_editors(defs, goals, data.catalog(ws))
     refused = errors(kpi_tree.check_edit(defs, goals, data.catalog(ws), table_dimensions(ws.tables),
                                           dimension_values(ws)))
@@ -179,76 +168,9 @@ def save_edit(ws: data.Workspace, defs: pl.DataFrame, goals: pl.DataFrame, user:
     return save(ws, kpi_tree.join(defs, goals), user)
 
 
-def share_of(percent: float | None) -> float | None:
-    """A threshold typed in percent of the target (90) as the share the data keeps (0.9)."""
-    return None if percent is None else round(percent / PERCENT, STORED_DIGITS)
-
-
-def is_rate(metric: str | None, catalog: Mapping[str, Metric]) -> bool:
-    """Whether a KPI measured by `metric` is a rate (a fraction in the data, shown and typed in percent)."""
-    return metric is not None and metric in catalog and catalog[metric].unit == "ratio"
-
-
-def stored_target(metric: str, shown: float | None, catalog: Mapping[str, Metric]) -> float | None:
-    """A target as typed (rates in percent: 45 for 45 %) as the data keeps it (0.45)."""
-    return round(shown / PERCENT, STORED_DIGITS) if shown is not None and is_rate(metric, catalog) else shown
-
-
-def editor_tables(frame: pl.DataFrame, catalog: Mapping[str, Metric]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The tree as its two editors show it: one row per KPI (`kpi.tree.DEFINITION`) with the warning and
-    critical thresholds in percent of the target, and one row per target (`kpi.tree.TARGET`) with the
-    targets of rate KPIs in percent."""
-    defs = kpi_tree.definitions(frame).with_columns((pl.col(c) * PERCENT).round(SHOWN_DIGITS) for c in THRESHOLDS)
-    rates = [k for k, m in metrics(frame).items() if is_rate(m, catalog)]
-    goals = kpi_tree.targets(frame).with_columns(pl.when(pl.col("kpi_id").is_in(rates))
-                                                 .then((pl.col("target") * PERCENT).round(SHOWN_DIGITS))
-                                                 .otherwise(pl.col("target")))
-    return defs, goals
-
-
-def from_editors(defs: pl.DataFrame, goals: pl.DataFrame, catalog: Mapping[str, Metric]
-                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The inverse of `editor_tables`: thresholds and rate targets back to fractions (an untouched value
-    comes back exactly as it was saved); a target is a rate's when its kpi_id's metric in the edited
-    definitions is a rate."""
-    defs = defs.with_columns((pl.col(c).cast(pl.Float64) / PERCENT).round(STORED_DIGITS) for c in THRESHOLDS)
-    rates = [k for k, m in metrics(defs).items() if is_rate(m, catalog)]
-    target = pl.col("target").cast(pl.Float64)
-    goals = goals.with_columns(pl.when(pl.col("kpi_id").is_in(rates)).then((target / PERCENT).round(STORED_DIGITS))
-                               .otherwise(target))
-    return defs, goals
-
-
-def with_kpi(frame: pl.DataFrame, period: str | None, target: float | None, **definition: object) -> pl.DataFrame:
-    """The tree with one more KPI (`definition`: its `kpi.tree.DEFINITION` columns by name) and, when given,
-    its target for `period`."""
-    unknown = definition.keys() - set(kpi_tree.DEFINITION)
-    assert not unknown, f"not KPI definition columns: {unknown}"
-    defs = pl.concat([kpi_tree.definitions(frame), canonical(pl.DataFrame([definition])).select(kpi_tree.DEFINITION)],
-                     how="vertical_relaxed")
-    goals = kpi_tree.targets(frame)
-    if period:
-        goals = pl.concat([goals, pl.DataFrame([(definition["kpi_id"], period, target)], schema=goals.schema,
-                                               orient="row")])
-    return kpi_tree.join(defs, goals)
-
-
-def with_target(frame: pl.DataFrame, kpi_id: str, period: str, target: float | None) -> pl.DataFrame:
-    """The tree with the KPI's target for `period` set to `target` (None removes it)."""
-    goals = kpi_tree.targets(frame).filter((pl.col("kpi_id") != kpi_id) | (pl.col("period") != period))
-    if target is not None:
-        goals = pl.concat([goals, pl.DataFrame([(kpi_id, period, target)], schema=goals.schema, orient="row")])
-    return kpi_tree.join(kpi_tree.definitions(frame), goals)
-
-
 def names(frame: pl.DataFrame) -> dict[str, str]:
     """Each KPI's name by its id, in tree order."""
     return {k: n for k, n in zip(frame["kpi_id"], frame["name"], strict=True) if k}
-
-
-def metrics(frame: pl.DataFrame) -> dict[str, str]:
-    """Each KPI's metric or formula by its id."""
-    return {k: m for k, m in zip(frame["kpi_id"], frame["metric"], strict=True) if k}
 
 
 def definition_columns(lang: str) -> dict[str, ColumnConfig | str]:
@@ -312,17 +234,10 @@ def metric_text(metric: str, value: float | None, catalog: Mapping[str, Metric],
     """A value of a KPI measured by `metric`, formatted by the metric's unit (rates in percent); a formula
     by its unit when it has one (revenue − spend is money), else, like an unknown metric, as a plain
     number (cents below 100)."""
-    unit = catalog[metric].unit if metric in catalog else _formula_unit(metric, catalog)
+    unit = kpi_unit(metric, catalog)
     if unit is None:
         return fmt.number(value, lang, 2 if value is not None and abs(value) < 100 else 0)
     return fmt.metric_value(value, unit, lang, currency, compact=True)
-
-
-def _formula_unit(text: str, catalog: Mapping[str, Metric]) -> str | None:
-    try:
-        return kpi_tree.Formula.parse(text, catalog).unit(catalog)
-    except kpi_tree.FormulaError:
-        return None
 
 
 def value_text(kpi: Kpi, value: float | None, catalog: Mapping[str, Metric], lang: str, currency: str) -> str:
