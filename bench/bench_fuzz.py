@@ -109,70 +109,133 @@ def _header(rng: random.Random, text: str, change: Callable[[list[str]], list[st
 
 
 def _text_mutation(rng: random.Random, text: str) -> tuple[str, str]:
+    """One of `_TEXT_MUTATIONS`, chosen by `rng`, applied to `text`; and its name."""
     sep = _sep_of(text)
-    op = rng.choice(["cr_only", "mixed_endings", "insert_cr", "extra_sep", "missing_sep", "header_names",
-                     "dup_headers", "empty_lines", "non_finite", "huge_field", "stray_quote", "nul",
-                     "total_label", "dup_lines", "decimal_mix", "blank_header"])
-    lines = _lines(text)
-    if op == "cr_only":
-        return text.replace("\r\n", "\n").replace("\n", "\r"), op
-    if op == "mixed_endings":
-        return "".join(ln + rng.choice(["\n", "\r\n", "\r"]) for ln in lines), op
-    if op == "insert_cr":
-        chars = list(text)
-        for _ in range(rng.randint(1, 5)):
-            chars.insert(rng.randrange(len(chars) + 1), "\r")
-        return "".join(chars), op
-    if op in ("extra_sep", "missing_sep"):
-        for _ in range(rng.randint(1, 3)):
-            i = _pick_line(rng, lines)
-            if op == "extra_sep":
-                pos = rng.randrange(len(lines[i]) + 1) if lines else 0
-                lines[i] = lines[i][:pos] + sep + lines[i][pos:]
-            elif sep in lines[i]:
-                lines[i] = lines[i].replace(sep, "", 1)
-        return "\n".join(lines), op
-    if op == "header_names":
-        return _header(rng, text, lambda h: [rng.choice(NAMES) if rng.random() < 0.5 else c for c in h]), op
-    if op == "dup_headers":
-        return _header(rng, text, lambda h: [h[0], *h[:-1]] if len(h) > 1 else h), op
-    if op == "blank_header":
-        return _header(rng, text, lambda h: ["" for _ in h]), op
-    if op == "empty_lines":
-        for _ in range(rng.randint(1, 4)):
-            lines.insert(rng.randrange(len(lines) + 1), rng.choice(["", sep * 3, " ", "\t"]))
-        return "\n".join(lines), op
-    if op == "non_finite":
-        return _cells(rng, text, lambda c: rng.choice(NON_FINITE) if re.fullmatch(r"[\d.,\s\"]+", c) else c,
-                      0.5), op
-    if op == "huge_field":
-        i = _pick_line(rng, lines)
-        lines[i] = lines[i] + sep + "x" * rng.choice([70_000, 300_000, 2_000_000])
-        return "\n".join(lines), op
-    if op == "stray_quote":
+    op = rng.choice(list(_TEXT_MUTATIONS))
+    return _TEXT_MUTATIONS[op](rng, text, sep, _lines(text)), op
+
+
+# Each text mutation takes (rng, text, its separator, its lines) and gives the mutated text; `lines` is
+# the mutation's own copy to change.
+
+def _cr_only(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """Old Mac line ends: every line ends in a bare CR."""
+    return text.replace("\r\n", "\n").replace("\n", "\r")
+
+
+def _mixed_endings(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """Each line ends in LF, CRLF or CR at random."""
+    return "".join(ln + rng.choice(["\n", "\r\n", "\r"]) for ln in lines)
+
+
+def _insert_cr(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """A few stray CRs anywhere, inside fields too."""
+    chars = list(text)
+    for _ in range(rng.randint(1, 5)):
+        chars.insert(rng.randrange(len(chars) + 1), "\r")
+    return "".join(chars)
+
+
+def _extra_sep(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """A separator too many on a few lines."""
+    for _ in range(rng.randint(1, 3)):
         i = _pick_line(rng, lines)
         pos = rng.randrange(len(lines[i]) + 1) if lines else 0
-        lines[i] = lines[i][:pos] + '"' + lines[i][pos:]
-        return "\n".join(lines), op
-    if op == "nul":
-        chars = list(text)
-        for _ in range(rng.randint(1, 3)):
-            chars.insert(rng.randrange(len(chars) + 1), "\x00")
-        return "".join(chars), op
-    if op == "total_label":
-        i = rng.choice([1, 2, len(lines) - 1, len(lines) - 2, _pick_line(rng, lines)]) % max(len(lines), 1)
-        parts = lines[i].split(sep) if lines else [""]
-        parts[0] = rng.choice(TOTAL_LABELS)
-        lines[i] = sep.join(parts)
-        return "\n".join(lines), op
-    if op == "dup_lines":
-        for _ in range(rng.randint(1, 3)):
-            i = _pick_line(rng, lines)
-            lines.insert(i, lines[i] if lines else "")
-        return "\n".join(lines), op
-    # decimal_mix: rewrite some numbers with the other decimal mark and thousands groups
+        lines[i] = lines[i][:pos] + sep + lines[i][pos:]
+    return "\n".join(lines)
+
+
+def _missing_sep(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """A separator too few on a few lines."""
+    for _ in range(rng.randint(1, 3)):
+        i = _pick_line(rng, lines)
+        if sep in lines[i]:
+            lines[i] = lines[i].replace(sep, "", 1)
+    return "\n".join(lines)
+
+
+def _header_names(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """Half the header's names replaced by awkward ones (patterns, blanks, reserved and canonical names)."""
+    return _header(rng, text, lambda h: [rng.choice(NAMES) if rng.random() < 0.5 else c for c in h])
+
+
+def _dup_headers(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """The header's first name repeated (the others shifted right)."""
+    return _header(rng, text, lambda h: [h[0], *h[:-1]] if len(h) > 1 else h)
+
+
+def _blank_header(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """Every header name blank."""
+    return _header(rng, text, lambda h: ["" for _ in h])
+
+
+def _empty_lines(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """A few empty, blank or separators-only lines anywhere."""
+    for _ in range(rng.randint(1, 4)):
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice(["", sep * 3, " ", "\t"]))
+    return "\n".join(lines)
+
+
+def _non_finite(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """Half the numeric cells written as infinities, NaNs and overflowing numbers."""
+    return _cells(rng, text, lambda c: rng.choice(NON_FINITE) if re.fullmatch(r"[\d.,\s\"]+", c) else c, 0.5)
+
+
+def _huge_field(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """One line with an extra field of up to 2 million characters."""
+    i = _pick_line(rng, lines)
+    lines[i] = lines[i] + sep + "x" * rng.choice([70_000, 300_000, 2_000_000])
+    return "\n".join(lines)
+
+
+def _stray_quote(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """A quote left open somewhere on one line."""
+    i = _pick_line(rng, lines)
+    pos = rng.randrange(len(lines[i]) + 1) if lines else 0
+    lines[i] = lines[i][:pos] + '"' + lines[i][pos:]
+    return "\n".join(lines)
+
+
+def _nul(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """A few NUL characters anywhere."""
+    chars = list(text)
+    for _ in range(rng.randint(1, 3)):
+        chars.insert(rng.randrange(len(chars) + 1), "\x00")
+    return "".join(chars)
+
+
+def _total_label(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """A line near the top, the bottom or anywhere whose first cell is a total word (or a name that starts
+    like one)."""
+    i = rng.choice([1, 2, len(lines) - 1, len(lines) - 2, _pick_line(rng, lines)]) % max(len(lines), 1)
+    parts = lines[i].split(sep) if lines else [""]
+    parts[0] = rng.choice(TOTAL_LABELS)
+    lines[i] = sep.join(parts)
+    return "\n".join(lines)
+
+
+def _dup_lines(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """A few lines repeated."""
+    for _ in range(rng.randint(1, 3)):
+        i = _pick_line(rng, lines)
+        lines.insert(i, lines[i] if lines else "")
+    return "\n".join(lines)
+
+
+def _decimal_mix(rng: random.Random, text: str, sep: str, lines: list[str]) -> str:
+    """Some numbers rewritten with the other decimal mark and thousands groups."""
     return _cells(rng, text, lambda c: rng.choice(['"1 234,56"', "12.50", "1,234.5", "1.234,5", "1 234"])
-                  if re.fullmatch(r"\"?[\d.,]+\"?", c) else c), op
+                  if re.fullmatch(r"\"?[\d.,]+\"?", c) else c)
+
+
+#: The text mutations by name, in the order `_text_mutation` draws from.
+_TEXT_MUTATIONS: dict[str, Callable[[random.Random, str, str, list[str]], str]] = {
+    "cr_only": _cr_only, "mixed_endings": _mixed_endings, "insert_cr": _insert_cr, "extra_sep": _extra_sep,
+    "missing_sep": _missing_sep, "header_names": _header_names, "dup_headers": _dup_headers,
+    "empty_lines": _empty_lines, "non_finite": _non_finite, "huge_field": _huge_field, "stray_quote": _stray_quote,
+    "nul": _nul, "total_label": _total_label, "dup_lines": _dup_lines, "decimal_mix": _decimal_mix,
+    "blank_header": _blank_header,
+}
 
 
 def _encode(rng: random.Random, text: str, encoding: str) -> tuple[bytes, str]:

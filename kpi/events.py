@@ -222,65 +222,97 @@ class PersonResult:
     times: list[float]
 
 
-def _ordered(ts: Sequence[float], steps: Sequence[tuple[int, ...]], values: Sequence[str], n: int, window: float,
-             strict: bool, breakdown_step: int | None = None, value: str | None = None,
-             may_start: Sequence[bool] | None = None) -> PersonResult:
-    """steps.rs: `steps[i]` holds 1-based step numbers the event matches, negative for exclusions."""
-    entered = [_Entered() for _ in range(n + 1)]
-    best: tuple[int, _Entered] = (0, _Entered())
+@dataclass(slots=True)
+class _Attempts:
+    """steps.rs's state while reading one person's events in time order: `entered[k]` is the attempt that
+    has made step k so far (`entered[0]` starts at the event being read), `best` the furthest attempt seen
+    (its 1-based step and state). `steps[i]` holds 1-based step numbers the event matches, negative for
+    exclusions."""
 
-    def process(i: int, event_steps: tuple[int, ...], multiple: bool) -> None:
-        nonlocal best
-        t = ts[i]
+    ts: Sequence[float]
+    values: Sequence[str]
+    n: int
+    window: float
+    strict: bool
+    breakdown_step: int | None
+    value: str | None
+    may_start: Sequence[bool] | None
+    entered: list[_Entered]
+    best: tuple[int, _Entered] = field(default_factory=lambda: (0, _Entered()))
+
+    def process(self, i: int, event_steps: tuple[int, ...], multiple: bool) -> None:
+        """Event `i` takes each step it matches (last step first) for the attempt that made the step before
+        it within the window; `multiple` when it is one of several events in the same second taken one step
+        at a time (an event then fills one step of an attempt at most, and strictness does not apply)."""
+        t = self.ts[i]
+        entered = self.entered
         for raw in reversed(event_steps):
             exclusion = raw < 0
             step = -raw if exclusion else raw
-            if step == 1 and may_start is not None and not may_start[i]:
+            if step == 1 and self.may_start is not None and not self.may_start[i]:
                 continue
             prev = entered[step - 1]
-            if prev.ts is None or t - prev.ts > window:
+            if prev.ts is None or t - prev.ts > self.window:
                 continue
             if entered[step].ts is not None and entered[step].ts == prev.ts:
                 continue  # this attempt already made the step with an earlier event
             if exclusion:
-                if not prev.excluded:
-                    prev.excluded = True
-                    if best[0] == step - 1 and best[1].ts is not None and t - best[1].ts <= window:
-                        best[1].excluded = True
+                self._exclude(prev, step, t)
                 continue
-            if breakdown_step is not None and step - 1 == breakdown_step and values[i] != value:
+            if self.breakdown_step is not None and step - 1 == self.breakdown_step and self.values[i] != self.value:
                 continue
             if multiple and i in prev.ids:
                 continue
             new = _Entered(prev.ts, prev.excluded, [*prev.timings, t], [*prev.ids, i])
             if not prev.excluded:
                 entered[step] = new
-            if step > best[0] or (step == best[0] and best[1].excluded):
-                best = (step, new.copy())
-        if strict and not multiple:
-            for k in range(1, n + 1):
-                if k not in event_steps:
-                    entered[k] = _Entered()
+            if step > self.best[0] or (step == self.best[0] and self.best[1].excluded):
+                self.best = (step, new.copy())
+        if self.strict and not multiple:
+            self._break_others(event_steps)
 
+    def _exclude(self, prev: _Entered, step: int, t: float) -> None:
+        """An exclusion event between step-1 and `step` (at time `t`) rules out the attempt that made the step
+        before it, and the best attempt too when that is the same one still within the window."""
+        if prev.excluded:
+            return
+        prev.excluded = True
+        best_step, best = self.best
+        if best_step == step - 1 and best.ts is not None and t - best.ts <= self.window:
+            best.excluded = True
+
+    def _break_others(self, event_steps: tuple[int, ...]) -> None:
+        """Strict order: an event breaks every attempt whose next step it does not match."""
+        for k in range(1, self.n + 1):
+            if k not in event_steps:
+                self.entered[k] = _Entered()
+
+
+def _ordered(ts: Sequence[float], steps: Sequence[tuple[int, ...]], values: Sequence[str], n: int, window: float,
+             strict: bool, breakdown_step: int | None = None, value: str | None = None,
+             may_start: Sequence[bool] | None = None) -> PersonResult:
+    """steps.rs: `steps[i]` holds 1-based step numbers the event matches, negative for exclusions."""
+    state = _Attempts(ts, values, n, window, strict, breakdown_step, value, may_start,
+                      [_Entered() for _ in range(n + 1)])
     i, total = 0, len(ts)
     while i < total:
         j = i + 1
         while j < total and ts[j] == ts[i]:
             j += 1
-        entered[0] = _Entered(ts[i])
+        state.entered[0] = _Entered(ts[i])
         if j - i == 1 or all(steps[k] == steps[i] for k in range(i + 1, j)):
             for k in range(i, j):
-                process(k, steps[k], False)
+                state.process(k, steps[k], False)
         else:  # same second, different steps: each step in step order, no strictness or exclusions among them
             for step, row in sorted((s, r) for r in range(i, j) for s in steps[r] if s > 0):
-                process(row, (step,), True)
-        if entered[n].ts is not None:
+                state.process(row, (step,), True)
+        if state.entered[n].ts is not None:
             break
         i = j
-    reached, state = best
-    if state.excluded or reached == 0:
+    reached, best = state.best
+    if best.excluded or reached == 0:
         return PersonResult(-1, [])
-    return PersonResult(reached - 1, [b - a for a, b in pairwise(state.timings)])
+    return PersonResult(reached - 1, [b - a for a, b in pairwise(best.timings)])
 
 
 def _unordered(ts: Sequence[float], steps: Sequence[tuple[int, ...]], values: Sequence[str], n: int, window: float,

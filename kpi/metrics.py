@@ -17,7 +17,7 @@ that spend lacks can instead be allocated by lead share when asked (`allocate_co
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -136,22 +136,50 @@ def _days_between(a: str, b: str) -> pl.Expr:
     return (pl.col(b) - pl.col(a)).dt.total_seconds(fractional=True) / 86_400
 
 
+@dataclass
+class _Catalog:
+    """A catalog being built for a funnel's `stages`: its bases and metrics in the order they are added
+    (the order the pages list them)."""
+
+    stages: tuple[Stage, ...]
+    bases: dict[str, Base] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+
+    @property
+    def won(self) -> Stage:
+        """The last stage: the won deal."""
+        return self.stages[-1]
+
+    @property
+    def opportunity(self) -> Stage | None:
+        """The opportunity stage, when the funnel has one (lost deals and the pipeline need it)."""
+        return next((s for s in self.stages if s.column == "opportunity_at"), None)
+
+    def base(self, b: Base, label: str, unit: Unit, up: bool, description: str) -> None:
+        """A base and the metric that shows it as it is (a sum, or a quantile of its sample)."""
+        self.bases[b.id] = b
+        kind: Literal["sum", "quantile"] = "sum" if b.additive else "quantile"
+        self.metrics[b.id] = Metric(b.id, label, unit, kind, up, description, tables=(b.table,))
+
+    def ratio(self, id: str, label: str, unit: Unit, up: bool, num: str, den: str, description: str,
+              scale: float = 1.0, minus_one: bool = False) -> None:
+        """A metric dividing one base by another (times `scale`, minus one for a return)."""
+        tables = tuple(dict.fromkeys((self.bases[num].table, self.bases[den].table)))
+        self.metrics[id] = Metric(id, label, unit, "ratio", up, description, num, den, scale, minus_one, tables)
+
+
 @cache
 def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metric]]:
-    bases: dict[str, Base] = {}
-    metrics: dict[str, Metric] = {}
+    """The bases and metrics of a funnel with these stages, section by section."""
+    c = _Catalog(stages)
+    for section in (_traffic_metrics, _spend_metrics, _stage_counts, _deal_metrics, _speed_to_lead_metrics,
+                    _stage_time_metrics, _ratio_metrics):
+        section(c)
+    return c.bases, c.metrics
 
-    def base(b: Base, label: str, unit: Unit, up: bool, description: str) -> None:
-        bases[b.id] = b
-        kind: Literal["sum", "quantile"] = "sum" if b.additive else "quantile"
-        metrics[b.id] = Metric(b.id, label, unit, kind, up, description, tables=(b.table,))
 
-    def ratio(id: str, label: str, unit: Unit, up: bool, num: str, den: str, description: str,
-              scale: float = 1.0, minus_one: bool = False) -> None:
-        tables = tuple(dict.fromkeys((bases[num].table, bases[den].table)))
-        metrics[id] = Metric(id, label, unit, "ratio", up, description, num, den, scale, minus_one, tables)
-
-    # --- traffic
+def _traffic_metrics(c: _Catalog) -> None:
+    """Website traffic: sums of the traffic table's measures."""
     for col, label, desc in (
         ("sessions", "Sessions", "Visits to the website."),
         ("users", "Users", "Daily active users added up over the days; a person visiting on two days counts twice."),
@@ -159,101 +187,126 @@ def _catalog(stages: tuple[Stage, ...]) -> tuple[dict[str, Base], dict[str, Metr
         ("engaged_sessions", "Engaged sessions", "Sessions of 10 s or more, with a key event or 2+ page views."),
         ("key_events", "Key events", "Conversions tracked on the website (GA4 key events)."),
     ):
-        base(Base(col, "traffic", _sum(col), (col,), "date"), label, "count", True, desc)
+        c.base(Base(col, "traffic", _sum(col), (col,), "date"), label, "count", True, desc)
 
-    # --- spend
-    base(Base("spend", "spend", _sum("spend"), ("spend",), "date"),
-         "Spend", "currency", False, "Media cost paid to ad platforms.")
+
+def _spend_metrics(c: _Catalog) -> None:
+    """Media spend and its impressions and clicks: sums of the spend table's measures."""
+    c.base(Base("spend", "spend", _sum("spend"), ("spend",), "date"),
+           "Spend", "currency", False, "Media cost paid to ad platforms.")
     for col, label, desc in (("impressions", "Impressions", "Times an ad was shown."),
                              ("clicks", "Clicks", "Clicks on ads.")):
-        base(Base(col, "spend", _sum(col), (col,), "date"), label, "count", True, desc)
+        c.base(Base(col, "spend", _sum(col), (col,), "date"), label, "count", True, desc)
 
-    # --- leads: one count per stage
+
+def _stage_counts(c: _Catalog) -> None:
+    """One count of leads per stage: the leads that reached it (or a later one)."""
+    stages = c.stages
+
     def count(index: int) -> Callable[[Context], pl.Expr]:
-        return lambda c: pl.len() if index == 0 else _reached(c, stages, index).sum()
+        return lambda ctx: pl.len() if index == 0 else _reached(ctx, stages, index).sum()
 
     for i, st in enumerate(stages):
-        base(Base(st.count_metric, "leads", count(i), (st.column,), st.column, reached=i), st.label, "count", True,
-             "New leads." if i == 0 else f"Leads that reached the stage '{st.label}' (or a later one).")
-    won, opp = stages[-1], next((s for s in stages if s.column == "opportunity_at"), None)
-    base(Base("revenue", "leads", lambda _c: _sum_where(pl.col(won.column).is_not_null(), "amount"),
-              ("amount", won.column), won.column),
-         "Revenue", "currency", True, "Value of won deals.")
+        c.base(Base(st.count_metric, "leads", count(i), (st.column,), st.column, reached=i), st.label, "count", True,
+               "New leads." if i == 0 else f"Leads that reached the stage '{st.label}' (or a later one).")
+
+
+def _deal_metrics(c: _Catalog) -> None:
+    """Revenue of won deals; with an opportunity stage, lost deals and the open pipeline too."""
+    won = c.won
+    c.base(Base("revenue", "leads", lambda _c: _sum_where(pl.col(won.column).is_not_null(), "amount"),
+                ("amount", won.column), won.column),
+           "Revenue", "currency", True, "Value of won deals.")
+    opp = c.opportunity
     if opp is not None:
-        base(Base("lost", "leads", lambda c: (_reached(c, stages, stages.index(opp)) & pl.col("lost_at").is_not_null()
-                                               & pl.col(won.column).is_null()).sum(),
-                  ("opportunity_at", "lost_at", won.column), "lost_at"),
-             "Lost deals", "count", False, "Opportunities that were lost.")
+        _opportunity_metrics(c, opp)
 
-        def pipeline(c: Context) -> pl.Expr:
-            end = pl.lit(c.period.end_exclusive_dt if c.period else datetime.max)
-            still_open = ((pl.col(won.column).is_null() | (pl.col(won.column) >= end))
-                          & (pl.col("lost_at").is_null() | (pl.col("lost_at") >= end)))
-            return _sum_where((pl.col(opp.column) < end) & still_open, "amount")
 
-        base(Base("pipeline", "leads", pipeline, ("amount", opp.column, "lost_at", won.column), opp.column),
-             "Pipeline", "currency", True, "Value of opportunities still open at the end of the period.")
-        metrics["pipeline"] = replace(metrics["pipeline"], stock=True)
+def _opportunity_metrics(c: _Catalog, opp: Stage) -> None:
+    """Lost deals (opportunities lost, not won) and the pipeline (opportunities still open at the period's end)."""
+    stages, won = c.stages, c.won
+    c.base(Base("lost", "leads", lambda ctx: (_reached(ctx, stages, stages.index(opp)) & pl.col("lost_at").is_not_null()
+                                              & pl.col(won.column).is_null()).sum(),
+                ("opportunity_at", "lost_at", won.column), "lost_at"),
+           "Lost deals", "count", False, "Opportunities that were lost.")
 
-    # --- leads: speed to lead and leakage
-    def sla_eligible(c: Context) -> pl.Expr:
-        return pl.col("created_at") <= pl.lit(c.as_of or datetime.max) - timedelta(hours=c.settings.sla_hours)
+    def pipeline(ctx: Context) -> pl.Expr:
+        end = pl.lit(ctx.period.end_exclusive_dt if ctx.period else datetime.max)
+        still_open = ((pl.col(won.column).is_null() | (pl.col(won.column) >= end))
+                      & (pl.col("lost_at").is_null() | (pl.col("lost_at") >= end)))
+        return _sum_where((pl.col(opp.column) < end) & still_open, "amount")
 
-    def leaked(c: Context) -> pl.Expr:
+    c.base(Base("pipeline", "leads", pipeline, ("amount", opp.column, "lost_at", won.column), opp.column),
+           "Pipeline", "currency", True, "Value of opportunities still open at the end of the period.")
+    c.metrics["pipeline"] = replace(c.metrics["pipeline"], stock=True)
+
+
+def _speed_to_lead_metrics(c: _Catalog) -> None:
+    """Speed to lead and leakage: how soon sales first contacts a lead, and the leads past the SLA that
+    were contacted late or never."""
+    def sla_eligible(ctx: Context) -> pl.Expr:
+        return pl.col("created_at") <= pl.lit(ctx.as_of or datetime.max) - timedelta(hours=ctx.settings.sla_hours)
+
+    def leaked(ctx: Context) -> pl.Expr:
         late = pl.col("first_contact_at").is_null() | (
-            pl.col("first_contact_at") - pl.col("created_at") > timedelta(hours=c.settings.sla_hours))
-        return (sla_eligible(c) & late).sum()
+            pl.col("first_contact_at") - pl.col("created_at") > timedelta(hours=ctx.settings.sla_hours))
+        return (sla_eligible(ctx) & late).sum()
 
-    base(Base("sla_leads", "leads", lambda c: sla_eligible(c).sum(), ("first_contact_at",)),
-         "Leads past the SLA window", "count", True, "Leads old enough that sales should have contacted them.")
-    base(Base("leaked_leads", "leads", leaked, ("first_contact_at",)),
-         "Leaked leads", "count", False, "Leads never contacted by sales, or contacted after the SLA.")
+    c.base(Base("sla_leads", "leads", lambda ctx: sla_eligible(ctx).sum(), ("first_contact_at",)),
+           "Leads past the SLA window", "count", True, "Leads old enough that sales should have contacted them.")
+    c.base(Base("leaked_leads", "leads", leaked, ("first_contact_at",)),
+           "Leaked leads", "count", False, "Leads never contacted by sales, or contacted after the SLA.")
     hours = (pl.col("first_contact_at") - pl.col("created_at")).dt.total_seconds(fractional=True) / 3600
-    base(Base("speed_to_lead_hours", "leads", _fixed(hours.median()), ("first_contact_at",), "first_contact_at",
-              additive=False, sample=hours, sample_id="hours_to_contact"),
-         "Speed to lead", "hours", False, "Median hours from a lead's creation to the first sales contact.")
+    c.base(Base("speed_to_lead_hours", "leads", _fixed(hours.median()), ("first_contact_at",), "first_contact_at",
+                additive=False, sample=hours, sample_id="hours_to_contact"),
+           "Speed to lead", "hours", False, "Median hours from a lead's creation to the first sales contact.")
 
-    # --- leads: time between stages
-    pairs = list(itertools.pairwise(stages))
-    for a, b, id_ in [*((a, b, f"days_{a.id}_to_{b.id}") for a, b in pairs),
-                      (stages[0], won, "sales_cycle_days")]:
+
+def _stage_time_metrics(c: _Catalog) -> None:
+    """Days between consecutive stages, and from lead to won (the sales cycle): median and 75th percentile."""
+    stages = c.stages
+    for a, b, id_ in [*((a, b, f"days_{a.id}_to_{b.id}") for a, b in itertools.pairwise(stages)),
+                      (stages[0], c.won, "sales_cycle_days")]:
         for q, suffix, word in ((0.5, "", "Median"), (0.75, "_p75", "75th percentile of")):
             days = _days_between(a.column, b.column)
-            base(Base(id_ + suffix, "leads", _fixed(days.quantile(q, "linear")), (a.column, b.column), b.column,
-                      additive=False, sample=days, sample_id=f"days:{a.column}:{b.column}", q=q),
-                 f"Days {a.label} → {b.label}" + (" (p75)" if suffix else ""), "days", False,
-                 f"{word} days from {a.label} to {b.label}, over leads that reached both.")
+            c.base(Base(id_ + suffix, "leads", _fixed(days.quantile(q, "linear")), (a.column, b.column), b.column,
+                        additive=False, sample=days, sample_id=f"days:{a.column}:{b.column}", q=q),
+                   f"Days {a.label} → {b.label}" + (" (p75)" if suffix else ""), "days", False,
+                   f"{word} days from {a.label} to {b.label}, over leads that reached both.")
 
-    # --- ratios
-    ratio("engagement_rate", "Engagement rate", "ratio", True, "engaged_sessions", "sessions",
-          "Engaged sessions / sessions.")
-    ratio("ctr", "CTR", "ratio", True, "clicks", "impressions", "Clicks / impressions.")
-    ratio("cpc", "CPC", "currency", False, "spend", "clicks", "Spend / clicks.")
-    ratio("cpm", "CPM", "currency", False, "spend", "impressions", "Spend per thousand impressions.", scale=1000)
-    ratio("session_to_lead", "Session → lead rate", "ratio", True, "leads", "sessions", "Leads / sessions.")
-    lead = stages[0]
-    for a, b in pairs:
-        ratio(f"{a.id}_to_{b.id}", f"{a.label} → {b.label}", "ratio", True, b.count_metric, a.count_metric,
-              f"Share of {a.label} that reached {b.label}.")
-    ratio(f"{lead.id}_to_{won.id}", f"{lead.label} → {won.label}", "ratio", True, won.count_metric,
-          lead.count_metric, f"Share of {lead.label} that became {won.label}.")
-    ratio("cpl", "Cost per lead (CPL)", "currency", False, "spend", lead.count_metric, "Spend / leads.")
+
+def _ratio_metrics(c: _Catalog) -> None:
+    """Rates, costs per result and returns: one base over another."""
+    stages, won, lead = c.stages, c.won, c.stages[0]
+    c.ratio("engagement_rate", "Engagement rate", "ratio", True, "engaged_sessions", "sessions",
+            "Engaged sessions / sessions.")
+    c.ratio("ctr", "CTR", "ratio", True, "clicks", "impressions", "Clicks / impressions.")
+    c.ratio("cpc", "CPC", "currency", False, "spend", "clicks", "Spend / clicks.")
+    c.ratio("cpm", "CPM", "currency", False, "spend", "impressions", "Spend per thousand impressions.", scale=1000)
+    c.ratio("session_to_lead", "Session → lead rate", "ratio", True, "leads", "sessions", "Leads / sessions.")
+    for a, b in itertools.pairwise(stages):
+        c.ratio(f"{a.id}_to_{b.id}", f"{a.label} → {b.label}", "ratio", True, b.count_metric, a.count_metric,
+                f"Share of {a.label} that reached {b.label}.")
+    c.ratio(f"{lead.id}_to_{won.id}", f"{lead.label} → {won.label}", "ratio", True, won.count_metric,
+            lead.count_metric, f"Share of {lead.label} that became {won.label}.")
+    c.ratio("cpl", "Cost per lead (CPL)", "currency", False, "spend", lead.count_metric, "Spend / leads.")
     for st in stages[1:-1]:
-        ratio(f"cost_per_{st.id}", f"Cost per {st.label}", "currency", False, "spend", st.count_metric,
-              f"Spend / {st.label}.")
-    ratio("cac", "Customer acquisition cost (CAC)", "currency", False, "spend", won.count_metric,
-          "Spend / won deals.")
-    ratio("avg_deal_size", "Average deal size", "currency", True, "revenue", won.count_metric,
-          "Revenue / won deals.")
-    if opp is not None:
-        bases["closed"] = Base("closed", "leads", lambda c: bases[won.count_metric].expr(c) + bases["lost"].expr(c),
+        c.ratio(f"cost_per_{st.id}", f"Cost per {st.label}", "currency", False, "spend", st.count_metric,
+                f"Spend / {st.label}.")
+    c.ratio("cac", "Customer acquisition cost (CAC)", "currency", False, "spend", won.count_metric,
+            "Spend / won deals.")
+    c.ratio("avg_deal_size", "Average deal size", "currency", True, "revenue", won.count_metric,
+            "Revenue / won deals.")
+    if c.opportunity is not None:
+        bases = c.bases
+        bases["closed"] = Base("closed", "leads",
+                               lambda ctx: bases[won.count_metric].expr(ctx) + bases["lost"].expr(ctx),
                                ("opportunity_at", "lost_at", won.column), won.column)
-        ratio("win_rate", "Win rate", "ratio", True, won.count_metric, "closed", "Won / (won + lost) opportunities.")
-    ratio("roas", "ROAS", "multiple", True, "revenue", "spend", "Revenue / spend (2.0 means 2 back per 1 spent).")
-    ratio("roi", "ROI", "ratio", True, "revenue", "spend", "(Revenue − spend) / spend.", minus_one=True)
-    ratio("leakage", "Leakage", "ratio", False, "leaked_leads", "sla_leads",
-          "Share of leads never contacted by sales or contacted after the SLA.")
-    return bases, metrics
+        c.ratio("win_rate", "Win rate", "ratio", True, won.count_metric, "closed", "Won / (won + lost) opportunities.")
+    c.ratio("roas", "ROAS", "multiple", True, "revenue", "spend", "Revenue / spend (2.0 means 2 back per 1 spent).")
+    c.ratio("roi", "ROI", "ratio", True, "revenue", "spend", "(Revenue − spend) / spend.", minus_one=True)
+    c.ratio("leakage", "Leakage", "ratio", False, "leaked_leads", "sla_leads",
+            "Share of leads never contacted by sales or contacted after the SLA.")
 
 
 def catalog(settings: Settings | None = None) -> dict[str, Metric]:
@@ -534,12 +587,7 @@ def compute(
     keys = by + ([PERIOD_COL] if grain else [])
     lazy = {name: t.lazy() for name, t in tables.items()}
 
-    wanted: dict[str, list[Base]] = {}
-    for m in metrics:
-        for b in _bases_of(cat[m], bases):
-            if b not in wanted.setdefault(b.table, []):
-                wanted[b.table].append(b)
-
+    wanted = _wanted_bases(metrics, cat, bases)
     needs_as_of = any(b.id in ("sla_leads", "leaked_leads") for b in wanted.get("leads", []))
     if as_of is None and needs_as_of and "leads" in lazy:
         as_of = lazy["leads"].select(pl.col("created_at").max()).collect().item()
@@ -582,22 +630,39 @@ def compute(
         if not keys:
             out = pl.DataFrame({"_": [0]})
 
-    def base_col(id_: str) -> pl.Expr:
-        if id_ not in available:
-            return pl.lit(None, pl.Float64)
-        return pl.col(id_).fill_null(0) if bases[id_].additive else pl.col(id_)
-
-    def metric_expr(m: Metric) -> pl.Expr:
-        # NaN is money in a currency without a rate (kpi.money): not available, never a number
-        if m.kind != "ratio":  # a count made of range rows spread over days may carry a fraction: rounded
-            return (base_col(m.id).cast(pl.Float64).round(0).cast(pl.Int64) if m.unit == "count"
-                    else base_col(m.id).cast(pl.Float64).fill_nan(None))
-        num, den = base_col(m.numerator).cast(pl.Float64), base_col(m.denominator).cast(pl.Float64)
-        value = pl.when(den != 0).then(num / den * m.scale)
-        return (value - 1 if m.minus_one else value).fill_nan(None)
-
-    out = out.select(*keys, *[metric_expr(cat[m]).alias(m) for m in dict.fromkeys(metrics)])
+    out = out.select(*keys, *[_metric_expr(cat[m], bases, available).alias(m) for m in dict.fromkeys(metrics)])
     return out.sort(keys, nulls_last=True) if keys else out
+
+
+def _wanted_bases(metrics: Sequence[str], cat: Mapping[str, Metric], bases: dict[str, Base]
+                  ) -> dict[str, list[Base]]:
+    """The bases `metrics` are made of, by the table they aggregate: each once, in the order first needed."""
+    wanted: dict[str, list[Base]] = {}
+    for m in metrics:
+        for b in _bases_of(cat[m], bases):
+            if b not in wanted.setdefault(b.table, []):
+                wanted[b.table].append(b)
+    return wanted
+
+
+def _base_col(id_: str, bases: Mapping[str, Base], available: Collection[str]) -> pl.Expr:
+    """A base's aggregated column: null when its table could not give it, 0 for an additive one with no row."""
+    if id_ not in available:
+        return pl.lit(None, pl.Float64)
+    return pl.col(id_).fill_null(0) if bases[id_].additive else pl.col(id_)
+
+
+def _metric_expr(m: Metric, bases: Mapping[str, Base], available: Collection[str]) -> pl.Expr:
+    """A metric from its bases' columns: a count rounded to whole (a count made of range rows spread over days
+    may carry a fraction), a ratio null where its denominator is 0. NaN is money in a currency without a rate
+    (kpi.money): not available, never a number."""
+    if m.kind != "ratio":
+        return (_base_col(m.id, bases, available).cast(pl.Float64).round(0).cast(pl.Int64) if m.unit == "count"
+                else _base_col(m.id, bases, available).cast(pl.Float64).fill_nan(None))
+    num = _base_col(m.numerator, bases, available).cast(pl.Float64)
+    den = _base_col(m.denominator, bases, available).cast(pl.Float64)
+    value = pl.when(den != 0).then(num / den * m.scale)
+    return (value - 1 if m.minus_one else value).fill_nan(None)
 
 
 def compare(

@@ -7,6 +7,7 @@ string column as an extra dimension.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -212,76 +213,158 @@ def validate(table: str, df: pl.DataFrame, stage_columns: tuple[str, ...] | None
     """Every problem found in `df` as the canonical `table`; an empty list means it is usable.
 
     Rows are never dropped here: each problem names the rows so the person importing can fix them.
+    The column rules (`_COLUMN_RULES`) run first; the row rules (`_ROW_RULES`) only when no column
+    rule found an error, as they need the right columns and types.
     """
-    spec = TABLES[table]
-    problems: list[Problem] = []
-    schema = df.schema
-
-    required = spec.required
-    if table in RANGED_TABLES and "date" not in schema and {"period_start", "period_end"} <= set(schema):
-        required = [c for c in required if c != "date"]
-    for col in required:
-        if col not in schema:
-            problems.append(Problem(table, col, f"required column '{col}' is missing; map a column of your file to it"))
-
-    for col, expected in spec.dtypes.items():
-        if col in schema and not _type_ok(schema[col], expected) and schema[col] != pl.Null:
-            problems.append(
-                Problem(table, col, f"column '{col}' has type {schema[col]}, expected {expected}; convert it on import")
-            )
-    for col, dtype in schema.items():
-        if col not in spec.dtypes and dtype not in (pl.String, pl.Categorical) and not isinstance(dtype, pl.Enum):
-            problems.append(
-                Problem(table, col, f"extra column '{col}' is {dtype}; extra columns must be text dimensions",
-                        severity="warning")
-            )
+    checked = _Checked(table, df, stage_columns)
+    problems = [p for rule in _COLUMN_RULES for p in rule(checked)]
     if any(p.severity == "error" for p in problems):
         return problems  # row checks need the right columns and types
+    return problems + [p for rule in _ROW_RULES for p in rule(checked)]
 
-    def flag(mask: pl.Expr, column: str | None, message: str, severity: Literal["error", "warning"] = "error") -> None:
-        rows, n = _rows_where(df, mask)
-        if n:
-            problems.append(Problem(table, column, message, rows, n, severity))
 
-    ranged = table in RANGED_TABLES and {"period_start", "period_end"} <= set(schema)
-    for col in required:
-        if not (ranged and col == "date"):  # a range row has no single date; checked below
-            flag(pl.col(col).is_null(), col, f"'{col}' is empty")
-    for col in spec.key if len(spec.key) == 1 else ():
-        flag(pl.col(col).is_duplicated() & pl.col(col).is_not_null(), col, f"duplicate {col}: each must be unique")
-    if len(spec.key) > 1 and set(spec.key) <= set(schema):
-        flag(pl.struct(list(spec.key)).is_duplicated(), None, f"duplicate rows for ({', '.join(spec.key)})")
+@dataclass(frozen=True)
+class _Checked:
+    """A frame being validated as a canonical table, with what the rules ask of it."""
 
-    if table == "leads":
-        stages = stage_columns or tuple(c for c in (*DEFAULT_STAGE_COLUMNS, "lost_at", "first_contact_at"))
-        for col in stages:
-            if col in schema:
-                flag(pl.col(col) < pl.col("created_at"), col, f"'{col}' is before created_at")
-        if "amount" in schema:
-            flag(pl.col("amount") < 0, "amount", "amount is negative")
-        if "won_at" in schema and "lost_at" in schema:
-            flag(pl.col("won_at").is_not_null() & pl.col("lost_at").is_not_null(), "lost_at",
-                 "lead is both won and lost", "warning")
-    if table in ("spend", "traffic"):
-        measures = ("spend", "impressions", "clicks") if table == "spend" else (
-            "sessions", "users", "new_users", "engaged_sessions", "key_events")
-        for col in measures:
-            if col in schema:
-                flag(pl.col(col) < 0, col, f"{col} is negative")
-        if table == "spend" and {"clicks", "impressions"} <= set(schema):
-            flag(pl.col("clicks") > pl.col("impressions"), "clicks", "more clicks than impressions", "warning")
-        if ranged:
-            flag(pl.col("period_end") < pl.col("period_start"), "period_end", "period_end is before period_start")
-            if "date" in schema:
-                flag(pl.col("date").is_null() & pl.col("period_start").is_null(), "date",
-                     "row has neither date nor period_start/period_end")
-        if table == "traffic" and {"engaged_sessions", "sessions"} <= set(schema):
-            flag(pl.col("engaged_sessions") > pl.col("sessions"), "engaged_sessions",
-                 "more engaged sessions than sessions", "warning")
-    if table == "kpis" and "direction" in schema:
-        flag(~pl.col("direction").is_in(["up", "down"]) & pl.col("direction").is_not_null(), "direction",
-             "direction must be 'up' or 'down'")
+    table: str
+    df: pl.DataFrame
+    stage_columns: tuple[str, ...] | None
+
+    @property
+    def spec(self) -> Table:
+        return TABLES[self.table]
+
+    @property
+    def columns(self) -> set[str]:
+        return set(self.df.schema)
+
+    @property
+    def ranged(self) -> bool:
+        """Rows may cover a range: a spend or traffic table with period_start and period_end."""
+        return self.table in RANGED_TABLES and {"period_start", "period_end"} <= self.columns
+
+    @property
+    def required(self) -> list[str]:
+        """The required columns; a ranged table without a date column needs no date."""
+        if self.ranged and "date" not in self.columns:
+            return [c for c in self.spec.required if c != "date"]
+        return self.spec.required
+
+    def flag(self, mask: pl.Expr, column: str | None, message: str,
+             severity: Literal["error", "warning"] = "error") -> list[Problem]:
+        """The problem of the rows where `mask` holds; none when no row does."""
+        rows, n = _rows_where(self.df, mask)
+        return [Problem(self.table, column, message, rows, n, severity)] if n else []
+
+
+def _required_present(c: _Checked) -> list[Problem]:
+    """Each required column is there."""
+    return [Problem(c.table, col, f"required column '{col}' is missing; map a column of your file to it")
+            for col in c.required if col not in c.columns]
+
+
+def _canonical_types(c: _Checked) -> list[Problem]:
+    """A canonical column has its type (any number for a number, any timestamp for a timestamp); an
+    all-empty column of no type passes."""
+    schema = c.df.schema
+    return [Problem(c.table, col, f"column '{col}' has type {schema[col]}, expected {expected}; convert it on import")
+            for col, expected in c.spec.dtypes.items()
+            if col in schema and not _type_ok(schema[col], expected) and schema[col] != pl.Null]
+
+
+def _extra_columns_are_text(c: _Checked) -> list[Problem]:
+    """A column the table does not know is kept as a dimension, so it should be text (a warning)."""
+    return [Problem(c.table, col, f"extra column '{col}' is {dtype}; extra columns must be text dimensions",
+                    severity="warning")
+            for col, dtype in c.df.schema.items()
+            if col not in c.spec.dtypes and dtype not in (pl.String, pl.Categorical) and not isinstance(dtype, pl.Enum)]
+
+
+def _required_filled(c: _Checked) -> list[Problem]:
+    """Required values are not empty (a range row has no single date: see `_ranges`)."""
+    return [p for col in c.required if not (c.ranged and col == "date")
+            for p in c.flag(pl.col(col).is_null(), col, f"'{col}' is empty")]
+
+
+def _unique_keys(c: _Checked) -> list[Problem]:
+    """A one-column key (lead_id) is unique where given; a key of several columns is unique as a whole."""
+    key = c.spec.key
+    if len(key) == 1:
+        col = key[0]
+        return c.flag(pl.col(col).is_duplicated() & pl.col(col).is_not_null(), col,
+                      f"duplicate {col}: each must be unique")
+    if len(key) > 1 and set(key) <= c.columns:
+        return c.flag(pl.struct(list(key)).is_duplicated(), None, f"duplicate rows for ({', '.join(key)})")
+    return []
+
+
+def _lead_stages_in_order(c: _Checked) -> list[Problem]:
+    """A lead reaches no stage (nor is contacted, nor lost) before it is created; its amount is not
+    negative, and it is not both won and lost (a warning)."""
+    if c.table != "leads":
+        return []
+    stages = c.stage_columns or tuple(col for col in (*DEFAULT_STAGE_COLUMNS, "lost_at", "first_contact_at"))
+    problems = [p for col in stages if col in c.columns
+                for p in c.flag(pl.col(col) < pl.col("created_at"), col, f"'{col}' is before created_at")]
+    if "amount" in c.columns:
+        problems += c.flag(pl.col("amount") < 0, "amount", "amount is negative")
+    if {"won_at", "lost_at"} <= c.columns:
+        problems += c.flag(pl.col("won_at").is_not_null() & pl.col("lost_at").is_not_null(), "lost_at",
+                           "lead is both won and lost", "warning")
     return problems
+
+
+def _measures_not_negative(c: _Checked) -> list[Problem]:
+    """Spend and traffic measures are never negative, and a click needs an impression (a warning)."""
+    if c.table not in ("spend", "traffic"):
+        return []
+    measures = ("spend", "impressions", "clicks") if c.table == "spend" else (
+        "sessions", "users", "new_users", "engaged_sessions", "key_events")
+    problems = [p for col in measures if col in c.columns for p in c.flag(pl.col(col) < 0, col, f"{col} is negative")]
+    if c.table == "spend" and {"clicks", "impressions"} <= c.columns:
+        problems += c.flag(pl.col("clicks") > pl.col("impressions"), "clicks", "more clicks than impressions",
+                           "warning")
+    return problems
+
+
+def _ranges(c: _Checked) -> list[Problem]:
+    """A range row ends on or after its start, and every row has a date or a range."""
+    if not c.ranged:
+        return []
+    problems = c.flag(pl.col("period_end") < pl.col("period_start"), "period_end", "period_end is before period_start")
+    if "date" in c.columns:
+        problems += c.flag(pl.col("date").is_null() & pl.col("period_start").is_null(), "date",
+                           "row has neither date nor period_start/period_end")
+    return problems
+
+
+def _engagement_within_sessions(c: _Checked) -> list[Problem]:
+    """Traffic has no more engaged sessions than sessions (a warning)."""
+    if c.table != "traffic" or not {"engaged_sessions", "sessions"} <= c.columns:
+        return []
+    return c.flag(pl.col("engaged_sessions") > pl.col("sessions"), "engaged_sessions",
+                  "more engaged sessions than sessions", "warning")
+
+
+def _kpi_direction(c: _Checked) -> list[Problem]:
+    """A KPI's direction, when written, is 'up' or 'down'."""
+    if c.table != "kpis" or "direction" not in c.columns:
+        return []
+    return c.flag(~pl.col("direction").is_in(["up", "down"]) & pl.col("direction").is_not_null(), "direction",
+                  "direction must be 'up' or 'down'")
+
+
+#: The rules on the frame's columns, in the order their problems are listed.
+_COLUMN_RULES: tuple[Callable[[_Checked], list[Problem]], ...] = (
+    _required_present, _canonical_types, _extra_columns_are_text,
+)
+
+#: The rules on the rows, in the order their problems are listed (run when the columns are right).
+_ROW_RULES: tuple[Callable[[_Checked], list[Problem]], ...] = (
+    _required_filled, _unique_keys, _lead_stages_in_order, _measures_not_negative, _ranges,
+    _engagement_within_sessions, _kpi_direction,
+)
 
 
 def conform(table: str, df: Frame) -> Frame:

@@ -304,105 +304,255 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
     them lacks (cost by segment: spend has no segment) is a warning, as the KPI cannot be measured.
     `values` (dimension -> the values it takes in the data) flags filter values the data does not
     have (a typo would otherwise measure an empty slice) as warnings.
+
+    The rules run in order: rows without an id, then `_KPI_RULES` on each KPI in the order of its
+    first row, then `_TREE_RULES` on the tree as a whole.
     """
-    problems: list[Problem] = []
     missing = [c for c in TABLES["kpis"].required if c not in frame.columns]
     if missing:
         return [Problem("kpis", c, f"required column '{c}' is missing") for c in missing]
     rows: list[dict[str, Any]] = frame.with_row_index("row", offset=1).to_dicts()
+    problems = _without_id(rows)
+    by_id = _rows_by_kpi(rows)
+    for kpi_id, group in by_id.items():
+        kpi = _KpiRows(kpi_id, group, catalog, dimensions, values)
+        for rule in _KPI_RULES:
+            problems += rule(kpi)
+    for tree_rule in _TREE_RULES:
+        problems += tree_rule(by_id)
+    return problems
 
-    def add(column: str | None, message: str, at: Sequence[int], severity: Literal["error", "warning"] = "error"
-            ) -> None:
-        problems.append(Problem("kpis", column, message, tuple(at), len(at), severity))
 
+def _problem(column: str | None, message: str, at: Sequence[int], severity: Literal["error", "warning"] = "error"
+             ) -> Problem:
+    """A problem of the kpis table at the rows `at` (1-based)."""
+    return Problem("kpis", column, message, tuple(at), len(at), severity)
+
+
+def _without_id(rows: Sequence[dict[str, Any]]) -> list[Problem]:
+    """Every KPI needs an id: each row without one is a problem of its own."""
+    return [_problem("kpi_id", "a KPI has no id; give every KPI a short unique id such as kpi_leads", [row["row"]])
+            for row in rows if not _text(row["kpi_id"])]
+
+
+def _rows_by_kpi(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each KPI id, in the order the ids first appear (rows without an id left out)."""
     by_id: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         kpi_id = _text(row["kpi_id"])
-        if not kpi_id:
-            add("kpi_id", "a KPI has no id; give every KPI a short unique id such as kpi_leads", [row["row"]])
+        if kpi_id:
+            by_id.setdefault(kpi_id, []).append(row)
+    return by_id
+
+
+@dataclass(frozen=True)
+class _KpiRows:
+    """One KPI as `check` reads it: its id, its rows (each with its 1-based `row` number; the first
+    defines the KPI) and what is known of the catalog and the data (see `check`)."""
+
+    id: str
+    rows: list[dict[str, Any]]
+    catalog: Mapping[str, Metric]
+    dimensions: Mapping[str, Collection[str]] | None
+    values: Mapping[str, Collection[str]] | None
+
+    @property
+    def at(self) -> list[int]:
+        """The row numbers of all its rows."""
+        return [r["row"] for r in self.rows]
+
+    @property
+    def first_row(self) -> list[int]:
+        """The row number of its first row, where a problem with its definition is shown."""
+        return [self.rows[0]["row"]]
+
+    def defined(self, column: str) -> str:
+        """The text of a definition column on its first row ('' when empty or absent)."""
+        return _text(self.rows[0].get(column))
+
+    def direction(self) -> str | None:
+        """The direction as written (None when empty)."""
+        return self.defined("direction") or None
+
+
+def _one_definition(kpi: _KpiRows) -> list[Problem]:
+    """Every row of a KPI must agree on each definition column (a KPI has one name, one metric …)."""
+    problems = []
+    for col in DEFINITION:
+        written = {_text(r.get(col)) for r in kpi.rows if col in r}
+        if len(written) > 1:
+            problems.append(_problem(col, f"KPI '{kpi.id}' has different {col} on its rows; a KPI has one {col}",
+                                     kpi.at))
+    return problems
+
+
+def _named(kpi: _KpiRows) -> list[Problem]:
+    """A KPI must have a name."""
+    if kpi.defined("name"):
+        return []
+    return [_problem("name", f"KPI '{kpi.id}' has no name", kpi.first_row)]
+
+
+def _measured(kpi: _KpiRows) -> list[Problem]:
+    """A KPI must measure a catalog metric or a valid formula over catalog metrics."""
+    metric = kpi.defined("metric")
+    if not metric:
+        return [_problem("metric", f"KPI '{kpi.id}' measures nothing; choose a metric or write a formula",
+                         kpi.first_row)]
+    if metric in kpi.catalog:
+        return []
+    try:
+        Formula.parse(metric, kpi.catalog)
+    except FormulaError as exc:
+        return [_problem("metric", f"KPI '{kpi.id}': {exc}", kpi.first_row)]
+    return []
+
+
+def _direction_known(kpi: _KpiRows) -> list[Problem]:
+    """A direction, when written, is 'up' or 'down'."""
+    if kpi.direction() in (None, "up", "down"):
+        return []
+    return [_problem("direction", f"KPI '{kpi.id}': direction must be 'up' or 'down'", kpi.first_row)]
+
+
+def _filters_valid(kpi: _KpiRows) -> list[Problem]:
+    """Filters must read as dimension=value pairs, each with a value; against the data (when known) they
+    must name its dimensions and values, on every table the KPI's metrics read (see `_FILTER_RULES`)."""
+    try:
+        filters = parse_filters(kpi.defined("filters"))
+    except ValueError as exc:
+        return [_problem("filters", f"KPI '{kpi.id}': {exc}", kpi.first_row)]
+    return [p for rule in _FILTER_RULES for p in rule(kpi, filters)]
+
+
+def _filters_have_values(kpi: _KpiRows, filters: Mapping[str, tuple[str, ...]]) -> list[Problem]:
+    """A filter names at least one value of its dimension."""
+    empty = [d for d, v in filters.items() if not v]
+    if not empty:
+        return []
+    return [_problem("filters", f"KPI '{kpi.id}' filters on {', '.join(empty)} without a value", kpi.first_row)]
+
+
+def _known_dimensions(dimensions: Mapping[str, Collection[str]]) -> list[str]:
+    """Every dimension of any table, sorted."""
+    return sorted({d for dims in dimensions.values() for d in dims})
+
+
+def _filters_on_known_dimensions(kpi: _KpiRows, filters: Mapping[str, tuple[str, ...]]) -> list[Problem]:
+    """A filter names a dimension some table of the data has."""
+    if kpi.dimensions is None:
+        return []
+    known = _known_dimensions(kpi.dimensions)
+    unknown = [d for d in filters if d not in known]
+    if not unknown:
+        return []
+    return [_problem("filters", f"KPI '{kpi.id}' filters on {', '.join(unknown)}, which the data does not "
+                     f"have; use one of {', '.join(known)}", kpi.first_row)]
+
+
+def _filters_on_known_values(kpi: _KpiRows, filters: Mapping[str, tuple[str, ...]]) -> list[Problem]:
+    """A filter value the data does not have is a warning (a typo would measure an empty slice); only
+    checked when the dimensions are known too."""
+    if kpi.dimensions is None:
+        return []
+    problems = []
+    for dim, wanted in filters.items():
+        known_values = (kpi.values or {}).get(dim)
+        missing = [v for v in wanted if known_values is not None and v not in known_values]
+        if missing:
+            shown = ", ".join(sorted(known_values or ())[:12])
+            problems.append(_problem("filters", f"KPI '{kpi.id}' filters on {dim}={', '.join(missing)}, which the "
+                                     f"data does not have; check the spelling (values: {shown})", kpi.first_row,
+                                     "warning"))
+    return problems
+
+
+def _filters_on_measured_tables(kpi: _KpiRows, filters: Mapping[str, tuple[str, ...]]) -> list[Problem]:
+    """A known dimension a table the KPI's metrics read does not have is a warning: the KPI cannot be
+    measured on that slice (cost by segment: spend has no segment)."""
+    if kpi.dimensions is None:
+        return []
+    known = _known_dimensions(kpi.dimensions)
+    problems = []
+    for m in _metrics_of(kpi.defined("metric"), kpi.catalog):
+        for table in kpi.catalog[m].tables:
+            lacking = [d for d in filters if d in known and d not in kpi.dimensions.get(table, ())]
+            if lacking:
+                problems.append(_problem("filters", f"KPI '{kpi.id}': {m} reads {table}, which has no "
+                                         f"{', '.join(lacking)}, so it cannot be measured on that slice; drop the "
+                                         f"filter or measure a metric of another table", kpi.first_row, "warning"))
+    return problems
+
+
+def _cadence_known(kpi: _KpiRows) -> list[Problem]:
+    """A review cadence, when written, is one of `CADENCES`."""
+    cadence = kpi.defined("cadence")
+    if not cadence or cadence in CADENCES:
+        return []
+    return [_problem("cadence", f"KPI '{kpi.id}': review cadence must be one of {', '.join(CADENCES)}",
+                     kpi.first_row)]
+
+
+def _thresholds_ordered(kpi: _KpiRows) -> list[Problem]:
+    """Thresholds are shares of the target above 0, and the critical one lies beyond the warning one:
+    below it where up is good, above it where down is good (written or the defaults)."""
+    up = (kpi.direction() or default_direction(kpi.defined("metric"), kpi.catalog)) == "up"
+    first = kpi.rows[0]
+    warning = _number(first.get("warning"), WARNING)
+    critical = _number(first.get("critical"), CRITICAL["up" if up else "down"])
+    if warning <= 0 or critical <= 0:
+        return [_problem("warning", f"KPI '{kpi.id}': thresholds are shares of the target and must be above 0",
+                         kpi.first_row)]
+    if (critical > warning) if up else (critical < warning):
+        return [_problem("critical", f"KPI '{kpi.id}': the critical threshold ({critical:g}) must be "
+                         f"{'below' if up else 'above'} the warning threshold ({warning:g}) when "
+                         f"{'up' if up else 'down'} is good", kpi.first_row)]
+    return []
+
+
+def _targets_valid(kpi: _KpiRows) -> list[Problem]:
+    """Each target row has a real period (2026, 2026-Q4, 2026-11) and a value, and a KPI has one target
+    per period."""
+    problems = []
+    periods: dict[str, int] = {}
+    for r in kpi.rows:
+        label, target = _text(r.get("period")), r.get("target")
+        if not label:
+            if target is not None:
+                problems.append(_problem("period", f"KPI '{kpi.id}' has a target without a period; write 2026, "
+                                         "2026-Q4 or 2026-11", [r["row"]]))
             continue
-        by_id.setdefault(kpi_id, []).append(row)
-
-    for kpi_id, group in by_id.items():
-        first, at = group[0], [r["row"] for r in group]
-        for col in DEFINITION:
-            written = {_text(r.get(col)) for r in group if col in r}
-            if len(written) > 1:
-                add(col, f"KPI '{kpi_id}' has different {col} on its rows; a KPI has one {col}", at)
-        if not _text(first["name"]):
-            add("name", f"KPI '{kpi_id}' has no name", at[:1])
-        metric = _text(first["metric"])
-        if not metric:
-            add("metric", f"KPI '{kpi_id}' measures nothing; choose a metric or write a formula", at[:1])
-        elif metric not in catalog:
-            try:
-                Formula.parse(metric, catalog)
-            except FormulaError as exc:
-                add("metric", f"KPI '{kpi_id}': {exc}", at[:1])
-        direction = _text(first.get("direction")) or None
-        if direction not in (None, "up", "down"):
-            add("direction", f"KPI '{kpi_id}': direction must be 'up' or 'down'", at[:1])
         try:
-            filters = parse_filters(_text(first.get("filters")))
+            target_period(label)
         except ValueError as exc:
-            add("filters", f"KPI '{kpi_id}': {exc}", at[:1])
-        else:
-            empty = [d for d, v in filters.items() if not v]
-            if empty:
-                add("filters", f"KPI '{kpi_id}' filters on {', '.join(empty)} without a value", at[:1])
-            if dimensions is not None:
-                known = sorted({d for dims in dimensions.values() for d in dims})
-                unknown = [d for d in filters if d not in known]
-                if unknown:
-                    add("filters", f"KPI '{kpi_id}' filters on {', '.join(unknown)}, which the data does not "
-                        f"have; use one of {', '.join(known)}", at[:1])
-                for dim, wanted in filters.items():
-                    known_values = (values or {}).get(dim)
-                    missing = [v for v in wanted if known_values is not None and v not in known_values]
-                    if missing:
-                        shown = ", ".join(sorted(known_values or ())[:12])
-                        add("filters", f"KPI '{kpi_id}' filters on {dim}={', '.join(missing)}, which the data does "
-                            f"not have; check the spelling (values: {shown})", at[:1], "warning")
-                for m in _metrics_of(metric, catalog):
-                    for table in catalog[m].tables:
-                        lacking = [d for d in filters if d in known and d not in dimensions.get(table, ())]
-                        if lacking:
-                            add("filters", f"KPI '{kpi_id}': {m} reads {table}, which has no {', '.join(lacking)}, "
-                                f"so it cannot be measured on that slice; drop the filter or measure "
-                                f"a metric of another table", at[:1], "warning")
-        cadence = _text(first.get("cadence"))
-        if cadence and cadence not in CADENCES:
-            add("cadence", f"KPI '{kpi_id}': review cadence must be one of {', '.join(CADENCES)}", at[:1])
-        up = (direction or default_direction(metric, catalog)) == "up"
-        warning = _number(first.get("warning"), WARNING)
-        critical = _number(first.get("critical"), CRITICAL["up" if up else "down"])
-        if warning <= 0 or critical <= 0:
-            add("warning", f"KPI '{kpi_id}': thresholds are shares of the target and must be above 0", at[:1])
-        elif (critical > warning) if up else (critical < warning):
-            add("critical", f"KPI '{kpi_id}': the critical threshold ({critical:g}) must be "
-                f"{'below' if up else 'above'} the warning threshold ({warning:g}) when "
-                f"{'up' if up else 'down'} is good", at[:1])
-        periods: dict[str, int] = {}
-        for r in group:
-            label, target = _text(r.get("period")), r.get("target")
-            if label:
-                try:
-                    target_period(label)
-                except ValueError as exc:
-                    add("period", f"KPI '{kpi_id}': {exc}", [r["row"]])
-                if label in periods:
-                    add("period", f"KPI '{kpi_id}' has two targets for {label}; keep one", [periods[label], r["row"]])
-                periods[label] = r["row"]
-                if target is None:
-                    add("target", f"KPI '{kpi_id}' has the period {label} but no target value", [r["row"]])
-            elif target is not None:
-                add("period", f"KPI '{kpi_id}' has a target without a period; write 2026, 2026-Q4 or 2026-11",
-                    [r["row"]])
+            problems.append(_problem("period", f"KPI '{kpi.id}': {exc}", [r["row"]]))
+        if label in periods:
+            problems.append(_problem("period", f"KPI '{kpi.id}' has two targets for {label}; keep one",
+                                     [periods[label], r["row"]]))
+        periods[label] = r["row"]
+        if target is None:
+            problems.append(_problem("target", f"KPI '{kpi.id}' has the period {label} but no target value",
+                                     [r["row"]]))
+    return problems
 
-    parents = {k: _text(g[0].get("parent")) or None for k, g in by_id.items()}
-    for kpi_id, parent in parents.items():
-        if parent is not None and parent not in parents:
-            add("parent", f"KPI '{kpi_id}' breaks down '{parent}', which is not in the tree", [by_id[kpi_id][0]["row"]])
+
+def _parents(by_id: Mapping[str, list[dict[str, Any]]]) -> dict[str, str | None]:
+    """Each KPI's parent as its first row writes it (None for a goal)."""
+    return {k: _text(g[0].get("parent")) or None for k, g in by_id.items()}
+
+
+def _parents_exist(by_id: Mapping[str, list[dict[str, Any]]]) -> list[Problem]:
+    """A KPI breaks down a KPI of the tree (or is a goal)."""
+    parents = _parents(by_id)
+    return [_problem("parent", f"KPI '{kpi_id}' breaks down '{parent}', which is not in the tree",
+                     [by_id[kpi_id][0]["row"]])
+            for kpi_id, parent in parents.items() if parent is not None and parent not in parents]
+
+
+def _no_loops(by_id: Mapping[str, list[dict[str, Any]]]) -> list[Problem]:
+    """Following the parents up from any KPI reaches a goal: a loop is reported once, at all its KPIs."""
+    parents = _parents(by_id)
+    problems = []
     reported: set[str] = set()
     for start in parents:
         path: list[str] = []
@@ -413,9 +563,27 @@ def check(frame: pl.DataFrame, catalog: Mapping[str, Metric],
         if node is not None and node in path and node not in reported:
             loop = path[path.index(node):]
             reported.update(loop)
-            add("parent", f"KPIs {' → '.join([*loop, node])} (each breaking down the next) go round in a circle; "
-                "one of them must break down a goal instead", sorted(by_id[k][0]["row"] for k in loop))
+            problems.append(_problem(
+                "parent", f"KPIs {' → '.join([*loop, node])} (each breaking down the next) go round in a circle; "
+                "one of them must break down a goal instead", sorted(by_id[k][0]["row"] for k in loop)))
     return problems
+
+
+#: The checks of one KPI, in the order their problems are listed.
+_KPI_RULES: tuple[Callable[[_KpiRows], list[Problem]], ...] = (
+    _one_definition, _named, _measured, _direction_known, _filters_valid, _cadence_known, _thresholds_ordered,
+    _targets_valid,
+)
+
+#: The checks of a KPI's filters against the data, in the order their problems are listed.
+_FILTER_RULES: tuple[Callable[[_KpiRows, Mapping[str, tuple[str, ...]]], list[Problem]], ...] = (
+    _filters_have_values, _filters_on_known_dimensions, _filters_on_known_values, _filters_on_measured_tables,
+)
+
+#: The checks of the tree as a whole, after every KPI's own.
+_TREE_RULES: tuple[Callable[[Mapping[str, list[dict[str, Any]]]], list[Problem]], ...] = (
+    _parents_exist, _no_loops,
+)
 
 
 def _metrics_of(metric: str, catalog: Mapping[str, Metric]) -> tuple[str, ...]:

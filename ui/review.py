@@ -3,8 +3,8 @@ language, the decisions table to and from the notes model, and the jump to the f
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -100,23 +100,49 @@ def change(before: float | None, now: float | None, lang: str, significant: bool
 def reason(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, qualified: bool = True) -> str:
     """Why the subject got its verdict, as plain text: the numbers that led to it and the thresholds
     they were compared with; `qualified` is False in a funnel without a qualified stage, which has no
-    MQL rate to show."""
-    def money(name: str) -> str:
-        return fmt.money(row[name], currency, lang)
-
-    def pct(name: str, digits: int = 1) -> str:
-        return fmt.percent(row[name], lang, digits)
-
-    def times(value: float | None, digits: int = 1) -> str:
-        return fmt.DASH if value is None else fmt.number(value, lang, digits) + "×"
-
-    def count(name: str) -> str:
-        return fmt.number(row[name] or 0, lang)
-
-    def day(name: str) -> str:
-        return fmt.DASH if row[name] is None else fmt.day(row[name], lang)
-
+    MQL rate to show. Every verdict's text reads the shared values (`_shared_values`) and the rule's own
+    (`_RULE_VALUES`)."""
+    shown = _Shown(row, lang, currency)
+    values = _shared_values(shown, rules, qualified)
     rule = row["rule"]
+    if rule == "stop_no_mql" and not row["leads"]:
+        rule = "stop_no_mql.no_leads"
+    elif rule == "wait" and row["maturity_days"] is None:
+        return t("review.rule.wait.no_won", lang, so_far=_so_far(shown, values))
+    elif rule in _RULE_VALUES:
+        values.update(_RULE_VALUES[rule](shown, rules, values))
+    return t(f"review.rule.{rule}", lang, **values)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """A conclusion's numbers as its reason shows them, in the reader's language and the currency."""
+
+    row: Mapping[str, Any]
+    lang: str
+    currency: str
+
+    def money(self, name: str) -> str:
+        return fmt.money(self.row[name], self.currency, self.lang)
+
+    def pct(self, name: str, digits: int = 1) -> str:
+        return fmt.percent(self.row[name], self.lang, digits)
+
+    def times(self, value: float | None, digits: int = 1) -> str:
+        """A multiple: '2.4×' (a dash when unknown)."""
+        return fmt.DASH if value is None else fmt.number(value, self.lang, digits) + "×"
+
+    def count(self, name: str) -> str:
+        return fmt.number(self.row[name] or 0, self.lang)
+
+    def day(self, name: str) -> str:
+        return fmt.DASH if self.row[name] is None else fmt.day(self.row[name], self.lang)
+
+
+def _shared_values(shown: _Shown, rules: Rules, qualified: bool) -> dict[str, object]:
+    """The values any verdict's text may show: spend, leads, costs and rates beside their thresholds, the
+    mature cohort, the MQL-rate trend and the MQL rate's change (or that the funnel has no MQL stage)."""
+    row, lang, money, pct, times, count = shown.row, shown.lang, shown.money, shown.pct, shown.times, shown.count
     roas = (t("review.part.roas_unknown", lang) if row["mature_roas"] is None else times(row["mature_roas"]))
     values: dict[str, object] = {
         "spend": money("spend"), "share": pct("spend_share"), "min_share": fmt.percent(rules.stop_spend_share, lang),
@@ -131,8 +157,8 @@ def reason(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, quali
         "expected": fmt.number(row["expected_won"], lang, 1),
         "days": fmt.number(row["maturity_days"], lang), "min_leads": fmt.number(rules.min_leads, lang),
     }
-    values["mature"] = t("review.part.mature", lang, m_leads=values["m_leads"], start=day("mature_start"),
-                         end=day("mature_end"), days=values["days"])
+    values["mature"] = t("review.part.mature", lang, m_leads=values["m_leads"], start=shown.day("mature_start"),
+                         end=shown.day("mature_end"), days=values["days"])
     z = fmt.number(row["mql_rate_z"], lang, 1) if row["mql_rate_z"] is not None else fmt.DASH
     values["trend"] = t("review.part.trend", lang, change=change(row["mql_rate_before"], row["mql_rate"], lang,
                                                                   significant=bool(row["mql_falling"])),
@@ -141,46 +167,82 @@ def reason(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, quali
         values["mql"] = t("review.no_qualified_part", lang)
     else:
         values["mql"] = t("review.mql_part", lang, change=change(row["mql_rate_before"], row["mql_rate"], lang))
-    if rule == "stop_no_mql" and not row["leads"]:
-        rule = "stop_no_mql.no_leads"
-    elif rule == "stop_no_mql":
-        values["expected"] = fmt.number(row["expected_mql"], lang, 1)
-    elif rule in ("stop_expensive", "stop_cac"):
-        values["threshold"] = (times(rules.stop_cpl_multiple) if rule == "stop_expensive"
-                               else money("stop_cac_min"))
-    elif rule in ("less_expensive", "less_cac"):
-        values["threshold"] = (times(rules.less_cpl_multiple) if rule == "less_expensive"
-                               else money("less_cac_min"))
-    elif rule == "start_low_budget":
-        values.update(max_share=fmt.percent(rules.start_budget_share, lang, 0),
-                      rate_multiple=times((row["mature_lead_to_won"] or 0) / row["all_lead_to_won"]
+    return values
+
+
+def _so_far(shown: _Shown, values: Mapping[str, object]) -> str:
+    """What a subject still waiting for data has shown so far: its leads, and its spend and CPL when it cost."""
+    return t("review.part.so_far_cost" if shown.row["spend"] else "review.part.so_far", shown.lang,
+             leads=values["leads"], spend=values["spend"], cpl=values["cpl"], mql=values["mql"])
+
+
+def _no_mql_values(shown: _Shown, rules: Rules, values: Mapping[str, object]) -> dict[str, object]:
+    """No MQL from leads: how many were expected at the median rate."""
+    return {"expected": fmt.number(shown.row["expected_mql"], shown.lang, 1)}
+
+
+def _stop_values(shown: _Shown, rules: Rules, values: Mapping[str, object]) -> dict[str, object]:
+    """Stop as too expensive: the CPL multiple, or the CAC, it had to stay under."""
+    return {"threshold": shown.times(rules.stop_cpl_multiple) if shown.row["rule"] == "stop_expensive"
+            else shown.money("stop_cac_min")}
+
+
+def _less_values(shown: _Shown, rules: Rules, values: Mapping[str, object]) -> dict[str, object]:
+    """Do less as expensive: the CPL multiple, or the CAC, it had to stay under."""
+    return {"threshold": shown.times(rules.less_cpl_multiple) if shown.row["rule"] == "less_expensive"
+            else shown.money("less_cac_min")}
+
+
+def _low_budget_values(shown: _Shown, rules: Rules, values: Mapping[str, object]) -> dict[str, object]:
+    """Start (spend more) on a small budget that converts well: its share, its rate against all, and its cost."""
+    row, lang = shown.row, shown.lang
+    return dict(max_share=fmt.percent(rules.start_budget_share, lang, 0),
+                rate_multiple=shown.times((row["mature_lead_to_won"] or 0) / row["all_lead_to_won"]
                                           if row["all_lead_to_won"] else None),
-                      start_multiple=times(rules.start_rate_multiple),
-                      cost=("" if row["mature_cac"] is None else
-                            t("review.part.start_cost", lang, m_cac=values["m_cac"], target=values["target"])))
-    elif rule == "more_best_cac":
-        values["budget"] = (t("review.budget_headroom", lang, spend=values["spend"], budget=money("budget"))
-                            if row["headroom"] else t("review.budget_unknown", lang))
-    elif rule == "start_won_before":
-        values.update(then=t(f"review.then.{row['then']}", lang), won=fmt.number(row["then_won"], lang),
-                      cac=money("then_cac"), threshold=money("start_cac_max"),
-                      factor=fmt.number(rules.start_cac_multiple, lang, 1))
-    elif rule == "wait":
-        so_far = t("review.part.so_far_cost" if row["spend"] else "review.part.so_far", lang, leads=values["leads"],
-                   spend=values["spend"], cpl=values["cpl"], mql=values["mql"])
-        if row["maturity_days"] is None:
-            return t("review.rule.wait.no_won", lang, so_far=so_far)
-        cutoff = row["as_of"] - timedelta(days=int(row["maturity_days"]))
-        values.update(so_far=so_far, cutoff=fmt.day(cutoff, lang))
-    elif rule in ("continue", "continue_rates"):
-        values["won_part"] = (
-            t("review.part.no_mature", lang, m_leads=values["m_leads"], min_leads=values["min_leads"])
-            if (row["mature_leads"] or 0) < rules.min_leads else
-            t("review.part.won_cost", lang, mature=values["mature"], m_cac=values["m_cac"],
-              cac_multiple=values["cac_multiple"], target=values["target"], roas=roas)
-            if row["mature_cac"] is not None else
-            t("review.part.won_rate", lang, mature=values["mature"], m_won=values["m_won"], m_rate=values["m_rate"]))
-    return t(f"review.rule.{rule}", lang, **values)
+                start_multiple=shown.times(rules.start_rate_multiple),
+                cost=("" if row["mature_cac"] is None else
+                      t("review.part.start_cost", lang, m_cac=values["m_cac"], target=values["target"])))
+
+
+def _best_cac_values(shown: _Shown, rules: Rules, values: Mapping[str, object]) -> dict[str, object]:
+    """Do more of the best CAC: the budget headroom, when a budget is known."""
+    return {"budget": (t("review.budget_headroom", shown.lang, spend=values["spend"], budget=shown.money("budget"))
+                       if shown.row["headroom"] else t("review.budget_unknown", shown.lang))}
+
+
+def _won_before_values(shown: _Shown, rules: Rules, values: Mapping[str, object]) -> dict[str, object]:
+    """Start again what won deals cheaply before: when, how many and at what CAC."""
+    row, lang = shown.row, shown.lang
+    return dict(then=t(f"review.then.{row['then']}", lang), won=fmt.number(row["then_won"], lang),
+                cac=shown.money("then_cac"), threshold=shown.money("start_cac_max"),
+                factor=fmt.number(rules.start_cac_multiple, lang, 1))
+
+
+def _wait_values(shown: _Shown, rules: Rules, values: Mapping[str, object]) -> dict[str, object]:
+    """Wait for more data: what it has shown so far, and the day its leads will be mature."""
+    cutoff = shown.row["as_of"] - timedelta(days=int(shown.row["maturity_days"]))
+    return dict(so_far=_so_far(shown, values), cutoff=fmt.day(cutoff, shown.lang))
+
+
+def _continue_values(shown: _Shown, rules: Rules, values: Mapping[str, object]) -> dict[str, object]:
+    """Continue: too few mature leads to judge, else their CAC against the target, else their lead-to-won rate."""
+    row, lang = shown.row, shown.lang
+    return {"won_part": (
+        t("review.part.no_mature", lang, m_leads=values["m_leads"], min_leads=values["min_leads"])
+        if (row["mature_leads"] or 0) < rules.min_leads else
+        t("review.part.won_cost", lang, mature=values["mature"], m_cac=values["m_cac"],
+          cac_multiple=values["cac_multiple"], target=values["target"], roas=values["roas"])
+        if row["mature_cac"] is not None else
+        t("review.part.won_rate", lang, mature=values["mature"], m_won=values["m_won"], m_rate=values["m_rate"]))}
+
+
+#: The values a verdict's text shows beyond the shared ones, by rule.
+_RULE_VALUES: dict[str, Callable[[_Shown, Rules, Mapping[str, object]], dict[str, object]]] = {
+    "stop_no_mql": _no_mql_values, "stop_expensive": _stop_values, "stop_cac": _stop_values,
+    "less_expensive": _less_values, "less_cac": _less_values, "start_low_budget": _low_budget_values,
+    "more_best_cac": _best_cac_values, "start_won_before": _won_before_values, "wait": _wait_values,
+    "continue": _continue_values, "continue_rates": _continue_values,
+}
 
 
 def line(row: Mapping[str, Any], rules: Rules, lang: str, currency: str, qualified: bool = True) -> str:

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from kpi.schema import RANGED_TABLES, TABLES
 from kpi.sources.files import ENCODINGS, ROW, FileRefused, RawTable, read_bytes
@@ -241,29 +242,16 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
     lang = current_language()
     file = st.file_uploader(t("upload.file", lang), type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
                             key=f"{key}_file")
-    done = st.session_state.pop(f"{key}_done", None)
-    if done:
-        rows, name, table = done
-        st.success(plural("upload.added", rows, lang, rows=number(rows, lang), file=md(name),
-                          table=table_label(table, lang)))
+    _announce_added(key, lang)
     if file is None:
-        for memo in MEMOS:
-            st.session_state.pop(f"{key}_memo_{memo}", None)
+        _forget_reads(key)
         return
     with st.expander(t("upload.detection", lang), expanded=False):
         choices = _detection(key, lang)
-    try:
-        raw = remembered(f"{key}_memo_read", (file.file_id, choices), lambda: read(file.getvalue(), file.name, choices))
-        if len(raw.detected.parts) > 1:  # the picker stays on screen when the sheet picked is refused
-            part = st.selectbox(t("upload.part", lang), range(len(raw.detected.parts)), index=raw.detected.part,
-                                format_func=lambda i: raw.detected.parts[i], key=f"{key}_part")
-            if part != raw.detected.part:
-                choices = replace(choices, part=part)
-                raw = remembered(f"{key}_memo_part", (file.file_id, choices),
-                                 lambda: read(file.getvalue(), file.name, choices))
-    except FileRefused as exc:
-        st.error(md(exc))
+    picked = _read_upload(file, key, choices, lang)
+    if picked is None:
         return
+    raw, choices = picked
     st.caption(t("upload.detected", lang, what=md(raw.detected.describe())))
     show_table(raw.frame.drop(ROW).head(20), lang)
 
@@ -273,15 +261,8 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
     except FileRefused as exc:
         st.error(md(exc))
         return
-    if needs_period(raw, mapping):
-        picked = st.date_input(t("upload.period", lang), value=[], key=f"{key}_period")
-        if isinstance(picked, tuple) and len(picked) == 2:
-            mapping = replace(mapping, period=(picked[0], picked[1]))
-    second = None
-    if mapping.table == "leads":
-        with st.expander(t("upload.join", lang)):
-            second = st.file_uploader(t("upload.join_file", lang), type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
-                                      key=f"{key}_join")
+    mapping = _with_period_picked(raw, mapping, key, lang)
+    second = _second_upload(mapping, key, lang)
     try:
         other: tuple[RawTable, Mapping] | None = None
         if second is not None:
@@ -314,3 +295,56 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
             store.save(raw.columns, mapping)
         st.session_state[f"{key}_done"] = (result.report.rows_accepted, file.name, result.table)
         st.rerun()
+
+
+def _announce_added(key: str, lang: str) -> None:
+    """Once, after a confirm: how many rows of which file went into which table."""
+    done = st.session_state.pop(f"{key}_done", None)
+    if done:
+        rows, name, table = done
+        st.success(plural("upload.added", rows, lang, rows=number(rows, lang), file=md(name),
+                          table=table_label(table, lang)))
+
+
+def _forget_reads(key: str) -> None:
+    """With no file on the panel, its remembered reads and imports go (they hold the file's data)."""
+    for memo in MEMOS:
+        st.session_state.pop(f"{key}_memo_{memo}", None)
+
+
+def _read_upload(file: UploadedFile, key: str, choices: Choices, lang: str) -> tuple[RawTable, Choices] | None:
+    """The file read with the detection choices; a file of several parts (a workbook's sheets) shows a picker
+    and is read again at the part picked, which joins the choices. None, with the reason shown, when the file
+    is refused."""
+    try:
+        raw = remembered(f"{key}_memo_read", (file.file_id, choices), lambda: read(file.getvalue(), file.name, choices))
+        if len(raw.detected.parts) > 1:  # the picker stays on screen when the sheet picked is refused
+            part = st.selectbox(t("upload.part", lang), range(len(raw.detected.parts)), index=raw.detected.part,
+                                format_func=lambda i: raw.detected.parts[i], key=f"{key}_part")
+            if part != raw.detected.part:
+                choices = replace(choices, part=part)
+                raw = remembered(f"{key}_memo_part", (file.file_id, choices),
+                                 lambda: read(file.getvalue(), file.name, choices))
+    except FileRefused as exc:
+        st.error(md(exc))
+        return None
+    return raw, choices
+
+
+def _with_period_picked(raw: RawTable, mapping: Mapping, key: str, lang: str) -> Mapping:
+    """Rows without dates that the file does not say the period of: the mapping with the period the person
+    picks (unchanged until both its days are picked)."""
+    if needs_period(raw, mapping):
+        picked = st.date_input(t("upload.period", lang), value=[], key=f"{key}_period")
+        if isinstance(picked, tuple) and len(picked) == 2:
+            return replace(mapping, period=(picked[0], picked[1]))
+    return mapping
+
+
+def _second_upload(mapping: Mapping, key: str, lang: str) -> UploadedFile | None:
+    """For leads, a second file to join with this one (closed deals for a file of leads), when one is given."""
+    if mapping.table != "leads":
+        return None
+    with st.expander(t("upload.join", lang)):
+        return st.file_uploader(t("upload.join_file", lang), type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_MB,
+                                key=f"{key}_join")

@@ -151,17 +151,7 @@ def classify(exc: BaseException, property_id: str, timeout: float, now: datetime
                         "service-account key file, or run `gcloud auth application-default login "
                         "--scopes=https://www.googleapis.com/auth/analytics.readonly`.")
     if isinstance(exc, gexc.TooManyRequests):
-        lowered = text.lower()
-        if "per day" in lowered or "daily" in lowered:
-            until = next_quota_reset("day", now)
-            return Ga4Error("quota_daily", f"The daily GA4 quota of {prop} is spent until {_when(until)} (midnight "
-                            "Pacific Time). Pull a shorter date range or fewer dimensions after that.", until=until)
-        if "per hour" in lowered or "hourly" in lowered:
-            until = next_quota_reset("hour", now)
-            return Ga4Error("quota_hourly", f"The hourly GA4 quota of {prop} is spent until {_when(until)}.",
-                            until=until)
-        return Ga4Error("rate_limited", f"GA4 is rate-limiting requests for {prop} (429: {text}). Wait a minute and "
-                        "retry.", retryable=True)
+        return _too_many_requests(text, prop, now)
     own_deadline = isinstance(exc, gexc.DeadlineExceeded) and text == "Deadline Exceeded"  # gRPC's own timeout
     if isinstance(exc, gexc.GatewayTimeout) and not own_deadline:  # the server's 504: retry with backoff
         return Ga4Error("timeout", f"GA4 did not answer in time (504: {text}). Try a shorter date range or fewer "
@@ -173,30 +163,57 @@ def classify(exc: BaseException, property_id: str, timeout: float, now: datetime
         return Ga4Error("unavailable", f"GA4 had a server error ({exc.code}: {text}). Try again in a few minutes.",
                         retryable=True)
     if isinstance(exc, gexc.ServiceUnavailable):
-        lowered = text.lower()
-        if any(s in lowered for s in ("failed to connect", "connection refused", "dns resolution", "unreachable")):
-            return Ga4Error("network", "Cannot reach GA4: the network is down or the proxy / GA4_API_ENDPOINT is "
-                            "wrong.", retryable=True)
-        return Ga4Error("unavailable", f"GA4 is temporarily unavailable (503: {text}). Try again in a few minutes.",
-                        retryable=True)
+        return _service_unavailable(text)
     if isinstance(exc, requests.ConnectionError | auth_exc.TransportError | ConnectionError):
         return Ga4Error("network", "Cannot reach GA4: the network is down or the proxy / GA4_API_ENDPOINT is wrong.",
                         retryable=True)
     if isinstance(exc, gexc.BadRequest):
-        invalid = re.search(r"Field (\S+) is not a valid (dimension|metric)", text)
-        if invalid:
-            return Ga4Error("invalid_field", f"'{invalid.group(1)}' is not a valid GA4 {invalid.group(2)} for {prop}; "
-                            "check its spelling (custom ones look like customEvent:name).")
-        incompatible = re.search(r"[Pp]lease remove (\S+?)\.? to make the request compatible", text)
-        if incompatible:
-            return Ga4Error("invalid_field", f"'{incompatible.group(1)}' cannot be combined with the other fields of "
-                            f"this request on {prop}.")
-        return Ga4Error("invalid_request", f"GA4 rejected the request for {prop}: {text}")
+        return _bad_request(text, prop)
     if isinstance(exc, gexc.NotFound):
         return Ga4Error("not_found", f"GA4 knows no {prop}: check the property id (GA4 Admin → Property details).")
     if isinstance(exc, gexc.GoogleAPICallError):
         return Ga4Error("error", f"GA4 answered with an error for {prop} ({exc.code}: {text}).")
     return Ga4Error("error", f"Unexpected failure talking to GA4 about {prop}: {type(exc).__name__}: {text}")
+
+
+def _too_many_requests(text: str, prop: str, now: datetime | None) -> Ga4Error:
+    """A 429 is a spent daily or hourly quota when the server's text says which (no retry: it is spent until
+    the reset), else rate limiting (retried after a while)."""
+    lowered = text.lower()
+    if "per day" in lowered or "daily" in lowered:
+        until = next_quota_reset("day", now)
+        return Ga4Error("quota_daily", f"The daily GA4 quota of {prop} is spent until {_when(until)} (midnight "
+                        "Pacific Time). Pull a shorter date range or fewer dimensions after that.", until=until)
+    if "per hour" in lowered or "hourly" in lowered:
+        until = next_quota_reset("hour", now)
+        return Ga4Error("quota_hourly", f"The hourly GA4 quota of {prop} is spent until {_when(until)}.",
+                        until=until)
+    return Ga4Error("rate_limited", f"GA4 is rate-limiting requests for {prop} (429: {text}). Wait a minute and "
+                    "retry.", retryable=True)
+
+
+def _service_unavailable(text: str) -> Ga4Error:
+    """A 503 is the network when the text says the connection failed, else GA4 itself being down; both retry."""
+    lowered = text.lower()
+    if any(s in lowered for s in ("failed to connect", "connection refused", "dns resolution", "unreachable")):
+        return Ga4Error("network", "Cannot reach GA4: the network is down or the proxy / GA4_API_ENDPOINT is "
+                        "wrong.", retryable=True)
+    return Ga4Error("unavailable", f"GA4 is temporarily unavailable (503: {text}). Try again in a few minutes.",
+                    retryable=True)
+
+
+def _bad_request(text: str, prop: str) -> Ga4Error:
+    """A 400 names the field to fix when the server's text does (unknown, or not combinable with the others),
+    else passes the server's reason on."""
+    invalid = re.search(r"Field (\S+) is not a valid (dimension|metric)", text)
+    if invalid:
+        return Ga4Error("invalid_field", f"'{invalid.group(1)}' is not a valid GA4 {invalid.group(2)} for {prop}; "
+                        "check its spelling (custom ones look like customEvent:name).")
+    incompatible = re.search(r"[Pp]lease remove (\S+?)\.? to make the request compatible", text)
+    if incompatible:
+        return Ga4Error("invalid_field", f"'{incompatible.group(1)}' cannot be combined with the other fields of "
+                        f"this request on {prop}.")
+    return Ga4Error("invalid_request", f"GA4 rejected the request for {prop}: {text}")
 
 
 def _when(moment: datetime) -> str:

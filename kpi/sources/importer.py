@@ -24,7 +24,7 @@ import polars as pl
 
 from kpi.money import currencies
 from kpi.schema import DATE, FLOAT, INT, RANGED_TABLES, STR, TABLES, TIMESTAMP, conform, validate
-from kpi.sources.files import ROW, FileRefused, RawTable, read_file
+from kpi.sources.files import ROW, Detected, FileRefused, RawTable, read_file
 from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import BY_ID, Preset, recognise
 from kpi.sources.values import (
@@ -264,23 +264,13 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     detected = raw.detected
     report = Report(detected.name, detected.describe(), mapping.label, mapping.table)
     report.warnings += list(mapping.notes)
-    unknown = [c for c in mapping.fields.values() if c not in raw.sample.columns]
-    if unknown:
-        raise ImportRefused(f"{detected.name}: the mapping names column(s) not in the file: {', '.join(unknown)}")
-    bad_fields = [f for f in mapping.fields if f not in spec.dtypes]
-    if bad_fields:
-        raise ImportRefused(f"{detected.name}: {', '.join(bad_fields)} is not a field of {mapping.table}; "
-                            f"fields are {', '.join(spec.dtypes)}")
+    _check_mapping(raw, mapping)
 
     dates = {fld: _DateColumn(col, spec.dtypes[fld], mapping.dayfirst) for fld, col in mapping.fields.items()
              if spec.dtypes[fld] in (TIMESTAMP, DATE)}
     bad: dict[str, list[int]] = {fld: [] for fld in mapping.fields}
     marks: dict[str, list[int]] = {fld: [] for fld in mapping.fields}  # numbers in the other decimal mark
-    # text the stage rule and per-row ranges read after conversion, kept whole (small CRM/ad files)
-    kept = ([mapping.stage.column, *mapping.stage.date_columns] if mapping.stage and mapping.table == "leads" else [])
-    if mapping.table in RANGED_TABLES and "date" not in mapping.fields and mapping.range_columns:
-        kept += list(mapping.range_columns)
-    kept = list(dict.fromkeys(c for c in kept if c in raw.sample.columns))
+    kept = _kept_text(raw, mapping)
     pieces: dict[str, list[pl.Series]] = {}  # each output column, chunk by chunk (a file read whole)
     spill = _Spill() if raw.source is not None else None  # a streamed file: converted chunks wait on disk
     texts: list[pl.DataFrame] = []
@@ -291,25 +281,10 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     for chunk in raw.chunks():
         n_rows += chunk.height
         if mapping.drop_first_if_empty and chunk.height and n_rows == chunk.height:
-            first = chunk.head(1)
-            if first.select(is_missing(pl.col(mapping.drop_first_if_empty))).item():
-                account_total = (f"row {first[ROW][0]}: account total row (empty "
-                                 f"'{mapping.drop_first_if_empty}')")
+            account_total = _account_total(chunk, mapping.drop_first_if_empty)
+            if account_total:
                 chunk = chunk.slice(1)
-        columns: dict[str, pl.Series] = {ROW: chunk[ROW]}
-        for fld, col in mapping.fields.items():
-            if fld in dates:
-                dates[fld].feed(chunk)
-                continue
-            values, rows, other_mark = _convert_column(chunk, col, spec.dtypes[fld], detected.decimal)
-            columns[fld] = values.alias(fld)
-            bad[fld] += rows
-            marks[fld] += other_mark
-        for name, col in mapping.extras.items():
-            if col in chunk.columns:
-                key = _snake(name)
-                if key not in columns and key not in constants and key not in spec.dtypes:
-                    columns[key] = chunk.select(_text(col).alias(key)).to_series()
+        columns = _convert_chunk(chunk, mapping, detected.decimal, constants, dates, bad, marks)
         if spill is not None:
             spill.write(pl.DataFrame(list(columns.values())))
         else:
@@ -320,10 +295,94 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
         del chunk, columns
     order = [ROW, *mapping.fields, *constants]
     order += [c for c in (spill.schema if spill is not None else pieces) if c not in order]
+    joined, uniform = _assemble([c for c in order if c not in constants], dates, bad, pieces, spill)
+    _report_ambiguous_dates(dates, report)
+    if spill is not None:
+        spill.close()
+    frame = pl.DataFrame([joined.pop(c) for c in order if c not in constants and c not in uniform])
+    # a constant stays one value until something needs it row by row (polars scalar columns)
+    frame = frame.with_columns(pl.lit(value, dtype=STR).alias(fld)
+                               for fld, value in (constants | uniform).items()).select(order)
+    _report_excluded(raw, account_total, report)
+    report.rows_read = n_rows + len(raw.excluded)
+    _report_unreadable(mapping, detected, bad, marks, report)
+    frame = _sum_rows_out(raw, frame, mapping, report)
+
+    text_table = RawTable(pl.concat(texts) if texts else frame.select(ROW), detected)
+    if mapping.stage and mapping.table == "leads":
+        frame = _apply_stage(text_table, frame, mapping, report)
+    if mapping.table in RANGED_TABLES and "date" not in frame.columns:
+        frame = _with_period(text_table, frame, mapping, report)
+    _report_currencies(mapping.table, frame, report)
+    report.columns_used = dict(mapping.fields)
+    report.columns_ignored = [c for c in raw.columns if c not in _columns_read(mapping)]
+    return frame, report
+
+
+def _check_mapping(raw: RawTable, mapping: Mapping) -> None:
+    """Refuse a mapping that names a column the file does not have, or a field its table does not have."""
+    spec = TABLES[mapping.table]
+    name = raw.detected.name
+    unknown = [c for c in mapping.fields.values() if c not in raw.sample.columns]
+    if unknown:
+        raise ImportRefused(f"{name}: the mapping names column(s) not in the file: {', '.join(unknown)}")
+    bad_fields = [f for f in mapping.fields if f not in spec.dtypes]
+    if bad_fields:
+        raise ImportRefused(f"{name}: {', '.join(bad_fields)} is not a field of {mapping.table}; "
+                            f"fields are {', '.join(spec.dtypes)}")
+
+
+def _kept_text(raw: RawTable, mapping: Mapping) -> list[str]:
+    """The file's columns whose text the stage rule and per-row ranges read after conversion, kept whole
+    (small CRM/ad files): the stage and its date columns for leads, the range columns of dateless rows."""
+    kept = ([mapping.stage.column, *mapping.stage.date_columns] if mapping.stage and mapping.table == "leads" else [])
+    if mapping.table in RANGED_TABLES and "date" not in mapping.fields and mapping.range_columns:
+        kept += list(mapping.range_columns)
+    return list(dict.fromkeys(c for c in kept if c in raw.sample.columns))
+
+
+def _account_total(chunk: pl.DataFrame, column: str) -> str | None:
+    """What the report says of the first row when it is the account's total (its `column` empty, as in an
+    ad platform's export); None when it is data."""
+    first = chunk.head(1)
+    if first.select(is_missing(pl.col(column))).item():
+        return f"row {first[ROW][0]}: account total row (empty '{column}')"
+    return None
+
+
+def _convert_chunk(chunk: pl.DataFrame, mapping: Mapping, decimal: str, constants: dict[str, str],
+                   dates: dict[str, _DateColumn], bad: dict[str, list[int]], marks: dict[str, list[int]]
+                   ) -> dict[str, pl.Series]:
+    """One chunk's output columns: `ROW`, each mapped field that is not a date (the rows of unreadable
+    numbers noted in `bad`, of numbers in the other decimal mark in `marks`) and each extra column as
+    text under its snake_case name (unless a field or constant has that name). A date field goes to
+    its reader in `dates`."""
+    spec = TABLES[mapping.table]
+    columns: dict[str, pl.Series] = {ROW: chunk[ROW]}
+    for fld, col in mapping.fields.items():
+        if fld in dates:
+            dates[fld].feed(chunk)
+            continue
+        values, rows, other_mark = _convert_column(chunk, col, spec.dtypes[fld], decimal)
+        columns[fld] = values.alias(fld)
+        bad[fld] += rows
+        marks[fld] += other_mark
+    for name, col in mapping.extras.items():
+        if col in chunk.columns:
+            key = _snake(name)
+            if key not in columns and key not in constants and key not in spec.dtypes:
+                columns[key] = chunk.select(_text(col).alias(key)).to_series()
+    return columns
+
+
+def _assemble(names: list[str], dates: dict[str, _DateColumn], bad: dict[str, list[int]],
+              pieces: dict[str, list[pl.Series]], spill: _Spill | None) -> tuple[dict[str, pl.Series], dict[str, str]]:
+    """Each output column whole, from its date reader (its unreadable rows into `bad`), the spill or its
+    `pieces`; and the text columns holding one text throughout (a currency, a platform), kept as that one
+    value instead. One contiguous column at a time, text columns first: their chunks are the biggest, and
+    the memory the chunks leave behind is then reused for the smaller ones."""
     joined: dict[str, pl.Series] = {}
-    # one contiguous column at a time, text columns first: their chunks are the biggest, and the memory the
-    # chunks leave behind is then reused for the smaller ones
-    assemble = sorted((c for c in order if c not in constants), key=lambda c: c in dates or c == ROW or (
+    assemble = sorted(names, key=lambda c: c in dates or c == ROW or (
         spill is not None and spill.schema[c] != pl.String))
     uniform: dict[str, str] = {}
     for name in assemble:
@@ -339,17 +398,21 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
         if column.dtype == STR and len(column) and not column.null_count() and bool((column == column[0]).all()):
             uniform[name] = str(column[0])  # one text throughout (a currency, a platform): kept as one value
             del joined[name], column
+    return joined, uniform
+
+
+def _report_ambiguous_dates(dates: dict[str, _DateColumn], report: Report) -> None:
+    """Date columns whose every value fits both day/month orders: the report says which order was read."""
     for reader in dates.values():
         if reader.ambiguous:
             report.ambiguous_dates.append(
                 f"'{reader.col}': every value fits both day/month and month/day; read as {reader.format} "
                 "(choose month-first if that is wrong)")
-    if spill is not None:
-        spill.close()
-    frame = pl.DataFrame([joined.pop(c) for c in order if c not in constants and c not in uniform])
-    # a constant stays one value until something needs it row by row (polars scalar columns)
-    frame = frame.with_columns(pl.lit(value, dtype=STR).alias(fld)
-                               for fld, value in (constants | uniform).items()).select(order)
+
+
+def _report_excluded(raw: RawTable, account_total: str | None, report: Report) -> None:
+    """The lines the reader left out: totals and footers as not data, lines with the wrong number of fields
+    as rejected rows, and the account total row."""
     report.totals_excluded = [f"row {e.row}: {e.reason}: {e.text}" for e in raw.excluded if not e.malformed]
     ragged = [e for e in raw.excluded if e.malformed]
     if ragged:
@@ -357,46 +420,53 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
             "the line does not have the header's number of fields, so its values cannot be placed in columns "
             f"({'; '.join(e.reason.split(' but ')[0] for e in ragged[:5])}{'; …' if len(ragged) > 5 else ''}); "
             "fix those lines (a missing or extra separator, or a quote left open) or export the file again",
-            tuple(e.row for e in ragged), detected.name))
+            tuple(e.row for e in ragged), raw.detected.name))
     if account_total:
         report.totals_excluded.append(account_total)
-    report.rows_read = n_rows + len(raw.excluded)
+
+
+def _report_unreadable(mapping: Mapping, detected: Detected, bad: dict[str, list[int]],
+                       marks: dict[str, list[int]], report: Report) -> None:
+    """Per field, the rows whose value could not be read and those with a number in the other decimal mark:
+    rejected for a required field, else left empty."""
+    spec = TABLES[mapping.table]
+    name, decimal = detected.name, detected.decimal
     for fld, col in mapping.fields.items():
+        required = fld in spec.required
         if bad[fld]:
             dtype = spec.dtypes[fld]
-            required = fld in spec.required
             what = "a date" if dtype in (TIMESTAMP, DATE) else "a number" if dtype in (FLOAT, INT) else "valid"
             report.issues.append(RowIssue(
                 f"'{col}' ({fld}) is not {what}" + ("" if required else "; left empty"), tuple(bad[fld]),
-                detected.name, rejected=required))
+                name, rejected=required))
         if marks[fld]:
-            other = "." if detected.decimal == "," else ","
+            other = "." if decimal == "," else ","
             report.issues.append(RowIssue(
                 f"'{col}' ({fld}) has a number written with '{other}' as its decimal mark, but the file's decimal "
-                f"mark is '{detected.decimal}' (read that way it would be wrong by a factor of 10 or more); "
-                "correct the cell, or choose the decimal mark" + ("" if fld in spec.required else "; left empty"),
-                tuple(marks[fld]), detected.name, rejected=fld in spec.required))
-    frame = _sum_rows_out(raw, frame, mapping, report)
+                f"mark is '{decimal}' (read that way it would be wrong by a factor of 10 or more); "
+                "correct the cell, or choose the decimal mark" + ("" if required else "; left empty"),
+                tuple(marks[fld]), name, rejected=required))
 
-    text_table = RawTable(pl.concat(texts) if texts else frame.select(ROW), detected)
-    if mapping.stage and mapping.table == "leads":
-        frame = _apply_stage(text_table, frame, mapping, report)
-    if mapping.table in RANGED_TABLES and "date" not in frame.columns:
-        frame = _with_period(text_table, frame, mapping, report)
-    stated = currencies({mapping.table: frame})
+
+def _report_currencies(table: str, frame: pl.DataFrame, report: Report) -> None:
+    """Rows in more than one currency: a warning that money is never added up across currencies."""
+    stated = currencies({table: frame})
     if len(stated) > 1:
         report.warnings.append(f"rows are in more than one currency: {', '.join(stated)}; money is never added up "
                                "across currencies: give each a rate to the workspace's reporting currency (Workspaces "
                                "& links → Currency, or --rate on the command line), else it shows as not available")
+
+
+def _columns_read(mapping: Mapping) -> set[str]:
+    """Every column of the file the mapping reads: fields, extras, the stage's, the range's and those
+    filling a field's empty cells."""
     used = set(mapping.fields.values()) | set(mapping.extras.values())
     if mapping.stage:
         used |= {mapping.stage.column, *mapping.stage.date_columns}
     if mapping.range_columns:
         used |= set(mapping.range_columns)
     used |= {c for cols in mapping.coalesce.values() for c in cols}
-    report.columns_used = dict(mapping.fields)
-    report.columns_ignored = [c for c in raw.columns if c not in used]
-    return frame, report
+    return used
 
 
 def _sum_rows_out(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
@@ -504,6 +574,25 @@ def _with_period(raw: RawTable, frame: pl.DataFrame, mapping: Mapping, report: R
 def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple[str, ...] | None = None
            ) -> ImportResult:
     """Reject rows that break the canonical rules, check the rest with `validate`, fill the report."""
+    _check_required_columns(table, frame, report)
+    frame = _within_precision(table, frame, report)
+    keep = _without_rejected(frame, _canonical_rules(table, frame), report)
+    keep = _without_duplicates(table, keep, report)
+    out = conform(table, keep.drop(ROW))
+    problems = validate(table, out, stage_columns)
+    if any(p.severity == "error" for p in problems):
+        raise ImportRefused(f"{report.file}: " + "; ".join(str(p) for p in problems if p.severity == "error"))
+    report.warnings += [str(p) for p in problems]
+    report.rows_accepted = out.height
+    report.date_range = _date_range(table, out)
+    if out.height == 0:
+        raise ImportRefused(f"{report.file}: no row could be accepted; " + "; ".join(str(i) for i in report.issues[:3]))
+    return ImportResult(table, out, report)
+
+
+def _check_required_columns(table: str, frame: pl.DataFrame, report: Report) -> None:
+    """Refuse a file with no column for a required field (a ranged table needs no date when it has the
+    range); a leads file without created_at may be the second half of a join, and the message says so."""
     spec = TABLES[table]
     missing = [c for c in spec.required if c not in frame.columns]
     if table in RANGED_TABLES and "date" in missing and {"period_start", "period_end"} <= set(frame.columns):
@@ -515,7 +604,13 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
                     "Data page 'Join with a second file', or python -m kpi import LEADS.csv --join THIS.csv.")
         raise ImportRefused(f"{report.file}: no column for required field(s) {', '.join(missing)} of {table}."
                             f"{hint} Map a column of the file to each.")
-    frame = _within_precision(table, frame, report)
+
+
+def _canonical_rules(table: str, frame: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
+    """The canonical rules a row must keep to be accepted, as (reason, the rows breaking it), in the order
+    they are reported: required values present, no lead stage before creation, no negative amount or
+    measure, no range ending before it starts."""
+    spec = TABLES[table]
     checks: list[tuple[str, pl.Expr]] = [(f"'{c}' is empty", pl.col(c).is_null()) for c in spec.required
                                          if c in frame.columns]
     if table == "leads":
@@ -529,6 +624,12 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
             checks.append((f"{c} is negative", pl.col(c) < 0))
     if {"period_start", "period_end"} <= set(frame.columns):
         checks.append(("period_end is before period_start", pl.col("period_end") < pl.col("period_start")))
+    return checks
+
+
+def _without_rejected(frame: pl.DataFrame, checks: list[tuple[str, pl.Expr]], report: Report) -> pl.DataFrame:
+    """`frame` without the rows already rejected for this file or breaking a rule; each row is reported
+    once, for the first rule it breaks."""
     rejected = {r for i in report.issues if i.rejected and i.file == report.file for r in i.rows}
     for reason, mask in checks:
         rows = _issue_rows(frame, mask)
@@ -536,37 +637,34 @@ def finish(table: str, frame: pl.DataFrame, report: Report, stage_columns: tuple
         if new:
             report.issues.append(RowIssue(reason, new, report.file))
             rejected |= set(new)
-    keep = frame.filter(~pl.col(ROW).is_in(list(rejected))) if rejected else frame
-    if len(spec.key) == 1 and spec.key[0] in keep.columns:
-        key = spec.key[0]
-        body = [c for c in keep.columns if c != ROW]
-        exact = ~_row_hashes(keep.select(body)).is_first_distinct()
-        repeated_key = keep.select(~pl.col(key).is_first_distinct()).to_series() & ~exact
-        report.duplicates = int(exact.sum()) + int(repeated_key.sum())
-        if exact.any():
-            report.issues.append(RowIssue("exact copy of an earlier row", tuple(keep.filter(exact)[ROW].to_list()),
-                                          report.file))
-        if repeated_key.any():
-            report.issues.append(RowIssue(f"{key} repeats an earlier row's {key} with other values (first kept)",
-                                          tuple(keep.filter(repeated_key)[ROW].to_list()), report.file))
-        if exact.any() or repeated_key.any():
-            keep = keep.filter(~(exact | repeated_key))
-    else:
-        body = [c for c in keep.columns if c != ROW]
+    return frame.filter(~pl.col(ROW).is_in(list(rejected))) if rejected else frame
+
+
+def _without_duplicates(table: str, keep: pl.DataFrame, report: Report) -> pl.DataFrame:
+    """With a one-column key (lead_id), exact copies of an earlier row and rows repeating its key with other
+    values are rejected (the first kept). Without one, identical rows are kept (exports often have them
+    for different breakdown values) and counted in a warning."""
+    spec = TABLES[table]
+    body = [c for c in keep.columns if c != ROW]
+    if not (len(spec.key) == 1 and spec.key[0] in keep.columns):
         report.duplicates = keep.height - _distinct_rows(keep.select(body))
         if report.duplicates:
             report.warnings.append(f"{report.duplicates} row(s) repeat an earlier row exactly; kept, as exports "
                                    "often have identical rows for different breakdown values")
-    out = conform(table, keep.drop(ROW))
-    problems = validate(table, out, stage_columns)
-    if any(p.severity == "error" for p in problems):
-        raise ImportRefused(f"{report.file}: " + "; ".join(str(p) for p in problems if p.severity == "error"))
-    report.warnings += [str(p) for p in problems]
-    report.rows_accepted = out.height
-    report.date_range = _date_range(table, out)
-    if out.height == 0:
-        raise ImportRefused(f"{report.file}: no row could be accepted; " + "; ".join(str(i) for i in report.issues[:3]))
-    return ImportResult(table, out, report)
+        return keep
+    key = spec.key[0]
+    exact = ~_row_hashes(keep.select(body)).is_first_distinct()
+    repeated_key = keep.select(~pl.col(key).is_first_distinct()).to_series() & ~exact
+    report.duplicates = int(exact.sum()) + int(repeated_key.sum())
+    if exact.any():
+        report.issues.append(RowIssue("exact copy of an earlier row", tuple(keep.filter(exact)[ROW].to_list()),
+                                      report.file))
+    if repeated_key.any():
+        report.issues.append(RowIssue(f"{key} repeats an earlier row's {key} with other values (first kept)",
+                                      tuple(keep.filter(repeated_key)[ROW].to_list()), report.file))
+    if exact.any() or repeated_key.any():
+        keep = keep.filter(~(exact | repeated_key))
+    return keep
 
 
 def _hash_slices(frame: pl.DataFrame, rows: int) -> Iterator[tuple[int, pl.Series]]:

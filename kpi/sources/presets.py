@@ -143,16 +143,29 @@ class Preset:
         if self.keep_other_columns:
             used = {*fields.values(), *extras.values(), *(rc or ())}
             extras.update({c: c for c in raw.columns if c not in used})
-        constants = dict(self.constants)
-        if "currency" not in fields and "currency" not in constants:
-            for c in fields.values():
-                if cur := _currency_of(c):
-                    constants["currency"] = cur
+        constants = self._constants(fields)
         title = raw.detected.preamble[0].strip().lstrip("#").strip() if raw.detected.preamble else ""
         label = self.label + (f" ({title})" if title and "report" in title.lower() and "#" not in title else "")
         drop = next(iter(present(self.drop_first_if_empty)), None)
         coalesce = {f: tuple(c for c in dict.fromkeys(present(cands)) if c != fields[f])
                     for f, cands in self.coalesce.items() if f in fields}
+        return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes,
+                       {f: cols for f, cols in coalesce.items() if cols}, dict(self.fill_empty), self.leave_out_empty,
+                       self._touch_sets(pick))
+
+    def _constants(self, fields: dict[str, str]) -> dict[str, str]:
+        """The preset's constants, with the currency a mapped header states (`Amount spent (INR)`) when
+        neither a field nor a constant gives one (the last such header wins)."""
+        constants = dict(self.constants)
+        if "currency" not in fields and "currency" not in constants:
+            for c in fields.values():
+                if cur := _currency_of(c):
+                    constants["currency"] = cur
+        return constants
+
+    def _touch_sets(self, pick: Callable[[Names], str | None]) -> tuple[TouchSet, ...]:
+        """The touch sets whose time and channel columns (and campaign, when it needs one) the file has,
+        with the columns `pick` chose."""
         touch_sets = []
         for ts in self.touch_sets:
             when, channel, campaign = pick(ts.touched_at), pick(ts.channel), pick(ts.campaign)
@@ -160,9 +173,7 @@ class Preset:
                 continue
             kept = tuple((name, col) for name, cands in ts.extras if (col := pick(cands)) is not None)
             touch_sets.append(TouchSet(ts.touch_type, when, channel, campaign, ts.needs, kept))
-        return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes,
-                       {f: cols for f, cols in coalesce.items() if cols}, dict(self.fill_empty), self.leave_out_empty,
-                       tuple(touch_sets))
+        return tuple(touch_sets)
 
 
 def _currency_of(header: str) -> str | None:
