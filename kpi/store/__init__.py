@@ -59,6 +59,7 @@ from kpi.store.errors import (
 from kpi.store.versions import APPEND_ATTEMPTS, Mode, Version, VersionStore, refusals
 from kpi.store.views import (
     MAX_STATE_BYTES,
+    MAX_STATE_DEPTH,
     MAX_STATE_LIST,
     MAX_STATE_STRING,
     SLICE_KEY,
@@ -77,6 +78,7 @@ __all__ = [
     "CATALOG_FILE",
     "DATA_DIR_ENV",
     "MAX_STATE_BYTES",
+    "MAX_STATE_DEPTH",
     "MAX_STATE_LIST",
     "MAX_STATE_STRING",
     "SCHEMA_VERSION",

@@ -91,6 +91,7 @@ SLICE_KEY = "slice"
 MAX_STATE_STRING = 2048
 MAX_STATE_LIST = 1000
 MAX_STATE_BYTES = 32 * 1024
+MAX_STATE_DEPTH = 8
 
 
 def personal_kind(value: str) -> Literal["email", "phone"] | None:
@@ -120,50 +121,63 @@ def check_view_state(state: Mapping[str, Any]) -> None:
     (e-mail addresses and phone numbers, see `personal_kind`: PersonalData), strings over 2 KB, lists over
     1,000 items, and states over 32 KB as JSON. Messages name the key, never the value.
     """
-
-    def walk(value: object, path: str, depth: int) -> None:
-        if depth > 8:
-            raise UnsafeViewState(f"view state is nested too deeply at '{path}'; views hold filters, not data")
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    raise UnsafeViewState(f"view state keys must be text, got {type(key).__name__} at '{path}'")
-                where = f"{path}.{key}" if path else key
-                if _SECRET_KEY_RE.search(re.sub(r"[^a-z]", "", key.lower())):
-                    raise UnsafeViewState(
-                        f"view state key '{where}' looks like a credential; views must never hold credentials"
-                    )
-                walk(item, where, depth + 1)
-        elif isinstance(value, list | tuple):
-            if len(value) > MAX_STATE_LIST:
-                raise UnsafeViewState(
-                    f"view state '{path}' has {len(value)} items (at most {MAX_STATE_LIST}); "
-                    "views hold filters, not data"
-                )
-            for i, item in enumerate(value):
-                walk(item, f"{path}[{i}]", depth + 1)
-        elif isinstance(value, str):
-            if len(value) > MAX_STATE_STRING:
-                raise UnsafeViewState(
-                    f"view state '{path}' is {len(value)} characters (at most {MAX_STATE_STRING}); "
-                    "views hold filters, not data"
-                )
-            if _SECRET_VALUE_RE.search(value):
-                raise UnsafeViewState(f"view state '{path}' looks like a credential; views must never hold credentials")
-            kind = personal_kind(value)
-            if kind is not None:
-                raise PersonalData(path, kind)
-        elif not (value is None or isinstance(value, bool | int | float)):
-            raise UnsafeViewState(
-                f"view state '{path}' is a {type(value).__name__}; use text, numbers, booleans, lists or objects"
-            )
-
     if not isinstance(state, Mapping):
         raise UnsafeViewState("view state must be a dict of filters")
-    walk(state, "", 0)
+    _check_value(state, "", 0)
     size = len(_dumps(dict(state), "view state").encode("utf-8"))
     if size > MAX_STATE_BYTES:
         raise UnsafeViewState(f"view state is {size} bytes as JSON (at most {MAX_STATE_BYTES}); views hold filters")
+
+
+def _check_value(value: object, path: str, depth: int) -> None:
+    """Check one value of a view state, found at `path` `depth` levels down, and everything inside it."""
+    if depth > MAX_STATE_DEPTH:
+        raise UnsafeViewState(f"view state is nested too deeply at '{path}'; views hold filters, not data")
+    if isinstance(value, Mapping):
+        _check_mapping(value, path, depth)
+    elif isinstance(value, list | tuple):
+        _check_list(value, path, depth)
+    elif isinstance(value, str):
+        _check_text(value, path)
+    elif not (value is None or isinstance(value, bool | int | float)):
+        raise UnsafeViewState(
+            f"view state '{path}' is a {type(value).__name__}; use text, numbers, booleans, lists or objects"
+        )
+
+
+def _check_mapping(value: Mapping[object, object], path: str, depth: int) -> None:
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise UnsafeViewState(f"view state keys must be text, got {type(key).__name__} at '{path}'")
+        where = f"{path}.{key}" if path else key
+        if _SECRET_KEY_RE.search(re.sub(r"[^a-z]", "", key.lower())):
+            raise UnsafeViewState(
+                f"view state key '{where}' looks like a credential; views must never hold credentials"
+            )
+        _check_value(item, where, depth + 1)
+
+
+def _check_list(value: list[object] | tuple[object, ...], path: str, depth: int) -> None:
+    if len(value) > MAX_STATE_LIST:
+        raise UnsafeViewState(
+            f"view state '{path}' has {len(value)} items (at most {MAX_STATE_LIST}); "
+            "views hold filters, not data"
+        )
+    for i, item in enumerate(value):
+        _check_value(item, f"{path}[{i}]", depth + 1)
+
+
+def _check_text(value: str, path: str) -> None:
+    if len(value) > MAX_STATE_STRING:
+        raise UnsafeViewState(
+            f"view state '{path}' is {len(value)} characters (at most {MAX_STATE_STRING}); "
+            "views hold filters, not data"
+        )
+    if _SECRET_VALUE_RE.search(value):
+        raise UnsafeViewState(f"view state '{path}' looks like a credential; views must never hold credentials")
+    kind = personal_kind(value)
+    if kind is not None:
+        raise PersonalData(path, kind)
 
 
 class ViewStore(StoreCore):
