@@ -215,6 +215,7 @@ class ViewStore(StoreCore):
         elif SLICE_KEY in state:
             raise StoreError(f"'{SLICE_KEY}' in a view's state is set through `slice`, not by hand")
         check_view_state(state)
+        expires = _ts(expires_at) if expires_at is not None else None  # refuses a time without a time zone
         if expires_at is not None and expires_at <= self._now():
             raise StoreError("a new view's expiry must be in the future")
         if title is not None and len(title) > 200:
@@ -236,7 +237,7 @@ class ViewStore(StoreCore):
                 "follow_latest, expires_at, revoked_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)",
                 (token_id(token), workspace, page, _dumps(dict(state), "view state"), _dumps(pinned, "versions"),
                  row["settings"], title, created_by, _ts(self._now()), int(follow_latest),
-                 _ts(expires_at) if expires_at else None),
+                 expires),
             )
         return token
 
@@ -276,12 +277,6 @@ class ViewStore(StoreCore):
         with self._tx(write=True) as db:
             key = self._existing_view(db, token_or_id)
             db.execute("UPDATE views SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", (_ts(self._now()), key))
-
-    def set_view_expiry(self, token_or_id: str, expires_at: datetime | None) -> None:
-        """Set (or with None clear) when a link stops working, by its token or its view id."""
-        with self._tx(write=True) as db:
-            key = self._existing_view(db, token_or_id)
-            db.execute("UPDATE views SET expires_at = ? WHERE id = ?", (_ts(expires_at) if expires_at else None, key))
 
     @staticmethod
     def _existing_view(db: sqlite3.Connection, token_or_id: str) -> str:
