@@ -39,13 +39,6 @@ class DocumentStore(StoreCore):
                               (workspace, kind)).fetchall()
         return {r["key"]: _load_doc(r["body"], workspace, kind, r["key"]) for r in rows}
 
-    def delete_doc(self, workspace: str, kind: str, key: str) -> bool:
-        """Remove a document; returns whether there was one."""
-        with self._tx(write=True) as db:
-            self._require_workspace(db, workspace)
-            cur = db.execute("DELETE FROM docs WHERE workspace_id = ? AND kind = ? AND key = ?", (workspace, kind, key))
-            return cur.rowcount > 0
-
 
 def _load_doc(body: str, workspace: str, kind: str, key: str) -> Any:
     """A document's body as JSON, or DamagedDocument naming it and saying what to do."""
