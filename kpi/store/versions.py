@@ -256,19 +256,6 @@ class VersionStore(StoreCore):
                   else {name: self.version(workspace, name, vid) for name, vid in versions.items()})
         return {name: self._read(v) for name, v in chosen.items()}
 
-    def verify(self, workspace: str | None = None) -> list[CorruptVersion]:
-        """Check every version's file (of one workspace or all); returns the problems found."""
-        with self._tx() as db:
-            sql = "SELECT * FROM versions" + (" WHERE workspace_id = ?" if workspace else "")
-            rows = db.execute(sql, (workspace,) if workspace else ()).fetchall()
-        problems = []
-        for row in rows:
-            try:
-                self._read(self._version(row))
-            except CorruptVersion as exc:
-                problems.append(exc)
-        return problems
-
     def collect_garbage(self, older_than: timedelta = timedelta(hours=1)) -> list[Path]:
         """Delete files no catalog row points at (left by interrupted saves or deletes); returns them.
 

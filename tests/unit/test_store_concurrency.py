@@ -121,7 +121,9 @@ def test_writer_killed_at_random_points_never_tears_anything(tmp_path: Path) -> 
         seen_leftovers |= leftovers
 
     print(f"kill test: {checked} versions, {interrupted} of {iterations} kills left an uncommitted file")
-    assert store.verify() == []
+    for dataset in ("leads", "touches"):  # every version still loads, its file matching the catalog's hash
+        for v in store.versions(WORKSPACE, dataset):
+            store.load(WORKSPACE, dataset, v.id)
     assert checked["leads"] >= iterations // 2  # the writer made real progress between kills
     assert interrupted > 0  # some kills landed between writing a file and committing it
     store.collect_garbage(older_than=timedelta(0))
