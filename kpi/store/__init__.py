@@ -13,8 +13,9 @@ so a share link pinned to a version keeps showing the same numbers.
 Durability: a save writes the Parquet file to a temporary name in its final folder, fsyncs it,
 renames it into place, fsyncs the folder and only then records it in one catalog transaction.
 A process killed at any point leaves either the previous state or the new one; at worst an
-unreferenced file remains, which `collect_garbage` removes. Loading checks the file's sha256
-against the catalog and refuses to serve a file that does not match.
+unreferenced file remains, which nothing reads (versions are found through the catalog only) and
+which is left on disk. Loading checks the file's sha256 against the catalog and refuses to serve a
+file that does not match.
 
 Several threads and processes may use one data directory at once: SQLite serialises catalog
 writes (WAL mode, busy timeout), version numbers are assigned inside that transaction, and an

@@ -287,7 +287,7 @@ class StoreCore:
             self._require_workspace(db, workspace)
             db.execute("DELETE FROM workspaces WHERE id = ?", (workspace,))  # cascades to every other table
         folder = self._datasets_dir / workspace
-        if folder.exists():  # files without catalog rows are harmless; collect_garbage finishes an interrupted delete
+        if folder.exists():  # files without catalog rows are never read: an interrupted delete only leaves disk space
             shutil.rmtree(folder, ignore_errors=True)
 
     def settings(self, workspace: str) -> Settings:

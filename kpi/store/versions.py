@@ -11,12 +11,10 @@ import hashlib
 import io
 import json
 import sqlite3
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any, Literal
 
 import polars as pl
@@ -255,33 +253,6 @@ class VersionStore(StoreCore):
         chosen = (self.datasets(workspace) if versions is None
                   else {name: self.version(workspace, name, vid) for name, vid in versions.items()})
         return {name: self._read(v) for name, v in chosen.items()}
-
-    def collect_garbage(self, older_than: timedelta = timedelta(hours=1)) -> list[Path]:
-        """Delete files no catalog row points at (left by interrupted saves or deletes); returns them.
-
-        Only files older than `older_than` go, so a save that wrote its file but has not yet
-        committed its catalog row is left alone.
-        """
-        with self._tx() as db:
-            known = {(r["workspace_id"], r["dataset"], r["id"])
-                     for r in db.execute("SELECT workspace_id, dataset, id FROM versions")}
-        cutoff = time.time() - older_than.total_seconds()
-        removed: list[Path] = []
-        for path in sorted(self._datasets_dir.glob("*/*/*")):
-            ws, dataset, name = path.parts[-3:]
-            orphan = name.endswith(".parquet.tmp") or (
-                name.endswith(".parquet") and (ws, dataset, name.removesuffix(".parquet")) not in known
-            )
-            try:
-                if orphan and path.is_file() and path.stat().st_mtime <= cutoff:
-                    path.unlink()
-                    removed.append(path)
-            except FileNotFoundError:
-                continue
-        for folder in sorted(self._datasets_dir.glob("*/*"), reverse=True) + sorted(self._datasets_dir.glob("*")):
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-        return removed
 
 
 def refusals(dataset: str, frame: pl.DataFrame, settings: Settings) -> list[Problem]:
