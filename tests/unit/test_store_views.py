@@ -149,18 +149,19 @@ def test_expiry(store: Store, ws: str, clock: Clock) -> None:
         store.resolve_view(token)
     assert store.list_views(ws)[0].status == "expired"
 
-    store.set_view_expiry(token, None)
-    assert store.resolve_view(token).expires_at is None
-    store.set_view_expiry(token, clock.now + timedelta(days=7))
-    assert store.resolve_view(token).status == "active"
+    never = store.create_view(ws, "funnel", STATE)  # the share dialog's "never"
+    week = store.create_view(ws, "funnel", STATE, expires_at=clock.now + timedelta(days=7))
+    assert store.resolve_view(never).expires_at is None
+    assert store.resolve_view(week).status == "active"
     clock.now += timedelta(days=8)
     with pytest.raises(ViewExpired):
-        store.resolve_view(token)
+        store.resolve_view(week)
+    assert store.resolve_view(never).status == "active"
 
     with pytest.raises(StoreError, match="must be in the future"):
         store.create_view(ws, "funnel", STATE, expires_at=clock.now - timedelta(seconds=1))
     with pytest.raises(ValueError, match="timezone-aware"):
-        store.set_view_expiry(token, datetime(2030, 1, 1))
+        store.create_view(ws, "funnel", STATE, expires_at=datetime(2030, 1, 1))
 
 
 @pytest.mark.parametrize(
