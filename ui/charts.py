@@ -76,7 +76,7 @@ def _dashed_when_incomplete(frame: pl.DataFrame, series: str, lang: str) -> tupl
     return out, dash
 
 
-def small_multiples(frame: pl.DataFrame, metrics: Sequence[str], units: dict[str, str], lang: str,
+def small_multiples(frame: pl.DataFrame, metrics: Sequence[str], units: Mapping[str, str], lang: str,
                     incomplete: pl.DataFrame | None = None) -> list[alt.Chart]:
     """One small line chart per metric over the `period` column, each on its own scale and titled by the metric.
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import polars as pl
 import streamlit as st
+from google.auth import credentials as ga_credentials
 from streamlit.connections import BaseConnection
 
 from kpi import clock
@@ -122,6 +123,7 @@ class GA4Connection(BaseConnection[Clients]):
                 raise Ga4Error("unauthenticated", t("ga4.key_file_unreadable", section=self._connection_name)) from None
         else:
             info = {}
+        credentials: ga_credentials.Credentials | None
         if config.get("oauth_refresh_token"):
             client = ga4_oauth.OAuthClient.from_settings(config)
             credentials = ga4_oauth.credentials(client, str(config["oauth_refresh_token"]))

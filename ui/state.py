@@ -153,7 +153,7 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
                                   min_value=EARLIEST, max_value=LATEST, persist_state="session")
             end = st.date_input(t("sidebar.to", lang), value=today, key="to", min_value=EARLIEST, max_value=LATEST,
                                 persist_state="session")
-            period = Period(min(start, end), max(start, end))  # type: ignore[type-var]
+            period = Period(min(start, end), max(start, end))
         else:
             period = preset(choice, today)
         compare = translated_select(st, t("sidebar.compare", lang), COMPARES, "compare", "previous", lang,

@@ -105,7 +105,7 @@ def display(frame: pl.DataFrame, lang: str, currency: str = "EUR",
     styler = data.to_pandas().style
     formatters: dict[str, Callable[[Any], str]] = {
         c: partial(_cell_text, kind=kinds[c], lang=lang, currency=currency) for c in frame.columns}
-    return styler.format(formatters, na_rep=fmt.DASH)  # type: ignore[arg-type]
+    return styler.format(formatters, na_rep=fmt.DASH)
 
 
 def _config(frame: pl.DataFrame, kinds: Mapping[str, str], labels: Mapping[str, str], helps: Mapping[str, str],
@@ -172,7 +172,7 @@ def table_frame(frame: pl.DataFrame, dimensions: Sequence[str], metrics: Sequenc
 
 def metric_kinds(metrics: Sequence[Metric]) -> dict[str, str]:
     """Each metric column's kind (its unit) and its change column's ("delta_pp" for rates, else "delta_pct")."""
-    kinds = {m.id: m.unit for m in metrics}
+    kinds: dict[str, str] = {m.id: m.unit for m in metrics}
     kinds |= {m.id + DELTA: "delta_pp" if m.unit == "ratio" else "delta_pct" for m in metrics}
     return kinds
 
