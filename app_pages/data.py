@@ -3,6 +3,8 @@ what is loaded."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from kpi.download import to_csv_bytes
@@ -29,7 +31,7 @@ if tables:
         rows = plural("data.n_rows", frame.height, lang, count=number(frame.height, lang))
         columns = plural("data.n_columns", len(frame.columns), lang, count=number(len(frame.columns), lang))
         cols[0].write(t("data.loaded_table", lang, table=table_label(name, lang), rows=rows, columns=columns))
-        cols[1].download_button(t("table.download_csv", lang), lambda frame=frame: to_csv_bytes(frame),  # on click
+        cols[1].download_button(t("table.download_csv", lang), partial(to_csv_bytes, frame),  # on click
                                 file_name=f"{name}.csv", mime="text/csv", key=f"dl_{name}", on_click="ignore")
     if st.button(t("data.remove", lang), key="data_remove"):
         st.session_state[SESSION_TABLES] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.store import StoreError
+from kpi.store import Mode, StoreError
 from ui import format as fmt
 from ui import money
 from ui import workspace as data
@@ -14,7 +14,7 @@ from ui.safe import md
 from ui.state import current
 from ui.tables import show_table
 
-REPLACE, APPEND = "replace", "append"
+MODES: tuple[Mode, ...] = ("replace", "append")
 NEW = "__new__"
 
 
@@ -28,7 +28,7 @@ def render_save_uploads(lang: str) -> None:
     target = st.selectbox(t("ws.save_into", lang), [*workspaces, NEW], key="save_target",
                           format_func=lambda w: t("ws.new_workspace", lang) if w == NEW else workspaces[w])
     name = st.text_input(t("ws.new_name", lang), key="save_new_name") if target == NEW else workspaces[target]
-    mode = st.radio(t("ws.mode", lang), (REPLACE, APPEND), key="save_mode",
+    mode = st.radio(t("ws.mode", lang), MODES, key="save_mode",
                     format_func=lambda m: t(f"ws.mode.{m}", lang))
     allowed = can_create() if target == NEW else can_edit_id(target)
     if not allowed:
