@@ -1,5 +1,6 @@
 """The engine's entry points: every number the app and the command line show, asked as
-`(workspace, query)` (see `kpi.query.Query` and `kpi.workspace.Workspace`).
+`(workspace, query)` (see `kpi.query.Query` and `kpi.workspace.Workspace`); the KPI tree's scorecards,
+which follow each KPI's own period and filters, as `(workspace, today)`.
 
 Each entry point answers from the workspace's prepared tables and settings only, so its answer is a
 function of `(workspace.identity, query, the other arguments)`: what a cache keys on.
@@ -8,6 +9,7 @@ function of `(workspace.identity, query, the other arguments)`: what a cache key
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import polars as pl
 
@@ -15,7 +17,11 @@ from kpi import attribution as kpi_attribution
 from kpi import funnel as kpi_funnel
 from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
+from kpi import scorecard as kpi_scorecard
+from kpi import tree as kpi_tree
+from kpi.period import Grain
 from kpi.query import Query
+from kpi.tree_edit import KPIS, canonical
 from kpi.workspace import Workspace
 
 
@@ -96,3 +102,19 @@ def cost_dimensions_missing(ws: Workspace, query: Query, names: Sequence[str]) -
     dims = [*query.by, *(d for d, _ in query.filters)]
     missing = [d for m in names for d in kpi_metrics.cost_dimensions_missing(ws.tables, cat[m], dims)]
     return list(dict.fromkeys(missing))
+
+
+def _tree(ws: Workspace) -> list[kpi_tree.Kpi]:
+    return kpi_tree.kpis(canonical(ws.tables.get(KPIS)), kpi_metrics.catalog(ws.settings))
+
+
+def scorecards(ws: Workspace, today: date) -> list[kpi_scorecard.Card]:
+    """Every KPI of the workspace's tree against its target as of `today`: value, pace, forecast, status
+    (`kpi.scorecard.scorecards`); the tree must have no errors (`kpi.tree.check`)."""
+    return kpi_scorecard.scorecards(ws.tables, _tree(ws), ws.settings, today)
+
+
+def kpi_trend(ws: Workspace, kpi_id: str, today: date, grain: Grain) -> pl.DataFrame:
+    """One KPI's value per `grain` bucket beside its target (`kpi.scorecard.trend`)."""
+    kpi = next(k for k in _tree(ws) if k.id == kpi_id)
+    return kpi_scorecard.trend(ws.tables, kpi, ws.settings, today, grain=grain)

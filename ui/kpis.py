@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
-from kpi import scorecard as kpi_scorecard
+from kpi import engine
 from kpi import tree as kpi_tree
 from kpi.metrics import Metric, table_dimensions
 from kpi.period import PRESETS, Grain, Period, preset
@@ -71,14 +71,9 @@ def tree(ws: data.Workspace) -> list[Kpi]:
     return kpi_tree.kpis(kpi_table(ws), data.catalog(ws))
 
 
-@st.cache_data(show_spinner=False, max_entries=64, scope="session")
-def _cards(key: str, today: date, _ws: data.Workspace) -> list[Card]:
-    return kpi_scorecard.scorecards(_ws.tables, tree(_ws), _ws.settings, today)
-
-
 def cards(ws: data.Workspace, today: date) -> dict[str, Card]:
-    """`kpi.scorecard.scorecards` on the workspace's tree as of `today`, by KPI id, cached on the workspace key."""
-    return {c.kpi.id: c for c in _cards(ws.key, today, ws)}
+    """`kpi.engine.scorecards` as of `today`, by KPI id (cached)."""
+    return {c.kpi.id: c for c in data.ask(ws, engine.scorecards, today)}
 
 
 def headline(ws: data.Workspace, metrics: Sequence[str], today: date) -> dict[str, Card]:
@@ -95,15 +90,9 @@ def headline(ws: data.Workspace, metrics: Sequence[str], today: date) -> dict[st
     return out
 
 
-@st.cache_data(show_spinner=False, max_entries=128, scope="session")
-def _trend(key: str, kpi_id: str, today: date, grain: Grain, _ws: data.Workspace) -> pl.DataFrame:
-    kpi = next(k for k in tree(_ws) if k.id == kpi_id)
-    return kpi_scorecard.trend(_ws.tables, kpi, _ws.settings, today, grain=grain)
-
-
 def trend(ws: data.Workspace, kpi_id: str, today: date, grain: Grain) -> pl.DataFrame:
-    """`kpi.scorecard.trend` of one KPI, cached on the workspace key."""
-    return _trend(ws.key, kpi_id, today, grain, ws)
+    """`kpi.engine.kpi_trend` of one KPI (cached)."""
+    return data.ask(ws, engine.kpi_trend, kpi_id, today, grain)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, scope="session")

@@ -160,15 +160,15 @@ def mappings() -> MappingStore:
 # Answers are session-scoped: uploads stay private to their session, and a session's answers are
 # dropped when it disconnects. The key is the workspace's identity and the query, never the frames.
 @st.cache_data(show_spinner=False, max_entries=1024, scope="session")
-def _answer(identity: str, entry: str, query: Query, args: tuple[object, ...], _ws: EngineWorkspace,
+def _answer(identity: str, entry: str, args: tuple[object, ...], _ws: EngineWorkspace,
             _entry: Callable[..., object]) -> object:
-    return _entry(_ws, query, *args)
+    return _entry(_ws, *args)
 
 
-def ask(ws: Workspace, entry: Callable[..., T], query: Query, *args: object) -> T:
-    """`entry` (a `kpi.engine` entry point) on the workspace and query, cached by the workspace's identity,
-    the query and `args`."""
-    return _answer(ws.key, f"{entry.__module__}.{entry.__qualname__}", query, args, ws.data, entry)  # type: ignore[return-value]
+def ask(ws: Workspace, entry: Callable[..., T], *args: object) -> T:
+    """`entry(ws.data, *args)`, a `kpi.engine` entry point (its query first, where it takes one), cached by
+    the workspace's identity, the entry and `args`."""
+    return _answer(ws.key, f"{entry.__module__}.{entry.__qualname__}", args, ws.data, entry)  # type: ignore[return-value]
 
 
 def compute(ws: Workspace, query: Query, metrics: Sequence[str]) -> pl.DataFrame:
