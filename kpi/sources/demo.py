@@ -28,8 +28,9 @@ What is in the data, so that the app has stories to tell:
     target cost per won deal and its won deals bring back less than the spend (ROAS well under 1).
   - Nordic Expansion is the initiative to **do less** of: in the new markets, where nobody knows
     the brand, leads convert less and enterprise accounts do not buy at all, so a won deal costs
-    two to three times the target while still paying back more than its spend (ROAS between 1 and 3;
-    on a few dates in fifty its deals pay back three times or more, and LinkedIn is the one done less of).
+    two to three times the target while still paying back more than its spend (ROAS between 1 and 3).
+    Not on every date: on about one in twenty-five its deals pay back three times or more, and then
+    only LinkedIn (expensive, when its enterprise deals do not pay back) may be the one done less of.
 * Sales contacts most leads within a few hours; about 12 % are contacted after the 24 h SLA (weekend
   leads, and most of all in DACH) and about 6 % never (event badge scans most of all). Leads never
   contacted rarely become sales-ready.
