@@ -18,12 +18,12 @@ from kpi.period import Grain, Period
 from kpi.review import Rules, SavedReview
 from kpi.settings import Settings
 from ui import format as fmt
+from ui import navigation
 from ui import workspace as data
 from ui.i18n import t
 from ui.safe import md
 from ui.state import ViewState, url_for
 
-CAMPAIGNS_PAGE = "app_pages/campaigns.py"
 EDITOR_COLUMNS = ("subject", "verdict", "budget", "decision", "owner", "date", "note")
 
 
@@ -218,7 +218,7 @@ def filter_on(dimension: str, subject: str) -> None:
 
 
 def open_campaigns(state: ViewState, dimension: str, subject: str) -> None:
-    st.switch_page(CAMPAIGNS_PAGE, query_params=campaigns_params(state, dimension, subject))
+    navigation.switch("campaigns", query_params=campaigns_params(state, dimension, subject))
 
 
 def editor_frame(table: pl.DataFrame, saved: SavedReview | None, today: date) -> pl.DataFrame:
