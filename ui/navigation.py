@@ -14,12 +14,14 @@ way, `render_page` runs app.py instead, which opens the page the address names t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.i18n import t
 
@@ -72,9 +74,15 @@ def run(page: st.Page) -> None:
 
 def render_page(render: Callable[[], None]) -> None:
     """A page file's last line: its `render` when app.py runs it, else (Streamlit ran the file on its own, see
-    the module's doc) app.py, which runs the page the address names inside the app."""
+    the module's doc) app.py, which runs the page the address names inside the app.
+
+    app.py runs as the main script, as in any later run: its sidebar's widgets keep their ids (run under this
+    page's id instead, they changed after the first request, and the browser test's second upload on a fresh
+    server was lost). Not a rerun: that would drop the clicks this run carries (AppTest runs every page so)."""
     if _IN_APP.get():
         render()
         return
     code = compile(APP.read_bytes(), str(APP), "exec")
-    exec(code, {"__name__": "__main__", "__file__": str(APP)})
+    ctx = get_script_run_ctx()
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash) if ctx is not None else nullcontext():
+        exec(code, {"__name__": "__main__", "__file__": str(APP)})
