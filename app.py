@@ -1,7 +1,8 @@
 """Marketing KPI Studio: `streamlit run app.py`.
 
 The entry script: page setup, the sidebar (workspace, period, comparison, filters, sharing) and the
-page registry. Pages render; they read the workspace and view state this script sets on every run.
+navigation, built from the page registry in ui.navigation. Pages render; they read the workspace and view
+state this script sets on every run.
 A `?view=TOKEN` link opens a shared view read-only: its pinned data, no upload, edit or delete pages.
 Everything else is the editing app: behind the shared editor password when one is set (ui.auth).
 """
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import navigation
 from ui.auth import require_editor_password, warn_if_open
 from ui.i18n import current_language, t
+from ui.navigation import PAGES
 from ui.share import open_shared_view, render_banner, render_share_button
 from ui.state import render_sidebar
 from ui.workspace import CURRENT, select_workspace
@@ -23,23 +26,8 @@ st.set_page_config(page_title="Marketing KPI Studio", page_icon=str(ICON), layou
 
 lang = current_language()
 shared = open_shared_view(lang)
-ANALYSIS = {  # url path -> (file, text key, icon); a shared view may open any of these
-    "overview": ("app_pages/overview.py", "page.overview", ":material/dashboard:"),
-    "funnel": ("app_pages/funnel.py", "page.funnel", ":material/filter_alt:"),
-    "campaigns": ("app_pages/campaigns.py", "page.campaigns", ":material/campaign:"),
-    "attribution": ("app_pages/attribution.py", "page.attribution", ":material/alt_route:"),
-    "segments": ("app_pages/segments.py", "page.segments", ":material/grid_view:"),
-    "kpis": ("app_pages/kpis.py", "page.kpis", ":material/account_tree:"),
-    "review": ("app_pages/review.py", "page.review", ":material/fact_check:"),
-}
-EDITING = {  # never offered to a shared, read-only view
-    "data": ("app_pages/data.py", "page.data", ":material/upload_file:"),
-    "workspaces": ("app_pages/workspaces.py", "page.workspaces", ":material/folder_shared:"),
-}
-start_page = shared.view.page if shared is not None and shared.view.page in ANALYSIS else "overview"
-registry = ANALYSIS if shared is not None else ANALYSIS | EDITING
-pages = {path: st.Page(file, title=t(key, lang), icon=icon, url_path=path)
-         for path, (file, key, icon) in registry.items()}
+pages = navigation.pages(shared is not None, lang)  # a shared view: only the pages it may open
+start_page = shared.view.page if shared is not None and shared.view.page in pages else "overview"
 
 
 def root() -> None:
@@ -49,7 +37,7 @@ def root() -> None:
 
 
 # Every page has its own address; the root is a hidden page that only forwards to the start page.
-home = st.Page(root, title=t(registry[start_page][1], lang), url_path="start", default=True, visibility="hidden")
+home = st.Page(root, title=t(PAGES[start_page].text, lang), url_path="start", default=True, visibility="hidden")
 page = st.navigation([home, *pages.values()])
 if page is home:
     root()
@@ -65,4 +53,4 @@ else:
     st.session_state[CURRENT] = shared.workspace
     render_banner(shared, lang)
     render_sidebar(shared.workspace, initial=shared.params)
-page.run()
+navigation.run(page)

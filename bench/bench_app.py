@@ -20,7 +20,7 @@ import time
 
 from bench.generate import generate
 
-PAGES = ("app_pages/overview.py", "app_pages/funnel.py", "app_pages/campaigns.py", "app_pages/segments.py")
+PAGES = ("pages/overview.py", "pages/funnel.py", "pages/campaigns.py", "pages/segments.py")
 
 
 def main() -> None:

@@ -18,12 +18,12 @@ from kpi.query import Query
 from kpi.review import Rules, SavedReview
 from kpi.workspace import Workspace as EngineWorkspace
 from ui import format as fmt
+from ui import navigation
 from ui import workspace as data
 from ui.i18n import t
 from ui.safe import md
 from ui.state import ViewState, url_for
 
-CAMPAIGNS_PAGE = "app_pages/campaigns.py"
 EDITOR_COLUMNS = ("subject", "verdict", "budget", "decision", "owner", "date", "note")
 
 
@@ -276,7 +276,7 @@ def filter_on(dimension: str, subject: str) -> None:
 
 
 def open_campaigns(state: ViewState, dimension: str, subject: str) -> None:
-    st.switch_page(CAMPAIGNS_PAGE, query_params=campaigns_params(state, dimension, subject))
+    navigation.switch("campaigns", query_params=campaigns_params(state, dimension, subject))
 
 
 def editor_frame(table: pl.DataFrame, saved: SavedReview | None, today: date) -> pl.DataFrame:

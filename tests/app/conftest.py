@@ -62,3 +62,9 @@ def open_page(app: AppTest, page: str) -> AppTest:
     app.switch_page(page).run()
     assert not app.exception, app.exception
     return app
+
+
+def page_alone(name: str, default_timeout: float = 60) -> AppTest:
+    """The page pages/NAME.py on its own, without app.py's sidebar: its `render()` (the file itself, run on its
+    own, runs app.py; see ui.navigation)."""
+    return AppTest.from_string(f"from pages.{name} import render\n\nrender()\n", default_timeout=default_timeout)

@@ -17,7 +17,7 @@ from tests.app.test_overview_app import demo_last_day
 from tests.unit.test_attribution import workspace
 from ui.workspace import store
 
-PAGE = "app_pages/attribution.py"
+PAGE = "pages/attribution.py"
 JAN = {"period": "custom", "from": "2026-01-01", "to": "2026-01-31"}
 
 

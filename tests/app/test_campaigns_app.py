@@ -19,7 +19,7 @@ from tests.app.conftest import open_page, use_empty_uploads, use_uploads
 from tests.app.test_overview_app import demo_last_day
 from ui.tables import DELTA, export_frame, table_frame
 
-PAGE = "app_pages/campaigns.py"
+PAGE = "pages/campaigns.py"
 KPIS = ("spend", "impressions", "clicks", "ctr", "cpc", "leads", "cpl", "mql", "cost_per_mql", "sql", "opportunities",
         "won", "cac", "pipeline", "revenue", "roas", "roi")
 

@@ -9,16 +9,15 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import plain
+from tests.app.conftest import page_alone, plain
 from tests.conftest import REPO
 
-PAGE = str(REPO / "app_pages" / "data.py")
 FIX = REPO / "tests" / "fixtures" / "uploads"
 
 
 @pytest.fixture
 def page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = page_alone("data", default_timeout=60)
     at.run()
     assert not at.exception
     return at
@@ -170,7 +169,7 @@ def test_range_export_asks_for_the_period(page: AppTest) -> None:
 
 
 def in_language(lang: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = page_alone("data", default_timeout=60)
     at.query_params["lang"] = lang
     at.run()
     assert not at.exception
@@ -274,7 +273,7 @@ def test_data_page_through_the_app(app: AppTest, lang: str, upload_tab: str, int
     app.query_params["lang"] = lang
     app.run()
     assert not app.exception
-    app.switch_page("app_pages/data.py").run()
+    app.switch_page("pages/data.py").run()
     assert not app.exception
     assert [tab.label for tab in app.tabs] == [upload_tab, "Google Analytics 4"]
     assert any(c.value.startswith(intro) for c in app.caption)

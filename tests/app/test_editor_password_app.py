@@ -81,7 +81,7 @@ def address() -> Iterator[None]:
     config.set_option("server.address", before)
 
 
-@pytest.mark.parametrize("page", ["app_pages/data.py", "app_pages/workspaces.py", "app_pages/kpis.py"])
+@pytest.mark.parametrize("page", ["pages/data.py", "pages/workspaces.py", "pages/kpis.py"])
 def test_open_server_is_said_on_editing_pages(app: AppTest, address: None, page: str) -> None:
     config.set_option("server.address", "0.0.0.0")
     app.run()

@@ -15,7 +15,7 @@ from tests.app.conftest import APP, open_page, use_empty_uploads
 from tests.app.test_campaigns_app import chart
 from tests.app.test_overview_app import demo_last_day
 
-PAGE = "app_pages/funnel.py"
+PAGE = "pages/funnel.py"
 
 
 

@@ -15,7 +15,7 @@ from tests.app.conftest import APP, metric, open_page
 from tests.app.test_overview_app import demo_last_day
 from ui.i18n import metric_label
 
-KPIS_PAGE = "app_pages/kpis.py"
+KPIS_PAGE = "pages/kpis.py"
 HEADLINE = ("leads", "mql", "won", "revenue", "spend", "cpl", "cac", "roas")  # the Overview's cards
 
 

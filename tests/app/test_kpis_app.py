@@ -29,7 +29,7 @@ from kpi.tree import Kpi
 from tests.app.conftest import APP, open_page, plain
 from ui.kpis import note
 
-PAGE = "app_pages/kpis.py"
+PAGE = "pages/kpis.py"
 TODAY = clock.today()
 QUARTER = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
 NEXT_YEAR = str(TODAY.year + 1)

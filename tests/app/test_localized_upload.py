@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import page_alone
 from tests.conftest import REPO
 
-PAGE = str(REPO / "app_pages" / "data.py")
 LOCAL = REPO / "tests" / "fixtures" / "uploads" / "localized"
 
 
 @pytest.fixture
 def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("KPI_MAPPINGS", str(tmp_path / "mappings.json"))
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = page_alone("data", default_timeout=60)
     at.run()
     assert not at.exception
     return at

@@ -14,14 +14,14 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.sources.files import read_file
 from kpi.sources.importer import import_raw, resolve
-from tests.app.conftest import APP, metric, use_uploads
+from tests.app.conftest import APP, metric, page_alone, use_uploads
 from tests.conftest import REPO
 from ui import format as fmt
 from ui.i18n import t
 from ui.upload import add_to_session
 
-PAGES = ("app_pages/overview.py", "app_pages/funnel.py", "app_pages/campaigns.py", "app_pages/segments.py",
-         "app_pages/kpis.py", "app_pages/review.py", "app_pages/data.py", "app_pages/workspaces.py")
+PAGES = ("pages/overview.py", "pages/funnel.py", "pages/campaigns.py", "pages/segments.py",
+         "pages/kpis.py", "pages/review.py", "pages/data.py", "pages/workspaces.py")
 META = "meta_ads_manager_exports/Teefusion_Untitled-report-Feb-1-2025-to-Aug-4-2025_Age.csv"
 GOOGLE_ADS = "google_ads_ui_exports/DanielTheC_Campaign report (1)_GBP.csv"
 AMOCRM = "amocrm_export_anonymized/amocrm_leads_test.csv"
@@ -60,7 +60,7 @@ def test_range_spend_uploads_render_every_page(app: AppTest, shared_dir: Path, f
 def test_data_page_asks_for_the_range_of_a_ga4_report_that_states_none(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KPI_MAPPINGS", str(tmp_path / "mappings.json"))
-    page = AppTest.from_file(str(REPO / "app_pages" / "data.py"), default_timeout=60)
+    page = page_alone("data", default_timeout=60)
     page.run()
     text = b"# Landing page: Landing page\n# Account: Demo\n#\nLanding page,Sessions\n/shop,845\n/,544\n"
     page.file_uploader(key="upload_file").upload("landing.csv", text)
@@ -81,7 +81,7 @@ def test_overview_counts_range_rows_and_says_charts_spread_them(app: AppTest, sh
     sessions = tables["traffic"]["sessions"].sum()  # every row covers Feb 1 .. Aug 4 2025
     use_uploads(app, tables, ("2025-01-01", "2025-12-31"), grain="month", lang="sv")
     app.run()
-    app.switch_page("app_pages/overview.py").run()
+    app.switch_page("pages/overview.py").run()
     assert not app.exception
     captions = [c.value for c in app.caption]
     assert t("notice.range_spend", "sv") in captions and t("notice.range_traffic", "sv") in captions
@@ -108,11 +108,11 @@ def test_spend_in_two_currencies_is_refused_until_a_rate_is_given(app: AppTest, 
     assert "GBP" in warning and "INR" in warning  # the currency without a rate, and the reporting one
     assert metric(app, t("metric.spend", "ru")) == fmt.DASH
     assert t("money.card_na", "ru", currencies="GBP") in [c.value for c in app.caption]
-    app.switch_page("app_pages/workspaces.py").run()
+    app.switch_page("pages/workspaces.py").run()
     app.number_input(key="money_rate_GBP").set_value(110.0)  # 110 INR per 1 GBP
     app.button(key="money_save").click().run()
     assert not app.exception
-    app.switch_page("app_pages/overview.py").run()
+    app.switch_page("pages/overview.py").run()
     assert not app.exception and not any("GBP" in w.value for w in app.warning)
     assert metric(app, t("metric.spend", "ru")) == fmt.metric_value(inr + gbp * 110.0, "currency", "ru", "INR",
                                                                     compact=True)

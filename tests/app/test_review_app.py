@@ -29,7 +29,7 @@ from tests.unit.test_review import COST, EARLY, MARCH, NOW, RATES, TARGET, Cohor
 from ui.i18n import plural
 from ui.review import change, line
 
-PAGE = "app_pages/review.py"
+PAGE = "pages/review.py"
 LINE = re.compile(r"^\*\*(?P<subject>.+?)\*\*: (?P<reason>.+) → \*\*(?P<action>.+)\*\*$")
 ACTIONS = {"stop": "stop", "do less": "less", "do more": "more", "start": "start", "continue": "continue",
            "wait for more data": "wait"}

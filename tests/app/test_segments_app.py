@@ -15,7 +15,7 @@ from tests.app.conftest import open_page, use_empty_uploads
 from tests.app.test_campaigns_app import chart, in_period
 from tests.app.test_overview_app import demo_last_day
 
-PAGE = "app_pages/segments.py"
+PAGE = "pages/segments.py"
 
 
 def choose(app: AppTest, **values: str) -> AppTest:

@@ -53,7 +53,7 @@ def test_slice_only_link_stays_in_its_slice(app: AppTest) -> None:
     assert metric(app, "Leads") == "2"
     app.multiselect(key="segment").set_value([]).run()
 
-    app.switch_page("app_pages/review.py").run()  # the review leaves out the filter on its own dimension
+    app.switch_page("pages/review.py").run()  # the review leaves out the filter on its own dimension
     assert not app.exception, app.exception
     subjects = [m.value for m in app.markdown if "→" in m.value]
     assert subjects and all("Meta" in s for s in subjects) and not any("Email" in s for s in subjects)

@@ -16,7 +16,7 @@ from tests.app.conftest import APP, metric, open_page, plain
 from tests.conftest import REPO
 from tests.unit.handmade import tables
 
-PAGE = "app_pages/workspaces.py"
+PAGE = "pages/workspaces.py"
 UPLOADS = REPO / "tests" / "fixtures" / "uploads"
 
 
@@ -151,7 +151,7 @@ def test_a_mapping_remembered_with_the_uploads_is_saved_with_them_and_maps_the_n
     def data_page_with_the_file() -> AppTest:  # a new session on that workspace
         at = AppTest.from_file(APP, default_timeout=120)
         at.query_params["ws"] = ws.id
-        open_page(at, "app_pages/data.py")
+        open_page(at, "pages/data.py")
         at.file_uploader(key="upload_file").upload(name, raw_bytes)
         at.run()
         assert not at.exception

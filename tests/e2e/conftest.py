@@ -36,7 +36,7 @@ def free_port() -> int:
 class StreamlitServer:
     """`streamlit run` of the app in a subprocess, on a free port of 127.0.0.1."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.env = {**os.environ, **(env or {})}
         self.data_dir = Path(self.env["KPI_DATA_DIR"])
         self.port = free_port()
@@ -47,7 +47,7 @@ class StreamlitServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
+             "--server.fileWatcherType", "none", *args],
             cwd=REPO, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -28,7 +28,7 @@ from kpi import clock
 from tests.app.conftest import APP, plain
 from tests.ga4.ga4_server import Fault, RestServer
 
-PAGE = "app_pages/funnel.py"
+PAGE = "pages/funnel.py"
 USERS = "ga4_users"  # a column only the GA4 funnel table has (st.dataframe without selection drops its key)
 # The editor starts with session_start / /pricing / generate_lead; these edits make the steps of the docstring.
 EDITS = {"edited_rows": {0: {"name": "Pricing", "kind": "page_path", "value": "/pricing"},

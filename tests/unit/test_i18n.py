@@ -29,7 +29,7 @@ def test_every_language_is_complete(key: str) -> None:
 
 def test_every_key_used_in_code_exists() -> None:
     used: set[str] = set()
-    for path in [*REPO.glob("ui/**/*.py"), *REPO.glob("app_pages/*.py"), REPO / "app.py"]:
+    for path in [*REPO.glob("ui/**/*.py"), *REPO.glob("pages/*.py"), REPO / "app.py"]:
         used.update(KEY_USE.findall(path.read_text(encoding="utf-8")))
     fixed = {k for k in used if "{" not in k}
     assert not fixed - TEXT.keys(), f"missing texts: {sorted(fixed - TEXT.keys())}"
@@ -51,7 +51,7 @@ def test_translation_is_applied() -> None:
 
 def test_plural_texts_have_a_form_per_category_and_agree_with_the_count() -> None:
     counted: set[str] = set()
-    for path in [*REPO.glob("ui/**/*.py"), *REPO.glob("app_pages/*.py")]:
+    for path in [*REPO.glob("ui/**/*.py"), *REPO.glob("pages/*.py")]:
         counted.update(re.findall(r"""\bplural\(\s*["']([a-z_.0-9]+)["']""", path.read_text(encoding="utf-8")))
     assert counted, "some texts depend on a count"
     for key in counted:

@@ -28,6 +28,7 @@ from ui import workspace as data
 from ui.auth import can_edit
 from ui.components import page_header
 from ui.i18n import dim_label, plural, t
+from ui.navigation import render_page
 from ui.safe import md
 from ui.share import read_only
 from ui.state import ViewState, current
@@ -158,35 +159,41 @@ def saved_reviews(ws: data.Workspace, key: str, lang: str) -> tuple[SavedReview 
     return found.saved, found.previous
 
 
-ws = data.current()
-state = current()
-page_header("page.review", state)
-if data.currency_gaps(ws):  # a review compares costs; the header's warning says which currencies need a rate
-    st.stop()
-dimensions = review_dimensions(ws.tables)
-if not dimensions:
-    st.info(t("review.no_dimension", state.lang))
-    st.stop()
-dimension = st.segmented_control(t("review.dimension", state.lang), dimensions, default=dimensions[0], required=True,
-                                 format_func=lambda d: dim_label(d, state.lang), key=DIMENSION_KEY) or dimensions[0]
-qualified = ws.settings.qualified is not None
-if not qualified:
-    st.caption(t("review.no_qualified", state.lang))
-if state.active_filters.get(dimension):
-    st.caption(t("review.filter_left_out", state.lang, dimension=md(dim_label(dimension, state.lang))))
-term = review_term(state.period, PRESET_TERMS.get(state.preset))  # None for a custom period: by its length
-st.caption(t("review.term", state.lang, term=ui_review.period_label(term, state.lang)))
-key = review_key(dimension, term)
-saved, last = saved_reviews(ws, key, state.lang)
-render_last_review(last, state.lang)
-rules = render_thresholds(state.lang)
-trend = trend_periods(state.period, int(rules.trend_periods))
-st.caption(t("review.explain", state.lang, start=fmt.day(trend[-1].start, state.lang),
-             end=fmt.day(trend[1].end, state.lang)))
-table = ui_review.conclusions(ws, dimension, state, rules, saved.budgets if saved else {})
-if table.is_empty():
-    st.info(t("review.nothing", state.lang))
-    st.stop()
-st.caption(ui_review.target_note(table, state.lang, ws.settings.currency))
-render_conclusions(table, rules, dimension, state, ws.settings.currency, qualified)
-render_decisions(ws, table, dimension, saved, state, term)
+def render() -> None:
+    ws = data.current()
+    state = current()
+    page_header("page.review", state)
+    if data.currency_gaps(ws):  # a review compares costs; the header's warning says which currencies need a rate
+        st.stop()
+    dimensions = review_dimensions(ws.tables)
+    if not dimensions:
+        st.info(t("review.no_dimension", state.lang))
+        st.stop()
+    dimension = st.segmented_control(t("review.dimension", state.lang), dimensions, default=dimensions[0],
+                                     required=True, format_func=lambda d: dim_label(d, state.lang),
+                                     key=DIMENSION_KEY) or dimensions[0]
+    qualified = ws.settings.qualified is not None
+    if not qualified:
+        st.caption(t("review.no_qualified", state.lang))
+    if state.active_filters.get(dimension):
+        st.caption(t("review.filter_left_out", state.lang, dimension=md(dim_label(dimension, state.lang))))
+    term = review_term(state.period, PRESET_TERMS.get(state.preset))  # None for a custom period: by its length
+    st.caption(t("review.term", state.lang, term=ui_review.period_label(term, state.lang)))
+    key = review_key(dimension, term)
+    saved, last = saved_reviews(ws, key, state.lang)
+    render_last_review(last, state.lang)
+    rules = render_thresholds(state.lang)
+    trend = trend_periods(state.period, int(rules.trend_periods))
+    st.caption(t("review.explain", state.lang, start=fmt.day(trend[-1].start, state.lang),
+                 end=fmt.day(trend[1].end, state.lang)))
+    table = ui_review.conclusions(ws, dimension, state, rules, saved.budgets if saved else {})
+    if table.is_empty():
+        st.info(t("review.nothing", state.lang))
+        st.stop()
+    st.caption(ui_review.target_note(table, state.lang, ws.settings.currency))
+    render_conclusions(table, rules, dimension, state, ws.settings.currency, qualified)
+    render_decisions(ws, table, dimension, saved, state, term)
+
+
+if __name__ == "__main__":
+    render_page(render)

@@ -10,6 +10,7 @@ from ui import workspace as data
 from ui.charts import heatmap
 from ui.components import cost_choice, page_header, select_to_filter, show_chart
 from ui.i18n import dim_label, metric_label, t
+from ui.navigation import render_page
 from ui.state import FILTER_DIMENSIONS, ViewState, current
 from ui.tables import metric_table
 from ui.widgets import translated_select
@@ -57,20 +58,25 @@ def render_heatmap(ws: data.Workspace, state: ViewState, pair: tuple[str, str], 
                      ws.settings.currency, key="segment_table", file_name=f"{metric.id}_by_{rows}_and_{columns}")
 
 
-ws = data.current()
-state = current()
-page_header("page.segments", state)
-dims = [d for d in FILTER_DIMENSIONS if d in data.dimensions(ws)]
-if len(dims) < 2:
-    st.info(t("segments.need_two", state.lang))
-    st.stop()
-rows, columns, metric_id = pick_view(dims, state)
-if rows == columns:
-    st.warning(t("segments.same_dimension", state.lang))
-    st.stop()
-pair = (rows, columns)
-metric = data.catalog(ws)[metric_id]
-allocate = cost_choice(data.cost_dimensions_missing(ws, state.query(pair), [metric.id]), [metric.id], state,
-                       always=True)
-if allocate is not False:
-    render_heatmap(ws, state, pair, metric, bool(allocate))
+def render() -> None:
+    ws = data.current()
+    state = current()
+    page_header("page.segments", state)
+    dims = [d for d in FILTER_DIMENSIONS if d in data.dimensions(ws)]
+    if len(dims) < 2:
+        st.info(t("segments.need_two", state.lang))
+        st.stop()
+    rows, columns, metric_id = pick_view(dims, state)
+    if rows == columns:
+        st.warning(t("segments.same_dimension", state.lang))
+        st.stop()
+    pair = (rows, columns)
+    metric = data.catalog(ws)[metric_id]
+    allocate = cost_choice(data.cost_dimensions_missing(ws, state.query(pair), [metric.id]), [metric.id], state,
+                           always=True)
+    if allocate is not False:
+        render_heatmap(ws, state, pair, metric, bool(allocate))
+
+
+if __name__ == "__main__":
+    render_page(render)

@@ -12,6 +12,7 @@ from ui import workspace as data
 from ui.charts import model_comparison, titled
 from ui.components import page_header, select_to_filter, show_chart
 from ui.i18n import dim_label, t
+from ui.navigation import render_page
 from ui.safe import md
 from ui.state import MODEL_KEY, ViewState, current
 from ui.tables import data_table
@@ -96,20 +97,25 @@ def render_models_explained(lang: str) -> None:
             st.markdown(f"**{words.model_label(model, lang)}**: {t(f'model.{model}.explain', lang)}")
 
 
-ws = data.current()
-state = current()
-page_header("page.attribution", state)
-if "touches" not in ws.tables:
-    st.info(t("attribution.no_touches", state.lang))
-    st.stop()
-model, by, credit = render_choices(ws, state)
-compared = data.attribution(ws, state.query([by]), credit)
-chosen = compared.filter(pl.col("model") == model)
-if not chosen["credit"].sum():
-    st.info(t("attribution.no_data", state.lang, credit=md(words.credit_label(ws, credit, state.lang))))
-    st.stop()
-render_totals(chosen, by, credit, ws, state)
-render_comparison(compared, by, model, credit, ws, state)
-render_costs(compared, by, credit, ws, state)
-render_stages(ws, model, by, state)
-render_models_explained(state.lang)
+def render() -> None:
+    ws = data.current()
+    state = current()
+    page_header("page.attribution", state)
+    if "touches" not in ws.tables:
+        st.info(t("attribution.no_touches", state.lang))
+        st.stop()
+    model, by, credit = render_choices(ws, state)
+    compared = data.attribution(ws, state.query([by]), credit)
+    chosen = compared.filter(pl.col("model") == model)
+    if not chosen["credit"].sum():
+        st.info(t("attribution.no_data", state.lang, credit=md(words.credit_label(ws, credit, state.lang))))
+        st.stop()
+    render_totals(chosen, by, credit, ws, state)
+    render_comparison(compared, by, model, credit, ws, state)
+    render_costs(compared, by, credit, ws, state)
+    render_stages(ws, model, by, state)
+    render_models_explained(state.lang)
+
+
+if __name__ == "__main__":
+    render_page(render)

@@ -21,6 +21,7 @@ from ui.components import (
     show_chart,
 )
 from ui.i18n import dim_label, metric_label, t
+from ui.navigation import render_page
 from ui.state import COUNT_KEY, ViewState, current
 from ui.widgets import translated_select
 
@@ -116,10 +117,15 @@ def render_initiatives(ws: data.Workspace, state: ViewState, allocate: bool) -> 
                          selection_mode="pick", width="stretch")
 
 
-ws = data.current()
-state = current()
-page_header("page.overview", state)
-allocated = render_kpis(ws, state)
-funnel_panel(ws, state, split=False, allocate_cost=allocated)
-render_trend(ws, state, allocated)
-render_initiatives(ws, state, allocated)
+def render() -> None:
+    ws = data.current()
+    state = current()
+    page_header("page.overview", state)
+    allocated = render_kpis(ws, state)
+    funnel_panel(ws, state, split=False, allocate_cost=allocated)
+    render_trend(ws, state, allocated)
+    render_initiatives(ws, state, allocated)
+
+
+if __name__ == "__main__":
+    render_page(render)

@@ -24,6 +24,7 @@ from ui import workspace as data
 from ui.auth import can_edit, user_email
 from ui.components import range_note, show_chart
 from ui.i18n import dim_label, metric_label, plural, t
+from ui.navigation import render_page
 from ui.safe import md
 from ui.share import read_only as shared_link
 from ui.state import current
@@ -338,49 +339,54 @@ def edit_refusal(ws: data.Workspace) -> str | None:
     return None
 
 
-ws = data.current()
-lang = current().lang
-today = ws.last_day or clock.today()
-read_only = shared_link()
-st.title(t("page.kpis", lang))
-st.caption(t("kpis.intro", lang, day=fmt.day(today, lang)))
-money.gaps_warning(ws, lang)
-if FLASH in st.session_state:
-    st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
-frame = kpi_ui.kpi_table(ws)
-problems = kpi_ui.check(ws, frame)
-refused = kpi_ui.errors(problems)
-kpis = [] if refused else kpi_ui.tree(ws)
-cards = kpi_ui.cards(ws, today) if kpis else {}
-labels = ["kpis.tab.tree", "kpis.tab.scorecards", "kpis.tab.trend", "kpis.tab.history"]
-if not read_only:
-    labels[3:3] = ["kpis.tab.edit", "kpis.tab.templates"]
-tabs = dict(zip(labels, st.tabs([t(label, lang) for label in labels]), strict=True))
-if refused or (problems and not read_only):  # a shared view shows what stops the tree, not the editors' warnings
-    show_problems(problems if not read_only else refused, lang, saved_nothing=False)
-for label in ("kpis.tab.tree", "kpis.tab.scorecards", "kpis.tab.trend"):
-    with tabs[label]:
-        if refused:
-            st.warning(t("kpis.fix_first", lang))
-        elif not kpis:
-            st.info(t("kpis.empty", lang) if not read_only else t("kpis.empty_read_only", lang))
-        elif label == "kpis.tab.tree":
-            render_tree(ws, kpis, cards, lang)
-        elif label == "kpis.tab.scorecards":
-            render_scorecards(ws, kpis, cards, today, lang)
-        else:
-            render_trend(ws, kpis, today, lang)
-if not read_only:
-    refusal = edit_refusal(ws)
-    for label in ("kpis.tab.edit", "kpis.tab.templates"):
+def render() -> None:
+    ws = data.current()
+    lang = current().lang
+    today = ws.last_day or clock.today()
+    read_only = shared_link()
+    st.title(t("page.kpis", lang))
+    st.caption(t("kpis.intro", lang, day=fmt.day(today, lang)))
+    money.gaps_warning(ws, lang)
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
+    frame = kpi_ui.kpi_table(ws)
+    problems = kpi_ui.check(ws, frame)
+    refused = kpi_ui.errors(problems)
+    kpis = [] if refused else kpi_ui.tree(ws)
+    cards = kpi_ui.cards(ws, today) if kpis else {}
+    labels = ["kpis.tab.tree", "kpis.tab.scorecards", "kpis.tab.trend", "kpis.tab.history"]
+    if not read_only:
+        labels[3:3] = ["kpis.tab.edit", "kpis.tab.templates"]
+    tabs = dict(zip(labels, st.tabs([t(label, lang) for label in labels]), strict=True))
+    if refused or (problems and not read_only):  # a shared view shows what stops the tree, not the editors' warnings
+        show_problems(problems if not read_only else refused, lang, saved_nothing=False)
+    for label in ("kpis.tab.tree", "kpis.tab.scorecards", "kpis.tab.trend"):
         with tabs[label]:
-            if refusal:
-                st.info(t(refusal, lang))
-            elif label == "kpis.tab.edit":
-                render_add_form(ws, frame, today, lang)
-                render_target_form(ws, frame, today, lang)
-                render_editors(ws, frame, lang)
+            if refused:
+                st.warning(t("kpis.fix_first", lang))
+            elif not kpis:
+                st.info(t("kpis.empty", lang) if not read_only else t("kpis.empty_read_only", lang))
+            elif label == "kpis.tab.tree":
+                render_tree(ws, kpis, cards, lang)
+            elif label == "kpis.tab.scorecards":
+                render_scorecards(ws, kpis, cards, today, lang)
             else:
-                render_templates(ws, frame, today, lang)
-with tabs["kpis.tab.history"]:
-    render_history(ws, frame, lang, read_only)
+                render_trend(ws, kpis, today, lang)
+    if not read_only:
+        refusal = edit_refusal(ws)
+        for label in ("kpis.tab.edit", "kpis.tab.templates"):
+            with tabs[label]:
+                if refusal:
+                    st.info(t(refusal, lang))
+                elif label == "kpis.tab.edit":
+                    render_add_form(ws, frame, today, lang)
+                    render_target_form(ws, frame, today, lang)
+                    render_editors(ws, frame, lang)
+                else:
+                    render_templates(ws, frame, today, lang)
+    with tabs["kpis.tab.history"]:
+        render_history(ws, frame, lang, read_only)
+
+
+if __name__ == "__main__":
+    render_page(render)

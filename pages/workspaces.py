@@ -10,6 +10,7 @@ from ui import money
 from ui import workspace as data
 from ui.auth import can_create, can_edit, can_edit_id, user_email
 from ui.i18n import t
+from ui.navigation import render_page
 from ui.safe import md
 from ui.state import current
 from ui.tables import show_table
@@ -107,14 +108,19 @@ def render_manage(ws: data.Workspace, lang: str, editable: bool) -> None:
             st.rerun()
 
 
-ws = data.current()
-lang = current().lang
-editable = can_edit(ws)
-st.title(t("ws.current", lang, name=md(data.workspace_name(ws.store_id or "", ws.name, lang))))
-if not editable:
-    st.warning(t("ws.not_editor", lang))
-render_save_uploads(lang)
-render_datasets(ws, lang)
-render_links(ws, lang, editable)
-money.render_settings(ws, lang, editable)
-render_manage(ws, lang, editable)
+def render() -> None:
+    ws = data.current()
+    lang = current().lang
+    editable = can_edit(ws)
+    st.title(t("ws.current", lang, name=md(data.workspace_name(ws.store_id or "", ws.name, lang))))
+    if not editable:
+        st.warning(t("ws.not_editor", lang))
+    render_save_uploads(lang)
+    render_datasets(ws, lang)
+    render_links(ws, lang, editable)
+    money.render_settings(ws, lang, editable)
+    render_manage(ws, lang, editable)
+
+
+if __name__ == "__main__":
+    render_page(render)

@@ -8,6 +8,7 @@ from ui import workspace as data
 from ui.charts import dimension_trend, spend_cpl_scatter
 from ui.components import page_header, range_note, select_to_filter, show_chart
 from ui.i18n import dim_label, metric_label, t
+from ui.navigation import render_page
 from ui.safe import md
 from ui.state import ViewState, current
 from ui.tables import metric_table
@@ -101,25 +102,30 @@ def render_trend(ws: data.Workspace, state: ViewState) -> None:
     range_note(ws, state.lang)
 
 
-ws = data.current()
-state = current()
-page_header("page.campaigns", state)
-dims = data.dimensions(ws)
-if CAMPAIGN not in dims and INITIATIVE not in dims:
-    st.info(t("campaigns.no_campaigns", state.lang))
-    st.stop()
-render_cost_notice(ws, state)
-st.toggle(t("campaigns.all_columns", state.lang), key=ALL_COLUMNS, help=t("campaigns.all_columns_help", state.lang))
-drilled = None
-if INITIATIVE in dims:
-    drilled = render_initiatives(ws, state)
-else:
-    st.info(t("campaigns.no_initiatives", state.lang))
-if CAMPAIGN in dims:
-    render_campaigns(ws, state, drilled)
-left, right = st.columns(2)
-with left:
-    render_scatter(ws, state)
-if INITIATIVE in dims:
-    with right:
-        render_trend(ws, state)
+def render() -> None:
+    ws = data.current()
+    state = current()
+    page_header("page.campaigns", state)
+    dims = data.dimensions(ws)
+    if CAMPAIGN not in dims and INITIATIVE not in dims:
+        st.info(t("campaigns.no_campaigns", state.lang))
+        st.stop()
+    render_cost_notice(ws, state)
+    st.toggle(t("campaigns.all_columns", state.lang), key=ALL_COLUMNS, help=t("campaigns.all_columns_help", state.lang))
+    drilled = None
+    if INITIATIVE in dims:
+        drilled = render_initiatives(ws, state)
+    else:
+        st.info(t("campaigns.no_initiatives", state.lang))
+    if CAMPAIGN in dims:
+        render_campaigns(ws, state, drilled)
+    left, right = st.columns(2)
+    with left:
+        render_scatter(ws, state)
+    if INITIATIVE in dims:
+        with right:
+            render_trend(ws, state)
+
+
+if __name__ == "__main__":
+    render_page(render)

@@ -19,6 +19,7 @@ from ui.components import (
 )
 from ui.ga4 import render_ga4_funnel
 from ui.i18n import dim_label, t
+from ui.navigation import render_page
 from ui.safe import md
 from ui.state import ViewState, current
 from ui.tables import data_table, metric_table
@@ -110,11 +111,16 @@ def render_handover(ws: data.Workspace, state: ViewState) -> None:
                    kinds={"hours_to_contact": "hours"}, first=LEAKED_SHOWN)
 
 
-ws = data.current()
-state = current()
-page_header("page.funnel", state)
-if render_stages(ws, state):
-    render_breakdown(ws, state)
-    render_trend(ws, state)
-    render_handover(ws, state)
-render_ga4_funnel(state.period, state.lang)  # draws nothing unless GA4 is configured
+def render() -> None:
+    ws = data.current()
+    state = current()
+    page_header("page.funnel", state)
+    if render_stages(ws, state):
+        render_breakdown(ws, state)
+        render_trend(ws, state)
+        render_handover(ws, state)
+    render_ga4_funnel(state.period, state.lang)  # draws nothing unless GA4 is configured
+
+
+if __name__ == "__main__":
+    render_page(render)
