@@ -5,6 +5,7 @@ refused with the reason until a GBP rate is given on the Workspaces page, then i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,16 @@ PAGES = ("Overview", "Funnel", "Campaigns & initiatives", "Segments", "KPIs", "R
 
 
 def add(page: object, path: Path) -> None:
+    # the confirmation naming this file: a bare "Added " also matches the page's intro ("before anything is
+    # added"), and a click lost in a rerun under load then went unnoticed and the upload was never added
+    added = re.compile(rf"^Added [\d,]+ rows? from {re.escape(path.name)} to ")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))  # type: ignore[attr-defined]
     page.wait_for_timeout(1500)  # type: ignore[attr-defined]
     wait_idle(page, timeout=120_000)
     for _ in range(3):  # a click during a rerun can land on the old button: click again
         page.get_by_role("button", name="Add to workspace").click(timeout=120_000)  # type: ignore[attr-defined]
         try:
-            page.get_by_text("Added ").first.wait_for(timeout=40_000)  # type: ignore[attr-defined]
+            page.get_by_text(added).first.wait_for(timeout=40_000)  # type: ignore[attr-defined]
             return
         except PlaywrightTimeout:
             continue
