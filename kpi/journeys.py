@@ -160,13 +160,23 @@ class EventFilterError(EventFunnelError):
                          "funnel (the lead stages can be filtered by it)")
 
 
-def event_names(tables: Mapping[str, pl.DataFrame]) -> list[str]:
-    """The workspace's event names, most frequent first (ties by name)."""
-    events = tables.get(EVENTS)
-    if events is None:
-        return []
-    counts = events.group_by(pl.col("event").cast(pl.String)).len().sort(["len", "event"], descending=[True, False])
-    return counts["event"].to_list()
+#: Event names a funnel usually starts with, then looks at, then ends with (the demo's, PostHog's, GA4's,
+#: Mixpanel's and Amplitude's usual names): a first funnel to start from.
+_FIRST = ("page_view", "$pageview", "Page Viewed", "[Amplitude] Page Viewed", "session_start", "pageview")
+_MIDDLE = ("pricing_view", "view_item", "begin_checkout", "form_start")
+_LAST = ("form_submit", "generate_lead", "sign_up", "Sign Up", "purchase", "$identify")
+
+
+def default_question(names: Sequence[str]) -> EventQuestion | None:
+    """A first funnel over the event names the workspace has: a page view (or the first name), a look at
+    pricing or a form when there is one, and a lead or sign-up event (else the second name); None without
+    two event names."""
+    if len(names) < 2:
+        return None
+    first = next((n for n in _FIRST if n in names), names[0])
+    last = next((n for n in _LAST if n in names and n != first), next(n for n in names if n != first))
+    middle = [n for n in _MIDDLE if n in names and n not in (first, last)][:1]
+    return EventQuestion((first, *middle, last))
 
 
 def properties(tables: Mapping[str, pl.DataFrame]) -> list[str]:
@@ -224,23 +234,69 @@ def lead_stages(tables: Mapping[str, pl.DataFrame], converted: pl.Series, settin
     return stage_funnel({"leads": mine}, settings=settings)
 
 
-def journey(steps: Sequence[Mapping[str, Any]], leads: pl.DataFrame) -> pl.DataFrame:
-    """The event funnel's steps followed by the lead stages of its converters (`lead_stages`), as one funnel from
-    the first event to the won deal: position, stage, label, count, step_conversion (from the row above: the lead
-    row is the share of converters found as leads), overall_conversion (from step 0), days_from_previous (the
-    events' median conversion time in days; the lead stages' median days), cost_per_stage (null: events carry no
-    cost)."""
-    events = pl.DataFrame({
-        "stage": [f"step_{k}" for k in range(len(steps))], "label": [str(s["name"]) for s in steps],
-        "count": [int(s["count"]) for s in steps],
-        "days_from_previous": [None if s["median_conversion_time_s"] is None else s["median_conversion_time_s"] / 86_400
-                               for s in steps],
-    }, schema={"stage": pl.String, "label": pl.String, "count": pl.Int64, "days_from_previous": pl.Float64})
+def step_labels(question: EventQuestion) -> list[str]:
+    """Each step as a reader names it, numbered from 1 (a funnel may repeat an event): "2. page_view (page =
+    /pricing)"."""
+    where = question.spec.where
+    return [f"{k + 1}. {name}" + (" (" + ", ".join(f"{p} = {v}" for p, v in where[k]) + ")" if where[k] else "")
+            for k, name in enumerate(question.steps)]
+
+
+_STEP_SCHEMA = {"position": pl.Int64, "label": pl.String, "count": pl.Int64, "median_s": pl.Float64,
+                "mean_s": pl.Float64}
+
+
+def _steps(steps: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> pl.DataFrame:
+    return pl.DataFrame([{"position": k, "label": label, "count": s["count"], "median_s": s["median_conversion_time_s"],
+                          "mean_s": s["avg_conversion_time_s"]} for k, (s, label) in enumerate(zip(steps, labels,
+                                                                                                     strict=True))],
+                        schema=_STEP_SCHEMA)
+
+
+def _with_rates(frame: pl.DataFrame, over: str | None = None) -> pl.DataFrame:
+    window = [over] if over else None
+    before = pl.col("count").shift(1).over(window) if window else pl.col("count").shift(1)
+    first = pl.col("count").first().over(window) if window else pl.col("count").first()
+    return frame.with_columns(
+        pl.when(before > 0).then(pl.col("count") / before).alias("step_conversion"),
+        pl.when(first > 0).then(pl.col("count") / first).alias("overall_conversion"),
+        (before - pl.col("count")).alias("drop_off"),
+    )
+
+
+def step_frame(steps: Sequence[Mapping[str, Any]], labels: Sequence[str],
+               previous: Sequence[Mapping[str, Any]] | None = None) -> pl.DataFrame:
+    """The event funnel's steps (`kpi.events.step_table`) as a table: position, label, count, step_conversion
+    (from the step before), overall_conversion (from step 0), drop_off (persons of the step before who did not
+    reach it), median_s and mean_s (seconds from the step before); with `previous` (the compared period's
+    steps) count_prev and step_conversion_prev beside them."""
+    frame = _with_rates(_steps(steps, labels))
+    if previous is None:
+        return frame
+    before = _with_rates(_steps(previous, labels)).select(
+        "position", pl.col("count").alias("count_prev"), pl.col("step_conversion").alias("step_conversion_prev"))
+    return frame.join(before, on="position", how="left")
+
+
+def breakdown_frame(breakdown: Mapping[str, Mapping[str, Any]], labels: Sequence[str], by: str) -> pl.DataFrame:
+    """The breakdown's steps per value of `by` (the most persons first, as `kpi.events.funnel` orders them):
+    `by`, position, stage, label, count, step_conversion, overall_conversion, drop_off."""
+    frames = [_steps(body["steps"], labels).with_columns(pl.lit(value, pl.String).alias(by))
+              for value, body in breakdown.items()]
+    if not frames:
+        return pl.DataFrame(schema={by: pl.String, **_STEP_SCHEMA})
+    return _with_rates(pl.concat(frames), by).with_columns(pl.format("step_{}", "position").alias("stage")).select(
+        by, "position", "stage", "label", "count", "step_conversion", "overall_conversion", "drop_off")
+
+
+def journey(steps: pl.DataFrame, leads: pl.DataFrame) -> pl.DataFrame:
+    """The event funnel's steps (`step_frame`) followed by the lead stages of its converters (`lead_stages`), as
+    one funnel from the first event to the won deal: position, stage, label, count, step_conversion (from the row
+    above: the lead row is the share of converters found as leads), overall_conversion (from step 0),
+    days_from_previous (the events' median time in days; the lead stages' median days), cost_per_stage (null:
+    events carry no cost)."""
+    events = steps.select(pl.format("step_{}", "position").alias("stage"), "label", "count",
+                          (pl.col("median_s") / 86_400).alias("days_from_previous"))
     stages = leads.select("stage", "label", pl.col("count").cast(pl.Int64), "days_from_previous")
     rows = pl.concat([events, stages]).with_row_index("position").with_columns(pl.col("position").cast(pl.Int64))
-    first = pl.col("count").first()
-    return rows.with_columns(
-        pl.when(pl.col("count").shift(1) > 0).then(pl.col("count") / pl.col("count").shift(1)).alias("step_conversion"),
-        pl.when(first > 0).then(pl.col("count") / first).alias("overall_conversion"),
-        pl.lit(None, pl.Float64).alias("cost_per_stage"),
-    )
+    return _with_rates(rows).drop("drop_off").with_columns(pl.lit(None, pl.Float64).alias("cost_per_stage"))

@@ -26,7 +26,7 @@ FIRST_DAY = date(2024, 11, 23)  # 24 months up to and including TODAY
 END = datetime(2026, 11, 23)  # no timestamp may reach the day after TODAY
 PAID = ["Paid Search", "LinkedIn", "Meta"]
 STAGES = ["created_at", "mql_at", "sql_at", "opportunity_at", "won_at"]
-NAMES = ["leads", "spend", "traffic", "touches", "kpis"]
+NAMES = ["leads", "spend", "traffic", "touches", "events", "kpis"]
 
 
 @pytest.fixture(scope="module")
