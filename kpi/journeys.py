@@ -57,12 +57,16 @@ class EventQuestion:
     by: str | None = None
     attribution: str = "first_touch"
 
+    def __post_init__(self) -> None:
+        if not self.where:  # no step filters: one empty filter a step, so equal funnels compare equal
+            object.__setattr__(self, "where", ((),) * len(self.steps))
+
     @property
     def spec(self) -> FunnelSpec:
         """The funnel's rules (`kpi.events.FunnelSpec`); EventFunnelError when they cannot be run."""
         last = len(self.steps) - 1
         return FunnelSpec(self.steps, self.order, parse_window(self.window),
-                          tuple(Exclusion(e, 0, last) for e in self.exclude), self.where or ((),) * len(self.steps))
+                          tuple(Exclusion(e, 0, last) for e in self.exclude), self.where)
 
     def check(self) -> EventQuestion:
         """Itself, once its rules and breakdown are valid (EventFunnelError naming what is not)."""
@@ -76,7 +80,7 @@ class EventQuestion:
     def to_doc(self) -> dict[str, Any]:
         """The funnel as JSON-ready data: what a link and a saved funnel hold."""
         doc: dict[str, Any] = {"steps": [[name, *[part for pair in where for part in pair]]
-                                         for name, where in zip(self.steps, self.spec.where, strict=True)],
+                                         for name, where in zip(self.steps, self.where, strict=True)],
                                "order": self.order, "window": self.window}
         if self.exclude:
             doc["exclude"] = list(self.exclude)
