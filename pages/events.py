@@ -27,10 +27,12 @@ from ui.state import ViewState, current
 from ui.tables import data_table
 from ui.widgets import translated_select
 
-STEP_TABLE = ("label", "count", "count_prev", "step_conversion", "step_conversion_prev", "overall_conversion",
-              "drop_off", "median_s", "mean_s")
-STEP_KINDS = {"count": "count", "count_prev": "count", "step_conversion": "ratio", "step_conversion_prev": "ratio",
-              "overall_conversion": "ratio", "drop_off": "count", "median_s": "duration", "mean_s": "duration"}
+# the step table's columns, under the names their headings are looked up by (col.step_name, col.step_rate, ...)
+STEP_TABLE = {"label": "step_name", "count": "count", "count_prev": "count_prev", "step_conversion": "step_rate",
+              "step_conversion_prev": "step_rate_prev", "overall_conversion": "first_rate", "drop_off": "drop_off",
+              "median_s": "median_s", "mean_s": "mean_s"}
+STEP_KINDS = {"count": "count", "count_prev": "count", "step_rate": "ratio", "step_rate_prev": "ratio",
+              "first_rate": "ratio", "drop_off": "count", "median_s": "duration", "mean_s": "duration"}
 BREAKDOWN_TOP = 8  # values drawn in the breakdown chart; the table has every value
 PERSONS_SHOWN = 200  # persons drawn on screen; the downloads hold all
 TIME_UNITS = ((86_400 * 2, 86_400, "day"), (3_600 * 2, 3_600, "hour"), (0, 60, "minute"))
@@ -67,7 +69,7 @@ def render_steps(steps: pl.DataFrame, state: ViewState) -> None:
                                    pl.col(rate).alias("step_conversion")) for count, rate, name in periods])
     title = titled(t("events.chart", state.lang), t("events.chart_measure", state.lang))
     show_chart(st, event_steps_chart(bars, state.lang, title), state.lang, width="stretch")
-    table = steps.select(c for c in STEP_TABLE if c in steps.columns)
+    table = steps.select(pl.col(c).alias(name) for c, name in STEP_TABLE.items() if c in steps.columns)
     data_table(table, state.lang, key="event_steps", file_name="event-funnel", kinds=STEP_KINDS)
 
 
@@ -94,8 +96,8 @@ def render_breakdown(result: dict[str, object], question: EventQuestion, labels:
     show_chart(st, chart, state.lang, width="stretch")
     if frame[by].n_unique() > BREAKDOWN_TOP:
         st.caption(t("events.breakdown_top", state.lang, n=BREAKDOWN_TOP))
-    data_table(frame.drop("stage", "position"), state.lang, key="event_breakdown", file_name=f"event-funnel-by-{by}",
-               kinds=STEP_KINDS)
+    table = frame.select(by, *(pl.col(c).alias(name) for c, name in STEP_TABLE.items() if c in frame.columns))
+    data_table(table, state.lang, key="event_breakdown", file_name=f"event-funnel-by-{by}", kinds=STEP_KINDS)
 
 
 def render_trend(ws: data.Workspace, state: ViewState, question: EventQuestion) -> None:
@@ -112,7 +114,7 @@ def render_journey(ws: data.Workspace, state: ViewState, question: EventQuestion
         st.info(t("events.no_leads", state.lang, last=md(last)))
         return
     path = journey(steps, leads)
-    show_chart(st, funnel_chart(path, state.lang, t("events.journey", state.lang)), state.lang, width="stretch")
+    show_chart(st, funnel_chart(path, state.lang, t("events.journey_chart", state.lang)), state.lang, width="stretch")
     st.caption(t("events.journey_note", state.lang, last=md(last)))
 
 

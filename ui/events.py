@@ -8,7 +8,7 @@ import streamlit as st
 from kpi.events import ORDERS, UNIT_SECONDS, EventFunnelError, Order, Where, parse_window
 from kpi.journeys import MAX_STEPS, EventQuestion, default_question, save_funnel, saved_funnels
 from ui import workspace as data
-from ui.i18n import t
+from ui.i18n import dim_label, t
 from ui.safe import md
 from ui.share import read_only
 from ui.state import FUNNEL_KEY, ViewState
@@ -67,7 +67,7 @@ def _step(k: int, names: list[str], properties: list[str], ws: data.Workspace, l
     event_col, prop_col, value_col = st.columns([3, 2, 2])
     name = event_col.selectbox(t("events.step", lang, n=k + 1), names, key=f"ev_step_{k}")
     prop = prop_col.selectbox(t("events.property", lang), [ANY, *properties], key=f"ev_prop_{k}",
-                              format_func=lambda p: p or t("events.any", lang))
+                              format_func=lambda p: dim_label(p, lang) if p else t("events.any", lang))
     if not prop:
         return str(name), ()
     values = data.dimension_values(ws, prop)
@@ -103,7 +103,7 @@ def render_builder(ws: data.Workspace, state: ViewState) -> EventQuestion | None
                              help=t("events.exclude_help", lang), placeholder=t("sidebar.choose", lang))
     by_col, attr_col = st.columns(2)
     by = by_col.selectbox(t("events.by", lang), [ANY, *properties], key="ev_by",
-                          format_func=lambda p: p or t("events.no_breakdown", lang))
+                          format_func=lambda p: dim_label(p, lang) if p else t("events.no_breakdown", lang))
     attributions = ["first_touch", "last_touch", *[f"step:{k}" for k in range(n)]]
     attribution = attr_col.selectbox(t("events.attribution", lang), attributions, key="ev_attr", disabled=not by,
                                      format_func=lambda a: _attribution_label(a, lang))
