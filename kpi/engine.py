@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -23,6 +24,9 @@ from kpi.period import Grain
 from kpi.query import Query
 from kpi.tree_edit import KPIS, canonical
 from kpi.workspace import Workspace
+
+if TYPE_CHECKING:  # the event rules load with the first event question: a funnel command does not need them
+    from kpi.events import FunnelSpec
 
 
 def metrics(ws: Workspace, query: Query, names: Sequence[str]) -> pl.DataFrame:
@@ -118,3 +122,53 @@ def kpi_trend(ws: Workspace, kpi_id: str, today: date, grain: Grain) -> pl.DataF
     """One KPI's value per `grain` bucket beside its target (`kpi.scorecard.trend`)."""
     kpi = next(k for k in _tree(ws) if k.id == kpi_id)
     return kpi_scorecard.trend(ws.tables, kpi, ws.settings, today, grain=grain)
+
+
+def _events(ws: Workspace, query: Query) -> pl.DataFrame:
+    from kpi.journeys import events_in
+
+    return events_in(ws.tables, query.period, query.filter_map)
+
+
+def event_funnel(ws: Workspace, query: Query, spec: FunnelSpec, by: str | None = None,
+                 attribution: str = "first_touch") -> dict[str, Any]:
+    """The event funnel (`kpi.events.funnel`: persons per step, conversion times, breakdown by the event property
+    `by`) over the query's period and filters (`kpi.journeys.events_in`); when the query compares, the
+    comparison period's steps under "previous"."""
+    from kpi.events import funnel
+
+    result = funnel(_events(ws, query), spec, by, attribution)
+    previous = query.previous()
+    if previous is not None:
+        result["previous"] = funnel(_events(ws, previous), spec)["steps"]
+    return result
+
+
+def event_trend(ws: Workspace, query: Query, spec: FunnelSpec) -> pl.DataFrame:
+    """Persons entering the event funnel and converting, per `query.grain` period of their step-0 event
+    (`kpi.events.trends`; quarters and years by month): columns period (date), entered, converted."""
+    from kpi.events import EventFunnelError, trends
+    from kpi.journeys import trend_interval
+
+    if query.period is None:
+        raise EventFunnelError("an event trend needs a period")
+    rows = trends(_events(ws, query), spec, trend_interval(query.grain), query.period.start, query.period.end)
+    return pl.DataFrame(rows, schema={"period": pl.String, "entered": pl.Int64, "converted": pl.Int64}).with_columns(
+        pl.col("period").str.to_date())
+
+
+def event_persons(ws: Workspace, query: Query, spec: FunnelSpec) -> pl.DataFrame:
+    """Every person who entered the event funnel, with the furthest step and the step dropped before
+    (`kpi.journeys.persons_by_step`)."""
+    from kpi.journeys import persons_by_step
+
+    return persons_by_step(_events(ws, query), spec)
+
+
+def event_leads(ws: Workspace, query: Query, spec: FunnelSpec) -> pl.DataFrame:
+    """The lead funnel of the persons who reached the event funnel's last step (`kpi.journeys.lead_stages`)."""
+    from kpi.journeys import lead_stages
+
+    persons = event_persons(ws, query, spec)
+    converted = persons.filter(pl.col("step") == len(spec.steps) - 1)["user_id"]
+    return lead_stages(ws.tables, converted, ws.settings)

@@ -78,14 +78,27 @@ class Exclusion:
     to_step: int
 
 
+#: A step's property filter: (property, value) pairs its event must also carry, e.g. (("page", "/pricing"),).
+Where = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class FunnelSpec:
-    """What a funnel asks: its steps (event names, 0-based), order, window in seconds and exclusions."""
+    """What a funnel asks: its steps (event names, 0-based), order, window in seconds and exclusions; `where`
+    holds each step's property filter (empty: any event of that name), as PostHog's step filters."""
 
     steps: tuple[str, ...]
     order: Order = "ordered"
     window_s: int = 14 * 86_400
     exclusions: tuple[Exclusion, ...] = ()
+    where: tuple[Where, ...] = ()
+
+    def matches(self, k: int) -> pl.Expr:
+        """Whether an event fills step `k` by its name and its step filter."""
+        condition = pl.col("event") == self.steps[k]
+        for prop, value in self.where[k] if k < len(self.where) else ():
+            condition &= pl.col(prop).cast(pl.String) == value
+        return condition
 
     def __post_init__(self) -> None:
         check_spec(self)
@@ -100,6 +113,8 @@ def check_spec(spec: FunnelSpec) -> None:
         raise EventFunnelError(f"--order '{spec.order}' is unknown; use one of {', '.join(ORDERS)}")
     if spec.window_s <= 0:
         raise EventFunnelError("--window must be positive, e.g. --window 7d")
+    if spec.where and len(spec.where) != n:
+        raise EventFunnelError(f"{len(spec.where)} step filters for {n} steps; give one per step (empty for none)")
     for ex in spec.exclusions:
         where = f"--exclude {ex.event}:{ex.from_step}:{ex.to_step}"
         if not (0 <= ex.from_step < ex.to_step <= n - 1):
@@ -378,8 +393,8 @@ class _Prepared:
 def _step_codes(spec: FunnelSpec) -> pl.Expr:
     """Per event, the 1-based steps it matches and minus the 1-based step of each exclusion window it falls in."""
     n = len(spec.steps)
-    parts = [pl.when(pl.col("event") == name).then(pl.lit([k + 1], pl.List(pl.Int8))).otherwise(pl.lit([], pl.List(
-        pl.Int8))) for k, name in enumerate(spec.steps)]
+    parts = [pl.when(spec.matches(k)).then(pl.lit([k + 1], pl.List(pl.Int8))).otherwise(pl.lit([], pl.List(
+        pl.Int8))) for k in range(n)]
     ex_steps: dict[int, set[str]] = {}
     for ex in spec.exclusions:
         for k in range(ex.from_step + 1, ex.to_step + 1):

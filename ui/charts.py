@@ -310,3 +310,57 @@ def model_comparison(frame: pl.DataFrame, dimension: str, chosen: str, lang: str
                  alt.Tooltip("model_label:N", title=t("attribution.model", lang)),
                  alt.Tooltip("credit:Q", title=t("chart.value", lang), format=",.1f")],
     ).add_params(pick).properties(title=title, height=alt.Step(9))
+
+
+def event_steps_chart(steps: pl.DataFrame, lang: str, title: alt.TitleParams) -> alt.Chart:
+    """Persons per event-funnel step as horizontal bars, the compared period's bar under this period's when there
+    is one; each bar labelled with the conversion from the step before. Columns: position, label, period (the
+    period's name), count, step_conversion."""
+    order = steps.unique("position").sort("position")["label"].to_list()
+    periods = steps.unique("period", maintain_order=True)["period"].to_list()
+    base = alt.Chart(steps).encode(
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        yOffset=alt.YOffset("period:N", sort=periods),
+        x=alt.X("count:Q", title=None, axis=alt.Axis(format=",.0f")),
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color("period:N", title=t("events.period", lang), sort=periods,
+                        scale=alt.Scale(domain=periods, range=[PALETTE[0], "#9CC3E6"][:len(periods)]),
+                        legend=alt.Legend(orient="bottom") if len(periods) > 1 else None),
+        tooltip=[alt.Tooltip("label:N", title=t("col.step_name", lang)),
+                 alt.Tooltip("period:N", title=t("events.period", lang)),
+                 alt.Tooltip("count:Q", title=t("chart.count", lang), format=",.0f"),
+                 alt.Tooltip("step_conversion:Q", title=t("chart.step_conversion", lang), format=".1%")])
+    labels = base.transform_filter("datum.step_conversion != null").mark_text(align="left", dx=4, color="#333").encode(
+        text=alt.Text("step_conversion:Q", format=".1%"))
+    return (bars + labels).properties(title=title, height=alt.Step(18 if len(periods) > 1 else 30))
+
+
+def time_between_chart(times: pl.DataFrame, lang: str, title: alt.TitleParams, scale: float) -> alt.Chart:
+    """Median (bar) and mean (tick) time between consecutive steps, divided by `scale` seconds (the unit the
+    title names). Columns: position, label ("A → B"), median_s, mean_s."""
+    data = times.with_columns((pl.col("median_s") / scale).alias("median"), (pl.col("mean_s") / scale).alias("mean"))
+    order = data.sort("position")["label"].to_list()
+    base = alt.Chart(data).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)))
+    tooltip = [alt.Tooltip("label:N", title=t("col.step_name", lang)),
+               alt.Tooltip("median:Q", title=t("col.median_s", lang), format=",.1f"),
+               alt.Tooltip("mean:Q", title=t("col.mean_s", lang), format=",.1f")]
+    bars = base.mark_bar(color=PALETTE[2]).encode(x=alt.X("median:Q", title=None, axis=alt.Axis(format=",.1f")),
+                                                  tooltip=tooltip)
+    ticks = base.mark_tick(color="#000000", thickness=2, size=24).encode(x="mean:Q", tooltip=tooltip)
+    return (bars + ticks).properties(title=title, height=alt.Step(34))
+
+
+def event_trend_chart(trend: pl.DataFrame, lang: str, title: alt.TitleParams) -> alt.Chart:
+    """Conversion (converted / entered) per period of the first step, with the counts in the tooltip. Columns:
+    period (date), entered, converted."""
+    data = trend.with_columns(pl.when(pl.col("entered") > 0).then(pl.col("converted") / pl.col("entered"))
+                              .alias("conversion"))
+    return alt.Chart(data).mark_line(point=True, color=PALETTE[0]).encode(
+        x=alt.X("period:T", title=t("chart.period", lang)),
+        y=alt.Y("conversion:Q", title=None, axis=alt.Axis(format=".0%")),
+        tooltip=[alt.Tooltip("period:T", title=t("chart.period", lang)),
+                 alt.Tooltip("entered:Q", title=t("col.entered", lang), format=",.0f"),
+                 alt.Tooltip("converted:Q", title=t("col.converted", lang), format=",.0f"),
+                 alt.Tooltip("conversion:Q", title=t("col.conversion", lang), format=".1%")],
+    ).properties(title=title, height=240)

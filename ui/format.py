@@ -10,11 +10,11 @@ import decimal
 import functools
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import ParamSpec
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_timedelta
 from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
 
 from ui.i18n import t
@@ -81,6 +81,13 @@ def points(value: float | None, lang: str) -> str:
     if not any(c in "123456789" for c in text):  # a change that rounds to nothing has no sign: 0.0, not -0.0
         return format_decimal(0, format="#,##0.0", locale=locale_of(lang))
     return ("+" if value > 0 else "") + text
+
+
+def duration(seconds: float | None, lang: str) -> str:
+    """A time span in its largest whole unit, as people say it: "3 minutes", "2 days" ("3 минуты")."""
+    if seconds is None:
+        return DASH
+    return format_timedelta(timedelta(seconds=seconds), threshold=1.5, locale=locale_of(lang))
 
 
 def day(value: date, lang: str) -> str:

@@ -39,6 +39,7 @@ class PageSpec:
 PAGES: dict[str, PageSpec] = {  # url path -> page, in the navigation's order
     "overview": PageSpec("pages/overview.py", "page.overview", ":material/dashboard:", shared=True),
     "funnel": PageSpec("pages/funnel.py", "page.funnel", ":material/filter_alt:", shared=True),
+    "events": PageSpec("pages/events.py", "page.events", ":material/ads_click:", shared=True),
     "campaigns": PageSpec("pages/campaigns.py", "page.campaigns", ":material/campaign:", shared=True),
     "attribution": PageSpec("pages/attribution.py", "page.attribution", ":material/alt_route:", shared=True),
     "segments": PageSpec("pages/segments.py", "page.segments", ":material/grid_view:", shared=True),

@@ -16,6 +16,8 @@ import streamlit as st
 
 from kpi import clock
 from kpi.attribution import MODELS, Model
+from kpi.events import EventFunnelError
+from kpi.journeys import EventQuestion
 from kpi.metrics import VIEWS
 from kpi.period import COMPARES, GRAINS, PRESETS, Compare, Grain, Period, compare_period, preset
 from kpi.query import Query, View
@@ -43,6 +45,7 @@ class ViewState:
     lang: str = "en"
     preset: str = DEFAULT_PRESET
     model: Model = "linear"  # the attribution model the Attribution page (and its links) show
+    funnel: str | None = None  # the Event funnels page's funnel (`EventQuestion.encode`), kept in links
 
     @property
     def active_filters(self) -> dict[str, list[str]]:
@@ -58,6 +61,7 @@ class ViewState:
 
 COUNT_KEY = "count"  # cohort or flow; the URL's `view` parameter is kept for share links
 MODEL_KEY = "model"  # set by the Attribution page's picker, kept in the address and in share links
+FUNNEL_KEY = "funnel"  # set by the Event funnels page's builder, kept in the address and in share links
 CHOICES: dict[str, tuple[str, ...]] = {LANG_KEY: tuple(LANGUAGES), "period": (*PRESETS, CUSTOM), "compare": COMPARES,
                                        "grain": GRAINS, COUNT_KEY: VIEWS, MODEL_KEY: MODELS}
 DATES = ("from", "to")
@@ -83,6 +87,11 @@ def apply_params(ws: Workspace, params: Mapping[str, Sequence[str]]) -> None:
                 st.session_state[name] = value
             else:
                 notices.append((name, value))
+    for value in params.get(FUNNEL_KEY, [])[:1]:
+        try:
+            st.session_state[FUNNEL_KEY] = EventQuestion.decode(value).encode()
+        except EventFunnelError:
+            notices.append((FUNNEL_KEY, value))
     for name in DATES:
         for value in params.get(name, [])[:1]:
             try:
@@ -114,6 +123,8 @@ def view_params(state: ViewState) -> dict[str, str | list[str]]:
             params[name] = str(value)
     if state.preset == CUSTOM:
         params["from"], params["to"] = state.period.start.isoformat(), state.period.end.isoformat()
+    if state.funnel:
+        params[FUNNEL_KEY] = state.funnel
     for dim, selected in state.active_filters.items():
         params[dim] = list(selected)
     return params
@@ -122,7 +133,7 @@ def view_params(state: ViewState) -> dict[str, str | list[str]]:
 def url_for(state: ViewState) -> dict[str, str | list[str]]:
     """The address's parameters for `state`: the current ones this module does not manage (workspace,
     a shared view's token), then the view's own."""
-    managed = {*CHOICES, *DATES, *FILTER_DIMENSIONS}
+    managed = {*CHOICES, *DATES, *FILTER_DIMENSIONS, FUNNEL_KEY}
     params: dict[str, str | list[str]] = {k: v for k, v in url_params().items() if k not in managed}
     return params | view_params(state)
 
@@ -171,7 +182,7 @@ def render_sidebar(ws: Workspace, initial: Mapping[str, Sequence[str]] | None = 
                                               placeholder=t("sidebar.choose", lang))
     model = st.session_state.get(MODEL_KEY)
     state = ViewState(period, compare, compare_period(period, compare), grain, view, filters, lang, choice,
-                      model if model in MODELS else "linear")
+                      model if model in MODELS else "linear", st.session_state.get(FUNNEL_KEY))
     st.session_state[STATE_KEY] = state
     _write_url(state)
     return state

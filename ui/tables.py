@@ -37,7 +37,7 @@ DELTA = "__delta"  # suffix of a change column on screen
 # percentage points, 1.2 for +1.2 pp), "number" (two decimals), "date", "datetime", "text" and "bool".
 # Editable tables (st.data_editor) cannot take display values; their date columns get the reader's order.
 EDITOR_DATE = {"en": "D MMM YYYY", "sv": "YYYY-MM-DD", "ru": "DD.MM.YYYY"}
-NUMERIC = ("count", "currency", "ratio", "multiple", "days", "hours", "delta_pct", "delta_pp", "number")
+NUMERIC = ("count", "currency", "ratio", "multiple", "days", "hours", "delta_pct", "delta_pp", "number", "duration")
 
 
 def cell_text(value: Any, kind: str, lang: str, currency: str = "EUR") -> str:
@@ -55,6 +55,8 @@ def cell_text(value: Any, kind: str, lang: str, currency: str = "EUR") -> str:
         return fmt.number(value, lang, 0 if float(value).is_integer() else 2)
     if kind in ("days", "hours"):
         return fmt.number(value, lang, 1)
+    if kind == "duration":  # seconds
+        return fmt.duration(value, lang)
     if kind == "date":
         return fmt.day(value, lang)
     if kind == "datetime":

@@ -12,17 +12,19 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 import streamlit as st
 
 from kpi import clock, engine
 from kpi import funnel as kpi_funnel
+from kpi import journeys as kpi_journeys
 from kpi import metrics as kpi_metrics
 from kpi import uploads as kpi_uploads
 from kpi.attribution import Model
 from kpi.data import Tables
+from kpi.events import FunnelSpec
 from kpi.query import Query, normalise_filters
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
@@ -223,6 +225,39 @@ def cost_dimensions_missing(ws: Workspace, query: Query, metrics: Sequence[str])
     """`kpi.engine.cost_dimensions_missing`: the query's dimensions spend is not recorded by, when any of
     `metrics` needs spend."""
     return engine.cost_dimensions_missing(ws.data, query, metrics)
+
+
+def event_funnel(ws: Workspace, query: Query, spec: FunnelSpec, by: str | None, attribution: str) -> dict[str, Any]:
+    """`kpi.engine.event_funnel`: persons per step (and per value of `by`), the comparison period's steps under
+    "previous" when the query compares."""
+    return ask(ws, engine.event_funnel, query, spec, by, attribution)
+
+
+def event_trend(ws: Workspace, query: Query, spec: FunnelSpec) -> pl.DataFrame:
+    """`kpi.engine.event_trend`: persons entered and converted per period of their first step."""
+    return ask(ws, engine.event_trend, query, spec)
+
+
+def event_persons(ws: Workspace, query: Query, spec: FunnelSpec) -> pl.DataFrame:
+    """`kpi.engine.event_persons`: each person's furthest step and the step they dropped before."""
+    return ask(ws, engine.event_persons, query, spec)
+
+
+def event_leads(ws: Workspace, query: Query, spec: FunnelSpec) -> pl.DataFrame:
+    """`kpi.engine.event_leads`: the lead funnel of the persons who reached the last step; stage labels in the
+    reader's language."""
+    return ask(ws, engine.event_leads, query, spec).with_columns(
+        pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("label")).alias("label"))
+
+
+def event_names(ws: Workspace) -> list[str]:
+    """The workspace's event names, sorted."""
+    return ws.data.values("event")
+
+
+def event_properties(ws: Workspace) -> list[str]:
+    """The events' property columns."""
+    return kpi_journeys.properties(ws.tables)
 
 
 def funnel_dimensions(ws: Workspace) -> list[str]:

@@ -1,7 +1,7 @@
 """The demo workspace: two years of a fictional Nordic B2B software company, generated in well under a second.
 
-`generate(today, seed, scale)` returns the canonical tables "leads", "spend", "traffic", "touches" and
-"kpis"; the same `today`, `seed` and `scale` always give identical frames. `DEMO_SETTINGS` are the
+`generate(today, seed, scale)` returns the canonical tables "leads", "spend", "traffic", "touches", "events"
+and "kpis"; the same `today`, `seed` and `scale` always give identical frames. `DEMO_SETTINGS` are the
 workspace settings that go with them (default stages, one initiative rule per initiative, EUR, 24 h SLA).
 
 What is in the data, so that the app has stories to tell:
@@ -46,6 +46,16 @@ What is in the data, so that the app has stories to tell:
   content have no media cost.
 * Traffic: GA-style daily rows per campaign × device (desktop, mobile) × country of the campaign's
   markets; sessions are 35-100 times the leads.
+* Web events (the website's product analytics, like a PostHog or GA4 export) for the last
+  `EVENT_DAYS` days: ``page_view``, ``pricing_view``, ``case_study_view``, ``form_start`` and
+  ``form_submit``, with the properties ``channel``, ``campaign``, ``device``, ``country`` and ``page``.
+  Every lead created in those days that came through the website (all but half of the Events & Webinars
+  leads, whose badge scans have no web visit) has a journey whose ``form_submit`` is at its
+  ``created_at`` with ``user_id`` = its ``lead_id``, so the event funnel continues into the lead funnel.
+  Its first visit may be days earlier and come from another channel (``_FIRST_TOUCH``); about two in
+  three looked at pricing. Anonymous visitors who never became leads (``v-…``) browse, some look at
+  pricing or start a form and leave; Meta brings the most visitors per lead (``_VISITORS_PER_LEAD``).
+  Events come from a random stream of their own: the other tables are the same with or without them.
 * KPIs: a revenue goal broken down into KPIs (one on the enterprise segment only, one a formula:
   revenue − spend) with targets for each quarter of `today`'s year, each set the way teams often do
   it: last year's same quarter plus a stretch (some will be on track, some not).
@@ -342,7 +352,7 @@ def _lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: floa
 
 
 def generate(today: date | None = None, seed: int = 7, scale: float = 1.0) -> dict[str, pl.DataFrame]:
-    """The demo workspace's canonical tables: leads, spend, traffic, touches and kpis.
+    """The demo workspace's canonical tables: leads, spend, traffic, touches, events and kpis.
 
     The data covers the 24 months up to and including `today` (default: the current date) and no
     timestamp falls after the end of `today`. `scale` multiplies the number of leads (about 35 000
@@ -386,6 +396,7 @@ def generate(today: date | None = None, seed: int = 7, scale: float = 1.0) -> di
     added |= {name: added[name].with_columns(renumber) for name in ("leads", "touches")}
     tables = {name: pl.concat([first[name], added[name]]) for name in first}
     tables["leads"] = tables["leads"].sort("created_at", maintain_order=True)  # in order of creation, as a CRM lists
+    tables["events"] = _events(np.random.default_rng([seed, 2]), tables["leads"], today)
     tables["kpis"] = _kpis(tables, today)
     return tables
 
@@ -599,6 +610,114 @@ def _touches(rng: np.random.Generator, leads: pl.DataFrame, lead_camp: np.ndarra
         **_campaign_dims(camp),
         "touch_type": _labels((*_TOUCH_TYPE, "form_submit"), np.where(last, len(_TOUCH_TYPE), ch)),
     })
+
+
+EVENT_DAYS = 180  # the web events cover the last days up to and including today
+EVENT_NAMES = ("page_view", "pricing_view", "case_study_view", "form_start", "form_submit")
+_LANDING = ("/", "/product", "/blog", "/customers")
+_EVENT_PAGE = {"pricing_view": "/pricing", "case_study_view": "/customers/story", "form_start": "/demo",
+               "form_submit": "/demo"}
+# anonymous visitors (who never became a lead) per lead, by channel: social brings many who only look
+_VISITORS_PER_LEAD = np.array([8.0, 9.0, 22.0, 5.0, 3.0, 12.0])
+_DESKTOP_SHARE = np.array([0.7, 0.75, 0.35, 0.6, 0.8, 0.65])
+_US_PER_MINUTE = 60_000_000
+
+
+def _events(rng: np.random.Generator, leads: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Web events of the last EVENT_DAYS days: each web lead's journey ending in its form submit, and anonymous
+    visitors' browsing. Columns: user_id, timestamp, event, channel, campaign, device, country, page."""
+    start = np.datetime64(today - timedelta(days=EVENT_DAYS - 1), "D").astype("datetime64[us]").astype(np.int64)
+    cutoff = np.datetime64(today + timedelta(days=1), "D").astype("datetime64[us]").astype(np.int64)
+    recent = leads.filter(pl.col("created_at") >= datetime.combine(today - timedelta(days=EVENT_DAYS - 1),
+                                                                   datetime.min.time()))
+    ch = pl.Series(recent["channel"].cast(pl.String)).replace_strict(CHANNELS, list(range(len(CHANNELS))),
+                                                                     return_dtype=pl.Int64).to_numpy()
+    camp = pl.Series(recent["campaign"].cast(pl.String)).replace_strict(
+        CAMPAIGN_NAMES, list(range(len(CAMPAIGNS))), return_dtype=pl.Int64).to_numpy()
+    region = pl.Series(recent["region"].cast(pl.String)).replace_strict(
+        REGIONS, list(range(len(REGIONS))), return_dtype=pl.Int64).to_numpy()
+    created = recent["created_at"].to_numpy().astype("datetime64[us]").astype(np.int64)
+    web = (ch != CHANNELS.index("Events & Webinars")) | (rng.random(recent.height) < 0.5)
+    parts = [_lead_journeys(rng, recent["lead_id"].cast(pl.String).filter(web), created[web], ch[web], camp[web],
+                            region[web]),
+             _visitors(rng, created, ch, camp, region, start, cutoff)]
+    frame = pl.concat(parts).filter(pl.col("timestamp").is_between(start, cutoff, closed="left"))
+    return frame.sort("timestamp", maintain_order=True).with_columns(
+        pl.col("timestamp").cast(pl.Datetime("us")))
+
+
+def _event_rows(user: pl.Series, t: np.ndarray, event: np.ndarray, ch: np.ndarray, camp: np.ndarray,
+                region: np.ndarray, desktop: np.ndarray) -> pl.DataFrame:
+    """Event rows from per-event arrays (event as an index into EVENT_NAMES, campaign -1 for none)."""
+    names = _labels(EVENT_NAMES, event)
+    return pl.DataFrame({
+        "user_id": user, "timestamp": pl.Series(t, dtype=pl.Int64), "event": names,
+        "channel": _labels(CHANNELS, ch),
+        "campaign": _labels(CAMPAIGN_NAMES, np.maximum(camp, 0)).set(pl.Series(camp < 0), None),
+        "device": _labels(("mobile", "desktop"), desktop.astype(np.int64)),
+        "country": _labels(_COUNTRY, region),
+        "page": names.replace_strict(_EVENT_PAGE, default=None).fill_null(
+            _labels(_LANDING, (t // _US_PER_MINUTE) % len(_LANDING))),
+    })
+
+
+def _lead_journeys(rng: np.random.Generator, lead_id: pl.Series, created: np.ndarray, ch: np.ndarray,
+                   camp: np.ndarray, region: np.ndarray) -> pl.DataFrame:
+    """Per lead: a first visit (a third in the same session as the form, else days before, maybe from another
+    channel), pricing and case-study views, a landing page view, the form start and the submit at creation."""
+    n = len(created)
+    same_session = rng.random(n) < 0.35
+    first = created - np.where(same_session, rng.integers(240, 1800, n) * 1_000_000,
+                               np.minimum(_lognormal(rng, 4.0, 1.0, n), 60.0) * _US_PER_DAY).astype(np.int64)
+    first_ch = np.where(same_session | (rng.random(n) < 0.5), ch, rng.choice(6, n, p=_FIRST_TOUCH))
+    first_camp = np.where(first_ch == ch, camp, -1)
+    def after(at: np.ndarray, low_s: int, high_s: int) -> np.ndarray:
+        return at + rng.integers(low_s, high_s, n) * 1_000_000
+
+    plan = (  # event, when, whether it happens, its channel, campaign
+        (0, first, np.ones(n, bool), first_ch, first_camp),
+        (1, after(first, 20, 300), rng.random(n) < 0.65, first_ch, first_camp),
+        (2, after(first, 40, 400), rng.random(n) < 0.35, first_ch, first_camp),
+        (0, after(created, -900, -240), ~same_session, ch, camp),
+        (3, after(created, -220, -35), np.ones(n, bool), ch, camp),
+        (4, created, np.ones(n, bool), ch, camp),
+    )
+    desktop = rng.random(n) < _DESKTOP_SHARE[ch]
+    rows = [_event_rows(lead_id.filter(happens), when[happens], np.full(happens.sum(), event), c[happens],
+                        k[happens], region[happens], desktop[happens])
+            for event, when, happens, c, k in plan]
+    return pl.concat(rows)
+
+
+def _visitors(rng: np.random.Generator, created: np.ndarray, ch: np.ndarray, camp: np.ndarray, region: np.ndarray,
+              start: int, cutoff: int) -> pl.DataFrame:
+    """Anonymous visitors who never became leads, around the days leads came (so weekdays and seasons match),
+    more of them per lead on some channels: page views, now and then pricing, a case study or a form left."""
+    weight = _VISITORS_PER_LEAD[ch]
+    n = round(float(weight.sum()))
+    like = rng.choice(len(created), n, p=weight / weight.sum())
+    first = created[like] + rng.integers(-3 * _US_PER_DAY, 3 * _US_PER_DAY, n)  # outside the days: dropped
+    user = pl.select(pl.format("v-{}", pl.int_range(1, n + 1).cast(pl.String).str.zfill(7))).to_series()
+    desktop = rng.random(n) < _DESKTOP_SHARE[ch[like]]
+    returns = rng.random(n) < 0.15
+    again = first + rng.integers(1, 11, n) * _US_PER_DAY
+
+    def after(at: np.ndarray, low_s: int, high_s: int) -> np.ndarray:
+        return at + rng.integers(low_s, high_s, n) * 1_000_000
+
+    plan = (
+        (0, first, np.ones(n, bool)),
+        (0, after(first, 15, 400), rng.random(n) < 0.45),
+        (1, after(first, 60, 500), rng.random(n) < 0.18),
+        (2, after(first, 90, 600), rng.random(n) < 0.12),
+        (3, after(first, 120, 700), rng.random(n) < 0.05),
+        (0, again, returns),
+        (1, after(again, 20, 300), returns & (rng.random(n) < 0.3)),
+    )
+    rows = [_event_rows(user.filter(happens), when[happens], np.full(happens.sum(), event), ch[like][happens],
+                        camp[like][happens], region[like][happens], desktop[happens])
+            for event, when, happens in plan]
+    return pl.concat(rows)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ HOSTILE = [PIXEL, LINK, BOLD, ":red[x]", "<img src=x onerror=alert(1)>", '=HYPER
            "+cmd", "@SUM(A1)", "-1+1"]
 FORMULAS = [h for h in HOSTILE if h[0] in "=+-@"]
 WORKSPACE = f"Hostile {BOLD} {LINK}"
-PAGES = ["overview", "funnel", "campaigns", "attribution", "segments", "kpis", "review"]
+PAGES = ["overview", "funnel", "events", "campaigns", "attribution", "segments", "kpis", "review"]
 EDITING = ["data", "workspaces"]
 END = date(2026, 11, 30)
 

@@ -63,7 +63,7 @@ def test_language_switch_to_swedish_and_russian(app_server: StreamlitServer, bro
     page.context.close()
 
 
-PAGES = ["overview", "funnel", "campaigns", "attribution", "segments", "kpis", "review", "data", "workspaces"]
+PAGES = ["overview", "funnel", "events", "campaigns", "attribution", "segments", "kpis", "review", "data", "workspaces"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -15,7 +15,7 @@ from tests.e2e.conftest import ARTIFACTS, StreamlitServer, select_option, wait_i
 from ui.i18n import LANGUAGES, t
 
 pytestmark = pytest.mark.e2e
-PAGES = ("overview", "funnel", "campaigns", "attribution", "segments", "kpis", "review", "data", "workspaces")
+PAGES = ("overview", "funnel", "events", "campaigns", "attribution", "segments", "kpis", "review", "data", "workspaces")
 MAIN = '[data-testid="stMainBlockContainer"]'
 
 

@@ -39,7 +39,8 @@ EDITS = {"edited_rows": {0: {"name": "Pricing", "kind": "page_path", "value": "/
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
-def funnel_page(server: RestServer | None, lang: str | None = None, edits: dict[str, object] | None = None) -> AppTest:
+def funnel_page(server: RestServer | None, lang: str | None = None, edits: dict[str, object] | None = None,
+                page: str = PAGE) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     if server is not None:
         at.secrets["connections"] = {"ga4": {"api_endpoint": server.endpoint, "anonymous": True}}
@@ -48,7 +49,7 @@ def funnel_page(server: RestServer | None, lang: str | None = None, edits: dict[
         at.query_params["lang"] = lang
     at.session_state["ga4_funnel_steps"] = edits or EDITS
     at.run()
-    at.switch_page(PAGE)
+    at.switch_page(page)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -111,6 +112,12 @@ def test_users_per_step_match_the_journeys(served: RestServer) -> None:
     calls = served.backend.count("RunFunnelReport")
     at.toggle(key="ga4_funnel_open").set_value(False).run()  # asked before: from the cache
     assert served.backend.count("RunFunnelReport") == calls
+    assert table(at)["ga4_users"].to_list() == [4, 2, 1]
+
+
+def test_the_event_funnels_page_shows_the_ga4_funnel_beside_the_events(served: RestServer) -> None:
+    at = funnel_page(served, page="pages/events.py")
+    assert [h.value for h in at.subheader if "GA4" in h.value] == ["Website funnel (GA4)"]
     assert table(at)["ga4_users"].to_list() == [4, 2, 1]
 
 

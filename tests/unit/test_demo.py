@@ -18,7 +18,7 @@ from kpi.data import prepare
 from kpi.metrics import catalog, table_dimensions
 from kpi.schema import TABLES, validate
 from kpi.settings import DEFAULT_CHANNELS
-from kpi.sources.demo import DEMO_SETTINGS, generate
+from kpi.sources.demo import DEMO_SETTINGS, EVENT_DAYS, EVENT_NAMES, generate
 from kpi.tree import check
 
 TODAY = date(2026, 11, 22)
@@ -26,7 +26,7 @@ FIRST_DAY = date(2024, 11, 23)  # 24 months up to and including TODAY
 END = datetime(2026, 11, 23)  # no timestamp may reach the day after TODAY
 PAID = ["Paid Search", "LinkedIn", "Meta"]
 STAGES = ["created_at", "mql_at", "sql_at", "opportunity_at", "won_at"]
-NAMES = ["leads", "spend", "traffic", "touches", "kpis"]
+NAMES = ["leads", "spend", "traffic", "touches", "events", "kpis"]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,8 @@ def test_every_table_validates_with_canonical_types(demo: dict[str, pl.DataFrame
         frame = demo[name]
         assert validate(name, frame) == [], name
         expected = TABLES[name].dtypes
-        assert {c: expected[c] for c in frame.columns} == dict(frame.schema), name
+        properties = pl.String if name == "events" else None  # an event's properties are its other columns, text
+        assert {c: expected.get(c, properties) for c in frame.columns} == dict(frame.schema), name
     assert set(TABLES["leads"].dtypes) == set(demo["leads"].columns)
     assert {"date", "spend", "impressions", "clicks", "platform_conversions", "channel", "campaign", "initiative",
             "currency"} == set(demo["spend"].columns)
@@ -369,3 +370,50 @@ def test_kpi_targets_stretch_last_year(demo: dict[str, pl.DataFrame]) -> None:
         assert 1.0 * last_year[quarter] < target < 1.5 * last_year[quarter], period
     leakage = demo["kpis"].filter(pl.col("metric") == "leakage")["target"]
     assert ((leakage > 0) & (leakage < 0.2)).all()
+
+
+# --- web events
+
+
+def test_every_web_lead_of_the_event_days_ends_its_journey_with_the_form_submit_that_created_it(
+        demo: dict[str, pl.DataFrame]) -> None:
+    events, leads = demo["events"], demo["leads"]
+    first_day = datetime.combine(TODAY - timedelta(days=EVENT_DAYS - 1), datetime.min.time())
+    assert events["timestamp"].min() >= first_day and events["timestamp"].max() < END
+    assert set(events["event"]) == set(EVENT_NAMES)
+    submits = events.filter(pl.col("event") == "form_submit")
+    assert submits["user_id"].is_unique().all()
+    matched = submits.join(leads.select("lead_id", "created_at", "channel", "campaign"),
+                           left_on="user_id", right_on="lead_id", how="left")
+    # every submit is a lead's, at the minute the lead was created, on the lead's channel and campaign
+    assert matched["created_at"].null_count() == 0
+    assert (matched["timestamp"] == matched["created_at"]).all()
+    assert (matched["channel"] == matched["channel_right"]).all()
+    assert (matched["campaign"] == matched["campaign_right"]).all()
+    recent = leads.filter(pl.col("created_at") >= first_day)
+    web = recent.filter(pl.col("channel") != "Events & Webinars")
+    # every lead from the website has its submit; about half of the event leads (badge scans have none)
+    assert set(web["lead_id"]) <= set(submits["user_id"])
+    events_leads = recent.filter(pl.col("channel") == "Events & Webinars")
+    share = submits.filter(pl.col("user_id").is_in(events_leads["lead_id"].implode())).height / events_leads.height
+    assert 0.4 < share < 0.6
+
+
+def test_anonymous_visitors_outnumber_leads_and_meta_brings_the_most_per_lead(demo: dict[str, pl.DataFrame]) -> None:
+    events = demo["events"]
+    landings = events.filter(pl.col("event") == "page_view").group_by("user_id").agg(pl.col("channel").first())
+    visitors = landings.filter(pl.col("user_id").str.starts_with("v-"))
+    leads = events.filter(pl.col("event") == "form_submit")
+    assert 8 < visitors.height / leads.height < 16
+    per_lead = (visitors.group_by("channel").len().join(leads.group_by("channel").len(), on="channel")
+                .with_columns((pl.col("len") / pl.col("len_right")).alias("ratio")).sort("ratio", descending=True))
+    assert per_lead["channel"][0] == "Meta"
+
+
+def test_the_other_tables_are_the_same_with_or_without_events(demo: dict[str, pl.DataFrame],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # the events come from a random stream of their own: generating none changes nothing else
+    monkeypatch.setattr("kpi.sources.demo._events", lambda rng, leads, today: leads.clear())
+    without = generate(TODAY)
+    for name in ("leads", "spend", "traffic", "touches", "kpis"):
+        assert without[name].equals(demo[name]), name
