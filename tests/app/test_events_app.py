@@ -106,6 +106,9 @@ def test_a_funnel_saved_in_the_workspace_opens_again_and_in_a_share_link(app: Ap
     found, _ = saved_funnels(store(), created.id)
     assert list(found) == ["By <b>channel</b>"] and found["By <b>channel</b>"].by == "channel"
     assert any("By <b>channel</b>" in plain(s.value) for s in app.success)  # the name as text, not markup
+    app.selectbox(key="ev_by").set_value("").run()
+    app.selectbox(key="ev_saved").set_value("By <b>channel</b>").run()  # opening it sets the builder again
+    assert app.selectbox(key="ev_by").value == "channel"
 
     shared = AppTest.from_file(APP, default_timeout=120)
     view = {"period": "custom", "from": WEEK[0], "to": WEEK[1], "funnel": found["By <b>channel</b>"].encode()}
