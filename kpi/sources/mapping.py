@@ -91,6 +91,12 @@ class Mapping:
     leave_out_empty: tuple[str, str] | None = None
     #: touches held in a row's columns (several per row); set, the file becomes touches through these alone
     touch_sets: tuple[TouchSet, ...] = ()
+    #: events: the timestamp column holds Unix time in this unit ('s', 'ms', 'us', or 'epoch' to tell by size)
+    time_unit: str | None = None
+    #: events: the IANA time zone of timestamps written without a UTC offset (None: UTC)
+    timezone: str | None = None
+    #: events: the tool writes its times in UTC by definition (GA4, Amplitude, PostHog): no time zone applies
+    utc_times: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
