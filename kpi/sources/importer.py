@@ -927,8 +927,9 @@ def _utm_channel(frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.Da
 def _coalesced(raw: RawTable, mapping: Mapping) -> tuple[RawTable, list[RowIssue]]:
     """`raw` with each coalesced field's column filled, where empty, from the mapping's further columns (a
     campaign member's Lead ID, else its Contact ID; an Amplitude event's user_id, else its device_id), and the
-    rows each further column filled (reported as changed). Reads the file whole: CRM reports and event
-    exports, which are read whole anyway."""
+    rows each further column filled for an events table (reported as changed: which identity each event got).
+    Reads the file whole: CRM reports and event exports, which are read whole anyway."""
+    counted = mapping.table == "events"
     exprs = []
     issues: list[RowIssue] = []
     for fld, others in mapping.coalesce.items():
@@ -937,7 +938,7 @@ def _coalesced(raw: RawTable, mapping: Mapping) -> tuple[RawTable, list[RowIssue
             continue
         out = pl.col(col)
         for other in (o for o in others if o in raw.sample.columns):
-            rows = _issue_rows(raw.frame, is_missing(out) & ~is_missing(pl.col(other)))
+            rows = _issue_rows(raw.frame, is_missing(out) & ~is_missing(pl.col(other))) if counted else ()
             if rows:
                 issues.append(RowIssue(f"'{col}' is empty: {fld} taken from '{other}'", rows, rejected=False))
             out = pl.when(is_missing(out)).then(pl.col(other)).otherwise(out)
