@@ -30,6 +30,7 @@ import zipfile
 import zlib
 
 import polars as pl
+from polars.datatypes.classes import DataTypeClass
 
 from kpi.sources.files import MAX_UNZIPPED_BYTES, MAX_ZIP_RATIO, ROW, Detected, FileRefused, RawTable
 
@@ -190,7 +191,10 @@ def _is_key_value(dtype: pl.DataType) -> bool:
     return "key" in names and isinstance(names.get("value"), pl.Struct)
 
 
-def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+AnyType = DataTypeClass | pl.DataType  #: a field's type as polars gives it: an instance or a class
+
+
+def _as_text(expr: pl.Expr, dtype: AnyType) -> pl.Expr:
     """A scalar column as text: timestamps in ISO 8601 (with +00:00 when the zone is known), booleans lower case."""
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone:
@@ -201,7 +205,7 @@ def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return expr.cast(pl.String)
 
 
-def _leaves(expr: pl.Expr, path: str, dtype: pl.DataType, out: dict[str, pl.Expr], left_out: list[str]) -> None:
+def _leaves(expr: pl.Expr, path: str, dtype: AnyType, out: dict[str, pl.Expr], left_out: list[str]) -> None:
     if isinstance(dtype, pl.Struct):
         for f in dtype.fields:
             _leaves(expr.struct.field(f.name), f"{path}.{f.name}", f.dtype, out, left_out)

@@ -66,7 +66,7 @@ def test_each_event_export_is_recognised_added_and_saved(name: str, label: str, 
     assert page.selectbox(key="upload_preset").options[0] == f"Recognised: {label}"
     assert (metric(page, "Rows read"), metric(page, "Accepted"), metric(page, "Rejected")) == (
         str(events), str(events), "0")
-    assert any(f"→ table **Events**, dates 2025-03-0" in c.value for c in page.caption)
+    assert any("→ table **Events**, dates 2025-03-0" in c.value for c in page.caption)
     infos = [plain(i.value) for i in page.info]
     if fallback:  # the identity fallback is shown with its count
         assert [i for i in infos if "user_id taken from" in i and fallback in i], infos
@@ -121,7 +121,7 @@ def test_a_utc_export_is_not_asked_for_a_time_zone() -> None:
 
 
 def test_an_unrecognised_file_maps_to_events_by_hand() -> None:
-    data = "Who,When,What,Page\nv1,2025-03-03 09:00,visit,/\nv2,2025-03-03 09:05,visit,/p\n".encode()
+    data = b"Who,When,What,Page\nv1,2025-03-03 09:00,visit,/\nv2,2025-03-03 09:05,visit,/p\n"
     page = upload(data_page(), "visits.csv", data)
     assert page.selectbox(key="upload_preset").value == "custom"
     page.selectbox(key="upload_table").set_value("events").run()
