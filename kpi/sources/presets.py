@@ -31,6 +31,14 @@ of the contact's first-touch creation), the latest traffic source at its date, a
 campaign at the recent conversion date (channel: the latest source). Their touch_type says they are derived
 (`DERIVED_TOUCH_TYPES`): two or three touches a contact, not a journey.
 
+Events. Product-analytics exports become the `events` table (user_id, timestamp, event, properties): PostHog
+(CSV with `properties.*` columns, or its batch export in JSONLines/Parquet), Mixpanel's raw export, Amplitude's
+Export API zip, a GA4 BigQuery `events_*` table (Parquet or newline-delimited JSON) and a generic events file
+(`EVENT_PRESETS`; nested files are flattened by `kpi.sources.eventfiles`). Who is a person follows each tool:
+PostHog's person_id, else the event's distinct_id; Mixpanel's distinct_id as exported (`$device:` ids kept);
+Amplitude's user_id, else device_id; GA4's user_id, else user_pseudo_id — the import report counts the events that
+fell back. Timestamps go to UTC and the properties kept are capped (`kpi.sources.eventrules`).
+
 The header texts live in data, not here: one vocabulary per source in `kpi/sources/vocabularies/`
 (a CSV keyed by field and interface language: en, sv, ru, de, nb, da, fi), so an export downloaded
 with a Swedish or Russian interface is recognised by the same preset as its English original. A
