@@ -787,6 +787,8 @@ def import_raw(raw: RawTable, mapping: Mapping) -> ImportResult:
     filled, fallbacks = _coalesced(raw, mapping)
     frame, report = convert(filled, mapping)
     report.issues += [replace(issue, file=report.file) for issue in fallbacks]
+    if mapping.table == "events" and mapping.event_id:
+        report.issues += _repeated_events(filled, mapping, report.file)
     frame = _row_rules(frame, mapping, report)
     result = finish(mapping.table, frame, report)
     if mapping.table == "events":
@@ -806,6 +808,21 @@ def _checked_event_mapping(raw: RawTable, mapping: Mapping) -> Mapping:
         mapping = replace(mapping, notes=(*mapping.notes, f"the time zone {timezone} was not applied: this export "
                                                          "writes its times in UTC"))
     return replace(mapping, timezone=timezone)
+
+
+def _repeated_events(raw: RawTable, mapping: Mapping, file: str) -> list[RowIssue]:
+    """Events that repeat an earlier one's person, time, name and event id: copies (Mixpanel's raw export is not
+    deduplicated: its documentation asks for deduplication on event name, distinct_id, time and $insert_id).
+    Events without an id are never taken for copies."""
+    ids = [c for c in mapping.event_id if c in raw.sample.columns]
+    key = [*(c for c in (mapping.fields.get(f) for f in ("user_id", "timestamp", "event")) if c), *ids]
+    if not ids:
+        return []
+    has_id = pl.all_horizontal(~is_missing(pl.col(c)) for c in ids)
+    copies = _issue_rows(raw.frame, has_id & ~pl.struct(key).is_first_distinct())
+    if not copies:
+        return []
+    return [RowIssue(f"repeats an earlier event (same {', '.join(key)}): a copy, left out", copies, file)]
 
 
 def with_event_properties(raw: RawTable, mapping: Mapping) -> Mapping:

@@ -97,6 +97,9 @@ class Mapping:
     timezone: str | None = None
     #: events: the tool writes its times in UTC by definition (GA4, Amplitude, PostHog): no time zone applies
     utc_times: bool = False
+    #: events: the columns of the tool's event id ($insert_id, uuid): an event repeating an earlier one's person,
+    #: time, name and id is a copy (Mixpanel's raw export is not deduplicated) and is left out
+    event_id: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

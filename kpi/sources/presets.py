@@ -113,6 +113,7 @@ class Preset:
     touch_sets: tuple[TouchWords, ...] = ()  # touches held in a row's columns (a contacts export's sources)
     time_unit: str | None = None  # events: the timestamp is Unix time in this unit (see kpi.sources.eventrules)
     utc_times: bool = False  # events: the tool writes UTC by definition, so no time zone is asked for
+    event_id: Names = ()  # events: the tool's event id columns; a copy of an earlier event (same id too) is left out
 
     def matches(self, raw: RawTable) -> bool:
         names = {header_key(c) for c in raw.columns}
@@ -170,7 +171,8 @@ class Preset:
                           f"{' …' if len(dropped) > 15 else ''}",)
         return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, notes,
                        {f: cols for f, cols in coalesce.items() if cols}, dict(self.fill_empty), self.leave_out_empty,
-                       self._touch_sets(pick), time_unit=self.time_unit, utc_times=self.utc_times)
+                       self._touch_sets(pick), time_unit=self.time_unit, utc_times=self.utc_times,
+                       event_id=tuple(dict.fromkeys(present(self.event_id))))
 
     def _constants(self, fields: dict[str, str]) -> dict[str, str]:
         """The preset's constants, with the currency a mapped header states (`Amount spent (INR)`) when
@@ -262,7 +264,7 @@ EVENT_PRESETS: tuple[Preset, ...] = (
                             referring_domain="$referring_domain", browser="$browser", os="$os",
                             device_type="$device_type", country=("$geoip_country_code", "$geoip_country_name"),
                             city="$geoip_city_name", session_id="$session_id", **{u: u for u in _UTM})},
-           utc_times=True,
+           utc_times=True, event_id=("uuid",),
            notes=("Persons are PostHog's person_id (an anonymous visitor and the user they identify as share it); "
                   "an event without one counts under its distinct_id.",)),
     Preset("mixpanel_events", "Mixpanel raw event export", "events",
@@ -272,7 +274,7 @@ EVENT_PRESETS: tuple[Preset, ...] = (
                          initial_referrer="$initial_referrer", browser="$browser", os="$os", device="$device",
                          country="mp_country_code", region="$region", city="$city", device_id="$device_id",
                          **{u: u for u in _UTM}),
-           time_unit="epoch",
+           time_unit="epoch", event_id=("properties.$insert_id",),
            notes=("Persons are Mixpanel's distinct_id as exported ($device:-prefixed anonymous ids kept as they are).",
                   "Mixpanel's time is Unix time; projects created before 1 January 2023 export it in the project's "
                   "time zone: choose that zone if yours is one.")),
@@ -287,9 +289,10 @@ EVENT_PRESETS: tuple[Preset, ...] = (
                             pathname=("[Amplitude] Page Path", "page_path", "path"),
                             referrer=("[Amplitude] Page Referrer", "referrer")),
                    **{u: (f"event_properties.{u}", f"user_properties.{u}") for u in _UTM}},
-           utc_times=True,
+           utc_times=True, event_id=("$insert_id", "uuid"),
            notes=("Persons are Amplitude's user_id, else the event's device_id (anonymous events); event_time is "
-                  "UTC.",)),
+                  "UTC. Amplitude itself joins a device's anonymous events to the user it logs in as (one "
+                  "amplitude_id); here they stay two persons, as the export's ids say.",)),
     Preset("ga4_bigquery_events", "GA4 BigQuery export (events_*)", "events",
            (("event_name",), ("event_timestamp",), ("user_pseudo_id",)),
            fields={"user_id": ("user_id", "user_pseudo_id"), "timestamp": ("event_timestamp",),

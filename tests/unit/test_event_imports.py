@@ -91,7 +91,7 @@ def test_posthog_jsonl_batch_export_gives_the_same_events_as_the_csv() -> None:
 def test_mixpanel_distinct_id_as_written_and_time_in_seconds() -> None:
     result = imported("mixpanel_export.jsonl")
     frame = result.frame
-    # 5 persons x (Page View, Pricing Viewed, Page View next day) + 3 Sign Ups of user-41..43 = 18
+    # 5 persons x (Page View, Pricing Viewed, Page View next day) + 3 Sign Ups of user-41..43 = 18 (+ 1 copy)
     assert (frame.height, frame["user_id"].n_unique()) == (18, 5)
     assert frame["user_id"][0] == "$device:18f0a1b2c3d4-0a"  # an anonymous id kept as it is
     assert frame["timestamp"][0] == datetime(2025, 3, 3, 8, 0)  # time 1740988800
@@ -100,6 +100,10 @@ def test_mixpanel_distinct_id_as_written_and_time_in_seconds() -> None:
     assert frame["country"].to_list()[-1] == "FI"
     assert "'properties.time' read as Unix seconds (UTC)" in result.report.warnings
     assert not changed(result)  # no fallback: distinct_id is the person
+    # line 19 copies line 11 (same distinct_id, time, event and $insert_id): the export is not deduplicated
+    assert (result.report.rows_read, result.report.rows_rejected) == (19, 1)
+    [copy] = [i for i in result.report.issues if i.rejected]
+    assert copy.rows == (19,) and copy.reason.startswith("repeats an earlier event")
 
 
 def test_mixpanel_time_in_an_older_project_s_time_zone_is_shifted_back() -> None:
@@ -107,6 +111,12 @@ def test_mixpanel_time_in_an_older_project_s_time_zone_is_shifted_back() -> None
     result = imported("mixpanel_export.jsonl", timezone="Europe/Stockholm")
     assert result.frame["timestamp"][0] == datetime(2025, 3, 3, 7, 0)
     assert any("wall-clock time in Europe/Stockholm" in w for w in result.report.warnings)
+
+
+def test_an_event_without_an_id_is_never_taken_for_a_copy() -> None:
+    line = json.dumps({"event": "Page View", "properties": {"time": 1740988800, "distinct_id": "u1"}})
+    result = from_bytes(f"{line}\n{line}\n".encode(), "twice.jsonl")
+    assert result.report.rows_accepted == 2 and result.report.duplicates == 1  # counted as repeated, kept
 
 
 def test_mixpanel_time_in_ms() -> None:
