@@ -28,6 +28,7 @@ import io
 import json
 import zipfile
 import zlib
+from dataclasses import replace
 
 import polars as pl
 from polars.datatypes.classes import DataTypeClass
@@ -36,6 +37,7 @@ from kpi.sources.files import MAX_UNZIPPED_BYTES, MAX_ZIP_RATIO, ROW, Detected, 
 
 #: columns whose text may be a JSON object to unpack (PostHog Parquet/CSV, Amplitude, Mixpanel)
 JSON_TEXT_COLUMNS = ("properties", "person_properties", "event_properties", "user_properties", "group_properties")
+WHOLE_EVENT = "*"  #: PostHog's activity and SQL exports write the whole event as JSON in a column named `*`
 _STEP = 1 << 20
 
 
@@ -239,23 +241,46 @@ def _key_values(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     return wide.rename({c: f"{column}.{c}" for c in wide.columns if c != ROW})
 
 
-def _unpack_json_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Columns in `JSON_TEXT_COLUMNS` holding JSON objects as text, decoded into records (then flattened)."""
-    for column in JSON_TEXT_COLUMNS:
+def _is_whole_event(column: str) -> bool:
+    """PostHog's `*` column (the CSV reader names it `* (column N)`, since polars reads `*` as every column)."""
+    return column == WHOLE_EVENT or column.startswith(f"{WHOLE_EVENT} (column ")
+
+
+def _json_text_columns(frame: pl.DataFrame) -> list[str]:
+    """The columns in `JSON_TEXT_COLUMNS` (or `*`, a whole event) whose every value is a JSON object as text."""
+    found = []
+    whole = [c for c in frame.columns if _is_whole_event(c)]
+    for column in (*JSON_TEXT_COLUMNS, *whole):
         if column in frame.columns and frame.schema[column] == pl.String:
-            present = frame[column].drop_nulls()
-            if present.len() and bool(present.str.strip_chars().str.starts_with("{").all()):
-                try:
-                    decoded = frame[column].str.json_decode(infer_schema_length=None)
-                except Exception:
-                    continue
-                frame = frame.with_columns(decoded.alias(column))
+            present = frame[column].drop_nulls().str.strip_chars()
+            present = present.filter(present != "")
+            if present.len() and bool(present.str.starts_with("{").all()):
+                found.append(column)
+    return found
+
+
+def _unpack_json_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Columns holding JSON objects as text (`_json_text_columns`), decoded into records (then flattened); a whole
+    event (PostHog's `*` column) gives its fields as columns of their own, beside those the file already has."""
+    for column in _json_text_columns(frame):
+        text = frame[column].str.strip_chars()
+        try:
+            decoded = text.set(text == "", None).str.json_decode(infer_schema_length=None)
+        except Exception:  # polars cannot type it (a key holding an object here, text there): left as text
+            continue
+        if _is_whole_event(column) and isinstance(decoded.dtype, pl.Struct):
+            fields = [f.name for f in decoded.dtype.fields if f.name not in frame.columns]
+            frame = frame.drop(column).with_columns(decoded.struct.field(f) for f in fields)
+        else:
+            frame = frame.with_columns(decoded.alias(column))
     return frame
 
 
 def flatten(frame: pl.DataFrame, name: str) -> tuple[pl.DataFrame, list[str]]:
     """`frame` (nested) as text columns with dotted names plus `ROW`, and the notes on what was left out."""
-    frame = _unpack_json_text(frame).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    frame = _unpack_json_text(frame)
+    if ROW not in frame.columns:
+        frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     exprs: dict[str, pl.Expr] = {}
     left_out: list[str] = []
     key_value = [c for c, t in frame.schema.items() if _is_key_value(t)]
@@ -309,6 +334,18 @@ def read_nested_parquet(frame: pl.DataFrame, name: str) -> RawTable:
     """A Parquet table with nested columns (GA4's BigQuery export) or JSON-text properties (PostHog's)."""
     flat, notes = flatten(frame, name)
     return RawTable(flat, Detected(name, "parquet", notes=tuple(notes)))
+
+
+def unpack_csv(raw: RawTable) -> RawTable:
+    """A CSV read whole whose `properties`-like (or `*`) columns hold JSON objects, with them unpacked into dotted
+    columns as a JSON export's are; any other file as it is. A large CSV streamed from disk is left as text."""
+    if raw.source is not None or not _json_text_columns(raw.frame):
+        return raw
+    flat, notes = flatten(raw.frame, raw.detected.name)
+    unpacked = RawTable(flat, replace(raw.detected, notes=(*raw.detected.notes, "JSON properties unpacked", *notes)),
+                        raw.excluded)
+    unpacked.candidates = raw.candidates
+    return unpacked
 
 
 def nested(frame: pl.DataFrame) -> bool:

@@ -154,7 +154,9 @@ def event_properties(raw: RawTable, used: set[str], named: dict[str, str],
     names = set(kept)
     others = [c for c in raw.columns if c not in taken and c not in NOT_PROPERTIES and c != ROW]
     sample = raw.sample
-    filled = sample.select((~is_missing(pl.col(c))).sum().alias(c) for c in others).row(0) if others else ()
+    # cells with any text (cheaper than the missing markers' regex over every column of a wide export)
+    filled = sample.select((pl.col(c).str.strip_chars().str.len_bytes() > 0).sum().alias(c)
+                           for c in others).row(0) if others else ()
     ranked = sorted(zip(others, filled, strict=True), key=lambda cf: -cf[1])
     dropped = []
     for column, count in ranked:

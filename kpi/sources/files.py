@@ -1002,7 +1002,7 @@ def read_bytes(data: bytes, name: str, *, encoding: str | None = None, separator
         return _read_excel(data, name, part)
     if kind == "parquet":
         return _read_parquet(data, name)
-    return _read_csv(data, name, encoding, separator, decimal, part, path)
+    return eventfiles.unpack_csv(_read_csv(data, name, encoding, separator, decimal, part, path))
 
 
 def read_file(path: str | Path, **options: object) -> RawTable:

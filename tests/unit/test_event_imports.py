@@ -47,7 +47,8 @@ def changed(result: ImportResult) -> list[tuple[str, int]]:
 
 
 def test_every_fixture_is_a_valid_events_table() -> None:
-    for name in ("posthog_events.csv", "posthog_events.jsonl", "mixpanel_export.jsonl", "amplitude_export.zip",
+    for name in ("posthog_events.csv", "posthog_events_sql.csv", "posthog_events.jsonl", "mixpanel_export.jsonl",
+                 "amplitude_export.zip",
                  "ga4_events_20250303.parquet", "ga4_events_20250303.ndjson", "generic_events_sv.csv",
                  "generic_events_ru_cp1251.csv"):
         result = imported(name)
@@ -84,6 +85,23 @@ def test_posthog_jsonl_batch_export_gives_the_same_events_as_the_csv() -> None:
     assert jsonl.select(common).equals(csv.select(common))
     assert jsonl["person_email"].drop_nulls().unique().to_list() == ["alice@acme.example"]  # person_properties
     assert "uuid" not in jsonl.columns and "created_at" not in jsonl.columns  # ids and bookkeeping are no property
+
+
+def test_posthog_sql_export_with_properties_as_json_text() -> None:
+    result = imported("posthog_events_sql.csv")
+    assert "JSON properties unpacked" in result.report.detected
+    csv = imported("posthog_events.csv").frame
+    common = ["user_id", "timestamp", "event", "distinct_id", "current_url", "browser", "utm_source", "country"]
+    assert result.frame.select(common).equals(csv.select(common))
+
+
+def test_a_whole_event_in_a_star_column_is_unpacked() -> None:
+    event = {"uuid": "e1", "event": "$pageview", "distinct_id": "d1", "properties": {"$current_url": "https://a/"},
+             "timestamp": "2025-03-03T08:00:00.000000Z"}
+    text = 'event,timestamp,*\n$pageview,2025-03-03T08:00:00Z,"' + json.dumps(event).replace('"', '""') + '"\n'
+    result = from_bytes(text.encode(), "activity.csv")
+    assert result.report.preset == "PostHog events export"
+    assert result.frame.select("user_id", "current_url").row(0) == ("d1", "https://a/")
 
 
 # --- Mixpanel ---------------------------------------------------------------------------------------------
