@@ -103,7 +103,8 @@ class Detected:
             bits.append(self.encoding)
         if self.separator:
             bits.append("separator " + {"\t": "tab", " ": "space"}.get(self.separator, f"'{self.separator}'"))
-        bits.append(f"decimal '{self.decimal}'")
+        if self.kind != "json":  # JSON numbers have no decimal mark to choose
+            bits.append(f"decimal '{self.decimal}'")
         if self.parts and len(self.parts) > 1:
             bits.append(f"part {self.part + 1} of {len(self.parts)}: {self.parts[self.part]}")
         if self.period:

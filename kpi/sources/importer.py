@@ -5,6 +5,12 @@ Nothing is dropped silently: totals and footers (found by the reader), rows with
 missing or unreadable, rows that break a canonical rule (a stage dated before creation, a negative
 amount) and repeated ids are listed in the report with their data row numbers (row 1 = the first
 row under the header). The accepted rows always pass `kpi.schema.validate` without errors.
+
+Event exports (`table == "events"`) follow the same path with three rules of their own: the timestamp column is
+read by `kpi.sources.eventrules.event_times` (Unix time, UTC offsets, or wall-clock time in a chosen zone, all to
+UTC); the person falls back from the tool's first identity column to the next (person_id → distinct_id, user_id
+→ device_id or user_pseudo_id), each event that fell back counted in the report as changed; and an event repeating
+an earlier one's person, time, name and event id ($insert_id, uuid) is a copy, rejected and named.
 """
 
 from __future__ import annotations
