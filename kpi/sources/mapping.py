@@ -115,6 +115,7 @@ class Mapping:
         notes = tuple(data.pop("notes", ()))
         coalesce = {str(k): tuple(v) for k, v in data.pop("coalesce", {}).items()}
         leave_out = data.pop("leave_out_empty", None)
+        event_id = tuple(data.pop("event_id", ()))
         touch_sets = tuple(TouchSet(**{**t, "extras": tuple(tuple(e) for e in t.get("extras", ()))})
                            for t in data.pop("touch_sets", ()))
         rule = None
@@ -124,7 +125,8 @@ class Mapping:
         return cls(**data, stage=rule,
                    period=(date.fromisoformat(period[0]), date.fromisoformat(period[1])) if period else None,
                    range_columns=(rc[0], rc[1]) if rc else None, notes=notes, coalesce=coalesce,
-                   leave_out_empty=(leave_out[0], leave_out[1]) if leave_out else None, touch_sets=touch_sets)
+                   leave_out_empty=(leave_out[0], leave_out[1]) if leave_out else None, touch_sets=touch_sets,
+                   event_id=event_id)
 
 
 # --- suggestions ----------------------------------------------------------------------------------------

@@ -287,6 +287,15 @@ def test_properties_are_capped_and_the_rest_named() -> None:
     assert all(c in result.report.columns_ignored for c in ("p45", "p49"))
 
 
+def test_an_events_mapping_reads_back_as_saved() -> None:
+    from kpi.sources.mapping import Mapping
+
+    raw = read_file(EV / "mixpanel_export.jsonl")
+    mapping = resolve(raw)[0]
+    assert mapping.event_id == ("properties.$insert_id",) and mapping.time_unit == "epoch"
+    assert Mapping.from_dict(json.loads(json.dumps(mapping.to_dict()))) == mapping
+
+
 def test_property_names() -> None:
     assert property_name("properties.$current_url") == "current_url"
     assert property_name("event_params.page_location") == "page_location"
