@@ -781,8 +781,9 @@ def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = No
         return saved, None
     raise ImportRefused(
         f"{name}: not an export format I recognise (columns: {', '.join(raw.columns[:8])}"
-        f"{', …' if len(raw.columns) > 8 else ''}). If it is marketing data (leads, ad spend, traffic), map its "
-        "columns on the Data page or with --table and --map field=column.")
+        f"{', …' if len(raw.columns) > 8 else ''}). If it is marketing data (leads, ad spend, traffic, touches, or "
+        "events: one row per event with a person, a time and an event name), map its columns on the Data page or "
+        "with --table and --map field=column.")
 
 
 def import_raw(raw: RawTable, mapping: Mapping) -> ImportResult:
