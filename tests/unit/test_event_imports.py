@@ -37,6 +37,11 @@ def imported(name: str, timezone: str | None = None) -> ImportResult:
     return import_raw(raw, mapping)
 
 
+def imported_path(path: Path) -> ImportResult:
+    raw = read_file(path)
+    return import_raw(raw, resolve(raw)[0])
+
+
 def from_bytes(data: bytes, name: str) -> ImportResult:
     raw = read_bytes(data, name)
     return import_raw(raw, resolve(raw)[0])
@@ -93,6 +98,24 @@ def test_posthog_sql_export_with_properties_as_json_text() -> None:
     csv = imported("posthog_events.csv").frame
     common = ["user_id", "timestamp", "event", "distinct_id", "current_url", "browser", "utm_source", "country"]
     assert result.frame.select(common).equals(csv.select(common))
+
+
+def test_posthog_parquet_batch_export_with_json_text_properties(tmp_path: Path) -> None:
+    # the batch export's Parquet model: properties and person_properties as JSON-encoded text, timestamp a
+    # TIMESTAMP in UTC (microseconds)
+    records = [json.loads(line) for line in (EV / "posthog_events.jsonl").read_text(encoding="utf-8").splitlines()]
+    frame = pl.DataFrame({
+        "uuid": [r["uuid"] for r in records], "event": [r["event"] for r in records],
+        "distinct_id": [r["distinct_id"] for r in records], "person_id": [r["person_id"] for r in records],
+        "properties": [json.dumps(r["properties"]) for r in records],
+        "person_properties": [json.dumps(r["person_properties"]) for r in records],
+        "timestamp": [r["timestamp"] for r in records]}).with_columns(
+        pl.col("timestamp").str.to_datetime(time_unit="us", time_zone="UTC"))
+    frame.write_parquet(tmp_path / "posthog.parquet")
+    parquet = imported_path(tmp_path / "posthog.parquet").frame
+    csv = imported("posthog_events.csv").frame
+    common = ["user_id", "timestamp", "event", "distinct_id", "current_url", "browser", "utm_source", "country"]
+    assert parquet.select(common).equals(csv.select(common))
 
 
 def test_a_whole_event_in_a_star_column_is_unpacked() -> None:
