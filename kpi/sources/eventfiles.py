@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 import zlib
 from dataclasses import replace
@@ -107,8 +108,10 @@ def _zip_members(data: bytes, name: str) -> list[tuple[str, bytes]]:
 
 
 def looks_like_json(data: bytes) -> bool:
-    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] in (b"{", b"[")
+    """Whether the bytes start like a JSON object (`{"…` or `{}`) or a list of them (`[{…`, `[]`): a CSV whose
+    first header is `[date]` or `{campaign}` does not."""
+    head = re.sub(rb"\s+", b"", data[:256].lstrip(b"\xef\xbb\xbf"))
+    return head[:2] in (b'{"', b"{}", b"[{", b"[]")
 
 
 def _json_records(text: bytes, name: str) -> pl.DataFrame:

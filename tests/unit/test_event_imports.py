@@ -270,6 +270,10 @@ def test_json_that_is_no_known_export_is_refused_with_its_columns() -> None:
         from_bytes(b'{"colour": "red", "size": 3}\n', "things.jsonl")
 
 
+def test_a_csv_whose_header_starts_with_a_bracket_is_still_a_csv() -> None:
+    assert read_bytes(b"[date],[clicks]\n2025-01-01,2\n", "brackets.csv").columns == ["[date]", "[clicks]"]
+
+
 def test_a_zip_of_other_files_is_still_refused_as_before() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
