@@ -13,6 +13,7 @@ from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TypeVar
+from zoneinfo import available_timezones
 
 import polars as pl
 import streamlit as st
@@ -20,7 +21,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from kpi.schema import RANGED_TABLES, TABLES
 from kpi.sources.files import ENCODINGS, ROW, FileRefused, RawTable, read_bytes
-from kpi.sources.importer import ImportResult, import_raw, join, resolve
+from kpi.sources.importer import ImportResult, import_raw, join, resolve, with_event_properties
 from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import PRESETS, recognise
 from ui.format import number
@@ -30,14 +31,15 @@ from ui.tables import show_table
 from ui.workspace import SESSION_TABLES, mappings, session_tables
 
 MAX_UPLOAD_MB = 500  # per widget; the 200 MB benchmark file fits with room to spare
-UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet", "json", "jsonl", "ndjson", "gz", "zip"]
 AUTO = "auto"
 CUSTOM = "custom"
 NONE = "—"
 SEPARATORS = {AUTO: "upload.auto", ",": "upload.sep.comma", ";": "upload.sep.semicolon", "\t": "upload.sep.tab",
               "|": "upload.sep.pipe"}  # separator -> text key
 DATE_ORDERS = {"day_month": "day/month", "month_day": "month/day"}  # radio option -> how the report names it
-UPLOAD_TABLES = ("leads", "spend", "traffic", "touches")
+UPLOAD_TABLES = ("leads", "spend", "traffic", "touches", "events")
+UTC = "UTC"
 CUSTOM_LABEL = "custom mapping"  # what a custom mapping is called in the report and the mapping store
 MEMOS = ("read", "part", "join", "import", "order")  # the panel's remembered reads and imports, by step
 
@@ -97,7 +99,7 @@ def read(data: bytes, name: str, choices: Choices) -> RawTable:
 def mapping_for(raw: RawTable, choices: Choices, store: MappingStore | None = None) -> Mapping:
     """The mapping the choices describe: a preset (recognised or picked), a saved one, or custom fields."""
     if choices.preset == CUSTOM:
-        mapping = Mapping(choices.table, dict(choices.fields), label=CUSTOM_LABEL)
+        mapping = with_event_properties(raw, Mapping(choices.table, dict(choices.fields), label=CUSTOM_LABEL))
     else:
         mapping, _ = resolve(raw, choices.preset, store)
     return replace(mapping, period=choices.period or mapping.period,
@@ -262,6 +264,7 @@ def upload_panel(key: str = "upload", store: MappingStore | None = None) -> None
         st.error(md(exc))
         return
     mapping = _with_period_picked(raw, mapping, key, lang)
+    mapping = _with_timezone_picked(mapping, key, lang)
     second = _second_upload(mapping, key, lang)
     try:
         other: tuple[RawTable, Mapping] | None = None
@@ -339,6 +342,16 @@ def _with_period_picked(raw: RawTable, mapping: Mapping, key: str, lang: str) ->
         if isinstance(picked, tuple) and len(picked) == 2:
             return replace(mapping, period=(picked[0], picked[1]))
     return mapping
+
+
+def _with_timezone_picked(mapping: Mapping, key: str, lang: str) -> Mapping:
+    """Events whose times may be wall-clock times (a generic file, Mixpanel's time in older projects): the mapping
+    with the time zone picked (UTC unless changed). Exports that write UTC by definition are not asked."""
+    if mapping.table != "events" or mapping.utc_times:
+        return mapping
+    zones = [UTC, *sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))]
+    picked = st.selectbox(t("upload.timezone", lang), zones, key=f"{key}_tz", help=t("upload.timezone_help", lang))
+    return replace(mapping, timezone=None if picked == UTC else picked)
 
 
 def _second_upload(mapping: Mapping, key: str, lang: str) -> UploadedFile | None:

@@ -62,7 +62,7 @@ _GA4_RANGE_WORDS = {"start": ("start date", "startdatum", "startdato", "alkamisp
                             "päättymispäivä", "дата окончания")}
 _GA4_DATE_RE = re.compile(r"(?i)^#\s*(" + "|".join(w for ws in _GA4_RANGE_WORDS.values() for w in ws)
                           + r")\s*:\s*(\d{8})")
-Kind = Literal["csv", "excel", "parquet"]
+Kind = Literal["csv", "excel", "parquet", "json"]
 
 
 class FileRefused(ValueError):
@@ -95,6 +95,7 @@ class Detected:
     period_text: str | None = None  # the range as written ('All time' included)
     parts: tuple[str, ...] = ()  # sheets of a workbook or sections of a multi-table CSV
     part: int = 0  # which of `parts` was read
+    notes: tuple[str, ...] = ()  # how a nested event export was read (gzip, files in a zip, columns unpacked)
 
     def describe(self) -> str:
         bits = [self.kind.upper()]
@@ -102,13 +103,15 @@ class Detected:
             bits.append(self.encoding)
         if self.separator:
             bits.append("separator " + {"\t": "tab", " ": "space"}.get(self.separator, f"'{self.separator}'"))
-        bits.append(f"decimal '{self.decimal}'")
+        if self.kind != "json":  # JSON numbers have no decimal mark to choose
+            bits.append(f"decimal '{self.decimal}'")
         if self.parts and len(self.parts) > 1:
             bits.append(f"part {self.part + 1} of {len(self.parts)}: {self.parts[self.part]}")
         if self.period:
             bits.append(f"period {self.period[0]}..{self.period[1]}")
         elif self.period_text:
             bits.append(f"period '{self.period_text}'")
+        bits += list(self.notes)
         return ", ".join(bits)
 
 
@@ -962,6 +965,10 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow/polars raise several error types for damaged files
         raise FileRefused(f"{name}: cannot be read as Parquet ({exc})") from exc
+    from kpi.sources import eventfiles  # an event export's nested columns (GA4 BigQuery, PostHog batch export)
+
+    if frame.height and eventfiles.nested(frame):
+        return eventfiles.read_nested_parquet(frame, name)
     frame = frame.select(pl.all().cast(pl.String)).with_row_index(ROW, offset=1)
     frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
     if frame.height == 0:
@@ -986,12 +993,17 @@ def read_bytes(data: bytes, name: str, *, encoding: str | None = None, separator
             encoding = codecs.lookup(encoding).name
         except LookupError as exc:
             raise FileRefused(f"unknown encoding {encoding!r}; use one of {', '.join(ENCODINGS)}") from exc
+    from kpi.sources import eventfiles  # JSON lines, gzip and zips of them: event exports
+
+    if data[:2] == b"\x1f\x8b" or eventfiles.looks_like_json(data) or (
+            data[:4] == b"PK\x03\x04" and eventfiles.is_event_zip(data)):
+        return eventfiles.read_event_bytes(data, name)
     kind = _kind_of(data, name)
     if kind == "excel":
         return _read_excel(data, name, part)
     if kind == "parquet":
         return _read_parquet(data, name)
-    return _read_csv(data, name, encoding, separator, decimal, part, path)
+    return eventfiles.unpack_csv(_read_csv(data, name, encoding, separator, decimal, part, path))
 
 
 def read_file(path: str | Path, **options: object) -> RawTable:

@@ -5,6 +5,12 @@ Nothing is dropped silently: totals and footers (found by the reader), rows with
 missing or unreadable, rows that break a canonical rule (a stage dated before creation, a negative
 amount) and repeated ids are listed in the report with their data row numbers (row 1 = the first
 row under the header). The accepted rows always pass `kpi.schema.validate` without errors.
+
+Event exports (`table == "events"`) follow the same path with three rules of their own: the timestamp column is
+read by `kpi.sources.eventrules.event_times` (Unix time, UTC offsets, or wall-clock time in a chosen zone, all to
+UTC); the person falls back from the tool's first identity column to the next (person_id → distinct_id, user_id
+→ device_id or user_pseudo_id), each event that fell back counted in the report as changed; and an event repeating
+an earlier one's person, time, name and event id ($insert_id, uuid) is a copy, rejected and named.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import polars as pl
 
 from kpi.money import currencies
 from kpi.schema import DATE, FLOAT, INT, RANGED_TABLES, STR, TABLES, TIMESTAMP, conform, validate
+from kpi.sources.eventrules import MAX_PROPERTIES, BadTimezone, check_timezone, event_properties, event_times
 from kpi.sources.files import ROW, Detected, FileRefused, RawTable, read_file
 from kpi.sources.mapping import DamagedMapping, Mapping, MappingStore, suggest
 from kpi.sources.presets import BY_ID, Preset, recognise
@@ -228,6 +235,27 @@ class _DateColumn:
         return pl.concat(self.done) if len(self.done) > 1 else self.done[0]
 
 
+class _EventTimeColumn(_DateColumn):
+    """The events table's timestamp: Unix time, text with a UTC offset or wall-clock text in a time zone, all to
+    naive UTC (`kpi.sources.eventrules.event_times`). The text is kept to the end (event files are read whole)."""
+
+    def __init__(self, col: str, mapping: Mapping) -> None:
+        super().__init__(col, TIMESTAMP, mapping.dayfirst)
+        self.unit = mapping.time_unit
+        self.timezone = None if mapping.utc_times else mapping.timezone
+        self.how = ""
+
+    def feed(self, chunk: pl.DataFrame) -> None:
+        self.pending.append(chunk.select(ROW, self.col))
+
+    def finish(self) -> pl.Series:
+        text = pl.concat(self.pending) if len(self.pending) > 1 else self.pending[0]
+        self.pending = []
+        read = event_times(text[self.col], text[ROW], self.col, self.unit, self.timezone, self.dayfirst)
+        self.bad, self.how, self.ambiguous, self.format = read.bad, read.how, read.ambiguous, read.format
+        return read.values
+
+
 class _Spill:
     """Converted chunks of a streamed file, kept in a temporary folder until every chunk is converted and
     then read back one column at a time. Holding the chunks in memory instead and joining them at the
@@ -266,7 +294,8 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     report.warnings += list(mapping.notes)
     _check_mapping(raw, mapping)
 
-    dates = {fld: _DateColumn(col, spec.dtypes[fld], mapping.dayfirst) for fld, col in mapping.fields.items()
+    dates = {fld: _EventTimeColumn(col, mapping) if mapping.table == "events"
+             else _DateColumn(col, spec.dtypes[fld], mapping.dayfirst) for fld, col in mapping.fields.items()
              if spec.dtypes[fld] in (TIMESTAMP, DATE)}
     bad: dict[str, list[int]] = {fld: [] for fld in mapping.fields}
     marks: dict[str, list[int]] = {fld: [] for fld in mapping.fields}  # numbers in the other decimal mark
@@ -297,6 +326,7 @@ def convert(raw: RawTable, mapping: Mapping) -> tuple[pl.DataFrame, Report]:
     order += [c for c in (spill.schema if spill is not None else pieces) if c not in order]
     joined, uniform = _assemble([c for c in order if c not in constants], dates, bad, pieces, spill)
     _report_ambiguous_dates(dates, report)
+    report.warnings += [d.how for d in dates.values() if isinstance(d, _EventTimeColumn) and d.how]
     if spill is not None:
         spill.close()
     frame = pl.DataFrame([joined.pop(c) for c in order if c not in constants and c not in uniform])
@@ -714,7 +744,7 @@ def _within_precision(table: str, frame: pl.DataFrame, report: Report) -> pl.Dat
 def _date_range(table: str, frame: pl.DataFrame) -> tuple[str, str] | None:
     cols = {"leads": ["created_at"], "spend": ["date", "period_start", "period_end"],
             "traffic": ["date", "period_start", "period_end"],
-            "touches": ["touched_at"]}.get(table, [])
+            "touches": ["touched_at"], "events": ["timestamp"]}.get(table, [])
     lo: list[date | datetime] = []
     hi: list[date | datetime] = []
     for c in cols:
@@ -751,16 +781,78 @@ def resolve(raw: RawTable, preset: str = "auto", store: MappingStore | None = No
         return saved, None
     raise ImportRefused(
         f"{name}: not an export format I recognise (columns: {', '.join(raw.columns[:8])}"
-        f"{', …' if len(raw.columns) > 8 else ''}). If it is marketing data (leads, ad spend, traffic), map its "
-        "columns on the Data page or with --table and --map field=column.")
+        f"{', …' if len(raw.columns) > 8 else ''}). If it is marketing data (leads, ad spend, traffic, touches, or "
+        "events: one row per event with a person, a time and an event name), map its columns on the Data page or "
+        "with --table and --map field=column.")
 
 
 def import_raw(raw: RawTable, mapping: Mapping) -> ImportResult:
     if mapping.touch_sets:
         return _derived_touches(raw, mapping)
-    frame, report = convert(_coalesced(raw, mapping), mapping)
+    if mapping.table == "events":
+        mapping = _checked_event_mapping(raw, mapping)
+    filled, fallbacks = _coalesced(raw, mapping)
+    frame, report = convert(filled, mapping)
+    report.issues += [replace(issue, file=report.file) for issue in fallbacks]
+    if mapping.table == "events" and mapping.event_id:
+        report.issues += _repeated_events(filled, mapping, report.file)
     frame = _row_rules(frame, mapping, report)
-    return finish(mapping.table, frame, report)
+    result = finish(mapping.table, frame, report)
+    if mapping.table == "events":
+        _summarise_events(result, mapping)
+    return result
+
+
+def _checked_event_mapping(raw: RawTable, mapping: Mapping) -> Mapping:
+    """An events mapping with a known time zone and unit; refused (naming them) otherwise."""
+    try:
+        timezone = check_timezone(mapping.timezone)
+    except BadTimezone as exc:
+        raise ImportRefused(f"{raw.detected.name}: {exc}") from None
+    if mapping.time_unit is not None and mapping.time_unit not in ("s", "ms", "us", "epoch"):
+        raise ImportRefused(f"{raw.detected.name}: time unit {mapping.time_unit!r} is not one of s, ms, us, epoch")
+    if timezone and mapping.utc_times:
+        mapping = replace(mapping, notes=(*mapping.notes, f"the time zone {timezone} was not applied: this export "
+                                                         "writes its times in UTC"))
+    return replace(mapping, timezone=timezone)
+
+
+def _repeated_events(raw: RawTable, mapping: Mapping, file: str) -> list[RowIssue]:
+    """Events that repeat an earlier one's person, time, name and event id: copies (Mixpanel's raw export is not
+    deduplicated: its documentation asks for deduplication on event name, distinct_id, time and $insert_id).
+    Events without an id are never taken for copies."""
+    ids = [c for c in mapping.event_id if c in raw.sample.columns]
+    key = [*(c for c in (mapping.fields.get(f) for f in ("user_id", "timestamp", "event")) if c), *ids]
+    if not ids:
+        return []
+    has_id = pl.all_horizontal(~is_missing(pl.col(c)) for c in ids)
+    copies = _issue_rows(raw.frame, has_id & ~pl.struct(key).is_first_distinct())
+    if not copies:
+        return []
+    return [RowIssue(f"repeats an earlier event (same {', '.join(key)}): a copy, left out", copies, file)]
+
+
+def with_event_properties(raw: RawTable, mapping: Mapping) -> Mapping:
+    """A mapping made by hand (the Data page's mapping screen, --map) to the events table, keeping the file's other
+    columns as properties, capped as a preset's are (`kpi.sources.eventrules.event_properties`)."""
+    if mapping.table != "events" or mapping.extras:
+        return mapping
+    extras, dropped = event_properties(raw, set(mapping.fields.values()), {})
+    notes = mapping.notes
+    if dropped:
+        notes += (f"{len(dropped)} more column(s) left out as properties (at most {MAX_PROPERTIES} are kept, the most "
+                  f"filled first): {', '.join(dropped[:15])}{' …' if len(dropped) > 15 else ''}",)
+    return replace(mapping, extras=extras, notes=notes)
+
+
+def _summarise_events(result: ImportResult, mapping: Mapping) -> None:
+    """The report's summary of an events table: events, persons and how many persons each identity column gave,
+    and the properties kept."""
+    frame, report = result.frame, result.report
+    persons = frame["user_id"].n_unique()
+    props = [c for c in frame.columns if c not in ("user_id", "timestamp", "event")]
+    report.warnings.append(f"{frame.height} events of {persons} persons, {frame['event'].n_unique()} event names; "
+                           f"{len(props)} properties kept as columns: {', '.join(props) or 'none'}")
 
 
 def _derived_touches(raw: RawTable, mapping: Mapping) -> ImportResult:
@@ -856,23 +948,30 @@ def _utm_channel(frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.Da
     return frame
 
 
-def _coalesced(raw: RawTable, mapping: Mapping) -> RawTable:
+def _coalesced(raw: RawTable, mapping: Mapping) -> tuple[RawTable, list[RowIssue]]:
     """`raw` with each coalesced field's column filled, where empty, from the mapping's further columns (a
-    campaign member's Lead ID, else its Contact ID). Reads the file whole: only small CRM reports use it."""
+    campaign member's Lead ID, else its Contact ID; an Amplitude event's user_id, else its device_id), and the
+    rows each further column filled for an events table (reported as changed: which identity each event got).
+    Reads the file whole: CRM reports and event exports, which are read whole anyway."""
+    counted = mapping.table == "events"
     exprs = []
+    issues: list[RowIssue] = []
     for fld, others in mapping.coalesce.items():
         col = mapping.fields.get(fld)
         if col is None or col not in raw.sample.columns:
             continue
         out = pl.col(col)
         for other in (o for o in others if o in raw.sample.columns):
+            rows = _issue_rows(raw.frame, is_missing(out) & ~is_missing(pl.col(other))) if counted else ()
+            if rows:
+                issues.append(RowIssue(f"'{col}' is empty: {fld} taken from '{other}'", rows, rejected=False))
             out = pl.when(is_missing(out)).then(pl.col(other)).otherwise(out)
         exprs.append(out.alias(col))
     if not exprs:
-        return raw
+        return raw, []
     filled = RawTable(raw.frame.with_columns(exprs), raw.detected, raw.excluded)
     filled.candidates = raw.candidates
-    return filled
+    return filled, issues
 
 
 def _row_rules(frame: pl.DataFrame, mapping: Mapping, report: Report) -> pl.DataFrame:
@@ -963,8 +1062,9 @@ def _load(path: str, args: argparse.Namespace, preset: str, maps: list[str]) -> 
                     part=None if args.part is None else args.part - 1)
     if maps:
         if not args.table:
-            raise ImportRefused("--map needs --table (leads, spend, traffic or touches)")
-        mapping = Mapping(args.table, _map_args(maps), label="mapping from the command line")
+            raise ImportRefused("--map needs --table (leads, spend, traffic, touches or events)")
+        by_hand = Mapping(args.table, _map_args(maps), label="mapping from the command line")
+        mapping = with_event_properties(raw, by_hand)
     else:
         mapping, _ = resolve(raw, preset)
         if mapping.fields == {} and args.table:
@@ -973,6 +1073,8 @@ def _load(path: str, args: argparse.Namespace, preset: str, maps: list[str]) -> 
         mapping = replace(mapping, period=args.period)
     if args.dates != "auto":
         mapping = replace(mapping, dayfirst=args.dates == "dayfirst")
+    if args.timezone:
+        mapping = replace(mapping, timezone=args.timezone)
     return raw, mapping
 
 
@@ -1018,7 +1120,9 @@ def add_command(sub: Any) -> None:
     p.add_argument("--period", type=_period_arg, help="START..END the rows cover, for exports without dates")
     p.add_argument("--dates", choices=["auto", "dayfirst", "monthfirst"], default="auto",
                    help="how to read dates like 03/04/2025 when the values cannot tell")
-    p.add_argument("--table", choices=["leads", "spend", "traffic", "touches"], help="target table for --map")
+    p.add_argument("--table", choices=["leads", "spend", "traffic", "touches", "events"], help="target table for --map")
+    p.add_argument("--timezone", help="events: the IANA time zone (Europe/Stockholm) of times written without a UTC "
+                                      "offset, and of a Mixpanel project's time before 2023; default UTC")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a column to a canonical field")
     p.add_argument("--join", metavar="FILE2", help="a related file to join into one leads table (e.g. closed deals)")
     p.add_argument("--on", default="lead_id", help="canonical field to join on (default lead_id)")

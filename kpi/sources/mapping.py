@@ -91,6 +91,15 @@ class Mapping:
     leave_out_empty: tuple[str, str] | None = None
     #: touches held in a row's columns (several per row); set, the file becomes touches through these alone
     touch_sets: tuple[TouchSet, ...] = ()
+    #: events: the timestamp column holds Unix time in this unit ('s', 'ms', 'us', or 'epoch' to tell by size)
+    time_unit: str | None = None
+    #: events: the IANA time zone of timestamps written without a UTC offset (None: UTC)
+    timezone: str | None = None
+    #: events: the tool writes its times in UTC by definition (GA4, Amplitude, PostHog): no time zone applies
+    utc_times: bool = False
+    #: events: the columns of the tool's event id ($insert_id, uuid): an event repeating an earlier one's person,
+    #: time, name and id is a copy (Mixpanel's raw export is not deduplicated) and is left out
+    event_id: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -106,6 +115,7 @@ class Mapping:
         notes = tuple(data.pop("notes", ()))
         coalesce = {str(k): tuple(v) for k, v in data.pop("coalesce", {}).items()}
         leave_out = data.pop("leave_out_empty", None)
+        event_id = tuple(data.pop("event_id", ()))
         touch_sets = tuple(TouchSet(**{**t, "extras": tuple(tuple(e) for e in t.get("extras", ()))})
                            for t in data.pop("touch_sets", ()))
         rule = None
@@ -115,7 +125,8 @@ class Mapping:
         return cls(**data, stage=rule,
                    period=(date.fromisoformat(period[0]), date.fromisoformat(period[1])) if period else None,
                    range_columns=(rc[0], rc[1]) if rc else None, notes=notes, coalesce=coalesce,
-                   leave_out_empty=(leave_out[0], leave_out[1]) if leave_out else None, touch_sets=touch_sets)
+                   leave_out_empty=(leave_out[0], leave_out[1]) if leave_out else None, touch_sets=touch_sets,
+                   event_id=event_id)
 
 
 # --- suggestions ----------------------------------------------------------------------------------------

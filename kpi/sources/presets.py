@@ -31,6 +31,14 @@ of the contact's first-touch creation), the latest traffic source at its date, a
 campaign at the recent conversion date (channel: the latest source). Their touch_type says they are derived
 (`DERIVED_TOUCH_TYPES`): two or three touches a contact, not a journey.
 
+Events. Product-analytics exports become the `events` table (user_id, timestamp, event, properties): PostHog
+(CSV with `properties.*` columns, or its batch export in JSONLines/Parquet), Mixpanel's raw export, Amplitude's
+Export API zip, a GA4 BigQuery `events_*` table (Parquet or newline-delimited JSON) and a generic events file
+(`EVENT_PRESETS`; nested files are flattened by `kpi.sources.eventfiles`). Who is a person follows each tool:
+PostHog's person_id, else the event's distinct_id; Mixpanel's distinct_id as exported (`$device:` ids kept);
+Amplitude's user_id, else device_id; GA4's user_id, else user_pseudo_id — the import report counts the events that
+fell back. Timestamps go to UTC and the properties kept are capped (`kpi.sources.eventrules`).
+
 The header texts live in data, not here: one vocabulary per source in `kpi/sources/vocabularies/`
 (a CSV keyed by field and interface language: en, sv, ru, de, nb, da, fi), so an export downloaded
 with a Swedish or Russian interface is recognised by the same preset as its English original. A
@@ -44,6 +52,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kpi.schema import TABLES
+from kpi.sources.eventrules import MAX_PROPERTIES, event_properties
 from kpi.sources.files import RawTable
 from kpi.sources.mapping import Mapping, StageRule, TouchSet, currency_in_header
 from kpi.sources.vocabularies import header_key, values, words
@@ -102,6 +111,9 @@ class Preset:
     fill_empty: dict[str, str] = field(default_factory=dict)  # field -> text for its empty cells
     leave_out_empty: tuple[str, str] | None = None  # (field, reason): rows where it is empty are not rows
     touch_sets: tuple[TouchWords, ...] = ()  # touches held in a row's columns (a contacts export's sources)
+    time_unit: str | None = None  # events: the timestamp is Unix time in this unit (see kpi.sources.eventrules)
+    utc_times: bool = False  # events: the tool writes UTC by definition, so no time zone is asked for
+    event_id: Names = ()  # events: the tool's event id columns; a copy of an earlier event (same id too) is left out
 
     def matches(self, raw: RawTable) -> bool:
         names = {header_key(c) for c in raw.columns}
@@ -149,9 +161,18 @@ class Preset:
         drop = next(iter(present(self.drop_first_if_empty)), None)
         coalesce = {f: tuple(c for c in dict.fromkeys(present(cands)) if c != fields[f])
                     for f, cands in self.coalesce.items() if f in fields}
-        return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, self.notes,
+        notes = self.notes
+        if self.table == "events":
+            used = {*fields.values(), *(c for cols in coalesce.values() for c in cols)}
+            extras, dropped = event_properties(raw, used, extras)
+            if dropped:
+                notes += (f"{len(dropped)} more propert{'y' if len(dropped) == 1 else 'ies'} left out (at most "
+                          f"{MAX_PROPERTIES} are kept, the most filled first): {', '.join(dropped[:15])}"
+                          f"{' …' if len(dropped) > 15 else ''}",)
+        return Mapping(self.table, fields, constants, extras, stage, None, rc, None, drop, label, notes,
                        {f: cols for f, cols in coalesce.items() if cols}, dict(self.fill_empty), self.leave_out_empty,
-                       self._touch_sets(pick))
+                       self._touch_sets(pick), time_unit=self.time_unit, utc_times=self.utc_times,
+                       event_id=tuple(dict.fromkeys(present(self.event_id))))
 
     def _constants(self, fields: dict[str, str]) -> dict[str, str]:
         """The preset's constants, with the currency a mapped header states (`Amount spent (INR)`) when
@@ -220,6 +241,91 @@ _HS_S, _SF_S, _AMO_S, _BX_S = (_stage_values(s) for s in ("hubspot", "salesforce
 
 _GADS_DIMS = {k: _GADS(k) for k in ("ad_group", "keyword", "match_type", "location", "campaign_type", "ad_type",
                                     "network", "device")}
+
+
+def _props(prefix: str, **names: str | tuple[str, ...]) -> dict[str, Names]:
+    """Named event properties: name → the columns that may hold it (`prefix` + key), first with a value wins."""
+    return {name: tuple(prefix + k for k in ((keys,) if isinstance(keys, str) else keys))
+            for name, keys in names.items()}
+
+
+_UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+#: Event exports (see kpi.sources.eventfiles for how nested ones are read, kpi.sources.eventrules for the rules).
+#: Identity: PostHog person_id else distinct_id; Mixpanel distinct_id as written ($device_id-prefixed ids kept);
+#: Amplitude user_id else device_id; GA4 user_id else user_pseudo_id. The report counts the fallbacks.
+EVENT_PRESETS: tuple[Preset, ...] = (
+    Preset("posthog_events", "PostHog events export", "events",
+           (("event",), ("distinct_id",), ("timestamp",)),
+           fields={"user_id": ("person_id", "distinct_id"), "timestamp": ("timestamp",), "event": ("event",)},
+           coalesce={"user_id": ("distinct_id",)},
+           extras={"distinct_id": ("distinct_id",),
+                   **_props("properties.", current_url="$current_url", pathname="$pathname", referrer="$referrer",
+                            referring_domain="$referring_domain", browser="$browser", os="$os",
+                            device_type="$device_type", country=("$geoip_country_code", "$geoip_country_name"),
+                            city="$geoip_city_name", session_id="$session_id", **{u: u for u in _UTM})},
+           utc_times=True, event_id=("uuid",),
+           notes=("Persons are PostHog's person_id (an anonymous visitor and the user they identify as share it); "
+                  "an event without one counts under its distinct_id.",)),
+    Preset("mixpanel_events", "Mixpanel raw event export", "events",
+           (("event",), ("properties.distinct_id",), ("properties.time",)),
+           fields={"user_id": ("properties.distinct_id",), "timestamp": ("properties.time",), "event": ("event",)},
+           extras=_props("properties.", current_url="$current_url", referrer="$referrer",
+                         initial_referrer="$initial_referrer", browser="$browser", os="$os", device="$device",
+                         country="mp_country_code", region="$region", city="$city", device_id="$device_id",
+                         **{u: u for u in _UTM}),
+           time_unit="epoch", event_id=("properties.$insert_id",),
+           notes=("Persons are Mixpanel's distinct_id as exported ($device:-prefixed anonymous ids kept as they are).",
+                  "Mixpanel's time is Unix time; projects created before 1 January 2023 export it in the project's "
+                  "time zone: choose that zone if yours is one.")),
+    Preset("amplitude_events", "Amplitude export", "events",
+           (("event_type",), ("event_time",), ("amplitude_id", "device_id")),
+           fields={"user_id": ("user_id", "device_id"), "timestamp": ("event_time",), "event": ("event_type",)},
+           coalesce={"user_id": ("device_id",)},
+           extras={**_props("", device_id="device_id", country="country", region="region", city="city",
+                            platform="platform", os="os_name", device_type="device_type", language="language",
+                            session_id="session_id"),
+                   **_props("event_properties.", current_url=("[Amplitude] Page URL", "page_url", "url"),
+                            pathname=("[Amplitude] Page Path", "page_path", "path"),
+                            referrer=("[Amplitude] Page Referrer", "referrer")),
+                   **{u: (f"event_properties.{u}", f"user_properties.{u}") for u in _UTM}},
+           utc_times=True, event_id=("$insert_id", "uuid"),
+           notes=("Persons are Amplitude's user_id, else the event's device_id (anonymous events); event_time is "
+                  "UTC. Amplitude itself joins a device's anonymous events to the user it logs in as (one "
+                  "amplitude_id); here they stay two persons, as the export's ids say.",)),
+    Preset("ga4_bigquery_events", "GA4 BigQuery export (events_*)", "events",
+           (("event_name",), ("event_timestamp",), ("user_pseudo_id",)),
+           fields={"user_id": ("user_id", "user_pseudo_id"), "timestamp": ("event_timestamp",),
+                   "event": ("event_name",)},
+           coalesce={"user_id": ("user_pseudo_id",)},
+           extras={"user_pseudo_id": ("user_pseudo_id",),
+                   **_props("event_params.", current_url="page_location", page_title="page_title",
+                            referrer="page_referrer", session_id="ga_session_id"),
+                   **{u: (f"collected_traffic_source.manual_{k}", f"event_params.{k}")
+                      for u, k in zip(_UTM, ("source", "medium", "campaign_name", "content", "term"), strict=True)},
+                   "first_user_source": ("traffic_source.source",), "first_user_medium": ("traffic_source.medium",),
+                   "first_user_campaign": ("traffic_source.name",),
+                   **_props("geo.", country="country", region="region", city="city"),
+                   **_props("device.", device_type="category", os="operating_system", browser="web_info.browser"),
+                   "platform": ("platform",)},
+           time_unit="us", utc_times=True,
+           notes=("Persons are GA4's user_id where the site sets one, else user_pseudo_id (the browser's id); "
+                  "event_timestamp is microseconds UTC (event_date, in the property's time zone, is not used).",
+                  "utm_* are the event's own source (collected_traffic_source, else the event's source/medium/"
+                  "campaign parameters); first_user_* are traffic_source, the user's first acquisition.")),
+    Preset("generic_events", "Events file (user, time, event)", "events",
+           (("user_id", "user id", "userid", "distinct_id", "person_id", "visitor_id", "client_id", "användar-id",
+             "användare", "besökare", "пользователь", "id пользователя", "посетитель"),
+            ("timestamp", "time", "event_time", "datetime", "date time", "tidpunkt", "tid", "время",
+             "дата и время", "время события"),
+            ("event", "event_name", "event name", "händelse", "событие", "название события")),
+           fields={"user_id": ("user_id", "user id", "userid", "distinct_id", "person_id", "visitor_id", "client_id",
+                               "användar-id", "användare", "besökare", "пользователь", "id пользователя",
+                               "посетитель"),
+                   "timestamp": ("timestamp", "time", "event_time", "datetime", "date time", "tidpunkt", "tid",
+                                 "время", "дата и время", "время события"),
+                   "event": ("event", "event_name", "event name", "händelse", "событие", "название события")}),
+)
 
 PRESETS: tuple[Preset, ...] = (
     Preset("google_ads_editor", "Google Ads Editor export", "spend",
@@ -441,6 +547,7 @@ PRESETS: tuple[Preset, ...] = (
            fields={"lead_id": _T("lead_id"), "touched_at": _T("touched_at"), "channel": _T("channel"),
                    "campaign": _T("campaign"), "touch_type": _T("touch_type")},
            extras={"source": _T("utm_source"), "medium": _T("utm_medium")}),
+    *EVENT_PRESETS,
     _canonical("leads", (("lead_id",), ("created_at",))),
     _canonical("spend", (("date", "period_start"), ("spend",)), ("period_start", "period_end")),
     _canonical("traffic", (("date", "period_start"), ("sessions",)), ("period_start", "period_end")),

@@ -202,7 +202,7 @@ def test_russian_mapping_screen() -> None:
     upload(page, "generic_leads_pipe.txt")
     fmt = page.selectbox(key="upload_preset")
     assert fmt.label == "Формат" and fmt.value == "custom" and fmt.options[-1] == "Своё сопоставление столбцов"
-    assert page.selectbox(key="upload_table").options == ["Лиды", "Расходы", "Трафик", "Касания"]
+    assert page.selectbox(key="upload_table").options == ["Лиды", "Расходы", "Трафик", "Касания", "События"]
     created = page.selectbox(key="upload_f_leads_created_at")
     assert created.label == "Дата создания (created_at) *" and created.value == "Skapad"
     assert page.selectbox(key="upload_f_leads_amount").label == "Сумма сделки (amount)"
