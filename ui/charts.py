@@ -321,7 +321,7 @@ def event_steps_chart(steps: pl.DataFrame, lang: str, title: alt.TitleParams) ->
     base = alt.Chart(steps).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         yOffset=alt.YOffset("period:N", sort=periods),
-        x=alt.X("count:Q", title=None, axis=alt.Axis(format=",.0f")),
+        x=alt.X("count:Q", title=None, axis=alt.Axis(format=",.0f", tickMinStep=1)),  # persons: whole numbers
     )
     bars = base.mark_bar().encode(
         color=alt.Color("period:N", title=t("events.period", lang), sort=periods,

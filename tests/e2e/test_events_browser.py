@@ -1,6 +1,7 @@
 """The Event funnels page in a real Chromium on the demo workspace: a funnel opened from a link shows the persons
 an independent count gives (a join of each form submit to the person's latest page view), in en, sv and ru at a
-desktop and a phone width; changing the order goes back into the address."""
+desktop and a phone width; changing the order goes back into the address. And a PostHog export uploaded on the
+Data page, built into a funnel with a property filter."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from kpi import clock
 from kpi.journeys import EventQuestion
 from kpi.period import preset
 from kpi.sources.demo import generate
+from tests.conftest import REPO
 from tests.e2e.conftest import StreamlitServer, metric_values, open_fresh, query, screenshot, select_option, wait_idle
+from tests.e2e.test_range_currency_browser import add, no_exception
+from tests.e2e.test_upload_browser import set_date
 from ui import format as fmt
 from ui.i18n import t
 
@@ -60,3 +64,28 @@ def test_a_linked_funnel_shows_the_independent_counts(app_server: StreamlitServe
             "() => decodeURIComponent(location.search).includes('\"order\":\"unordered\"')", timeout=SLOW)
         assert '"unordered"' in query(page)["funnel"][0]
     page.context.close()  # type: ignore[attr-defined]
+
+
+def test_an_uploaded_posthog_export_is_built_into_a_funnel(app_server: StreamlitServer, browser: object) -> None:
+    """tests/fixtures/events/posthog_events.csv (its README says who does what), March 2025: eleven persons view a
+    page (A, B, C, P1..P8); A identifies and then requests a demo. Ten of them view /pricing (all but C)."""
+    page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="en-GB")  # type: ignore[attr-defined]
+    page.goto(f"{app_server.url}/data")
+    page.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached", timeout=60_000)
+    add(page, REPO / "tests" / "fixtures" / "events" / "posthog_events.csv")
+    page.get_by_role("link", name="Event funnels").click()
+    wait_idle(page)
+    select_option(page, "Period", "Custom")
+    set_date(page, "From", "20250301")
+    set_date(page, "To", "20250331")
+    no_exception(page, "Event funnels")
+    assert metric_values(page)["Entered the funnel"] == "11"  # the first funnel: $pageview -> $identify
+    select_option(page, "Step 2", "demo_requested")
+    page.get_by_role("combobox", name="only where", exact=True).first.click()
+    page.get_by_role("option", name="pathname", exact=True).click()
+    wait_idle(page)
+    select_option(page, "is", "/pricing")
+    cards = metric_values(page)
+    assert cards["Entered the funnel"] == "10" and cards["Reached the last step"] == "1"
+    screenshot(page, "events-posthog-upload")
+    page.close()  # type: ignore[attr-defined]
