@@ -9,9 +9,9 @@ from __future__ import annotations
 import decimal
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 from babel import Locale
 from babel.dates import format_date
@@ -81,6 +81,17 @@ def points(value: float | None, lang: str) -> str:
     if not any(c in "123456789" for c in text):  # a change that rounds to nothing has no sign: 0.0, not -0.0
         return format_decimal(0, format="#,##0.0", locale=locale_of(lang))
     return ("+" if value > 0 else "") + text
+
+
+def delta(row: Mapping[str, Any], metric: str, unit: str, lang: str) -> str | None:
+    """The change of `metric` against the comparison period in a `kpi.engine.metrics` row, as a card shows it:
+    a rate's in percentage points, any other number's in percent; None when there is none to show."""
+    if row.get(f"{metric}_delta") is None:
+        return None
+    if unit == "ratio":
+        return f"{points(row[f'{metric}_delta'], lang)} {t('table.pp', lang)}"
+    shown = percent(row.get(f"{metric}_delta_pct"), lang)
+    return None if shown == DASH else shown
 
 
 def day(value: date, lang: str) -> str:
