@@ -30,7 +30,8 @@ from kpi.funnel import COLUMN_UNITS
 from kpi.metrics import Metric, catalog
 from kpi.period import Period
 from kpi.review import VERDICTS
-from kpi.summary import CREDIT, RANK_METRIC, Summary
+from kpi.scorecard import Card
+from kpi.summary import CREDIT, HEADLINE, RANK_METRIC, Summary
 from kpi.tree import Kpi
 from ui import attribution as words
 from ui import format as fmt
@@ -152,38 +153,49 @@ def _about(ws: Workspace, summary: Summary, about: About, lang: str) -> list[tup
             (t("report.data", lang), version), (t("report.generated", lang), generated)]
 
 
-def _status(card: Any, lang: str) -> Cell:
+def _status(card: Card, lang: str) -> Cell:
     return Cell(kpi_words.status_text(card, lang), f"status-{card.status}" if card.status else "")
 
 
 def _headline(ws: Workspace, summary: Summary, cat: Mapping[str, Metric], lang: str) -> Section:
-    """The Overview's cards as a table: value, change, and the KPI tree's target, so far, pace and status."""
+    """The Overview's cards as a table: value, change, and (when the KPI tree has one for the number) its target,
+    its value so far, the pace expected by the day judged on and the status."""
     currency = ws.settings.currency
     row = summary.headline.row(0, named=True) if summary.headline.height else {}
-    compared = summary.query.compare is not None
+    compared, targets = summary.query.compare is not None, bool(summary.targets)
     day = fmt.day(summary.headline_day, lang)
     columns = [Column(t("report.col.metric", lang)), Column(t("report.col.value", lang), True)]
     columns += [Column(t("report.col.change", lang), True)] if compared else []
     columns += [Column(t("report.col.target", lang), True), Column(t("kpis.series.so_far", lang), True),
-                Column(t("report.col.pace", lang, day=day), True), Column(t("report.col.status", lang))]
+                Column(t("report.col.pace", lang, day=day), True), Column(t("report.col.status", lang))
+                ] if targets else []
     rows = []
-    for metric in (cat[m] for m in row if m in cat and m in summary.headline.columns):
-        card = summary.targets.get(metric.id)
+    for metric in (cat[m] for m in HEADLINE if m in row):
         cells = [Cell(metric_label(metric.id, lang)),
-                 Cell(fmt.metric_value(row.get(metric.id), metric.unit, lang, currency, compact=True), "n")]
+                 Cell(fmt.metric_value(row[metric.id], metric.unit, lang, currency, compact=True), "n")]
         if compared:
             cells.append(Cell(fmt.delta(row, metric.id, metric.unit, lang) or fmt.DASH, "n"))
-        if card is None:
-            cells += [Cell(fmt.DASH, "n"), Cell(fmt.DASH, "n"), Cell(fmt.DASH, "n"), Cell(fmt.DASH)]
-        else:
-            def v(x: float | None, kpi: Kpi = card.kpi) -> str:
-                return kpi_words.value_text(kpi, x, cat, lang, currency)
-            cells += [Cell(t("report.target_of", lang, target=v(card.target), period=card.period_label), "n"),
-                      Cell(v(card.value), "n"), Cell(v(card.expected), "n"), _status(card, lang)]
+        if targets:
+            cells += _target_cells(summary.targets.get(metric.id), cat, lang, currency)
         rows.append(cells)
-    note = (t("target.filtered", lang) if summary.query.filters
-            else t("report.targets_note", lang, day=day))
-    return Section(t("overview.headline", lang), [Table(columns, rows), Text(note)])
+    parts: list[Any] = [Table(columns, rows)]
+    if summary.query.filters:
+        parts.append(Text(t("target.filtered", lang)))
+    elif targets:
+        parts.append(Text(t("report.targets_note", lang, day=day)))
+    return Section(t("overview.headline", lang), parts)
+
+
+def _target_cells(card: Card | None, cat: Mapping[str, Metric], lang: str, currency: str) -> list[Cell]:
+    """A headline number's KPI: its target (and period), value so far, pace and status; dashes without one."""
+    if card is None:
+        return [Cell(fmt.DASH, "n"), Cell(fmt.DASH, "n"), Cell(fmt.DASH, "n"), Cell(fmt.DASH)]
+
+    def v(x: float | None) -> str:
+        return kpi_words.value_text(card.kpi, x, cat, lang, currency)
+
+    return [Cell(t("report.target_of", lang, target=v(card.target), period=card.period_label), "n"),
+            Cell(v(card.value), "n"), Cell(v(card.expected), "n"), _status(card, lang)]
 
 
 def _funnel(ws: Workspace, summary: Summary, lang: str) -> Section:
