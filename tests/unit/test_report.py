@@ -8,19 +8,28 @@ spend 960, so the cost per lead is 160 and per won deal 960.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from pypdf import PdfReader
 
 from kpi import engine
 from kpi.data import write_dir
+from kpi.mail import MailError, smtp_settings
 from kpi.metrics import catalog
 from kpi.period import Period, compare_period
 from kpi.query import Query
@@ -155,3 +164,99 @@ def test_a_filtered_view_says_so_and_has_no_targets(demo: tuple[Shown, Summary])
     html = report.document(ws, summary, report.About("demo v1", datetime.now(UTC)), "en")
     assert "Channel: Paid Search" in html and t("target.filtered", "en") in html
     assert t("attribution.sliced", "en") in html  # no cost per model on a slice, as on the Attribution page
+
+
+# -- by mail: a local SMTP server on 127.0.0.1 that insists on STARTTLS and a login ----------------------------
+
+PASSWORD = "s3cret-Pa55"
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message it is sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        self.messages.append((list(envelope.rcpt_tos), bytes(envelope.original_content or b"")))
+        return "250 OK"
+
+
+def _login(server: object, session: object, envelope: object, mechanism: str, auth: object) -> AuthResult:
+    ok = isinstance(auth, LoginPassword) and (auth.login, auth.password) == (b"reports", PASSWORD.encode())
+    return AuthResult(success=ok, handled=False)  # a refusal answered with 535, as a real server does
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[tuple[Inbox, int, Path]]:
+    """A STARTTLS-only SMTP server with a throwaway certificate (its CA in ca.pem), login required."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                        authenticator=_login, auth_require_tls=True)
+    server.start()
+    try:
+        yield inbox, port, ca_file
+    finally:
+        server.stop()
+
+
+def _secrets(folder: Path, port: int, ca_file: Path, password: str = PASSWORD) -> Path:
+    path = folder / "secrets.toml"
+    path.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nuser = "reports"\npassword = "{password}"\n'
+                    f'from = "KPI Studio <reports@example.com>"\nca_file = "{ca_file}"\n', encoding="utf-8")
+    return path
+
+
+def test_mail_sends_the_pdf_over_starttls_and_never_prints_the_password(
+        handmade_dir: Path, tmp_path: Path, smtp: tuple[Inbox, int, Path]) -> None:
+    inbox, port, ca_file = smtp
+    run = kpi("report", "--data", str(handmade_dir), "--from", "2025-01-01", "--to", "2025-03-31", "--lang", "sv",
+              "--out", str(tmp_path / "weekly.html"), "--mail-to", "ceo@example.com, cmo@example.com",
+              "--secrets", str(_secrets(tmp_path, port, ca_file)))
+    assert run.returncode == 0, run.stderr
+    assert PASSWORD not in run.stdout + run.stderr
+    assert "sent weekly.pdf to ceo@example.com, cmo@example.com" in run.stdout
+    [(recipients, raw)] = inbox.messages
+    assert recipients == ["ceo@example.com", "cmo@example.com"]
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["Subject"] == "Marknadssammanfattning 1 jan. 2025 – 31 mars 2025"
+    [attachment] = list(mail.iter_attachments())  # type: ignore[attr-defined]
+    assert attachment.get_filename() == "weekly.pdf" and attachment.get_content_type() == "application/pdf"
+    text = text_of(attachment.get_content())
+    assert "Leads 6 " in text and "Kostnad per lead (CPL) 160,00 €" in text  # by hand, written in Swedish
+
+
+def test_a_refused_login_sends_nothing_and_says_so_without_the_password(
+        handmade_dir: Path, tmp_path: Path, smtp: tuple[Inbox, int, Path]) -> None:
+    inbox, port, ca_file = smtp
+    wrong = "not-the-Pa55word"
+    run = kpi("report", "--data", str(handmade_dir), "--from", "2025-01-01", "--to", "2025-03-31",
+              "--out", str(tmp_path / "weekly.pdf"), "--mail-to", "ceo@example.com",
+              "--secrets", str(_secrets(tmp_path, port, ca_file, wrong)))
+    assert run.returncode == 1
+    assert f"127.0.0.1:{port} refused the user name and password" in run.stderr
+    assert wrong not in run.stdout + run.stderr and not inbox.messages
+
+
+def test_smtp_settings_name_the_file_and_what_is_missing(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.toml"
+    path.write_text('[smtp]\nhost = "mail.example.com"\nuser = "reports"\n', encoding="utf-8")
+    with pytest.raises(MailError, match="needs from"):
+        smtp_settings(path)
+    path.write_text('[smtp]\nhost = "mail.example.com"\nfrom = "r@example.com"\nuser = "reports"\n', encoding="utf-8")
+    with pytest.raises(MailError, match="both user and password"):
+        smtp_settings(path)
+    path.write_text('[smtp]\nhost = "mail.example.com"\nfrom = "r@example.com"\nuser = "u"\npassword = "pw-9"\n',
+                    encoding="utf-8")
+    settings = smtp_settings(path)
+    assert (settings.port, settings.password) == (587, "pw-9") and "pw-9" not in repr(settings)
+    with pytest.raises(MailError, match="no secrets file"):
+        smtp_settings(tmp_path / "missing.toml")
