@@ -1,5 +1,5 @@
 """Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` (and `kpis set-target`), `review` (and
-`review decisions`), `attribution` and `report`.
+`review decisions`) and `attribution`.
 
 Output columns are the dimension names followed by the metric ids; ratios are plain fractions
 (0.034, not 3.4 %) and money is unformatted: formatting is the app's job.
@@ -380,52 +380,6 @@ def run_attribution(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_report(args: argparse.Namespace) -> int:
-    """`report`: the summary for leadership (`kpi.summary`) written by the app's own document (`ui.report`: its
-    words, formatting and chart specs) as PDF or HTML; with --mail-to, the PDF sent through the SMTP server in
-    the secrets (`kpi.mail`)."""
-    from datetime import UTC, datetime
-
-    from kpi.mail import MailError, send, smtp_settings
-    from kpi.summary import summarise
-
-    out = Path(args.out)
-    if out.suffix.lower() not in (".pdf", ".html"):
-        raise UsageError(f"--out must end in .pdf or .html, got '{args.out}'")
-    recipients = _list(args.mail_to or "")
-    try:
-        smtp = smtp_settings(args.secrets) if recipients else None
-    except MailError as exc:
-        raise UsageError(str(exc)) from None
-    period = _period(args)
-    if period is None or args.date_from is None or args.date_to is None:
-        raise UsageError("a report needs its period: --from YYYY-MM-DD --to YYYY-MM-DD")
-    query = _query(args, by=[], compare=compare_period(period, args.compare))
-    engine_ws = _load(args)
-    from streamlit import logger
-
-    logger.set_log_level("error")  # the app's modules run here without a server: their caches live in memory
-    from ui import report
-    from ui.workspace import Workspace as Shown
-
-    ws = Shown(engine_ws, Path(args.data).resolve().name)
-    html = report.document(ws, summarise(engine_ws, query, args.by),
-                           report.About(report.folder_version(args.data), datetime.now(UTC)), args.lang)
-    document = report.pdf(html) if out.suffix.lower() == ".pdf" else html.encode()
-    out.write_bytes(document)
-    print(f"wrote {out} ({len(document)} bytes)")
-    if smtp is not None:
-        attachment = (out.with_suffix(".pdf").name, document if out.suffix.lower() == ".pdf" else report.pdf(html))
-        try:
-            send(smtp, recipients, report.mail_subject(period, args.lang), report.mail_body(ws, period, args.lang),
-                 *attachment)
-        except MailError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        print(f"sent {attachment[0]} to {', '.join(recipients)}")
-    return 0
-
-
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser("demo")
     demo.add_argument("--out", required=True, help="folder to write leads.parquet, spend.parquet, ...")
@@ -510,26 +464,3 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     attr.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     _money_args(attr)
     attr.set_defaults(run=run_attribution)
-
-    from kpi.review import REVIEW_DIMENSIONS
-
-    report = sub.add_parser("report", epilog="Mail: the [smtp] block of .streamlit/secrets.toml (host, port, user, "
-                                             "password, from; STARTTLS), see README; a weekly cron line is there too.")
-    report.add_argument("--data", required=True, help="folder with <table>.parquet files (see `demo --out`)")
-    report.add_argument("--from", dest="date_from", type=_date, required=True, help="first day, inclusive (YYYY-MM-DD)")
-    report.add_argument("--to", dest="date_to", type=_date, required=True, help="last day, inclusive (YYYY-MM-DD)")
-    report.add_argument("--compare", choices=COMPARES, default="previous",
-                        help="the period the numbers are set beside (default: previous; none: no comparison)")
-    report.add_argument("--by", choices=REVIEW_DIMENSIONS, default="initiative",
-                        help="whose best and worst, verdicts and attribution (default: initiative)")
-    report.add_argument("--lang", choices=("en", "sv", "ru"), default="en", help="the report's language")
-    report.add_argument("--view", choices=VIEWS, default="cohort",
-                        help="cohort: leads counted when created; flow: each stage when it happened")
-    report.add_argument("--filter", action="append", metavar="DIM=V1,V2",
-                        help="keep rows whose DIM is one of the values (repeatable)")
-    report.add_argument("--out", required=True, help="FILE.pdf or FILE.html (the same document)")
-    report.add_argument("--mail-to", metavar="A@X,B@Y", help="also send the report as a PDF to these addresses")
-    report.add_argument("--secrets", metavar="FILE", default=None,
-                        help="the secrets file with the [smtp] block (default: .streamlit/secrets.toml)")
-    _money_args(report)
-    report.set_defaults(run=run_report)

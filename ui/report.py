@@ -7,7 +7,7 @@ specs (`ui.charts`) turned into SVG by vl-convert. The template is autoescaped, 
 owner name is always text, never markup. `pdf(html)` lays the same document out on A4 pages with DejaVu Sans
 embedded (Cyrillic and å/ä/ö included).
 
-Nothing here draws with Streamlit: the command line (`python -m kpi report`, in `kpi.commands`) and the
+Nothing here draws with Streamlit: the command line (`python -m kpi report`, `ui.report_command`) and the
 app's download button (`ui.summary`) both call `document` and `pdf`.
 """
 
