@@ -59,6 +59,9 @@ def command(folder: Path, out: Path, lang: str) -> float:
 
 
 def steps(folder: Path, lang: str) -> dict[str, float]:
+    from streamlit import logger
+
+    logger.set_log_level("error")  # as the command: the app's modules without a server
     from kpi.summary import summarise
     from ui import report
     from ui.workspace import Workspace as Shown
