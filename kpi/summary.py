@@ -1,19 +1,17 @@
-"""The summary for leadership: what the one-page report says, as numbers, for one view.
+"""The summary for leadership: what the report says, as numbers, for one view.
 
-`summarise(ws, query, dimension, ask)` gathers, through the same `kpi.engine` entry points the pages ask
-(and through the app's cache when `ask` is its `ui.workspace.ask`), everything the report prints: the
-Overview's headline metrics with their KPI targets, the funnel from visit to won deal, the best and worst
-initiatives (or channels), the Review's verdicts with their evidence, the KPI tree and the attribution
-models side by side. Nothing here is formatted or translated: the report's renderer (`ui.report`) writes it
+`summarise(ws, query, dimension)` gathers, through the same `kpi.engine` entry points the pages ask, everything
+the report prints: the Overview's headline metrics with their KPI targets, the funnel from visit to won deal,
+the best and worst initiatives (or channels), the Review's verdicts with their evidence, the KPI tree and the
+attribution models side by side. Nothing here is formatted or translated: the report's renderer (`ui.report`) writes it
 in the reader's language with the pages' own formatting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
@@ -34,22 +32,6 @@ HEADLINE = ("leads", "mql", "won", "revenue", "spend", "cpl", "cac", "roas")
 RANK_METRIC = "roas"
 RANKED = 5  # subjects shown as best, and as worst
 CREDIT = "leads"  # what the attribution comparison credits: the Attribution page's first choice
-
-T = TypeVar("T")
-
-
-class Ask(Protocol):
-    """How an engine entry point is asked: `entry(ws, *args)`, or the app's cached answer to it."""
-
-    def __call__(self, entry: Callable[..., T], *args: Any) -> T: ...
-
-
-def direct(ws: Workspace) -> Ask:
-    """Ask the engine itself on `ws` (the command line; the app passes its cache instead)."""
-    def ask(entry: Callable[..., T], *args: Any) -> T:
-        return entry(ws, *args)
-    return ask
-
 
 @dataclass(frozen=True)
 class Ranking:
@@ -122,23 +104,19 @@ def tree_checks(ws: Workspace) -> bool:
         p.severity == "error" for p in check(frame, cat, table_dimensions(ws.tables)))
 
 
-def verdicts(ws: Workspace, query: Query, dimension: str, ask: Ask, rules: Rules,
+def verdicts(ws: Workspace, query: Query, dimension: str, rules: Rules,
              budgets: Mapping[str, float]) -> tuple[pl.DataFrame | None, str | None]:
     """The Review's conclusions for the query's period by `dimension` (the filter on it left out, so every
     subject meets its peers, as on the Review page), or None and why not."""
-    def compute(_ws: Workspace, q: Query, metrics: Sequence[str]) -> pl.DataFrame:
-        return ask(engine.metrics, q, tuple(metrics))
-
     try:
-        inputs = review_inputs(ws, query.but(compare=None).without(dimension), dimension, compute=compute,
-                               rules=rules)
+        inputs = review_inputs(ws, query.but(compare=None).without(dimension), dimension, rules=rules)
         return conclusions(inputs, dimension, rules, budgets, ws.settings), None
     except (ReviewError, MetricError) as exc:
         return None, str(exc)
 
 
-def summarise(ws: Workspace, query: Query, dimension: str = "initiative", ask: Ask | None = None,
-              rules: Rules = Rules(), budgets: Mapping[str, float] | None = None) -> Summary:
+def summarise(ws: Workspace, query: Query, dimension: str = "initiative", rules: Rules = Rules(),
+              budgets: Mapping[str, float] | None = None) -> Summary:
     """The report's numbers for `query` over `ws`, each from the entry point the page that shows it asks.
 
     `query` must have a period; its `by` and `grain` are ignored. The headline cards' targets are judged on
@@ -146,27 +124,26 @@ def summarise(ws: Workspace, query: Query, dimension: str = "initiative", ask: A
     day (or today), as the KPI page does. `budgets` are the ones saved with the period's review."""
     if query.period is None:
         raise ValueError("a summary is of one period: give its first and last day")
-    ask = ask or direct(ws)
     base = query.but(by=(), grain=None, allocation=False)
     plain = base.but(compare=None)
-    headline = ask(engine.metrics, base, HEADLINE)
+    headline = engine.metrics(ws, base, HEADLINE)
     headline_day = min(query.period.end, ws.last_day or query.period.end)
     has_tree = tree_checks(ws)
-    targets = {} if base.filters or not has_tree else headline_targets(ask(engine.scorecards, headline_day), HEADLINE)
+    targets = {} if base.filters or not has_tree else headline_targets(engine.scorecards(ws, headline_day), HEADLINE)
     ranking = None
     if dimension in available_dimensions(ws.tables):
         metric = catalog(ws.settings)[RANK_METRIC]
-        ranking = rank(ask(engine.metrics, plain.but(by=(dimension,)), (RANK_METRIC,)), dimension, RANK_METRIC,
+        ranking = rank(engine.metrics(ws, plain.but(by=(dimension,)), (RANK_METRIC,)), dimension, RANK_METRIC,
                        metric.higher_is_better)
-    found, problem = verdicts(ws, plain, dimension, ask, rules, budgets or {})
+    found, problem = verdicts(ws, plain, dimension, rules, budgets or {})
     tree_day = ws.last_day or clock.today()
     tree: list[tuple[Card, int]] = []
     if has_tree:
-        by_id = {c.kpi.id: c for c in ask(engine.scorecards, tree_day)}
+        by_id = {c.kpi.id: c for c in engine.scorecards(ws, tree_day)}
         tree = [(by_id[k.id], depth) for k, depth in walk(tree_kpis(canonical(ws.tables.get(KPIS)),
                                                                     catalog(ws.settings))) if k.id in by_id]
     attribution = None
     if "touches" in ws.tables and dimension in ATTRIBUTION_DIMENSIONS:
-        attribution = ask(engine.attribution, plain.but(by=(dimension,)), CREDIT)
-    return Summary(base, dimension, headline, headline_day, targets, ask(engine.funnel, base), ranking, found, problem,
+        attribution = engine.attribution(ws, plain.but(by=(dimension,)), CREDIT)
+    return Summary(base, dimension, headline, headline_day, targets, engine.funnel(ws, base), ranking, found, problem,
                    rules, tree, tree_day, attribution)
