@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from kpi.review import PRESET_TERMS, review_dimensions, review_key, review_term, saved_reviews
+from kpi.store import Store
 from kpi.summary import summarise
 from ui import report
 from ui import workspace as data
@@ -25,36 +26,36 @@ from ui.state import ViewState
 BUTTON_KEY = "summary_pdf"
 
 
-def version_text(ws: data.Workspace, lang: str) -> str:
-    """The data version shown, in words: each table's version number in the store ('leads v3, spend v2'), or
-    that the data is this session's unsaved uploads."""
-    if ws.store_id is None:
+def version_text(db: Store | None, ws: data.Workspace, lang: str) -> str:
+    """The data version shown, in words: each table's version number in the store ('Acme: leads v3, spend v2'),
+    or that the data is this session's unsaved uploads (`db` None)."""
+    if db is None or ws.store_id is None:
         return t("sidebar.session_workspace", lang)
-    db = data.store()
     versions = {d: db.version(ws.store_id, d, v).number for d, v in sorted(ws.versions.items())}
     return f"{ws.name}: " + ", ".join(f"{d} v{n}" for d, n in versions.items())
 
 
-def _budgets(ws: data.Workspace, dimension: str, state: ViewState) -> Mapping[str, float]:
+def _budgets(db: Store | None, ws: data.Workspace, dimension: str, state: ViewState) -> Mapping[str, float]:
     """The budgets saved with the view's review (what the Review page judges with), none for unsaved uploads."""
-    if ws.store_id is None:
+    if db is None or ws.store_id is None:
         return {}
     term = review_term(state.period, PRESET_TERMS.get(state.preset))
-    saved = saved_reviews(data.store(), ws.store_id, review_key(dimension, term)).saved
+    saved = saved_reviews(db, ws.store_id, review_key(dimension, term)).saved
     return saved.budgets if saved is not None else {}
 
 
 def summary_pdf(ws: data.Workspace, state: ViewState) -> Callable[[], bytes]:
-    """The view's summary as a PDF, made when called: what the button hands Streamlit."""
+    """The view's summary as a PDF, made when called (on the click, outside the page's run: what it needs of
+    the session is read here, the rest there, the generation time included)."""
     dimensions = review_dimensions(ws.tables) or ["initiative"]
     chosen = st.session_state.get(DIMENSION_KEY)
     dimension = chosen if chosen in dimensions else dimensions[0]
-    budgets = _budgets(ws, dimension, state)
-    about = report.About(version_text(ws, state.lang), datetime.now(UTC), state.model)
+    db = data.store() if ws.store_id is not None else None
     query = state.query(compared=True)
 
     def make() -> bytes:
-        summary = summarise(ws.data, query, dimension, budgets=budgets)
+        about = report.About(version_text(db, ws, state.lang), datetime.now(UTC), state.model)
+        summary = summarise(ws.data, query, dimension, budgets=_budgets(db, ws, dimension, state))
         return report.pdf(report.document(ws, summary, about, state.lang))
 
     return make
