@@ -65,6 +65,7 @@ class Summary:
     headline: pl.DataFrame
     headline_day: date
     targets: dict[str, Card]
+    cost_gaps: dict[str, list[str]]
     funnel: pl.DataFrame
     ranking: Ranking | None
     verdicts: pl.DataFrame | None
@@ -130,6 +131,7 @@ def summarise(ws: Workspace, query: Query, dimension: str = "initiative", rules:
     headline_day = min(query.period.end, ws.last_day or query.period.end)
     has_tree = tree_checks(ws)
     targets = {} if base.filters or not has_tree else headline_targets(engine.scorecards(ws, headline_day), HEADLINE)
+    gaps = {m: engine.cost_dimensions_missing(ws, base, [m]) for m in HEADLINE}
     ranking = None
     if dimension in available_dimensions(ws.tables):
         metric = catalog(ws.settings)[RANK_METRIC]
@@ -145,5 +147,5 @@ def summarise(ws: Workspace, query: Query, dimension: str = "initiative", rules:
     attribution = None
     if "touches" in ws.tables and dimension in ATTRIBUTION_DIMENSIONS:
         attribution = engine.attribution(ws, plain.but(by=(dimension,)), CREDIT)
-    return Summary(base, dimension, headline, headline_day, targets, engine.funnel(ws, base), ranking, found, problem,
-                   rules, tree, tree_day, attribution)
+    return Summary(base, dimension, headline, headline_day, targets, {m: d for m, d in gaps.items() if d},
+                   engine.funnel(ws, base), ranking, found, problem, rules, tree, tree_day, attribution)

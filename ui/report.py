@@ -179,6 +179,11 @@ def _headline(ws: Workspace, summary: Summary, cat: Mapping[str, Metric], lang: 
             cells += _target_cells(summary.targets.get(metric.id), cat, lang, currency)
         rows.append(cells)
     parts: list[Any] = [Table(columns, rows)]
+    if summary.cost_gaps:  # as under the Overview's cards: why a cost is "–"
+        missing = dict.fromkeys(d for found in summary.cost_gaps.values() for d in found)
+        dimensions = ", ".join(dim_label(d, lang) for d in missing)
+        parts.append(Text(", ".join(metric_label(m, lang) for m in summary.cost_gaps) + ": "
+                          + t("overview.cost_card_missing", lang, dimension=dimensions)))
     if summary.query.filters:
         parts.append(Text(t("target.filtered", lang)))
     elif targets:

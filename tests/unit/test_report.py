@@ -158,11 +158,15 @@ def _page_images(pdf: bytes, name: str) -> None:
 
 def test_a_filtered_view_says_so_and_has_no_targets(demo: tuple[Shown, Summary]) -> None:
     ws, _ = demo
-    query = Query.of(period=PERIOD, filters={"channel": ["Paid Search"]})
+    query = Query.of(period=PERIOD, filters={"channel": ["Paid Search"], "segment": ["Enterprise"]})
     summary = summarise(ws.data, query, "initiative")
     assert summary.targets == {}  # a KPI's target is for all the data
+    assert summary.cost_gaps == {"spend": ["segment"], "cpl": ["segment"], "cac": ["segment"], "roas": ["segment"]}
+    assert summary.headline["spend"][0] is None  # spend has no segment: not available, not a guess
     html = report.document(ws, summary, report.About("demo v1", datetime.now(UTC)), "en")
-    assert "Channel: Paid Search" in html and t("target.filtered", "en") in html
+    assert "Channel: Paid Search; Segment: Enterprise" in html and t("target.filtered", "en") in html
+    assert "Spend, Cost per lead (CPL), Customer acquisition cost (CAC), ROAS: Not available: spend is not " \
+           "recorded by Segment." in html
     assert t("attribution.sliced", "en") in html  # no cost per model on a slice, as on the Attribution page
 
 
