@@ -17,6 +17,7 @@ from ui.i18n import current_language, t
 from ui.navigation import PAGES
 from ui.share import open_shared_view, render_banner, render_share_button
 from ui.state import render_sidebar
+from ui.summary import render_summary_button
 from ui.workspace import CURRENT, select_workspace
 
 # The icon is a file of the app's own: a `:material/…:` page icon makes every browser fetch it from Google's
@@ -50,7 +51,8 @@ if shared is None:
     render_share_button(workspace, state, page.url_path, state.lang)
     warn_if_open(state.lang)
 else:
-    st.session_state[CURRENT] = shared.workspace
+    workspace = st.session_state[CURRENT] = shared.workspace
     render_banner(shared, lang)
-    render_sidebar(shared.workspace, initial=shared.params)
+    state = render_sidebar(shared.workspace, initial=shared.params)
+render_summary_button(workspace, state)  # every page, shared links too: the view's summary as a PDF
 navigation.run(page)

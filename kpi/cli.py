@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ga4": ("kpi.sources.ga4", "pull GA4 traffic, key events and Google Ads cost into DIR/<table>.parquet"),
     "import": ("kpi.sources.importer", "read a CRM, ad-platform or analytics export into a canonical table"),
     "events": ("kpi.events", "event analytics over an events file (user_id, timestamp, event, ...)"),
+    "report": ("ui.report_command", "the summary for leadership as PDF or HTML, in en/sv/ru; --mail-to sends it"),
 }
 
 EXIT_USAGE = 2

@@ -1,5 +1,5 @@
-"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` (and `kpis set-target`) and `review` (and
-`review decisions`).
+"""Engine commands: `demo`, `metrics`, `funnel`, `catalog`, `kpis` (and `kpis set-target`), `review` (and
+`review decisions`) and `attribution`.
 
 Output columns are the dimension names followed by the metric ids; ratios are plain fractions
 (0.034, not 3.4 %) and money is unformatted: formatting is the app's job.

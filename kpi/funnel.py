@@ -26,6 +26,11 @@ FUNNEL_COLUMNS = ("position", "stage", "label", "count", "step_conversion", "ove
 COMPARED_COLUMNS = ("count", "step_conversion", "overall_conversion", "cost_per_stage", "days_from_previous",
                     "days_from_previous_p75")
 PREV = "_prev"
+#: The unit of each number column (a metric unit, which says how it is written), `<column>_prev` included.
+COLUMN_UNITS: dict[str, str] = {"count": "count", "step_conversion": "ratio", "overall_conversion": "ratio",
+                                "drop_off": "count", "cost_per_stage": "currency", "days_from_previous": "days",
+                                "days_from_previous_p75": "days"}
+COLUMN_UNITS |= {column + PREV: COLUMN_UNITS[column] for column in COMPARED_COLUMNS}
 
 
 def _has_columns(tables: Frames, table: str, columns: Sequence[str]) -> bool:

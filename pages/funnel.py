@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from kpi.funnel import best_and_worst
+from kpi.funnel import COLUMN_UNITS, best_and_worst
 from ui import workspace as data
 from ui.charts import conversion_trend_chart, stage_breakdown_chart
 from ui.components import (
@@ -34,10 +34,6 @@ LEAKED_SHOWN = 200  # leaked leads drawn on screen; a 1M-lead workspace leaks 15
 STAGE_TABLE = ("label", "count", "count_prev", "step_conversion", "step_conversion_prev", "cost_per_stage",
                "cost_per_stage_prev", "days_from_previous", "days_from_previous_prev", "days_from_previous_p75",
                "days_from_previous_p75_prev", "overall_conversion", "drop_off")
-STAGE_KINDS = {"count": "count", "count_prev": "count", "step_conversion": "ratio", "step_conversion_prev": "ratio",
-               "overall_conversion": "ratio", "drop_off": "count", "cost_per_stage": "currency",
-               "cost_per_stage_prev": "currency", "days_from_previous": "days", "days_from_previous_prev": "days",
-               "days_from_previous_p75": "days", "days_from_previous_p75_prev": "days"}
 RATE_KINDS = {"best_conversion": "ratio", "worst_conversion": "ratio"}
 
 
@@ -47,7 +43,7 @@ def render_stages(ws: data.Workspace, state: ViewState) -> bool:
     if funnel is None:
         return False
     data_table(funnel.select(c for c in STAGE_TABLE if c in funnel.columns), state.lang, key="funnel_stages",
-               file_name="funnel", kinds=STAGE_KINDS, currency=ws.settings.currency)
+               file_name="funnel", kinds=COLUMN_UNITS, currency=ws.settings.currency)
     st.caption(t("funnel.stage_table_help", state.lang, currency=ws.settings.currency))
     if state.view == "flow":
         st.caption(t("funnel.flow_table_note", state.lang))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi import scorecard
+from kpi.summary import HEADLINE, rank
 from ui import format as fmt
 from ui import kpis
 from ui import workspace as data
@@ -25,7 +26,6 @@ from ui.navigation import render_page
 from ui.state import COUNT_KEY, ViewState, current
 from ui.widgets import translated_select
 
-HEADLINE = ("leads", "mql", "won", "revenue", "spend", "cpl", "cac", "roas")
 TREND = ("leads", "mql", "won", "spend")
 RANK_BY = ("roas", "cpl", "cac", "lead_to_won", "revenue", "leads")
 INITIATIVE = "initiative"
@@ -98,18 +98,16 @@ def render_initiatives(ws: data.Workspace, state: ViewState, allocate: bool) -> 
     metric = translated_select(st, t("overview.rank_by", state.lang), RANK_BY, "rank_by", RANK_BY[0], state.lang,
                                lambda m: metric_label(m, state.lang))
     m = data.catalog(ws)[metric]
-    ranked = data.compute(ws, state.query([INITIATIVE], allocation=allocate), [metric]).drop_nulls(
-        INITIATIVE).drop_nulls(metric)
-    if ranked.is_empty() or ranked[metric].eq(0).all():  # a message, never empty axes or bars of zero
+    ranked = rank(data.compute(ws, state.query([INITIATIVE], allocation=allocate), [metric]), INITIATIVE, metric,
+                  m.higher_is_better)
+    if ranked is None:  # a message, never empty axes or bars of zero
         missing = data.cost_dimensions_missing(ws, state.query(), [metric])
         st.info(t("segments.cost_not_available", state.lang, metric=metric_label(metric, state.lang),
                   dimension=", ".join(dim_label(d, state.lang) for d in missing)) if missing and not allocate
                 else t("overview.nothing_to_rank", state.lang, metric=metric_label(metric, state.lang)))
         return
-    ranked = ranked.sort(metric, descending=m.higher_is_better)
     best, worst = st.columns(2)
-    for col, rows, title in ((best, ranked.head(5), "overview.best"),
-                             (worst, ranked.tail(5).reverse(), "overview.worst")):
+    for col, rows, title in ((best, ranked.best, "overview.best"), (worst, ranked.worst, "overview.worst")):
         key = f"initiatives_{title}"
         show_chart(col, ranked_bars(rows, INITIATIVE, metric, m.unit, state.lang, t(title, state.lang),
                                      t("dim.initiative", state.lang)), state.lang,

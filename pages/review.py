@@ -29,12 +29,12 @@ from ui.auth import can_edit
 from ui.components import page_header
 from ui.i18n import dim_label, plural, t
 from ui.navigation import render_page
+from ui.review import DIMENSION_KEY
 from ui.safe import md
 from ui.share import read_only
 from ui.state import ViewState, current
 from ui.tables import EDITOR_DATE, show_table
 
-DIMENSION_KEY = "review_dimension"
 EDITOR_KEY = "review_notes"
 SAVED_KEY = "_review_saved"  # the confirmation to show after saving and redrawing with the saved budgets
 

@@ -50,14 +50,11 @@ def kpi_cards(ws: data.Workspace, state: ViewState, metrics: Sequence[str], view
     for start in range(0, len(cards), per_row):
         for col, m in zip(st.columns(per_row), cards[start:start + per_row], strict=False):
             value = row.get(m.id)
-            delta = None
-            if state.compare_period is not None and row.get(f"{m.id}_delta") is not None:
-                delta = (f"{fmt.points(row[f'{m.id}_delta'], state.lang)} {t('table.pp', state.lang)}"
-                         if m.unit == "ratio" else fmt.percent(row.get(f"{m.id}_delta_pct"), state.lang))
+            delta = fmt.delta(row, m.id, m.unit, state.lang) if state.compare_period is not None else None
             col.metric(
                 metric_label(m.id, state.lang),
                 fmt.metric_value(value, m.unit, state.lang, currency, compact=True),
-                delta=delta if delta != fmt.DASH else None,
+                delta=delta,
                 delta_color="normal" if m.higher_is_better else "inverse",
                 chart_data=trend[m.id].fill_null(0).to_list() if m.id in trend.columns else None,
                 help=m.description,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import decimal
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 from babel import Locale
 from babel.dates import format_date, format_timedelta
@@ -88,6 +88,17 @@ def duration(seconds: float | None, lang: str) -> str:
     if seconds is None:
         return DASH
     return format_timedelta(timedelta(seconds=seconds), threshold=1.5, locale=locale_of(lang))
+
+
+def delta(row: Mapping[str, Any], metric: str, unit: str, lang: str) -> str | None:
+    """The change of `metric` against the comparison period in a `kpi.engine.metrics` row, as a card shows it:
+    a rate's in percentage points, any other number's in percent; None when there is none to show."""
+    if row.get(f"{metric}_delta") is None:
+        return None
+    if unit == "ratio":
+        return f"{points(row[f'{metric}_delta'], lang)} {t('table.pp', lang)}"
+    shown = percent(row.get(f"{metric}_delta_pct"), lang)
+    return None if shown == DASH else shown
 
 
 def day(value: date, lang: str) -> str:

@@ -24,6 +24,7 @@ from ui.texts import (
     metrics,
     money,
     overview,
+    report,
     review,
     segments,
     share,
@@ -39,7 +40,7 @@ PLURAL_FORMS: dict[str, tuple[str, ...]] = {"en": ("one", "other"), "sv": ("one"
 
 TEXT: dict[str, dict[str, str]] = {}
 for _module in (common, metrics, overview, funnel, campaigns, segments, share, data, ga4, review, kpis, money,
-                attribution, events):
+                attribution, events, report):
     _clash = TEXT.keys() & _module.TEXT.keys()
     assert not _clash, f"text keys defined twice: {_clash}"
     TEXT.update(_module.TEXT)

@@ -24,6 +24,7 @@ from kpi.query import View
 from kpi.schema import Problem
 from kpi.scorecard import Card
 from kpi.store import InvalidDataset
+from kpi.summary import headline_targets
 from kpi.tree import Kpi
 from kpi.tree_edit import KPIS, canonical, from_editors, metrics
 from kpi.tree_edit import unit as kpi_unit
@@ -82,12 +83,7 @@ def headline(ws: data.Workspace, metrics: Sequence[str], today: date) -> dict[st
     frame = kpi_table(ws)
     if frame.is_empty() or errors(check(ws, frame)):
         return {}
-    out: dict[str, Card] = {}
-    for card in cards(ws, today).values():
-        kpi = card.kpi
-        if kpi.metric in metrics and not kpi.filters and card.target is not None and kpi.metric not in out:
-            out[kpi.metric] = card
-    return out
+    return headline_targets(list(cards(ws, today).values()), metrics)
 
 
 def trend(ws: data.Workspace, kpi_id: str, today: date, grain: Grain) -> pl.DataFrame:

@@ -24,6 +24,7 @@ from ui.i18n import t
 from ui.safe import md
 from ui.state import ViewState, url_for
 
+DIMENSION_KEY = "review_dimension"  # the dimension the Review page reviews by (the summary report's too)
 EDITOR_COLUMNS = ("subject", "verdict", "budget", "decision", "owner", "date", "note")
 
 

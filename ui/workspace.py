@@ -178,22 +178,27 @@ def compute(ws: Workspace, query: Query, metrics: Sequence[str]) -> pl.DataFrame
     return ask(ws, engine.metrics, query, tuple(metrics))
 
 
-def _stage_labels(ws: Workspace) -> dict[str, str]:
-    lang = current_language()
-    labels = {s.id: stage_label(s.id, s.label, lang) for s in ws.settings.stages}
+def _stage_labels(settings: Settings, lang: str | None = None) -> dict[str, str]:
+    lang = lang or current_language()
+    labels = {s.id: stage_label(s.id, s.label, lang) for s in settings.stages}
     return labels | {kpi_funnel.SESSIONS_STAGE: t("stage.sessions", lang)}
+
+
+def with_stage_labels(funnel: pl.DataFrame, settings: Settings, lang: str | None = None) -> pl.DataFrame:
+    """A `kpi.engine.funnel` answer with its stages' labels in `lang` (default: the reader's)."""
+    return funnel.with_columns(
+        pl.col("stage").replace_strict(_stage_labels(settings, lang), default=pl.col("label")).alias("label"))
 
 
 def funnel(ws: Workspace, query: Query) -> pl.DataFrame:
     """`kpi.engine.funnel` (the comparison period's columns beside it when the query compares); stage
     labels in the reader's language."""
-    return ask(ws, engine.funnel, query).with_columns(
-        pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("label")).alias("label"))
+    return with_stage_labels(ask(ws, engine.funnel, query), ws.settings)
 
 
 def conversion_trend(ws: Workspace, query: Query) -> pl.DataFrame:
     """`kpi.engine.conversion_trend`; step labels in the reader's language."""
-    names = _stage_labels(ws)
+    names = _stage_labels(ws.settings)
     steps = {f"{a.id}_to_{b.id}": f"{names[a.id]} → {names[b.id]}"
              for a, b in itertools.pairwise(ws.settings.stages)}
     return ask(ws, engine.conversion_trend, query).with_columns(
@@ -203,7 +208,7 @@ def conversion_trend(ws: Workspace, query: Query) -> pl.DataFrame:
 def incomplete_periods(ws: Workspace, query: Query) -> pl.DataFrame:
     """`kpi.engine.incomplete_periods`; stage labels in the reader's language (column `label`)."""
     return ask(ws, engine.incomplete_periods, query).with_columns(
-        pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("stage")).alias("label"))
+        pl.col("stage").replace_strict(_stage_labels(ws.settings), default=pl.col("stage")).alias("label"))
 
 
 def leaked_leads(ws: Workspace, query: Query) -> pl.DataFrame:
@@ -246,8 +251,7 @@ def event_persons(ws: Workspace, query: Query, spec: FunnelSpec) -> pl.DataFrame
 def event_leads(ws: Workspace, query: Query, spec: FunnelSpec) -> pl.DataFrame:
     """`kpi.engine.event_leads`: the lead funnel of the persons who reached the last step; stage labels in the
     reader's language."""
-    return ask(ws, engine.event_leads, query, spec).with_columns(
-        pl.col("stage").replace_strict(_stage_labels(ws), default=pl.col("label")).alias("label"))
+    return with_stage_labels(ask(ws, engine.event_leads, query, spec), ws.settings)
 
 
 def event_names(ws: Workspace) -> list[str]:
