@@ -66,11 +66,17 @@ class Workspace:
     @classmethod
     def prepared(cls, raw: Mapping[str, pl.DataFrame], settings: Settings | None = None, identity: str = "",
                  slice: Mapping[str, Sequence[str]] | None = None) -> Workspace:
-        """Raw canonical tables prepared with `settings` (default ones); with a `slice`, only that slice's
-        rows (`kpi.metrics.restrict`), so no query on the workspace can see past it. Without an identity,
-        one is made from the object's id: right for a workspace that lives as long as its caller."""
+        """Raw canonical tables prepared with `settings` (default ones); see `opened` for `identity` and `slice`."""
         settings = settings or Settings()
-        tables = prepare(raw, settings)
+        return cls.opened(prepare(raw, settings), settings, identity, slice)
+
+    @classmethod
+    def opened(cls, tables: Tables, settings: Settings, identity: str = "",
+               slice: Mapping[str, Sequence[str]] | None = None) -> Workspace:
+        """Tables already prepared with `settings` (`kpi.data.prepare`, or a store's stored prepared forms:
+        `kpi.store.Store.prepared_tables`); with a `slice`, only that slice's rows (`kpi.metrics.restrict`), so
+        no query on the workspace can see past it. Without an identity, one is made from the object's id:
+        right for a workspace that lives as long as its caller."""
         if slice:
             tables = restrict(tables, slice)
         return cls(tables, settings, identity or f"local:{id(tables):x}")
