@@ -14,7 +14,6 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
@@ -23,10 +22,9 @@ import polars as pl
 
 from kpi import engine
 from kpi.cli import UsageError
-from kpi.data import load_dir, read_settings, write_dir, write_settings
+from kpi.data import read_settings, scan_dir, write_dir, write_settings
 from kpi.download import to_xlsx_bytes
-from kpi.funnel import funnel_metrics
-from kpi.metrics import PERIOD_COL, VIEWS, MetricError, catalog, lead_columns, needs_all_leads, table_dimensions
+from kpi.metrics import PERIOD_COL, VIEWS, MetricError, catalog, table_dimensions
 from kpi.money import currency_gaps, gaps_reason
 from kpi.period import COMPARES, GRAINS, Period, compare_period
 from kpi.query import Query
@@ -97,40 +95,29 @@ def _money_args(parser: argparse.ArgumentParser) -> None:
                              "in a currency without a rate is left out of no sum: it is shown as not available")
 
 
-def _load(args: argparse.Namespace, metrics: Sequence[str] | None = None) -> Workspace:
-    """The workspace in `--data`, in the currency and rates the command line gives. For a question of
-    `metrics` (a one-shot `metrics` or `funnel`), only what they need (`_scope`)."""
+#: The tables a one-shot question scans instead of reading them whole: the big ones. Spend and traffic are small
+#: and read whole, so their sums add up in the same order as in the app.
+SCANNED = ("leads",)
+
+
+def _load(args: argparse.Namespace, scan: bool = False) -> Workspace:
+    """The workspace in `--data`, in the currency and rates the command line gives; with `scan`, its tables
+    as lazy scans (`Workspace.scanned`) for a one-shot `metrics` or `funnel`, which reads only what it needs."""
     try:
-        tables, settings = load_dir(args.data, *_scope(args, metrics))
+        scans, settings = scan_dir(args.data, in_order=not scan)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
-    if not tables:
+    if not scans:
         raise UsageError(f"no canonical tables (leads.parquet, spend.parquet, traffic.parquet, ...) in '{args.data}'")
     settings = replace(settings, currency=(args.currency or settings.currency).strip().upper(),
                        rates=settings.rates | dict(args.rate or ()))
-    gaps = currency_gaps(tables, settings)
+    read = {name: frame.collect() for name, frame in scans.items() if not (scan and name in SCANNED)}
+    ws = Workspace(read, settings, f"dir:{args.data}",
+                   scans={name: scans[name] for name in SCANNED if scan and name in scans})
+    gaps = currency_gaps(ws.frames, settings)
     if gaps:  # stdout keeps its columns; the reason for the empty money cells goes to stderr
         print(f"note: {gaps_reason(gaps, settings)}", file=sys.stderr)
-    return Workspace(tables, settings, f"dir:{args.data}")
-
-
-def _scope(args: argparse.Namespace, metrics: Sequence[str] | None
-           ) -> tuple[dict[str, set[str]] | None, Period | None]:
-    """The leads columns a question of `metrics` reads, and the period its leads were created in when the
-    question counts only those (the cohort view of one period, no lead judged against the latest one):
-    what `load_dir` reads for it. Nothing is left out when a dimension asked is in no table (the error
-    then lists every valid one) or the question is not one of `metrics`."""
-    if metrics is None:
-        return None, None
-    settings = read_settings(args.data)
-    dims = [*args.by, *_filters(args.filter)]
-    schemas = [pl.scan_parquet(f).collect_schema() for f in Path(args.data).glob("*.parquet")]
-    if any(not any(d in schema for schema in schemas) for d in dims):
-        return None, None
-    columns = {"leads": lead_columns(metrics, args.by, _filters(args.filter), settings)}
-    alone = args.view == "cohort" and getattr(args, "compare", "none") == "none" and not needs_all_leads(
-        metrics, settings)
-    return columns, _period(args) if alone else None
+    return ws
 
 
 def _query(args: argparse.Namespace, **more: object) -> Query:
@@ -189,7 +176,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    ws = _load(args, args.metrics)
+    ws = _load(args, scan=True)
     if args.vs_overall and not args.by:
         raise UsageError("--vs-overall compares each --by group with all of them together: give --by, "
                          "e.g. --by segment,region")
@@ -208,7 +195,7 @@ def run_metrics(args: argparse.Namespace) -> int:
 
 
 def run_funnel(args: argparse.Namespace) -> int:
-    ws = _load(args, funnel_metrics(read_settings(args.data)))
+    ws = _load(args, scan=True)
     query = _query(args, allocation=args.allocate_cost)
     if args.compare != "none":
         if query.period is None or args.date_from is None or args.date_to is None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import polars as pl
 
 from kpi.metrics import furthest_column, furthest_stage
-from kpi.period import Period
 from kpi.schema import TABLES, Frame, conform, dimensions
 from kpi.settings import Settings, initiative_for, normalise_channel
 
@@ -120,28 +119,26 @@ def prepare(tables: Mapping[str, pl.DataFrame], settings: Settings | None = None
     return {name: prepare_frame(name, frame, settings) for name, frame in tables.items()}
 
 
-def load_dir(path: str | Path, columns: Mapping[str, Collection[str]] | None = None,
-             created: Period | None = None) -> tuple[Tables, Settings]:
+def load_dir(path: str | Path) -> tuple[Tables, Settings]:
     """The tables in `path`, prepared with the settings saved beside them.
 
     Each file is scanned and prepared in one pass, so its text columns are never held twice: peak
-    memory stays close to the prepared tables' size. A one-shot question (a command that answers once and
-    exits) passes the `columns` it needs of the tables it names (others are read whole), and may pass the
-    period the leads it counts were `created` in: only those columns and leads are read (the filter goes
-    into the scan, which skips row groups outside the period once the file is in order of creation), and
-    the leads are left in the file's order, which one pass over them does not need.
+    memory stays close to the prepared tables' size.
     """
-    files = _table_files(path)
+    scans, settings = scan_dir(path, in_order=True)
+    return {name: scan.collect() for name, scan in scans.items()}, settings
+
+
+def scan_dir(path: str | Path, in_order: bool = False) -> tuple[dict[str, pl.LazyFrame], Settings]:
+    """Each table in `path` as a prepared lazy scan (`prepare_frame`; nothing read yet), with the settings
+    saved beside them. A one-shot question (a command that answers once and exits) asks them directly: it
+    reads only the columns it needs, a period filter goes into the scan (which skips row groups outside it
+    once the file is in order of creation), and its rows stream through without the table being held; leads
+    stay in the file's order, which one pass over them does not need (`in_order`)."""
     settings = read_settings(path)
-    tables = {}
-    for name, file in files.items():
-        scan = pl.scan_parquet(file)
-        if columns is not None and name in columns:
-            scan = scan.select(c for c in scan.collect_schema() if c in columns[name])
-        if created is not None and name == "leads":
-            scan = scan.filter(created.contains(pl.col("created_at")))
-        tables[name] = prepare_frame(name, scan, settings, in_order=columns is None).collect()
-    return tables, settings
+    scans = {name: prepare_frame(name, pl.scan_parquet(file), settings, in_order)
+             for name, file in _table_files(path).items()}
+    return scans, settings
 
 
 SETTINGS_FILE = "settings.json"

@@ -36,7 +36,7 @@ def metrics(ws: Workspace, query: Query, names: Sequence[str]) -> pl.DataFrame:
 
 
 def _compute(ws: Workspace, query: Query, names: Sequence[str]) -> pl.DataFrame:
-    return kpi_metrics.compute(ws.tables, names, by=query.by, period=query.period, grain=query.grain,
+    return kpi_metrics.compute(ws.frames, names, by=query.by, period=query.period, grain=query.grain,
                                filters=query.filter_map, view=query.view, settings=ws.settings,
                                allocate_cost=query.allocation)
 
@@ -52,7 +52,7 @@ def funnel(ws: Workspace, query: Query) -> pl.DataFrame:
 
 
 def _funnel(ws: Workspace, query: Query) -> pl.DataFrame:
-    return kpi_funnel.stage_funnel(ws.tables, by=query.by, period=query.period, filters=query.filter_map,
+    return kpi_funnel.stage_funnel(ws.frames, by=query.by, period=query.period, filters=query.filter_map,
                                    view=query.view, settings=ws.settings, allocate_cost=query.allocation)
 
 

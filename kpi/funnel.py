@@ -61,8 +61,9 @@ def stage_funnel(
     stages = settings.stages
     filters = {d: v for d, v in (filters or {}).items() if v}
     with_sessions = _has_columns(tables, "traffic", [*by, *filters, "sessions"])
+    counts = [s.count_metric for s in stages]
     days = [f"days_{a.id}_to_{b.id}" for a, b in itertools.pairwise(stages)]
-    metrics = ([SESSIONS_STAGE] if with_sessions else []) + funnel_metrics(settings)
+    metrics = ([SESSIONS_STAGE] if with_sessions else []) + counts + days + [d + "_p75" for d in days] + ["spend"]
     wide = compute(tables, metrics, by=by, period=period, filters=filters, view=view, settings=settings,
                    allocate_cost=allocate_cost)
 
@@ -92,13 +93,6 @@ def stage_funnel(
         (previous - pl.col("count")).alias("drop_off"),
         pl.when(pl.col("count") > 0).then(pl.col("spend") / pl.col("count")).alias("cost_per_stage"),
     ).select(*by, *FUNNEL_COLUMNS)
-
-
-def funnel_metrics(settings: Settings) -> list[str]:
-    """The metrics a stage funnel is made of, besides the sessions it starts from: each stage's count, the
-    median and 75th-percentile days between consecutive stages, and spend."""
-    days = [f"days_{a.id}_to_{b.id}" for a, b in itertools.pairwise(settings.stages)]
-    return [s.count_metric for s in settings.stages] + days + [d + "_p75" for d in days] + ["spend"]
 
 
 def compare_funnels(current: pl.DataFrame, previous: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:

@@ -588,7 +588,7 @@ def compute(
     lazy = {name: t.lazy() for name, t in tables.items()}
 
     wanted = _wanted_bases(metrics, cat, bases)
-    needs_as_of = any(b.id in AS_OF_BASES for b in wanted.get("leads", []))
+    needs_as_of = any(b.id in ("sla_leads", "leaked_leads") for b in wanted.get("leads", []))
     if as_of is None and needs_as_of and "leads" in lazy:
         as_of = lazy["leads"].select(pl.col("created_at").max()).collect().item()
     furthest = "leads" in lazy and furthest_column(settings.stages) in lazy["leads"].collect_schema()
@@ -632,33 +632,6 @@ def compute(
 
     out = out.select(*keys, *[_metric_expr(cat[m], bases, available).alias(m) for m in dict.fromkeys(metrics)])
     return out.sort(keys, nulls_last=True) if keys else out
-
-
-#: The bases that judge a lead against the latest lead of the whole table (the SLA's "as of").
-AS_OF_BASES = ("sla_leads", "leaked_leads")
-
-
-def lead_columns(metrics: Sequence[str], by: Sequence[str], filters: Collection[str],
-                 settings: Settings) -> set[str]:
-    """The leads columns `compute` reads to answer `metrics` by `by` with `filters` (by dimension): the
-    dimensions, the columns of each lead measure, the currency, and every stage's timestamp (a stage is
-    reached through a later one's too); the campaign too when initiatives are derived from it. A one-shot
-    question loads only these."""
-    bases, cat = _catalog(settings.stages)
-    wanted = _wanted_bases([m for m in metrics if m in cat], cat, bases).get("leads", [])
-    needed = {"created_at", "currency", *settings.stage_columns, *by, *filters,
-              *(c for b in wanted for c in b.columns)}
-    if "initiative" in needed and settings.initiative_rules:
-        needed.add("campaign")
-    return needed
-
-
-def needs_all_leads(metrics: Sequence[str], settings: Settings) -> bool:
-    """Whether `metrics` judge leads against the latest lead of the whole table (leads past the SLA), so
-    leads outside the period asked must still be read."""
-    bases, cat = _catalog(settings.stages)
-    wanted = _wanted_bases([m for m in metrics if m in cat], cat, bases).get("leads", [])
-    return any(b.id in AS_OF_BASES for b in wanted)
 
 
 def _wanted_bases(metrics: Sequence[str], cat: Mapping[str, Metric], bases: dict[str, Base]

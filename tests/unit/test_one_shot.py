@@ -1,10 +1,10 @@
-"""A one-shot `metrics` or `funnel` reads only the columns and leads its question needs, in the file's order,
-and answers exactly what the engine answers over the whole prepared workspace."""
+"""A one-shot `metrics` or `funnel` asks lazy scans of the folder's files (only the columns and leads its question
+needs are read, in the file's order) and answers exactly what the engine answers over the whole prepared
+workspace."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import bench.generate
 from kpi import engine
 from kpi.cli import main
 from kpi.data import load_dir, read_dir, write_dir, write_settings
-from kpi.metrics import catalog, lead_columns
+from kpi.metrics import catalog
 from kpi.period import Period, compare_period
 from kpi.query import Query
 from kpi.settings import InitiativeRule, Settings
@@ -88,14 +88,6 @@ def test_one_shot_answers_exactly_what_the_whole_workspace_answers(
     assert main([command, "--data", str(folder), *flags, *metric_flags, "--format", "csv"]) == 0
     expected = engine.funnel(whole, query) if command == "funnel" else engine.metrics(whole, query, metrics)
     assert expected.height and capsys.readouterr().out == _csv(expected)
-
-
-def test_lead_columns_are_the_stages_dimensions_measures_and_currency() -> None:
-    settings = replace(DEMO_SETTINGS, initiative_rules=(InitiativeRule("x", "X"),))
-    assert lead_columns(["leads", "revenue"], ["initiative"], ["segment"], settings) == {
-        "created_at", "mql_at", "sql_at", "opportunity_at", "won_at", "currency", "amount", "initiative", "segment",
-        "campaign"}
-    assert "first_contact_at" in lead_columns(["leaked_leads"], [], [], settings)
 
 
 def test_an_unknown_dimension_still_lists_every_valid_one(folders: dict[str, Path],
