@@ -29,7 +29,6 @@ from kpi.money import currency_gaps, gaps_reason
 from kpi.period import COMPARES, GRAINS, Period, compare_period
 from kpi.query import Query
 from kpi.review import ReviewError, Rules, SavedReview, conclusions, review_inputs, review_key, saved_reviews
-from kpi.scorecard import scorecards
 from kpi.segments import with_vs_overall
 from kpi.tree import check, format_filters, walk
 from kpi.tree import kpis as tree_kpis
@@ -220,6 +219,8 @@ def run_catalog(args: argparse.Namespace) -> int:
 def run_kpis(args: argparse.Namespace) -> int:
     if args.action == "set-target":
         return run_set_target(args)
+    from kpi.scorecard import scorecards
+
     ws = _load(args)
     tables, settings = ws.tables, ws.settings
     if "kpis" not in tables:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -17,12 +18,14 @@ from kpi import attribution as kpi_attribution
 from kpi import funnel as kpi_funnel
 from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
-from kpi import scorecard as kpi_scorecard
 from kpi import tree as kpi_tree
 from kpi.period import Grain
 from kpi.query import Query
 from kpi.tree_edit import KPIS, canonical
 from kpi.workspace import Workspace
+
+if TYPE_CHECKING:  # imported where used: scorecards bring numpy and forecasting, which most questions never need
+    from kpi import scorecard as kpi_scorecard
 
 
 def metrics(ws: Workspace, query: Query, names: Sequence[str]) -> pl.DataFrame:
@@ -111,10 +114,14 @@ def _tree(ws: Workspace) -> list[kpi_tree.Kpi]:
 def scorecards(ws: Workspace, today: date) -> list[kpi_scorecard.Card]:
     """Every KPI of the workspace's tree against its target as of `today`: value, pace, forecast, status
     (`kpi.scorecard.scorecards`); the tree must have no errors (`kpi.tree.check`)."""
+    from kpi import scorecard as kpi_scorecard
+
     return kpi_scorecard.scorecards(ws.tables, _tree(ws), ws.settings, today)
 
 
 def kpi_trend(ws: Workspace, kpi_id: str, today: date, grain: Grain) -> pl.DataFrame:
     """One KPI's value per `grain` bucket beside its target (`kpi.scorecard.trend`)."""
     kpi = next(k for k in _tree(ws) if k.id == kpi_id)
+    from kpi import scorecard as kpi_scorecard
+
     return kpi_scorecard.trend(ws.tables, kpi, ws.settings, today, grain=grain)
