@@ -1,7 +1,7 @@
 """One-shot commands from cold, whole process: `python -m kpi` against DuckDB answering the same question from
 the same Parquet files, in the same run.
 
-    .venv/bin/python -m bench.bench_cold [--leads 10000000] [--repeat 3]
+    .venv/bin/python -m bench.bench_cold [--leads 10000000] [--repeat 3] [--repo ../main]
 
 The questions, over `bench.generate`'s tables (cached under bench/out/, as bench_engine does):
 
@@ -104,13 +104,13 @@ def duckdb_command(sql: str, out: Path) -> list[str]:
     return [sys.executable, "-c", script]
 
 
-def run(command: list[str], stdout: Path | None = None) -> tuple[float, int]:
+def run(command: list[str], stdout: Path | None = None, cwd: Path = REPO) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of `command` as a child process. The child is started by GNU time,
     whose own memory is small: Linux keeps the high-water mark of the process a child was forked from across
     exec, so a child forked from this one would report at least this process's peak."""
     with tempfile.NamedTemporaryFile("r") as peak, open(stdout or os.devnull, "wb") as sink:
         start = time.perf_counter()
-        done = subprocess.run([TIME, "-f", "%M", "-o", peak.name, *command], cwd=REPO, stdout=sink,
+        done = subprocess.run([TIME, "-f", "%M", "-o", peak.name, *command], cwd=cwd, stdout=sink,
                               stderr=subprocess.PIPE, check=False)
         wall = time.perf_counter() - start
         if done.returncode:
@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repo", type=Path, default=REPO,
+                        help="run `python -m kpi` from this checkout (another worktree: figures before a change)")
     args = parser.parse_args()
     folder = data_dir(args.leads, args.seed)
     kpi = [sys.executable, "-m", "kpi"]
@@ -161,8 +163,9 @@ def main() -> None:
                                                   Q1[0], "--to", Q1[1], *metrics], campaigns_sql(folder, Q1),
                                            ["campaign"]),
     }
-    print(f"{args.leads:,} leads, {os.cpu_count()} cores, load average before {os.getloadavg()[0]:.1f}; median of "
-          f"{args.repeat} whole-process runs each, alternating which goes first", flush=True)
+    print(f"python -m kpi from {args.repo}; {args.leads:,} leads, {os.cpu_count()} cores, load average before "
+          f"{os.getloadavg()[0]:.1f}; median of {args.repeat} whole-process runs each, alternating which goes first",
+          flush=True)
     print(f"{'question':<32} {'kpi':>8} {'DuckDB':>8} {'ratio':>6} {'kpi peak':>10} {'DuckDB peak':>11} {'ratio':>6}")
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,7 +174,7 @@ def main() -> None:
             ours: list[tuple[float, int]] = []
             theirs: list[tuple[float, int]] = []
             for i in range(args.repeat):
-                pair = [(ours, lambda c=command: run(c, ours_csv)),
+                pair = [(ours, lambda c=command: run(c, ours_csv, args.repo)),
                         (theirs, lambda s=sql: run(duckdb_command(s, theirs_csv)))]
                 for runs, go in pair[:: 1 if i % 2 == 0 else -1]:
                     runs.append(go())
@@ -182,7 +185,7 @@ def main() -> None:
             for problem in problems:
                 print(f"  DIFFERS {name}: {problem}")
             failed |= bool(problems)
-        helps = [run([*kpi, "--help"]) for _ in range(args.repeat + 2)]
+        helps = [run([*kpi, "--help"], cwd=args.repo) for _ in range(args.repeat + 2)]
         imports = [run([sys.executable, "-c", "import polars"]) for _ in range(args.repeat + 2)]
     (t_help, _), (t_import, _) = _median(helps), _median(imports)
     print(f"{'--help vs import polars':<32} {t_help:>7.2f}s {t_import:>7.2f}s {t_help / t_import:>5.2f}x")
