@@ -101,7 +101,7 @@ SCANNED = ("leads",)
 
 def _load(args: argparse.Namespace, scan: bool = False) -> Workspace:
     """The workspace in `--data`, in the currency and rates the command line gives; with `scan`, its tables
-    as lazy scans (`Workspace.scanned`) for a one-shot `metrics` or `funnel`, which reads only what it needs."""
+    (leads) as lazy scans (`Workspace.scans`) for a one-shot `metrics` or `funnel`, which reads only what it needs."""
     try:
         scans, settings = scan_dir(args.data, in_order=not scan)
     except FileNotFoundError as exc:
