@@ -103,7 +103,7 @@ def _load(args: argparse.Namespace, scan: bool = False) -> Workspace:
     """The workspace in `--data`, in the currency and rates the command line gives; with `scan`, its tables
     (leads) as lazy scans (`Workspace.scans`) for a one-shot `metrics` or `funnel`, which reads only what it needs."""
     try:
-        scans, settings = scan_dir(args.data, one_shot=scan)
+        scans, settings = scan_dir(args.data, in_order=not scan)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     if not scans:

@@ -73,17 +73,17 @@ def _mapped(column: str, expr: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
                                       return_dtype=pl.Categorical, is_elementwise=True)
 
 
-def prepare_frame(name: str, frame: Frame, settings: Settings, one_shot: bool = False) -> Frame:
+def prepare_frame(name: str, frame: Frame, settings: Settings, in_order: bool = True) -> Frame:
     """One table ready for the engine: canonical types, channel names in the workspace vocabulary,
     initiatives filled from the workspace's campaign rules where a row has none, and dimensions
     stored as categoricals (grouping and filtering on them is several times faster than on text;
     the engine's results carry plain text again). Channels and initiatives are worked out once per
     distinct value, not per row. Leads also get the furthest stage each reached
     (`kpi.metrics.furthest_column`), so stage counts read one small integer, and are put in order of
-    creation, so a period's leads lie together and the engine reads them as one stretch instead of
-    picking them out of the whole table; leads already in that order are not sorted again. Works on a
-    lazy scan too. The sort and the categorical casts pay off over many questions: a scan for one question
-    (`one_shot`) leaves the rows in the file's order and text as text, and reads each row once."""
+    creation (`in_order`), so a period's leads lie together and the engine reads them as one stretch
+    instead of picking them out of the whole table; leads already in that order are not sorted again.
+    A one-shot question over a scan passes `in_order=False`: it reads each row once, in any order.
+    Works on a lazy scan too."""
     frame = conform(name, frame) if name in TABLES else frame
     if name == "kpis":  # definitions, not facts: their text is read as text, never grouped
         return frame
@@ -98,9 +98,8 @@ def prepare_frame(name: str, frame: Frame, settings: Settings, one_shot: bool = 
     if name == "leads":
         exprs.append(furthest_stage(settings.stages, cols).alias(furthest_column(settings.stages)))
     frame = frame.with_columns(exprs) if exprs else frame
-    if not one_shot:
-        frame = frame.with_columns(pl.col(d).cast(pl.Categorical) for d in dimensions(frame))
-    if name == "leads" and "created_at" in cols and not one_shot:
+    frame = frame.with_columns(pl.col(d).cast(pl.Categorical) for d in dimensions(frame))
+    if name == "leads" and "created_at" in cols and in_order:
         frame = in_creation_order(frame)
     return frame
 
@@ -126,18 +125,18 @@ def load_dir(path: str | Path) -> tuple[Tables, Settings]:
     Each file is scanned and prepared in one pass, so its text columns are never held twice: peak
     memory stays close to the prepared tables' size.
     """
-    scans, settings = scan_dir(path, one_shot=False)
+    scans, settings = scan_dir(path, in_order=True)
     return {name: scan.collect() for name, scan in scans.items()}, settings
 
 
-def scan_dir(path: str | Path, one_shot: bool = True) -> tuple[dict[str, pl.LazyFrame], Settings]:
+def scan_dir(path: str | Path, in_order: bool = False) -> tuple[dict[str, pl.LazyFrame], Settings]:
     """Each table in `path` as a prepared lazy scan (`prepare_frame`; nothing read yet), with the settings
     saved beside them. A one-shot question (a command that answers once and exits) asks them directly: it
     reads only the columns it needs, a period filter goes into the scan (which skips row groups outside it
-    once the file is in order of creation), and its rows stream through without the table being held, in the
-    file's order, text as text (`prepare_frame`'s `one_shot`)."""
+    once the file is in order of creation), and its rows stream through without the table being held; leads
+    stay in the file's order, which one pass over them does not need (`in_order`)."""
     settings = read_settings(path)
-    scans = {name: prepare_frame(name, pl.scan_parquet(file), settings, one_shot)
+    scans = {name: prepare_frame(name, pl.scan_parquet(file), settings, in_order)
              for name, file in _table_files(path).items()}
     return scans, settings
 
