@@ -36,7 +36,6 @@ from datetime import timedelta
 from itertools import pairwise
 from typing import Literal, get_args
 
-import numpy as np
 import polars as pl
 
 from kpi.metrics import compute
@@ -198,6 +197,8 @@ def _with_weight(eligible: pl.LazyFrame, model: Model) -> pl.LazyFrame:
 def removal_effects(paths: Sequence[Sequence[str]], converted: Sequence[bool]) -> dict[str, float]:
     """Each state's share of the first-order Markov removal effect over `paths` (converting or not): how much
     the chance to convert from the start falls when journeys through that state are lost, normalised to 1."""
+    import numpy as np  # here, not at the top: every command imports this module, few ask for Markov
+
     states = sorted({s for p in paths for s in p})
     index = {s: i + 1 for i, s in enumerate(states)}
     size = len(states) + 3  # start, states…, null, conversion
@@ -296,6 +297,8 @@ def attribute(tables: Mapping[str, pl.DataFrame], model: Model, credit: str = "l
     credited = weighted.select(_C, _RAW, (pl.col(_VALUE) * pl.col(_WEIGHT)).alias("credit")).collect()
     earned = (credited.group_by(_RAW).agg(pl.col("credit").sum()).with_columns(_label(pl.col(_RAW)))
               .group_by(_RAW).agg(pl.col("credit").sum()).rename({_RAW: by}))
+    import numpy as np
+
     touched = np.zeros(conv.height, dtype=bool)
     touched[credited[_C].to_numpy()] = True
     untouched = conv[_VALUE].filter(pl.Series(~touched)).sum()

@@ -22,14 +22,13 @@ import polars as pl
 
 from kpi import engine
 from kpi.cli import UsageError
-from kpi.data import load_dir, read_settings, write_dir, write_settings
+from kpi.data import read_settings, scan_dir, write_dir, write_settings
 from kpi.download import to_xlsx_bytes
 from kpi.metrics import PERIOD_COL, VIEWS, MetricError, catalog, table_dimensions
 from kpi.money import currency_gaps, gaps_reason
 from kpi.period import COMPARES, GRAINS, Period, compare_period
 from kpi.query import Query
 from kpi.review import ReviewError, Rules, SavedReview, conclusions, review_inputs, review_key, saved_reviews
-from kpi.scorecard import scorecards
 from kpi.segments import with_vs_overall
 from kpi.tree import check, format_filters, walk
 from kpi.tree import kpis as tree_kpis
@@ -95,20 +94,29 @@ def _money_args(parser: argparse.ArgumentParser) -> None:
                              "in a currency without a rate is left out of no sum: it is shown as not available")
 
 
-def _load(args: argparse.Namespace) -> Workspace:
-    """The workspace in `--data`, in the currency and rates the command line gives."""
+#: The tables a one-shot question scans instead of reading them whole: the big ones. Spend and traffic are small
+#: and read whole, so their sums add up in the same order as in the app.
+SCANNED = ("leads",)
+
+
+def _load(args: argparse.Namespace, scan: bool = False) -> Workspace:
+    """The workspace in `--data`, in the currency and rates the command line gives; with `scan`, its tables
+    (leads) as lazy scans (`Workspace.scans`) for a one-shot `metrics` or `funnel`, which reads only what it needs."""
     try:
-        tables, settings = load_dir(args.data)
+        scans, settings = scan_dir(args.data, in_order=not scan)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
-    if not tables:
+    if not scans:
         raise UsageError(f"no canonical tables (leads.parquet, spend.parquet, traffic.parquet, ...) in '{args.data}'")
     settings = replace(settings, currency=(args.currency or settings.currency).strip().upper(),
                        rates=settings.rates | dict(args.rate or ()))
-    gaps = currency_gaps(tables, settings)
+    read = {name: frame.collect() for name, frame in scans.items() if not (scan and name in SCANNED)}
+    ws = Workspace(read, settings, f"dir:{args.data}",
+                   scans={name: scans[name] for name in SCANNED if scan and name in scans})
+    gaps = currency_gaps(ws.frames, settings)
     if gaps:  # stdout keeps its columns; the reason for the empty money cells goes to stderr
         print(f"note: {gaps_reason(gaps, settings)}", file=sys.stderr)
-    return Workspace(tables, settings, f"dir:{args.data}")
+    return ws
 
 
 def _query(args: argparse.Namespace, **more: object) -> Query:
@@ -167,7 +175,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    ws = _load(args)
+    ws = _load(args, scan=True)
     if args.vs_overall and not args.by:
         raise UsageError("--vs-overall compares each --by group with all of them together: give --by, "
                          "e.g. --by segment,region")
@@ -186,7 +194,7 @@ def run_metrics(args: argparse.Namespace) -> int:
 
 
 def run_funnel(args: argparse.Namespace) -> int:
-    ws = _load(args)
+    ws = _load(args, scan=True)
     query = _query(args, allocation=args.allocate_cost)
     if args.compare != "none":
         if query.period is None or args.date_from is None or args.date_to is None:
@@ -211,6 +219,8 @@ def run_catalog(args: argparse.Namespace) -> int:
 def run_kpis(args: argparse.Namespace) -> int:
     if args.action == "set-target":
         return run_set_target(args)
+    from kpi.scorecard import scorecards
+
     ws = _load(args)
     tables, settings = ws.tables, ws.settings
     if "kpis" not in tables:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -41,32 +42,75 @@ def write_dir(tables: Mapping[str, pl.DataFrame], path: str | Path) -> list[Path
     return written
 
 
-def prepare_frame(name: str, frame: Frame, settings: Settings) -> Frame:
+#: The version of what `prepare_frame` computes; a stored prepared form of another version is never read.
+PREPARED_FORMAT = 1
+
+
+def prepared_key(settings: Settings) -> str:
+    """Names everything a prepared table depends on besides its rows: the format, the funnel stages (the
+    furthest-stage column), the channel vocabulary and the initiative rules. Currency, rates and the SLA
+    are applied when a question is answered, so changing them keeps the key."""
+    parts = (PREPARED_FORMAT, [s.__dict__ for s in settings.stages], sorted(settings.channels.items()),
+             [r.__dict__ for r in settings.initiative_rules])
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def per_value(series: pl.Series, mapping: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """`mapping` (text to text, value by value) applied to each distinct value of `series` once and spread
+    back over the rows, as a categorical: a few dozen channel names instead of millions of rows."""
+    codes = series.cast(pl.Categorical)
+    distinct = codes.unique().drop_nulls()
+    mapped = mapping(distinct.cast(pl.String)).cast(pl.Categorical)
+    where = codes.to_physical().replace_strict(
+        distinct.to_physical(), pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True), default=None,
+        return_dtype=pl.UInt32)
+    return mapped.gather(where)
+
+
+def _mapped(column: str, expr: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """`expr` of `column` computed per distinct value (`per_value`); works on a lazy scan too."""
+    return pl.col(column).map_batches(lambda s: per_value(s, lambda v: pl.select(expr(pl.lit(v))).to_series()),
+                                      return_dtype=pl.Categorical, is_elementwise=True)
+
+
+def prepare_frame(name: str, frame: Frame, settings: Settings, in_order: bool = True) -> Frame:
     """One table ready for the engine: canonical types, channel names in the workspace vocabulary,
     initiatives filled from the workspace's campaign rules where a row has none, and dimensions
     stored as categoricals (grouping and filtering on them is several times faster than on text;
-    the engine's results carry plain text again). Leads also get the furthest stage each reached
+    the engine's results carry plain text again). Channels and initiatives are worked out once per
+    distinct value, not per row. Leads also get the furthest stage each reached
     (`kpi.metrics.furthest_column`), so stage counts read one small integer, and are put in order of
-    creation, so a period's leads lie together and the engine reads them as one stretch instead of
-    picking them out of the whole table. Works on a lazy scan too."""
+    creation (`in_order`), so a period's leads lie together and the engine reads them as one stretch
+    instead of picking them out of the whole table; leads already in that order are not sorted again.
+    A one-shot question over a scan passes `in_order=False`: it reads each row once, in any order.
+    Works on a lazy scan too."""
     frame = conform(name, frame) if name in TABLES else frame
     if name == "kpis":  # definitions, not facts: their text is read as text, never grouped
         return frame
     cols = frame.collect_schema().names()
     exprs = []
     if "channel" in cols and name != "touches":
-        exprs.append(normalise_channel(pl.col("channel"), settings.channels).alias("channel"))
+        exprs.append(_mapped("channel", lambda c: normalise_channel(c, settings.channels)).alias("channel"))
     if "campaign" in cols and settings.initiative_rules:
-        derived = initiative_for(pl.col("campaign"), settings.initiative_rules)
-        exprs.append((pl.coalesce(pl.col("initiative"), derived) if "initiative" in cols else derived)
-                     .alias("initiative"))
+        derived = _mapped("campaign", lambda c: initiative_for(c, settings.initiative_rules))
+        exprs.append((pl.coalesce(pl.col("initiative").cast(pl.Categorical), derived) if "initiative" in cols
+                      else derived).alias("initiative"))
     if name == "leads":
         exprs.append(furthest_stage(settings.stages, cols).alias(furthest_column(settings.stages)))
     frame = frame.with_columns(exprs) if exprs else frame
     frame = frame.with_columns(pl.col(d).cast(pl.Categorical) for d in dimensions(frame))
-    if name == "leads" and "created_at" in cols:
-        frame = frame.sort("created_at", nulls_last=True, maintain_order=True)
+    if name == "leads" and "created_at" in cols and in_order:
+        frame = in_creation_order(frame)
     return frame
+
+
+def in_creation_order(frame: Frame) -> Frame:
+    """Leads sorted by creation (stable, nulls last), marked sorted; rows already in that order (and without
+    a null creation time) are only marked, since sorting would keep them as they are (Parquet does not keep
+    the mark: a stored prepared form is marked again when read)."""
+    if isinstance(frame, pl.DataFrame) and not frame["created_at"].has_nulls() and frame["created_at"].is_sorted():
+        return frame.with_columns(pl.col("created_at").set_sorted())
+    return frame.sort("created_at", nulls_last=True, maintain_order=True)
 
 
 def prepare(tables: Mapping[str, pl.DataFrame], settings: Settings | None = None) -> Tables:
@@ -81,10 +125,20 @@ def load_dir(path: str | Path) -> tuple[Tables, Settings]:
     Each file is scanned and prepared in one pass, so its text columns are never held twice: peak
     memory stays close to the prepared tables' size.
     """
-    files = _table_files(path)
+    scans, settings = scan_dir(path, in_order=True)
+    return {name: scan.collect() for name, scan in scans.items()}, settings
+
+
+def scan_dir(path: str | Path, in_order: bool = False) -> tuple[dict[str, pl.LazyFrame], Settings]:
+    """Each table in `path` as a prepared lazy scan (`prepare_frame`; nothing read yet), with the settings
+    saved beside them. A one-shot question (a command that answers once and exits) asks them directly: it
+    reads only the columns it needs, a period filter goes into the scan (which skips row groups outside it
+    once the file is in order of creation), and its rows stream through without the table being held; leads
+    stay in the file's order, which one pass over them does not need (`in_order`)."""
     settings = read_settings(path)
-    tables = {name: prepare_frame(name, pl.scan_parquet(file), settings).collect() for name, file in files.items()}
-    return tables, settings
+    scans = {name: prepare_frame(name, pl.scan_parquet(file), settings, in_order)
+             for name, file in _table_files(path).items()}
+    return scans, settings
 
 
 SETTINGS_FILE = "settings.json"

@@ -18,14 +18,15 @@ from kpi import attribution as kpi_attribution
 from kpi import funnel as kpi_funnel
 from kpi import handover as kpi_handover
 from kpi import metrics as kpi_metrics
-from kpi import scorecard as kpi_scorecard
 from kpi import tree as kpi_tree
 from kpi.period import Grain
 from kpi.query import Query
 from kpi.tree_edit import KPIS, canonical
 from kpi.workspace import Workspace
 
-if TYPE_CHECKING:  # the event rules load with the first event question: a funnel command does not need them
+if TYPE_CHECKING:  # imported where used: scorecards bring numpy and forecasting, the event rules numba, which most
+    # questions never need
+    from kpi import scorecard as kpi_scorecard
     from kpi.events import FunnelSpec
 
 
@@ -40,7 +41,7 @@ def metrics(ws: Workspace, query: Query, names: Sequence[str]) -> pl.DataFrame:
 
 
 def _compute(ws: Workspace, query: Query, names: Sequence[str]) -> pl.DataFrame:
-    return kpi_metrics.compute(ws.tables, names, by=query.by, period=query.period, grain=query.grain,
+    return kpi_metrics.compute(ws.frames, names, by=query.by, period=query.period, grain=query.grain,
                                filters=query.filter_map, view=query.view, settings=ws.settings,
                                allocate_cost=query.allocation)
 
@@ -56,7 +57,7 @@ def funnel(ws: Workspace, query: Query) -> pl.DataFrame:
 
 
 def _funnel(ws: Workspace, query: Query) -> pl.DataFrame:
-    return kpi_funnel.stage_funnel(ws.tables, by=query.by, period=query.period, filters=query.filter_map,
+    return kpi_funnel.stage_funnel(ws.frames, by=query.by, period=query.period, filters=query.filter_map,
                                    view=query.view, settings=ws.settings, allocate_cost=query.allocation)
 
 
@@ -115,12 +116,16 @@ def _tree(ws: Workspace) -> list[kpi_tree.Kpi]:
 def scorecards(ws: Workspace, today: date) -> list[kpi_scorecard.Card]:
     """Every KPI of the workspace's tree against its target as of `today`: value, pace, forecast, status
     (`kpi.scorecard.scorecards`); the tree must have no errors (`kpi.tree.check`)."""
+    from kpi import scorecard as kpi_scorecard
+
     return kpi_scorecard.scorecards(ws.tables, _tree(ws), ws.settings, today)
 
 
 def kpi_trend(ws: Workspace, kpi_id: str, today: date, grain: Grain) -> pl.DataFrame:
     """One KPI's value per `grain` bucket beside its target (`kpi.scorecard.trend`)."""
     kpi = next(k for k in _tree(ws) if k.id == kpi_id)
+    from kpi import scorecard as kpi_scorecard
+
     return kpi_scorecard.trend(ws.tables, kpi, ws.settings, today, grain=grain)
 
 

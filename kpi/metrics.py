@@ -414,22 +414,25 @@ def _packed_key(keys: Sequence[str], schema: pl.Schema) -> pl.Expr | None:
     return high * pl.lit(2**32, pl.UInt64) + low
 
 
-def _quantiles(frame: pl.LazyFrame, keys: list[str], same: list[Base]) -> pl.LazyFrame:
-    """The quantiles `same` of one sample, over the rows that have it: far fewer rows to group and sort."""
+def _sample(frame: pl.LazyFrame, keys: list[str], same: list[Base]) -> pl.LazyFrame:
+    """The rows that have the sample of the quantiles `same`: their keys (packed into `_key` when two
+    categoricals) and the sample as `_sample`. Far fewer rows to group and sort than the whole frame."""
     sample = same[0].sample
     assert sample is not None
     values = frame.select(*keys, sample.alias("_sample")).filter(pl.col("_sample").is_not_null())
     packed = _packed_key(keys, values.collect_schema())
-    if packed is not None:
-        values = values.with_columns(packed.alias("_key"))
-    # a quantile over the streaming engine's many small chunks is ten times slower than over one
-    # contiguous column: gather the sample first, then select its quantiles in memory
-    gathered = values.collect().rechunk().lazy()
+    return values if packed is None else values.with_columns(packed.alias("_key"))
+
+
+def _quantiles(gathered: pl.DataFrame, keys: list[str], same: list[Base]) -> pl.LazyFrame:
+    """The quantiles `same` of one gathered `_sample` (in memory, in one contiguous column: a quantile over the
+    streaming engine's many small chunks is ten times slower)."""
+    values = gathered.rechunk().lazy()
     aggs = [pl.col("_sample").quantile(b.q, "linear").alias(b.id) for b in same]
-    if packed is None:
-        quantiles = _group(gathered, keys, aggs)
+    if "_key" not in gathered.columns:
+        quantiles = _group(values, keys, aggs)
     else:
-        quantiles = _group(gathered, ["_key"], [*aggs, *(pl.col(k).first() for k in keys)]).drop("_key")
+        quantiles = _group(values, ["_key"], [*aggs, *(pl.col(k).first() for k in keys)]).drop("_key")
     return quantiles.collect(engine="in-memory").lazy()
 
 
@@ -455,7 +458,8 @@ def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], per
     by_event: dict[str, list[Base]] = {}
     for b in wanted:
         by_event.setdefault("created_at" if view == "cohort" else b.event, []).append(b)
-    parts = []
+    parts: list[pl.LazyFrame] = []
+    sampled: list[tuple[pl.LazyFrame, list[Base]]] = []
     for event, group in by_event.items():
         frame = leads if period is None else leads.filter(period.contains(pl.col(event)))
         if view == "flow" and period is None:
@@ -469,7 +473,10 @@ def _leads_partial(leads: pl.LazyFrame, wanted: list[Base], keys: list[str], per
         for b in group:
             if b.sample is not None:
                 samples.setdefault(b.sample_id, []).append(b)
-        parts += [_quantiles(frame, keys, same) for same in samples.values()]
+        sampled += [(frame, same) for same in samples.values()]
+    # every sample gathered in one go: over a scan, the file is read once for all of them
+    gathered = pl.collect_all([_sample(frame, keys, same) for frame, same in sampled])
+    parts += [_quantiles(g, keys, same) for g, (_, same) in zip(gathered, sampled, strict=True)]
     return _join_all(parts, keys)
 
 

@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import ast
 import itertools
+import math
 import operator
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-import numpy as np
 import polars as pl
 
 from kpi.metrics import Metric
 from kpi.schema import TABLES, Problem
 from kpi.targets import target_period
+
+if TYPE_CHECKING:  # numpy is imported where a value is computed: a command that never does starts without it
+    import numpy as np
 
 Direction = Literal["up", "down"]
 CADENCES = ("weekly", "monthly", "quarterly")
@@ -42,7 +45,7 @@ DEFINITION = ("kpi_id", "name", "metric", "parent", "owner", "why", "how", "dire
 TARGET = ("kpi_id", "period", "target")
 TARGET_SCHEMA: dict[str, pl.DataType] = {c: TABLES["kpis"].dtypes[c] for c in TARGET}
 
-Value = float | np.ndarray
+Value: TypeAlias = "float | np.ndarray"
 SliceKey = tuple[tuple[str, tuple[str, ...]], ...]
 
 
@@ -151,6 +154,8 @@ class Formula:
 
 def safe_divide(num: Value, den: Value) -> np.ndarray:
     """`num / den` as floats, NaN where the denominator is zero (no warning)."""
+    import numpy as np
+
     d = np.asarray(den, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(d != 0, np.asarray(num, dtype=float) / np.where(d != 0, d, 1.0), np.nan)
@@ -247,7 +252,7 @@ class Kpi:
         elif target < 0:
             relative = 1 + (projected - target) / abs(target)
         else:
-            relative = 1.0 if projected == 0 else (np.inf if projected > 0 else -np.inf)
+            relative = 1.0 if projected == 0 else (math.inf if projected > 0 else -math.inf)
         if self.direction == "up":
             return "on_track" if relative >= self.warning else "at_risk" if relative >= self.critical else "off_track"
         return "on_track" if relative <= self.warning else "at_risk" if relative <= self.critical else "off_track"
@@ -264,7 +269,7 @@ def _text(value: object) -> str:
 
 
 def _number(value: Any, default: float) -> float:
-    return default if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
+    return default if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 def kpis(frame: pl.DataFrame, catalog: Mapping[str, Metric]) -> list[Kpi]:

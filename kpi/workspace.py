@@ -17,11 +17,10 @@ from functools import cached_property
 import polars as pl
 
 from kpi.data import Tables, prepare
-from kpi.metrics import has_range_rows, restrict
+from kpi.metrics import Frames, has_range_rows, restrict
 from kpi.money import currencies, table_gaps
 from kpi.schema import RANGED_TABLES, is_text
 from kpi.settings import Settings
-from kpi.sources.presets import DERIVED_TOUCH_TYPES
 
 
 def identity_of(*parts: object) -> str:
@@ -62,15 +61,29 @@ class Workspace:
     settings: Settings
     identity: str
     _values: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: more tables as prepared lazy scans (`kpi.data.scan_dir`), for a one-shot question: `kpi.engine.metrics` and
+    #: `funnel` read from them (`frames`) only the columns and rows they need; every other entry reads `tables`
+    scans: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> Frames:
+        """Every table a metrics or funnel question reads: the prepared tables and the scans."""
+        return {**self.tables, **self.scans}
 
     @classmethod
     def prepared(cls, raw: Mapping[str, pl.DataFrame], settings: Settings | None = None, identity: str = "",
                  slice: Mapping[str, Sequence[str]] | None = None) -> Workspace:
-        """Raw canonical tables prepared with `settings` (default ones); with a `slice`, only that slice's
-        rows (`kpi.metrics.restrict`), so no query on the workspace can see past it. Without an identity,
-        one is made from the object's id: right for a workspace that lives as long as its caller."""
+        """Raw canonical tables prepared with `settings` (default ones); see `opened` for `identity` and `slice`."""
         settings = settings or Settings()
-        tables = prepare(raw, settings)
+        return cls.opened(prepare(raw, settings), settings, identity, slice)
+
+    @classmethod
+    def opened(cls, tables: Tables, settings: Settings, identity: str = "",
+               slice: Mapping[str, Sequence[str]] | None = None) -> Workspace:
+        """Tables already prepared with `settings` (`kpi.data.prepare`, or a store's stored prepared forms:
+        `kpi.store.Store.prepared_tables`); with a `slice`, only that slice's rows (`kpi.metrics.restrict`), so
+        no query on the workspace can see past it. Without an identity, one is made from the object's id:
+        right for a workspace that lives as long as its caller."""
         if slice:
             tables = restrict(tables, slice)
         return cls(tables, settings, identity or f"local:{id(tables):x}")
@@ -89,6 +102,8 @@ class Workspace:
     def has_derived_touches(self) -> bool:
         """Whether some touches were derived from source fields (HubSpot's original and latest source, GA4's
         first-user and session campaign), not recorded one by one: a few a contact, not the whole journey."""
+        from kpi.sources.presets import DERIVED_TOUCH_TYPES  # here: the importers are not needed to answer
+
         touches = self.tables.get("touches")
         if touches is None or "touch_type" not in touches.columns:
             return False

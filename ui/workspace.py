@@ -104,7 +104,7 @@ def store() -> Store:
 @st.cache_resource(show_spinner=False, max_entries=STORED_KEPT)
 def _stored(identity: str, store_id: str, _versions: Mapping[str, str], _settings: Settings,
             _slice: Mapping[str, Sequence[str]] | None) -> EngineWorkspace:
-    return EngineWorkspace.prepared(store().tables(store_id, _versions), _settings, identity, _slice)
+    return EngineWorkspace.opened(store().prepared_tables(store_id, _versions, _settings), _settings, identity, _slice)
 
 
 def stored_workspace(store_id: str, versions: Mapping[str, str] | None = None,

@@ -25,8 +25,8 @@ Share tokens are never stored: the catalog keeps the sha256 of each token (the v
 leaked catalog does not leak working links. Nothing here logs tokens, e-mail addresses or data.
 
 The parts: `core` (data directory, catalog, transactions, durable writes, workspaces), `versions` (datasets
-and their versions), `views` (saved views and share links), `access` (editors), `docs` (workspace documents)
-and `errors`. `Store` combines them; import everything from `kpi.store`.
+and their versions), `views` (saved views and share links), `access` (editors), `docs` (workspace documents),
+`prepared` (each version's prepared form) and `errors`. `Store` combines them; import everything from `kpi.store`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from kpi.store.core import (
     Workspace,
     default_data_dir,
 )
-from kpi.store.docs import DocumentStore
 from kpi.store.errors import (
     CorruptVersion,
     DamagedDocument,
@@ -57,7 +56,8 @@ from kpi.store.errors import (
     WorkspaceExists,
     WorkspaceNotFound,
 )
-from kpi.store.versions import APPEND_ATTEMPTS, Mode, Version, VersionStore, refusals
+from kpi.store.prepared import PREPARED_KIND, PreparedStore
+from kpi.store.versions import APPEND_ATTEMPTS, Mode, Version, refusals
 from kpi.store.views import (
     MAX_STATE_BYTES,
     MAX_STATE_DEPTH,
@@ -82,6 +82,7 @@ __all__ = [
     "MAX_STATE_DEPTH",
     "MAX_STATE_LIST",
     "MAX_STATE_STRING",
+    "PREPARED_KIND",
     "SCHEMA_VERSION",
     "SLICE_KEY",
     "TOKEN_BYTES",
@@ -90,6 +91,7 @@ __all__ = [
     "InvalidDataset",
     "Mode",
     "PersonalData",
+    "PreparedStore",
     "SaveConflict",
     "Store",
     "StoreError",
@@ -113,7 +115,7 @@ __all__ = [
 ]
 
 
-class Store(VersionStore, ViewStore, EditorStore, DocumentStore):
+class Store(PreparedStore, ViewStore, EditorStore):
     """A data directory with its catalog. Safe to share between threads; each process opens its own.
 
     `clock` returns the current time (timezone-aware); tests pass their own to move time.

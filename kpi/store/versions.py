@@ -150,11 +150,17 @@ class VersionStore(StoreCore):
             except BaseException:
                 path.unlink(missing_ok=True)
                 raise
-            return Version(version_id, workspace, dataset, number, datetime.fromisoformat(created), mode, latest_id,
-                           source, json.loads(report_json), digest, frame.height, size, created_by)
+            saved = Version(version_id, workspace, dataset, number, datetime.fromisoformat(created), mode, latest_id,
+                            source, json.loads(report_json), digest, frame.height, size, created_by)
+            self._committed(saved, frame, settings)
+            return saved
         raise SaveConflict(
             f"could not append to {dataset} in workspace '{workspace}': other saves kept changing it; try again"
         )
+
+    def _committed(self, version: Version, frame: pl.DataFrame, settings: Settings) -> None:
+        """Called with each version once it is committed (its rows and the workspace's settings): the
+        prepared store writes its prepared form here."""
 
     def _read(self, version: Version) -> pl.DataFrame:
         """The frame of `version`, after checking its file against the catalog's hash."""
