@@ -46,7 +46,7 @@ from typing import Any, Literal, TypeVar, cast, get_args
 
 import numpy as np
 import polars as pl
-from numba import njit
+from numba import njit, prange
 
 from kpi.period import bucket
 from kpi.schema import conform
@@ -213,7 +213,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _jit(fn: F) -> F:
     # cache=True writes the compiled code next to this file, or to numba's user cache dir (NUMBA_CACHE_DIR) when
     # that is read-only, so only the first run after an install pays the compile
-    return cast(F, njit(cache=True, nogil=True)(fn))
+    return cast(F, njit(cache=True)(fn))
+
+
+def _parallel(fn: F) -> F:
+    """_jit with `prange` loops spread over the cores."""
+    return cast(F, njit(cache=True, parallel=True)(fn))
+
+
+_BLOCKS = 64  # parts of the persons the threads take in turn (more parts than threads evens out their load)
 
 
 @_jit
@@ -407,10 +415,24 @@ def _person(lo: int, hi: int, order: int, ts: np.ndarray, kind: np.ndarray, koff
 
 
 @_jit
-def _scratch(n: int, rows: int) -> tuple[np.ndarray, ...]:
+def _scratch(n: int, nxt: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One thread's state for `_person`; `nxt` (one slot per row) may be shared, as persons own disjoint rows."""
     return (np.empty(n + 1), np.zeros(n + 1, np.bool_), np.zeros((n + 1, n)), np.zeros((n + 1, n), np.int64),
-            np.empty(3), np.zeros(n), np.empty(1, np.int64), np.empty(n, np.int64), np.empty(n, np.int64),
-            np.empty(rows, np.int64))
+            np.empty(3), np.zeros(n), np.empty(1, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), nxt)
+
+
+@_jit
+def _blocks(who: np.ndarray, blocks: int) -> np.ndarray:
+    """Where each of `blocks` about equal parts of the runs starts (and the end); a person's runs stay in one part, so
+    the threads that take the parts never share a person's rows."""
+    size = (who.size + blocks - 1) // blocks
+    starts = np.empty(blocks + 1, np.int64)
+    for b in range(blocks + 1):
+        s = min(who.size, b * size)
+        while 0 < s < who.size and who[s] == who[s - 1]:
+            s += 1
+        starts[b] = s
+    return starts
 
 
 @_jit
@@ -444,89 +466,96 @@ def _candidates(offsets: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes:
     return who[:m], label[:m]
 
 
-@_jit
+@_parallel
 def _runs(offsets: np.ndarray, ts: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes: np.ndarray,
           values: np.ndarray, who: np.ndarray, label: np.ndarray, n: int, window: float, order: int,
           bstep: int) -> tuple[np.ndarray, np.ndarray]:
     """Per run: the furthest 0-based step (-1: not counted) and the seconds between consecutive steps (NaN past it)."""
     reached = np.empty(who.size, np.int64)
     times = np.full((who.size, max(n - 1, 1)), np.nan)
-    scratch = _scratch(n, ts.size)
+    nxt = np.empty(ts.size, np.int64)
     periods = np.empty(0, np.int32)
-    for m in range(who.size):
-        p = who[m]
-        reached[m] = _person(offsets[p], offsets[p + 1], order, ts, kind, koff, kcodes, values, periods, n, window,
-                             bstep, label[m], -1, scratch, times[m])
+    starts = _blocks(who, _BLOCKS)
+    for b in prange(_BLOCKS):
+        scratch = _scratch(n, nxt)
+        for m in range(starts[b], starts[b + 1]):
+            p = who[m]
+            reached[m] = _person(offsets[p], offsets[p + 1], order, ts, kind, koff, kcodes, values, periods, n,
+                                 window, bstep, label[m], -1, scratch, times[m])
     return reached, times
 
 
-@_jit
+@_parallel
 def _trend_counts(offsets: np.ndarray, ts: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes: np.ndarray,
                   periods: np.ndarray, n: int, window: float, order: int, first: int,
                   days: int) -> tuple[np.ndarray, np.ndarray]:
     """Per day from `first` (days since 1970): persons entered and converted in the period starting that day."""
-    entered = np.zeros(days, np.int64)
-    converted = np.zeros(days, np.int64)
-    scratch = _scratch(n, ts.size)
+    entered = np.zeros((_BLOCKS, days), np.int64)  # per block of persons, summed at the end
+    converted = np.zeros((_BLOCKS, days), np.int64)
+    nxt = np.empty(ts.size, np.int64)
     values = np.empty(0, np.int32)
-    out = np.empty(max(n - 1, 1))
-    for p in range(offsets.size - 1):
-        last = -1
-        for r in range(offsets[p], offsets[p + 1]):  # rows are in time order, so a period's step-0 events are too
-            if periods[r] != last and _has(kcodes[koff[kind[r]]:koff[kind[r] + 1]], 1):
-                last = periods[r]
-                reached = _person(offsets[p], offsets[p + 1], order, ts, kind, koff, kcodes, values, periods, n,
-                                  window, -1, -1, last, scratch, out)
-                if reached >= 0:
-                    entered[last - first] += 1
-                    converted[last - first] += 1 if reached == n - 1 else 0
-    return entered, converted
+    starts = _blocks(np.arange(offsets.size - 1), _BLOCKS)
+    for b in prange(_BLOCKS):
+        scratch = _scratch(n, nxt)
+        out = np.empty(max(n - 1, 1))
+        for p in range(starts[b], starts[b + 1]):
+            last = -1
+            for r in range(offsets[p], offsets[p + 1]):  # rows are in time order, so a period's step-0 events are too
+                if periods[r] != last and _has(kcodes[koff[kind[r]]:koff[kind[r] + 1]], 1):
+                    last = periods[r]
+                    reached = _person(offsets[p], offsets[p + 1], order, ts, kind, koff, kcodes, values, periods, n,
+                                      window, -1, -1, last, scratch, out)
+                    if reached >= 0:
+                        entered[b, last - first] += 1
+                        converted[b, last - first] += 1 if reached == n - 1 else 0
+    return entered.sum(axis=0), converted.sum(axis=0)
 
 
 @_jit
+def _sort_rows(order: np.ndarray, a: int, b: int, ts: np.ndarray, rows: np.ndarray) -> None:
+    """Sorts order[a:b] by time, then file order (`rows`)."""
+    if b - a <= 32:  # insertion sort: a person has a few events
+        for x in range(a + 1, b):
+            r = order[x]
+            y = x
+            while y > a and (ts[order[y - 1]] > ts[r] or (ts[order[y - 1]] == ts[r] and rows[order[y - 1]] > rows[r])):
+                order[y] = order[y - 1]
+                y -= 1
+            order[y] = r
+    else:
+        sub = order[a:b]
+        sub = sub[np.argsort(rows[sub], kind="mergesort")]
+        order[a:b] = sub[np.argsort(ts[sub], kind="mergesort")]
+
+
+@_parallel
 def _group(perm: np.ndarray, keys: np.ndarray, ts: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows in `perm` (sorted by person key) with each person's rows sorted by time, then file order (`rows`); and
-    where each person's rows start."""
+    where each person's rows start (and the end)."""
     order = perm.astype(np.int64)
-    starts = np.empty(perm.size + 1, np.int64)
-    persons = 0
-    a = 0
-    while a < order.size:
-        b = a + 1
-        while b < order.size and keys[order[b]] == keys[order[a]]:
-            b += 1
-        starts[persons] = a
-        persons += 1
-        if b - a <= 32:  # insertion sort: a person has a few events
-            for x in range(a + 1, b):
-                r = order[x]
-                y = x
-                while y > a and (ts[order[y - 1]] > ts[r] or (ts[order[y - 1]] == ts[r]
-                                                              and rows[order[y - 1]] > rows[r])):
-                    order[y] = order[y - 1]
-                    y -= 1
-                order[y] = r
-        else:
-            sub = order[a:b]
-            sub = sub[np.argsort(rows[sub], kind="mergesort")]
-            order[a:b] = sub[np.argsort(ts[sub], kind="mergesort")]
-        a = b
-    starts[persons] = order.size
-    return order, starts[:persons + 1]
+    new = np.empty(order.size, np.bool_)
+    for i in prange(order.size):
+        new[i] = i == 0 or keys[order[i]] != keys[order[i - 1]]
+    starts = np.append(np.nonzero(new)[0], order.size).astype(np.int64)
+    persons = starts.size - 1
+    size = (persons + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        for p in range(b * size, min(persons, (b + 1) * size)):
+            _sort_rows(order, starts[p], starts[p + 1], ts, rows)
+    return order, starts
 
 
-@_jit
+@_parallel
 def _regroup(order: np.ndarray, starts: np.ndarray, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`order` with its persons (runs starts[p]:starts[p + 1]) in the order `persons`, and their new offsets."""
+    """`order` with its persons (rows starts[p]:starts[p + 1]) in the order `persons`, and their new offsets."""
+    sizes = starts[persons + 1] - starts[persons]
+    offsets = np.zeros(persons.size + 1, np.int64)
+    offsets[1:] = np.cumsum(sizes)
     out = np.empty_like(order)
-    offsets = np.empty(persons.size + 1, np.int64)
-    m = 0
-    for p in range(persons.size):
-        offsets[p] = m
-        for r in range(starts[persons[p]], starts[persons[p] + 1]):
-            out[m] = order[r]
-            m += 1
-    offsets[persons.size] = m
+    for p in prange(persons.size):
+        first = starts[persons[p]]
+        for k in range(sizes[p]):
+            out[offsets[p] + k] = order[first + k]
     return out, offsets
 
 
@@ -619,17 +648,21 @@ def _prepare(events: pl.LazyFrame, spec: FunnelSpec, by: str | None = None,
 _ORDER_CODE: dict[str, int] = {"ordered": 0, "strict": 1, "unordered": 2}
 
 
-def _person_frame(p: _Prepared, spec: FunnelSpec, breakdown_step: int | None, touch: int) -> pl.DataFrame:
-    """person_results' frame from prepared events; `touch` 1 first_touch, 2 last_touch, 0 no breakdown."""
+def _person_frame(p: _Prepared, spec: FunnelSpec, breakdown_step: int | None, touch: int,
+                  users: bool = True) -> pl.DataFrame:
+    """person_results' frame from prepared events; `touch` 1 first_touch, 2 last_touch, 0 no breakdown. Without
+    `users` the user_id column is left out (step_table only reads it to list the users)."""
     n = len(spec.steps)
     bstep = -1 if breakdown_step is None else breakdown_step
     who, label = _candidates(p.offsets, p.kind, p.koff, p.kcodes, p.values, p.labels.len(), bstep, touch)
     reached, times = _runs(p.offsets, p.ts, p.kind, p.koff, p.kcodes, p.values, who, label, n,
                            float(spec.window_s), _ORDER_CODE[spec.order], bstep)
     keep = reached >= 0
-    return pl.DataFrame({"user_id": p.users.gather(who[keep]), "breakdown": p.labels.gather(label[keep]),
-                         "reached": reached[keep], "times": times[keep]}).select(
-        "user_id", "breakdown", "reached",
+    frame = pl.DataFrame({"breakdown": p.labels.gather(label[keep]), "reached": reached[keep], "times": times[keep]})
+    if users:
+        frame = frame.with_columns(user_id=p.users.gather(who[keep]))
+    return frame.select(
+        *(["user_id"] if users else []), "breakdown", "reached",
         pl.col("times").arr.to_list().list.head(pl.col("reached")).cast(pl.List(pl.Float64)))
 
 
@@ -685,9 +718,9 @@ def funnel_from_path(path: str | Path, spec: FunnelSpec, by: str | None = None, 
 def _funnel(events: pl.LazyFrame, spec: FunnelSpec, by: str | None, attribution: str, users: bool) -> dict[str, Any]:
     breakdown_step, touch = _breakdown(events.collect_schema().names(), spec, by, attribution)
     prepared = _prepare(events, spec, by)  # one pass serves the overall funnel and the breakdown
-    result: dict[str, Any] = {"steps": step_table(_person_frame(prepared, spec, None, 0), spec, users)}
+    result: dict[str, Any] = {"steps": step_table(_person_frame(prepared, spec, None, 0, users), spec, users)}
     if by is not None:
-        persons = _person_frame(prepared, spec, breakdown_step, touch)
+        persons = _person_frame(prepared, spec, breakdown_step, touch, users)
         order = (persons.group_by("breakdown").agg(pl.len().alias("n"))
                  .sort(["n", "breakdown"], descending=[True, False])["breakdown"].to_list())
         result["breakdown"] = {value: {"steps": step_table(persons.filter(pl.col("breakdown") == value), spec, users)}

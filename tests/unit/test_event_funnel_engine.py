@@ -113,3 +113,12 @@ def test_funnel_from_path_reads_parquet_lazily_and_gives_the_same_numbers(tmp_pa
     assert engine.funnel_from_path(tmp_path, spec, "src", users=True) == funnel(events, spec, "src", users=True)
     with pytest.raises(EventFunnelError, match="--by 'nope'"):
         engine.funnel_from_path(tmp_path / "e.parquet", spec, "nope")
+
+
+def test_unordered_attempt_takes_the_oldest_event_of_a_step_still_in_the_window() -> None:
+    # A, B, C unordered, window 10 s; u1: B 0 s, B 5 s, B 12 s, A 13 s, C 14 s. At C the B of 0 s is out of the
+    # window, the B of 5 s is the oldest still in it: steps at 5, 13, 14 -> times 8 s and 1 s. (The first engine
+    # dropped the B of 5 s as "redundant" between two B and reported 1 s and 1 s.)
+    events = pl.DataFrame({"user_id": ["u1"] * 5, "timestamp": [T0 + timedelta(seconds=s) for s in (0, 5, 12, 13, 14)],
+                           "event": ["B", "B", "B", "A", "C"]})
+    assert person_results(events, FunnelSpec(("A", "B", "C"), "unordered", 10))["times"].to_list() == [[8.0, 1.0]]
