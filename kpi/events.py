@@ -2,7 +2,9 @@
 
 The per-person rules follow PostHog's funnel UDF (funnel-udf/src/steps.rs and unordered_steps.rs in
 PostHog/posthog) and its query runner (posthog/hogql_queries/insights/funnels/funnel_udf.py). Steps are numbered
-from 0, as PostHog numbers them (exclusion ranges and `step:N` attribution use the same numbers).
+from 0, as PostHog numbers them (exclusion ranges and `step:N` attribution use the same numbers). They run as numba
+kernels over the events grouped by person (see `_prepare`); tests/unit/event_funnel_oracle.py keeps the first,
+plain-Python implementation that the property tests compare them with.
 
 - A person's events are read in time order (ties keep the file's order). An event matching step 0 starts an
   attempt; the conversion window runs from that step-0 event, inclusive: a later step's event counts when
@@ -211,8 +213,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _jit(fn: F) -> F:
-    # cache=True writes the compiled code next to this file, or to numba's user cache dir (NUMBA_CACHE_DIR) when
-    # that is read-only, so only the first run after an install pays the compile
+    # cache=True keeps the compiled code in NUMBA_CACHE_DIR if set, else in __pycache__ next to this file, else (a
+    # read-only install) in numba's user cache dir (~/.cache/numba): only the first run after an install compiles
     return cast(F, njit(cache=True)(fn))
 
 
@@ -818,13 +820,14 @@ def run_funnel(args: argparse.Namespace) -> int:
             raise EventFunnelError("--trends needs its range: --from YYYY-MM-DD --to YYYY-MM-DD")
         if (args.date_from or args.date_to) and not args.trends:
             raise EventFunnelError("--from/--to go with --trends day|week|month")
-        events = read_events(args.events)
-        if args.by is not None and args.by not in events.columns:
+        events = scan_events(args.events)  # Parquet stays lazy: the funnel reads only the columns it needs
+        columns = events.collect_schema().names()
+        if args.by is not None and args.by not in columns:
             raise EventFunnelError(f"--by '{args.by}' is not a column of {args.events}; properties there: "
-                                   f"{', '.join(c for c in events.columns if c not in REQUIRED) or 'none'}")
-        result = funnel(events, spec, args.by, attribution, args.users)
+                                   f"{', '.join(c for c in columns if c not in REQUIRED) or 'none'}")
+        result = _funnel(events, spec, args.by, attribution, args.users)
         if args.trends:
-            result["trends"] = trends(events, spec, args.trends, args.date_from, args.date_to)
+            result["trends"] = _trends(events, spec, args.trends, args.date_from, args.date_to)
     except EventFunnelError as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
