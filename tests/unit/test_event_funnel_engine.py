@@ -122,3 +122,25 @@ def test_unordered_attempt_takes_the_oldest_event_of_a_step_still_in_the_window(
     events = pl.DataFrame({"user_id": ["u1"] * 5, "timestamp": [T0 + timedelta(seconds=s) for s in (0, 5, 12, 13, 14)],
                            "event": ["B", "B", "B", "A", "C"]})
     assert person_results(events, FunnelSpec(("A", "B", "C"), "unordered", 10))["times"].to_list() == [[8.0, 1.0]]
+
+
+def test_bench_chdb_window_funnel_gives_the_engine_counts_on_distinct_steps(tmp_path: Any) -> None:
+    # the benchmark's chdb windowFunnel must agree with the engine where their rules agree (distinct step names, no
+    # exclusions): u1 A, B, C; u2 B, A, C; u3 A then B after the 1-day window; u4 A, A -> [4, 1, 1] with A, B, C.
+    # With a repeated name they differ: for A -> A -> B, u4's A, A reach step 1 in both, but u1's single A fills
+    # both A steps in windowFunnel (with its B: level 3) and one step in the engine (stays at step 0).
+    pytest.importorskip("chdb")
+    from bench.bench_event_funnel import chdb_counts
+
+    hour, day = 3600, 86_400
+    rows = [("u1", 0, "A"), ("u1", hour, "B"), ("u1", 2 * hour, "C"), ("u2", 0, "B"), ("u2", hour, "A"),
+            ("u2", 2 * hour, "C"), ("u3", 0, "A"), ("u3", 2 * day, "B"), ("u4", 0, "A"), ("u4", hour, "A")]
+    events = pl.DataFrame({"user_id": [r[0] for r in rows], "timestamp": [T0 + timedelta(seconds=r[1]) for r in rows],
+                           "event": [r[2] for r in rows]})
+    events.write_parquet(tmp_path / "e.parquet")
+    engine_counts = [s["count"] for s in funnel(events, FunnelSpec(("A", "B", "C"), "ordered", day))["steps"]]
+    assert engine_counts == [4, 1, 1]
+    assert chdb_counts(tmp_path / "e.parquet", ("A", "B", "C"), day) == engine_counts
+    repeated = [s["count"] for s in funnel(events, FunnelSpec(("A", "A", "B"), "ordered", day))["steps"]]
+    assert repeated == [4, 1, 0]
+    assert chdb_counts(tmp_path / "e.parquet", ("A", "A", "B"), day) == [4, 4, 1]
