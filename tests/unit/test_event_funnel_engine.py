@@ -61,7 +61,7 @@ def attributions(spec: FunnelSpec) -> list[str]:
                                                                         else 1))]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases(), st.data())
 def test_engine_gives_the_oracles_persons_and_funnel(case: tuple[FunnelSpec, pl.DataFrame],
                                                      data: st.DataObject) -> None:
