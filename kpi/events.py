@@ -632,7 +632,7 @@ def _prepare(events: pl.LazyFrame, spec: FunnelSpec, by: str | None = None,
     frame = events.with_row_index("_row").select(columns)
     if spec.order != "strict":
         frame = frame.filter(pl.col("_kind") > 0)
-    df = frame.collect(engine="streaming")
+    df = frame.collect(engine="streaming").rechunk()  # gathers on the streaming engine's many chunks are slow
     users, order, offsets = _persons(df)
     labels = pl.Series([NO_VALUE])
     values = np.empty(0, dtype=np.int32)
