@@ -2,7 +2,9 @@
 
 The per-person rules follow PostHog's funnel UDF (funnel-udf/src/steps.rs and unordered_steps.rs in
 PostHog/posthog) and its query runner (posthog/hogql_queries/insights/funnels/funnel_udf.py). Steps are numbered
-from 0, as PostHog numbers them (exclusion ranges and `step:N` attribution use the same numbers).
+from 0, as PostHog numbers them (exclusion ranges and `step:N` attribution use the same numbers). They run as numba
+kernels over the events grouped by person (see `_prepare`); tests/unit/event_funnel_oracle.py keeps the first,
+plain-Python implementation that the property tests compare them with.
 
 - A person's events are read in time order (ties keep the file's order). An event matching step 0 starts an
   attempt; the conversion window runs from that step-0 event, inclusive: a later step's event counts when
@@ -38,16 +40,15 @@ import argparse
 import json
 import re
 import sys
-from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, cast, get_args
 
 import numpy as np
 import polars as pl
+from numba import njit, prange
 
 from kpi.period import bucket
 from kpi.schema import conform
@@ -214,265 +215,503 @@ def check_events(events: pl.DataFrame, name: str = "events") -> pl.DataFrame:
                          & pl.col("event").is_not_null())
 
 
-# --- per-person state machines (PostHog funnel-udf) -------------------------------------------------------------
+# --- the kernels: PostHog's per-person rules (funnel-udf) over arrays sorted by person, time and file order ---------
+#
+# Per event row: `ts` seconds since 1970 (a float, as the rules compare them), `kind` the id of its step codes —
+# kcodes[koff[kind]:koff[kind + 1]] holds the 1-based steps the event matches (ascending), then minus the 1-based step
+# of each exclusion window it falls in; kind 0 matches nothing — `values` the id of its breakdown value (0: no value)
+# and `periods` the trends period it falls in (days since 1970). Person p's rows are offsets[p]:offsets[p + 1].
+# `want` >= 0 lets only events of that period fill step 0 (trends); `bstep` >= 0 lets only events whose value is
+# `bval` fill that step (breakdown by step:N).
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass
-class _Entered:
-    ts: float | None = None
-    excluded: bool = False
-    timings: list[float] = field(default_factory=list)
-    ids: list[int] = field(default_factory=list)
-
-    def copy(self) -> _Entered:
-        return _Entered(self.ts, self.excluded, list(self.timings), list(self.ids))
+def _jit(fn: F) -> F:
+    # cache=True keeps the compiled code in NUMBA_CACHE_DIR if set, else in __pycache__ next to this file, else (a
+    # read-only install) in numba's user cache dir (~/.cache/numba): only the first run after an install compiles
+    return cast(F, njit(cache=True)(fn))
 
 
-@dataclass
-class PersonResult:
-    """How far one person got: `reached` is the furthest 0-based step (-1: not counted), `times` the seconds
-    between consecutive steps of the counted attempt, `ids` the rows that filled its steps."""
-
-    reached: int
-    times: list[float]
+def _parallel(fn: F) -> F:
+    """_jit with `prange` loops spread over the cores."""
+    return cast(F, njit(cache=True, parallel=True)(fn))
 
 
-@dataclass(slots=True)
-class _Attempts:
-    """steps.rs's state while reading one person's events in time order: `entered[k]` is the attempt that
-    has made step k so far (`entered[0]` starts at the event being read), `best` the furthest attempt seen
-    (its 1-based step and state). `steps[i]` holds 1-based step numbers the event matches, negative for
-    exclusions."""
-
-    ts: Sequence[float]
-    values: Sequence[str]
-    n: int
-    window: float
-    strict: bool
-    breakdown_step: int | None
-    value: str | None
-    may_start: Sequence[bool] | None
-    entered: list[_Entered]
-    best: tuple[int, _Entered] = field(default_factory=lambda: (0, _Entered()))
-
-    def process(self, i: int, event_steps: tuple[int, ...], multiple: bool) -> None:
-        """Event `i` takes each step it matches (last step first) for the attempt that made the step before
-        it within the window; `multiple` when it is one of several events in the same second taken one step
-        at a time (an event then fills one step of an attempt at most, and strictness does not apply)."""
-        t = self.ts[i]
-        entered = self.entered
-        for raw in reversed(event_steps):
-            exclusion = raw < 0
-            step = -raw if exclusion else raw
-            if step == 1 and self.may_start is not None and not self.may_start[i]:
-                continue
-            prev = entered[step - 1]
-            if prev.ts is None or t - prev.ts > self.window:
-                continue
-            if entered[step].ts is not None and entered[step].ts == prev.ts:
-                continue  # this attempt already made the step with an earlier event
-            if exclusion:
-                self._exclude(prev, step, t)
-                continue
-            if self.breakdown_step is not None and step - 1 == self.breakdown_step and self.values[i] != self.value:
-                continue
-            if multiple and i in prev.ids:
-                continue
-            new = _Entered(prev.ts, prev.excluded, [*prev.timings, t], [*prev.ids, i])
-            if not prev.excluded:
-                entered[step] = new
-            if step > self.best[0] or (step == self.best[0] and self.best[1].excluded):
-                self.best = (step, new.copy())
-        if self.strict and not multiple:
-            self._break_others(event_steps)
-
-    def _exclude(self, prev: _Entered, step: int, t: float) -> None:
-        """An exclusion event between step-1 and `step` (at time `t`) rules out the attempt that made the step
-        before it, and the best attempt too when that is the same one still within the window."""
-        if prev.excluded:
-            return
-        prev.excluded = True
-        best_step, best = self.best
-        if best_step == step - 1 and best.ts is not None and t - best.ts <= self.window:
-            best.excluded = True
-
-    def _break_others(self, event_steps: tuple[int, ...]) -> None:
-        """Strict order: an event breaks every attempt whose next step it does not match."""
-        for k in range(1, self.n + 1):
-            if k not in event_steps:
-                self.entered[k] = _Entered()
+_BLOCKS = 64  # parts of the persons the threads take in turn (more parts than threads evens out their load)
 
 
-def _ordered(ts: Sequence[float], steps: Sequence[tuple[int, ...]], values: Sequence[str], n: int, window: float,
-             strict: bool, breakdown_step: int | None = None, value: str | None = None,
-             may_start: Sequence[bool] | None = None) -> PersonResult:
-    """steps.rs: `steps[i]` holds 1-based step numbers the event matches, negative for exclusions."""
-    state = _Attempts(ts, values, n, window, strict, breakdown_step, value, may_start,
-                      [_Entered() for _ in range(n + 1)])
-    i, total = 0, len(ts)
-    while i < total:
+@_jit
+def _has(codes: np.ndarray, code: int) -> bool:
+    for c in codes:  # noqa: SIM110 (a plain loop compiles to the fastest code)
+        if c == code:
+            return True
+    return False
+
+
+@_jit
+def _take(i: int, codes: np.ndarray, multiple: bool, ts: np.ndarray, values: np.ndarray, periods: np.ndarray,
+          n: int, window: float, strict: bool, bstep: int, bval: int, want: int, ent_ts: np.ndarray,
+          ent_ex: np.ndarray, ent_tim: np.ndarray, ent_ids: np.ndarray, best: np.ndarray, best_tim: np.ndarray) -> None:
+    """steps.rs for one event: it takes each step of `codes` (last first) for the attempt that made the step before it
+    within the window. `ent_ts[k]` is the step-0 time of the attempt that has made 1-based step k so far (NaN: none;
+    ent_ts[0] is the event's own second), `ent_ex[k]` whether it is excluded, `ent_tim[k, :k]` / `ent_ids[k, :k]`
+    the times and rows of its steps; `best` = (furthest 1-based step, its attempt's step-0 time, 1 if excluded) with
+    its step times in `best_tim`. `multiple`: one of several events in the same second taken one step at a time (an
+    event then fills one step of an attempt at most, and strictness does not apply)."""
+    t = ts[i]
+    for c in range(codes.size - 1, -1, -1):
+        raw = codes[c]
+        exclusion = raw < 0
+        step = -raw if exclusion else raw
+        if step == 1 and want >= 0 and periods[i] != want:
+            continue
+        start = ent_ts[step - 1]
+        if np.isnan(start) or t - start > window:
+            continue
+        if ent_ts[step] == start:
+            continue  # this attempt already made the step with an earlier event
+        if exclusion:  # rules out the attempt that made the step before, and the best one if it is as far and open
+            if not ent_ex[step - 1]:
+                ent_ex[step - 1] = True
+                if best[0] == step - 1 and not np.isnan(best[1]) and t - best[1] <= window:
+                    best[2] = 1.0
+            continue
+        if bstep >= 0 and step - 1 == bstep and values[i] != bval:
+            continue
+        if multiple and _has(ent_ids[step - 1, :step - 1], i):
+            continue
+        excluded = ent_ex[step - 1]
+        if step > best[0] or (step == best[0] and best[2] == 1.0):
+            best[0], best[1], best[2] = step, start, 1.0 if excluded else 0.0
+            best_tim[:step - 1] = ent_tim[step - 1, :step - 1]
+            best_tim[step - 1] = t
+        if not excluded:
+            ent_ts[step], ent_ex[step] = start, False
+            ent_tim[step, :step - 1] = ent_tim[step - 1, :step - 1]
+            ent_tim[step, step - 1] = t
+            ent_ids[step, :step - 1] = ent_ids[step - 1, :step - 1]
+            ent_ids[step, step - 1] = i
+    if strict and not multiple:  # any event breaks every attempt whose next step it does not match
+        for k in range(1, n + 1):
+            if not _has(codes, k):
+                ent_ts[k], ent_ex[k] = np.nan, False
+
+
+@_jit
+def _ordered(lo: int, hi: int, ts: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes: np.ndarray,
+             values: np.ndarray, periods: np.ndarray, n: int, window: float, strict: bool, bstep: int, bval: int,
+             want: int, ent_ts: np.ndarray, ent_ex: np.ndarray, ent_tim: np.ndarray, ent_ids: np.ndarray,
+             best: np.ndarray, best_tim: np.ndarray, one: np.ndarray, out: np.ndarray) -> int:
+    """Ordered and strict funnels for rows lo:hi of one person: the furthest 0-based step (-1: not counted), with the
+    seconds between the counted attempt's consecutive steps in out[:reached]."""
+    ent_ts[:] = np.nan
+    ent_ex[:] = False
+    best[0], best[1], best[2] = 0.0, np.nan, 0.0
+    i = lo
+    while i < hi:
         j = i + 1
-        while j < total and ts[j] == ts[i]:
+        while j < hi and ts[j] == ts[i]:
             j += 1
-        state.entered[0] = _Entered(ts[i])
-        if j - i == 1 or all(steps[k] == steps[i] for k in range(i + 1, j)):
-            for k in range(i, j):
-                state.process(k, steps[k], False)
+        ent_ts[0], ent_ex[0] = ts[i], False
+        same = True
+        for r in range(i + 1, j):
+            same = same and kind[r] == kind[i]
+        if same:
+            for r in range(i, j):
+                _take(r, kcodes[koff[kind[r]]:koff[kind[r] + 1]], False, ts, values, periods, n, window, strict,
+                      bstep, bval, want, ent_ts, ent_ex, ent_tim, ent_ids, best, best_tim)
         else:  # same second, different steps: each step in step order, no strictness or exclusions among them
-            for step, row in sorted((s, r) for r in range(i, j) for s in steps[r] if s > 0):
-                state.process(row, (step,), True)
-        if state.entered[n].ts is not None:
+            for s in range(1, n + 1):
+                one[0] = s
+                for r in range(i, j):
+                    if _has(kcodes[koff[kind[r]]:koff[kind[r] + 1]], s):
+                        _take(r, one, True, ts, values, periods, n, window, strict, bstep, bval, want, ent_ts,
+                              ent_ex, ent_tim, ent_ids, best, best_tim)
+        if not np.isnan(ent_ts[n]):
             break
         i = j
-    reached, best = state.best
-    if best.excluded or reached == 0:
-        return PersonResult(-1, [])
-    return PersonResult(reached - 1, [b - a for a, b in pairwise(best.timings)])
+    if best[2] == 1.0 or best[0] == 0:
+        return -1
+    reached = int(best[0]) - 1
+    for k in range(reached):
+        out[k] = best_tim[k + 1] - best_tim[k]
+    return reached
 
 
-def _unordered(ts: Sequence[float], steps: Sequence[tuple[int, ...]], values: Sequence[str], n: int, window: float,
-               breakdown_step: int | None = None, value: str | None = None,
-               may_start: Sequence[bool] | None = None) -> PersonResult:
-    """unordered_steps.rs: one deque of events per step; the attempt is the oldest event of each deque."""
-    queues: list[deque[float]] = [deque() for _ in range(n)]
-    completed = 0
-    best: tuple[int, list[float]] = (0, [])
+@_jit
+def _fronts(ts: np.ndarray, head: np.ndarray, n: int, best_tim: np.ndarray) -> None:
+    """best_tim[:m] = the oldest time of each non-empty step queue, ascending."""
+    m = 0
+    for k in range(n):
+        if head[k] >= 0:
+            t = ts[head[k]]
+            j = m
+            while j > 0 and best_tim[j - 1] > t:
+                best_tim[j] = best_tim[j - 1]
+                j -= 1
+            best_tim[j] = t
+            m += 1
 
-    def update() -> None:
-        nonlocal best
-        if completed > best[0]:
-            best = (completed, sorted(q[0] for q in queues if q))
 
-    for i, t in enumerate(ts):
-        while True:  # drop the oldest events out of the newest one's window, noting how far they got
-            fronts = [(q[0], k) for k, q in enumerate(queues) if q]
-            if not fronts:
-                break
-            oldest, k = min(fronts)
-            if completed < n and oldest + window >= t:
-                break
-            update()
-            queues[k].popleft()
-            if not queues[k]:
-                completed -= 1
-        if all(s < 0 for s in steps[i]):  # an exclusion wipes the progress so far
-            queues = [deque() for _ in range(n)]
-            completed = 0
+@_jit
+def _expire(t: float, ts: np.ndarray, head: np.ndarray, tail: np.ndarray, nxt: np.ndarray, n: int, window: float,
+            completed: int, best: int, best_tim: np.ndarray) -> tuple[int, int]:
+    """Drops the oldest events out of the window of an event at `t`, noting how far they got; returns the number of
+    non-empty queues and the best so far (its step times in best_tim)."""
+    while True:
+        k = -1
+        for q in range(n):
+            if head[q] >= 0 and (k < 0 or ts[head[q]] < ts[head[k]]):
+                k = q
+        if k < 0 or (completed < n and ts[head[k]] + window >= t):
+            return completed, best
+        if completed > best:
+            best = completed
+            _fronts(ts, head, n, best_tim)
+        if head[k] == tail[k]:
+            head[k], tail[k] = -1, -1
+            completed -= 1
         else:
-            positive = [s for s in steps[i] if s > 0]
-            step = min(positive, key=lambda s: queues[s - 1][-1] if queues[s - 1] else float("-inf"))
-            skip = ((breakdown_step is not None and completed == breakdown_step and values[i] != value)
-                    or (completed == 0 and may_start is not None and not may_start[i]))
-            if not skip:
-                if not queues[step - 1]:
-                    completed += 1
-                queues[step - 1].append(t)
-        if best[0] == n:
+            head[k] = nxt[head[k]]
+
+
+@_jit
+def _unordered(lo: int, hi: int, ts: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes: np.ndarray,
+               values: np.ndarray, periods: np.ndarray, n: int, window: float, bstep: int, bval: int, want: int,
+               head: np.ndarray, tail: np.ndarray, nxt: np.ndarray, best_tim: np.ndarray, out: np.ndarray) -> int:
+    """unordered_steps.rs for rows lo:hi of one person: one queue of events per step (head/tail rows, linked through
+    `nxt`); the attempt is the oldest event of each queue. Returns as `_ordered` does."""
+    head[:] = -1
+    tail[:] = -1
+    completed = 0
+    best = 0
+    for i in range(lo, hi):
+        completed, best = _expire(ts[i], ts, head, tail, nxt, n, window, completed, best, best_tim)
+        codes = kcodes[koff[kind[i]]:koff[kind[i] + 1]]
+        step, key = -1, 0.0  # the step whose newest event is oldest (an empty queue first; the lower step on ties)
+        for c in codes:
+            if c > 0:
+                last = -np.inf if tail[c - 1] < 0 else ts[tail[c - 1]]
+                if step < 0 or last < key:
+                    step, key = c, last
+        if step < 0:  # an exclusion wipes the progress so far
+            head[:] = -1
+            tail[:] = -1
+            completed = 0
+        elif not ((bstep >= 0 and completed == bstep and values[i] != bval)
+                  or (completed == 0 and want >= 0 and periods[i] != want)):
+            q = step - 1
+            if head[q] < 0:
+                completed += 1
+                head[q] = i
+            else:
+                nxt[tail[q]] = i
+            tail[q] = i
+        if best == n:
             break
-        if i == len(ts) - 1:
-            update()
-    reached, times = best
-    if reached == 0:
-        return PersonResult(-1, [])
-    return PersonResult(reached - 1, [b - a for a, b in pairwise(times)])
+        if i == hi - 1 and completed > best:
+            best = completed
+            _fronts(ts, head, n, best_tim)
+    for k in range(best - 1):
+        out[k] = best_tim[k + 1] - best_tim[k]
+    return best - 1
+
+
+@_jit
+def _person(lo: int, hi: int, order: int, ts: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes: np.ndarray,
+            values: np.ndarray, periods: np.ndarray, n: int, window: float, bstep: int, bval: int, want: int,
+            scratch: tuple[np.ndarray, ...], out: np.ndarray) -> int:
+    """One run of one person's rows lo:hi; `order` 0 ordered, 1 strict, 2 unordered."""
+    ent_ts, ent_ex, ent_tim, ent_ids, best, best_tim, one, head, tail, nxt = scratch
+    if order == 2:
+        return _unordered(lo, hi, ts, kind, koff, kcodes, values, periods, n, window, bstep, bval, want, head, tail,
+                          nxt, best_tim, out)
+    return _ordered(lo, hi, ts, kind, koff, kcodes, values, periods, n, window, order == 1, bstep, bval, want,
+                    ent_ts, ent_ex, ent_tim, ent_ids, best, best_tim, one, out)
+
+
+@_jit
+def _scratch(n: int, nxt: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One thread's state for `_person`; `nxt` (one slot per row) may be shared, as persons own disjoint rows."""
+    return (np.empty(n + 1), np.zeros(n + 1, np.bool_), np.zeros((n + 1, n)), np.zeros((n + 1, n), np.int64),
+            np.empty(3), np.zeros(n), np.empty(1, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), nxt)
+
+
+@_jit
+def _blocks(who: np.ndarray, blocks: int) -> np.ndarray:
+    """Where each of `blocks` about equal parts of the runs starts (and the end); a person's runs stay in one part, so
+    the threads that take the parts never share a person's rows."""
+    size = (who.size + blocks - 1) // blocks
+    starts = np.empty(blocks + 1, np.int64)
+    for b in range(blocks + 1):
+        s = min(who.size, b * size)
+        while 0 < s < who.size and who[s] == who[s - 1]:
+            s += 1
+        starts[b] = s
+    return starts
+
+
+@_jit
+def _candidates(offsets: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes: np.ndarray, values: np.ndarray,
+                n_values: int, bstep: int, touch: int) -> tuple[np.ndarray, np.ndarray]:
+    """The runs to make: (person, breakdown value id) pairs. With `bstep` >= 0 one per distinct value of the person's
+    step-`bstep` events in order of appearance; else one per person, valued by its first (touch 1) or last (touch 2)
+    event with a value, or 0 (no value; touch 0)."""
+    persons = offsets.size - 1
+    if bstep < 0:
+        label = np.zeros(persons, np.int64)
+        for p in range(persons):
+            lo, hi = offsets[p], offsets[p + 1]
+            rows = range(lo, hi) if touch == 1 else range(hi - 1, lo - 1, -1)
+            if touch > 0:
+                for r in rows:
+                    if values[r] != 0:
+                        label[p] = values[r]
+                        break
+        return np.arange(persons), label
+    seen = np.full(n_values, -1, np.int64)
+    who = np.empty(kind.size, np.int64)
+    label = np.empty(kind.size, np.int64)
+    m = 0
+    for p in range(persons):
+        for r in range(offsets[p], offsets[p + 1]):
+            if seen[values[r]] != p and _has(kcodes[koff[kind[r]]:koff[kind[r] + 1]], bstep + 1):
+                seen[values[r]] = p
+                who[m], label[m] = p, values[r]
+                m += 1
+    return who[:m], label[:m]
+
+
+@_parallel
+def _runs(offsets: np.ndarray, ts: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes: np.ndarray,
+          values: np.ndarray, who: np.ndarray, label: np.ndarray, n: int, window: float, order: int,
+          bstep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per run: the furthest 0-based step (-1: not counted) and the seconds between consecutive steps (NaN past it)."""
+    reached = np.empty(who.size, np.int64)
+    times = np.full((who.size, max(n - 1, 1)), np.nan)
+    nxt = np.empty(ts.size, np.int64)
+    periods = np.empty(0, np.int32)
+    starts = _blocks(who, _BLOCKS)
+    for b in prange(_BLOCKS):
+        scratch = _scratch(n, nxt)
+        for m in range(starts[b], starts[b + 1]):
+            p = who[m]
+            reached[m] = _person(offsets[p], offsets[p + 1], order, ts, kind, koff, kcodes, values, periods, n,
+                                 window, bstep, label[m], -1, scratch, times[m])
+    return reached, times
+
+
+@_parallel
+def _trend_counts(offsets: np.ndarray, ts: np.ndarray, kind: np.ndarray, koff: np.ndarray, kcodes: np.ndarray,
+                  periods: np.ndarray, n: int, window: float, order: int, first: int,
+                  days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per day from `first` (days since 1970): persons entered and converted in the period starting that day."""
+    entered = np.zeros((_BLOCKS, days), np.int64)  # per block of persons, summed at the end
+    converted = np.zeros((_BLOCKS, days), np.int64)
+    nxt = np.empty(ts.size, np.int64)
+    values = np.empty(0, np.int32)
+    starts = _blocks(np.arange(offsets.size - 1), _BLOCKS)
+    for b in prange(_BLOCKS):
+        scratch = _scratch(n, nxt)
+        out = np.empty(max(n - 1, 1))
+        for p in range(starts[b], starts[b + 1]):
+            last = -1
+            for r in range(offsets[p], offsets[p + 1]):  # rows are in time order, so a period's step-0 events are too
+                if periods[r] != last and _has(kcodes[koff[kind[r]]:koff[kind[r] + 1]], 1):
+                    last = periods[r]
+                    reached = _person(offsets[p], offsets[p + 1], order, ts, kind, koff, kcodes, values, periods, n,
+                                      window, -1, -1, last, scratch, out)
+                    if reached >= 0:
+                        entered[b, last - first] += 1
+                        converted[b, last - first] += 1 if reached == n - 1 else 0
+    return entered.sum(axis=0), converted.sum(axis=0)
+
+
+@_jit
+def _sort_rows(order: np.ndarray, a: int, b: int, ts: np.ndarray, rows: np.ndarray) -> None:
+    """Sorts order[a:b] by time, then file order (`rows`)."""
+    if b - a <= 32:  # insertion sort: a person has a few events
+        for x in range(a + 1, b):
+            r = order[x]
+            y = x
+            while y > a and (ts[order[y - 1]] > ts[r] or (ts[order[y - 1]] == ts[r] and rows[order[y - 1]] > rows[r])):
+                order[y] = order[y - 1]
+                y -= 1
+            order[y] = r
+    else:
+        sub = order[a:b]
+        sub = sub[np.argsort(rows[sub], kind="mergesort")]
+        order[a:b] = sub[np.argsort(ts[sub], kind="mergesort")]
+
+
+@_parallel
+def _group(perm: np.ndarray, keys: np.ndarray, ts: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows in `perm` (sorted by person key) with each person's rows sorted by time, then file order (`rows`); and
+    where each person's rows start (and the end)."""
+    order = perm.astype(np.int64)
+    new = np.empty(order.size, np.bool_)
+    for i in prange(order.size):
+        new[i] = i == 0 or keys[order[i]] != keys[order[i - 1]]
+    starts = np.append(np.nonzero(new)[0], order.size).astype(np.int64)
+    persons = starts.size - 1
+    size = (persons + _BLOCKS - 1) // _BLOCKS
+    for b in prange(_BLOCKS):
+        for p in range(b * size, min(persons, (b + 1) * size)):
+            _sort_rows(order, starts[p], starts[p + 1], ts, rows)
+    return order, starts
+
+
+@_parallel
+def _regroup(order: np.ndarray, starts: np.ndarray, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`order` with its persons (rows starts[p]:starts[p + 1]) in the order `persons`, and their new offsets."""
+    sizes = starts[persons + 1] - starts[persons]
+    offsets = np.zeros(persons.size + 1, np.int64)
+    offsets[1:] = np.cumsum(sizes)
+    out = np.empty_like(order)
+    for p in prange(persons.size):
+        first = starts[persons[p]]
+        for k in range(sizes[p]):
+            out[offsets[p] + k] = order[first + k]
+    return out, offsets
 
 
 # --- preparing the events ---------------------------------------------------------------------------------------
 
+_HASH_SEED = 0x5EED
+_EPOCH = date(1970, 1, 1)
+
 
 @dataclass(frozen=True)
 class _Prepared:
-    users: list[str]
-    offsets: np.ndarray  # person p's events are rows offsets[p]:offsets[p + 1]
-    ts: list[float]
-    steps: list[tuple[int, ...]]
-    values: list[str]
-    when: list[datetime]
+    """A funnel's events as the kernels read them, persons in user_id order (see the kernels' note)."""
+
+    users: pl.Series  # user_id of each person
+    offsets: np.ndarray
+    ts: np.ndarray
+    kind: np.ndarray
+    values: np.ndarray  # breakdown value id per row (empty without a breakdown)
+    labels: pl.Series  # the breakdown value of each id; id 0 is NO_VALUE
+    periods: np.ndarray  # trends period per row, days since 1970 (empty without trends)
+    koff: np.ndarray
+    kcodes: np.ndarray
 
 
-def _step_codes(spec: FunnelSpec) -> pl.Expr:
-    """Per event, the 1-based steps it matches and minus the 1-based step of each exclusion window it falls in."""
+def _kinds(spec: FunnelSpec) -> tuple[pl.Expr, np.ndarray, np.ndarray]:
+    """Each event's kind id, as an expression (events with the same step codes share one), and the code table (see
+    the kernels' note; kind 0 has no codes). An event's codes: the steps whose name and filter it matches, and the
+    exclusion windows its name is excluded in. Each name with step filters has one variant per subset of its
+    filtered steps the event may match."""
     n = len(spec.steps)
-    parts = [pl.when(spec.matches(k)).then(pl.lit([k + 1], pl.List(pl.Int8))).otherwise(pl.lit([], pl.List(
-        pl.Int8))) for k in range(n)]
-    ex_steps: dict[int, set[str]] = {}
-    for ex in spec.exclusions:
-        for k in range(ex.from_step + 1, ex.to_step + 1):
-            ex_steps.setdefault(k, set()).add(ex.event)
-    for k in range(1, n):
-        if k in ex_steps:
-            parts.append(pl.when(pl.col("event").is_in(sorted(ex_steps[k]))).then(pl.lit([-(k + 1)], pl.List(
-                pl.Int8))).otherwise(pl.lit([], pl.List(pl.Int8))))
-    return pl.concat_list(parts).alias("_steps")
+    table: dict[tuple[int, ...], int] = {(): 0}
+    variant = pl.lit(0, pl.Int64)  # which of its name's filtered steps an event matches, as bits
+    names: list[str] = []
+    starts: list[int] = []
+    kinds: list[int] = []  # each name's first (name, variant) id; the kind of each such id
+    for name in dict.fromkeys([*spec.steps, *(ex.event for ex in spec.exclusions)]):
+        steps = [k for k, step in enumerate(spec.steps) if step == name]
+        filtered = [k for k in steps if spec.where and spec.where[k]]
+        excluded = [-(k + 1) for k in range(1, n)
+                    if any(ex.event == name and ex.from_step < k <= ex.to_step for ex in spec.exclusions)]
+        for bit, k in enumerate(filtered):
+            variant += pl.when((pl.col("event") == name) & spec.matches(k)).then(1 << bit).otherwise(0)
+        names.append(name)
+        starts.append(len(kinds))
+        for bits in range(1 << len(filtered)):
+            met = {k for bit, k in enumerate(filtered) if bits >> bit & 1}
+            codes = [k + 1 for k in steps if k not in filtered or k in met] + excluded
+            kinds.append(table.setdefault(tuple(codes), len(table)))
+    first = pl.col("event").cast(pl.String).replace_strict(names, starts, default=None, return_dtype=pl.Int64)
+    kind = (first + variant).replace_strict(list(range(len(kinds))), kinds, default=0, return_dtype=pl.Int32)
+    koff = np.cumsum([0, *(len(codes) for codes in table)]).astype(np.int64)
+    return kind, koff, np.array([c for codes in table for c in codes], dtype=np.int64)
 
 
-def _prepare(events: pl.DataFrame, spec: FunnelSpec, by: str | None, prune: bool = True) -> _Prepared:
-    frame = events.lazy().with_row_index("_row").with_columns(_step_codes(spec))
-    if spec.order != "strict":  # strict funnels need every event: any other event breaks the attempt
-        frame = frame.filter(pl.col("_steps").list.len() > 0)
-    value = (pl.col(by).cast(pl.String).fill_null(NO_VALUE) if by else pl.lit(NO_VALUE)).alias("_value")
-    frame = frame.select("user_id", "timestamp", "_steps", value, "_row").sort("user_id", "timestamp", "_row")
-    # PostHog's event_array_filter: an event matching at most one step, with the same steps and value as both
-    # neighbours and strictly between their times, cannot change the result; dropping it saves time.
-    same = [(pl.col(c) == pl.col(c).shift(d).over("user_id")).fill_null(False) for c in ("_steps", "_value")
-            for d in (1, -1)]
-    between = ((pl.col("timestamp") > pl.col("timestamp").shift(1).over("user_id"))
-               & (pl.col("timestamp") < pl.col("timestamp").shift(-1).over("user_id"))).fill_null(False)
-    redundant = (pl.col("_steps").list.len() <= 1) & pl.all_horizontal(same) & between
-    df = (frame.filter(~redundant) if prune else frame).collect()
-    users = df["user_id"]
-    starts = np.flatnonzero(np.r_[True, users[1:].to_numpy() != users[:-1].to_numpy()]) if df.height else np.array(
-        [], dtype=np.int64)
-    offsets = np.r_[starts, df.height].astype(np.int64)
-    seconds = (df["timestamp"].dt.epoch("us").cast(pl.Float64) / 1e6).to_list()
-    return _Prepared(users.gather(starts).to_list() if df.height else [], offsets, seconds,
-                     [tuple(s) for s in df["_steps"].to_list()], df["_value"].to_list(), df["timestamp"].to_list())
+def _persons(frame: pl.DataFrame) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """The rows of `frame` grouped by person in user_id order, each person's in time and file order: (user_id of
+    each person, row order, offsets). Persons are found by a 64-bit hash of user_id (sorting numbers is much faster
+    than sorting text); should two ids share a hash, by their rank instead."""
+    ts, rows = frame["_ts"].to_numpy(), frame["_row"].to_numpy()
+    keys = frame["user_id"].hash(_HASH_SEED)
+    order, starts = _group(keys.arg_sort().to_numpy(), keys.to_numpy(), ts, rows)
+    users = frame["user_id"].gather(order)
+    first = np.zeros(order.size, dtype=np.bool_)
+    first[starts[:-1]] = True
+    if (users.ne_missing(users.shift(1)) & ~pl.Series(first)).any():  # a hash collision: exact but slower
+        keys = frame["user_id"].rank("dense").cast(pl.UInt64)
+        order, starts = _group(keys.arg_sort().to_numpy(), keys.to_numpy(), ts, rows)
+        users = frame["user_id"].gather(order)
+    firsts = users.gather(starts[:-1])
+    by_name = firsts.arg_sort().to_numpy()
+    order, offsets = _regroup(order, starts, by_name)
+    return firsts.gather(by_name), order, offsets
 
 
-def _touch(p: _Prepared, lo: int, hi: int, last: bool) -> str:
-    rows = range(hi - 1, lo - 1, -1) if last else range(lo, hi)
-    return next((p.values[r] for r in rows if p.values[r] != NO_VALUE), NO_VALUE)
+def _prepare(events: pl.LazyFrame, spec: FunnelSpec, by: str | None = None,
+             interval: Interval | None = None) -> _Prepared:
+    """Reads only the columns the funnel needs, drops events that match no step or exclusion (strict funnels keep
+    them: any event breaks an attempt) and groups the rest by person (see `_persons`)."""
+    kind, koff, kcodes = _kinds(spec)
+    columns = [pl.col("user_id"), (pl.col("timestamp").dt.epoch("us").cast(pl.Float64) / 1e6).alias("_ts"),
+               kind.alias("_kind"), pl.col("_row")]
+    if by is not None:
+        columns.append(pl.col(by).cast(pl.String).fill_null(NO_VALUE).alias("_value"))
+    if interval is not None:
+        columns.append(bucket(pl.col("timestamp"), interval).cast(pl.Int32).alias("_period"))
+    frame = events.with_row_index("_row").select(columns)
+    if spec.order != "strict":
+        frame = frame.filter(pl.col("_kind") > 0)
+    df = frame.collect(engine="streaming").rechunk()  # gathers on the streaming engine's many chunks are slow
+    users, order, offsets = _persons(df)
+    labels = pl.Series([NO_VALUE])
+    values = np.empty(0, dtype=np.int32)
+    if by is not None:
+        seen = df["_value"].unique()
+        labels = pl.concat([labels, seen.filter(seen != NO_VALUE)])
+        values = (df.select(pl.col("_value").replace_strict(labels, pl.int_range(labels.len(), dtype=pl.Int32,
+                                                                                 eager=True)))
+                  .to_series().to_numpy()[order])
+    periods = df["_period"].to_numpy()[order] if interval is not None else np.empty(0, dtype=np.int32)
+    return _Prepared(users, offsets, df["_ts"].to_numpy()[order], df["_kind"].to_numpy()[order], values, labels,
+                     periods, koff, kcodes)
 
 
-def _run(p: _Prepared, lo: int, hi: int, spec: FunnelSpec, breakdown_step: int | None = None,
-         value: str | None = None, may_start: Sequence[bool] | None = None) -> PersonResult:
+_ORDER_CODE: dict[str, int] = {"ordered": 0, "strict": 1, "unordered": 2}
+
+
+def _person_frame(p: _Prepared, spec: FunnelSpec, breakdown_step: int | None, touch: int,
+                  users: bool = True) -> pl.DataFrame:
+    """person_results' frame from prepared events; `touch` 1 first_touch, 2 last_touch, 0 no breakdown. Without
+    `users` the user_id column is left out (step_table only reads it to list the users)."""
     n = len(spec.steps)
-    ts, steps, values = p.ts[lo:hi], p.steps[lo:hi], p.values[lo:hi]
-    if spec.order == "unordered":
-        return _unordered(ts, steps, values, n, spec.window_s, breakdown_step, value, may_start)
-    return _ordered(ts, steps, values, n, spec.window_s, spec.order == "strict", breakdown_step, value, may_start)
+    bstep = -1 if breakdown_step is None else breakdown_step
+    who, label = _candidates(p.offsets, p.kind, p.koff, p.kcodes, p.values, p.labels.len(), bstep, touch)
+    reached, times = _runs(p.offsets, p.ts, p.kind, p.koff, p.kcodes, p.values, who, label, n,
+                           float(spec.window_s), _ORDER_CODE[spec.order], bstep)
+    keep = reached >= 0
+    frame = pl.DataFrame({"breakdown": p.labels.gather(label[keep]), "reached": reached[keep], "times": times[keep]})
+    if users:
+        frame = frame.with_columns(user_id=p.users.gather(who[keep]))
+    return frame.select(
+        *(["user_id"] if users else []), "breakdown", "reached",
+        pl.col("times").arr.to_list().list.head(pl.col("reached")).cast(pl.List(pl.Float64)))
 
 
 def person_results(events: pl.DataFrame, spec: FunnelSpec, by: str | None = None,
                    attribution: str = "first_touch") -> pl.DataFrame:
-    """One row per counted person (and breakdown value): user_id, breakdown, reached (0-based step), times."""
-    if by is not None and by not in events.columns:
-        raise EventFunnelError(f"--by '{by}' is not a column of the events; columns: {', '.join(events.columns)}")
+    """One row per counted person (and breakdown value): user_id, breakdown, reached (0-based step), times (seconds
+    between the counted attempt's consecutive steps). Persons in user_id order, a person's values in the order their
+    events carry them."""
+    breakdown_step, touch = _breakdown(events.columns, spec, by, attribution)
+    return _person_frame(_prepare(events.lazy(), spec, by), spec, breakdown_step, touch)
+
+
+def _breakdown(columns: Sequence[str], spec: FunnelSpec, by: str | None, attribution: str) -> tuple[int | None, int]:
+    """The step of `step:N` attribution (else None) and the touch: 1 first_touch, 2 last_touch, 0 neither."""
+    if by is not None and by not in columns:
+        raise EventFunnelError(f"--by '{by}' is not a column of the events; columns: {', '.join(columns)}")
     breakdown_step = parse_attribution(attribution, len(spec.steps), spec.order) if by else None
-    p = _prepare(events, spec, by)
-    rows_user: list[str] = []
-    rows_value: list[str] = []
-    rows_reached: list[int] = []
-    rows_times: list[list[float]] = []
-    for person, user in enumerate(p.users):
-        lo, hi = int(p.offsets[person]), int(p.offsets[person + 1])
-        if by is None or breakdown_step is None:
-            label = NO_VALUE if by is None else _touch(p, lo, hi, attribution == "last_touch")
-            candidates: list[tuple[str, int | None]] = [(label, None)]
-        else:
-            found = dict.fromkeys(p.values[r] for r in range(lo, hi) if breakdown_step + 1 in p.steps[r])
-            candidates = [(v, breakdown_step) for v in found]
-        for label, step in candidates:
-            result = _run(p, lo, hi, spec, step, label)
-            if result.reached >= 0:
-                rows_user.append(user)
-                rows_value.append(label)
-                rows_reached.append(result.reached)
-                rows_times.append(result.times)
-    return pl.DataFrame({"user_id": rows_user, "breakdown": rows_value, "reached": rows_reached,
-                         "times": rows_times},
-                        schema={"user_id": pl.String, "breakdown": pl.String, "reached": pl.Int64,
-                                "times": pl.List(pl.Float64)})
+    return breakdown_step, 0 if by is None or breakdown_step is not None else 1 if attribution == "first_touch" else 2
 
 
 def step_table(persons: pl.DataFrame, spec: FunnelSpec, users: bool = False) -> list[dict[str, object]]:
@@ -497,15 +736,49 @@ def step_table(persons: pl.DataFrame, spec: FunnelSpec, users: bool = False) -> 
 def funnel(events: pl.DataFrame, spec: FunnelSpec, by: str | None = None, attribution: str = "first_touch",
            users: bool = False) -> dict[str, Any]:
     """{"steps": [...], "breakdown": {value: {"steps": [...]}}} (breakdown only with `by`); see step_table."""
-    overall = person_results(events, spec)
-    result: dict[str, Any] = {"steps": step_table(overall, spec, users)}
+    return _funnel(events.lazy(), spec, by, attribution, users)
+
+
+def funnel_from_path(path: str | Path, spec: FunnelSpec, by: str | None = None, attribution: str = "first_touch",
+                     users: bool = False) -> dict[str, Any]:
+    """`funnel` over an events file or folder (see read_events), reading Parquet lazily: only the columns the funnel
+    needs, in polars' streaming engine, so files larger than memory work."""
+    return _funnel(scan_events(path), spec, by, attribution, users)
+
+
+def _funnel(events: pl.LazyFrame, spec: FunnelSpec, by: str | None, attribution: str, users: bool) -> dict[str, Any]:
+    breakdown_step, touch = _breakdown(events.collect_schema().names(), spec, by, attribution)
+    prepared = _prepare(events, spec, by)  # one pass serves the overall funnel and the breakdown
+    result: dict[str, Any] = {"steps": step_table(_person_frame(prepared, spec, None, 0, users), spec, users)}
     if by is not None:
-        persons = person_results(events, spec, by, attribution)
+        persons = _person_frame(prepared, spec, breakdown_step, touch, users)
         order = (persons.group_by("breakdown").agg(pl.len().alias("n"))
                  .sort(["n", "breakdown"], descending=[True, False])["breakdown"].to_list())
         result["breakdown"] = {value: {"steps": step_table(persons.filter(pl.col("breakdown") == value), spec, users)}
                                for value in order}
     return result
+
+
+def scan_events(path: str | Path) -> pl.LazyFrame:
+    """The events table of read_events as a lazy scan when it is all Parquet with date-time timestamps (so a query
+    reads only what it needs); otherwise read_events' frame."""
+    source = Path(path)
+    files = sorted(p for p in source.iterdir() if p.suffix.lower() in (".csv", ".parquet")) if source.is_dir() else [
+        source]
+    if not files or not all(f.is_file() and f.suffix.lower() == ".parquet" for f in files):
+        return read_events(path).lazy()
+    try:
+        frame = pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+        schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError):
+        return read_events(path).lazy()  # read_events names the file that cannot be read
+    missing = [c for c in REQUIRED if c not in schema]
+    ts = schema.get("timestamp")
+    if missing or not (isinstance(ts, pl.Datetime) or ts == pl.Date):
+        return read_events(path).lazy()  # read_events names what is missing or parses text timestamps
+    frame = conform("events", frame).with_columns(pl.col("user_id").cast(pl.String), pl.col("event").cast(pl.String))
+    return frame.filter(pl.col("user_id").is_not_null() & pl.col("timestamp").is_not_null()
+                        & pl.col("event").is_not_null())
 
 
 def _periods(start: date, end: date, interval: Interval) -> list[date]:
@@ -516,6 +789,11 @@ def _periods(start: date, end: date, interval: Interval) -> list[date]:
 def trends(events: pl.DataFrame, spec: FunnelSpec, interval: Interval, start: date,
            end: date) -> list[dict[str, object]]:
     """Per period of the step-0 event from `start` to `end`: persons entered and persons converted."""
+    return _trends(events.lazy(), spec, interval, start, end)
+
+
+def _trends(events: pl.LazyFrame, spec: FunnelSpec, interval: Interval, start: date,
+            end: date) -> list[dict[str, object]]:
     if interval not in INTERVALS:
         raise EventFunnelError(f"unknown trends interval '{interval}'; use one of {', '.join(INTERVALS)}")
     if end < start:
@@ -523,22 +801,14 @@ def trends(events: pl.DataFrame, spec: FunnelSpec, interval: Interval, start: da
     frame = events.filter(pl.col("timestamp").is_between(datetime.combine(start, datetime.min.time()),
                                                          datetime.combine(end + timedelta(days=1), datetime.min.time()),
                                                          closed="left"))
-    p = _prepare(frame, spec, None, prune=False)  # a middle step-0 event may be the only one in its period
-    period_of = pl.Series(p.when, dtype=pl.Datetime("us")).to_frame("t").select(bucket(pl.col("t"), interval))
-    periods = period_of.to_series().to_list() if p.when else []
-    entered: dict[date, int] = {}
-    converted: dict[date, int] = {}
-    last = len(spec.steps) - 1
-    for person in range(len(p.users)):
-        lo, hi = int(p.offsets[person]), int(p.offsets[person + 1])
-        starts = {periods[r] for r in range(lo, hi) if 1 in p.steps[r]}
-        for period in starts:
-            result = _run(p, lo, hi, spec, may_start=[periods[r] == period for r in range(lo, hi)])
-            if result.reached >= 0:
-                entered[period] = entered.get(period, 0) + 1
-                converted[period] = converted.get(period, 0) + int(result.reached == last)
-    return [{"period": d.isoformat(), "entered": entered.get(d, 0), "converted": converted.get(d, 0)}
-            for d in _periods(start, end, interval)]
+    p = _prepare(frame, spec, None, interval)
+    periods = _periods(start, end, interval)
+    first = (periods[0] - _EPOCH).days
+    entered, converted = _trend_counts(p.offsets, p.ts, p.kind, p.koff, p.kcodes, p.periods, len(spec.steps),
+                                       float(spec.window_s), _ORDER_CODE[spec.order], first,
+                                       (periods[-1] - _EPOCH).days - first + 1)
+    return [{"period": d.isoformat(), "entered": int(entered[(d - _EPOCH).days - first]),
+             "converted": int(converted[(d - _EPOCH).days - first])} for d in periods]
 
 
 # --- command line: python -m kpi events funnel ------------------------------------------------------------------
@@ -579,13 +849,14 @@ def run_funnel(args: argparse.Namespace) -> int:
             raise EventFunnelError("--trends needs its range: --from YYYY-MM-DD --to YYYY-MM-DD")
         if (args.date_from or args.date_to) and not args.trends:
             raise EventFunnelError("--from/--to go with --trends day|week|month")
-        events = read_events(args.events)
-        if args.by is not None and args.by not in events.columns:
+        events = scan_events(args.events)  # Parquet stays lazy: the funnel reads only the columns it needs
+        columns = events.collect_schema().names()
+        if args.by is not None and args.by not in columns:
             raise EventFunnelError(f"--by '{args.by}' is not a column of {args.events}; properties there: "
-                                   f"{', '.join(c for c in events.columns if c not in REQUIRED) or 'none'}")
-        result = funnel(events, spec, args.by, attribution, args.users)
+                                   f"{', '.join(c for c in columns if c not in REQUIRED) or 'none'}")
+        result = _funnel(events, spec, args.by, attribution, args.users)
         if args.trends:
-            result["trends"] = trends(events, spec, args.trends, args.date_from, args.date_to)
+            result["trends"] = _trends(events, spec, args.trends, args.date_from, args.date_to)
     except EventFunnelError as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
