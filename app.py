@@ -18,7 +18,7 @@ from ui.navigation import PAGES
 from ui.share import open_shared_view, render_banner, render_share_button
 from ui.state import render_sidebar
 from ui.summary import render_summary_button
-from ui.workspace import CURRENT, select_workspace
+from ui.workspace import CURRENT, select_workspace, warm_event_kernels
 
 # The icon is a file of the app's own: a `:material/…:` page icon makes every browser fetch it from Google's
 # font servers, telling them that someone opened the app (a shared link, say).
@@ -56,3 +56,4 @@ else:
     state = render_sidebar(shared.workspace, initial=shared.params)
 render_summary_button(workspace, state)  # every page, shared links too: the view's summary as a PDF
 navigation.run(page)
+warm_event_kernels()  # once a server, after the page has drawn

@@ -16,8 +16,6 @@ import streamlit as st
 
 from kpi import clock
 from kpi.attribution import MODELS, Model
-from kpi.events import EventFunnelError
-from kpi.journeys import EventQuestion
 from kpi.metrics import VIEWS
 from kpi.period import COMPARES, GRAINS, PRESETS, Compare, Grain, Period, compare_period, preset
 from kpi.query import Query, View
@@ -88,6 +86,9 @@ def apply_params(ws: Workspace, params: Mapping[str, Sequence[str]]) -> None:
             else:
                 notices.append((name, value))
     for value in params.get(FUNNEL_KEY, [])[:1]:
+        from kpi.events import EventFunnelError  # numba is imported only for a link with a funnel
+        from kpi.journeys import EventQuestion
+
         try:
             st.session_state[FUNNEL_KEY] = EventQuestion.decode(value).encode()
         except EventFunnelError:

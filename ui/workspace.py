@@ -9,22 +9,23 @@ large frames when hashing and would miss changes.
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 import streamlit as st
 
 from kpi import clock, engine
 from kpi import funnel as kpi_funnel
-from kpi import journeys as kpi_journeys
 from kpi import metrics as kpi_metrics
 from kpi import uploads as kpi_uploads
 from kpi.attribution import Model
 from kpi.data import Tables
-from kpi.events import FunnelSpec
 from kpi.query import Query, normalise_filters
 from kpi.settings import Settings
 from kpi.sources.demo import DEMO_SETTINGS, generate
@@ -35,6 +36,9 @@ from kpi.workspace import Workspace as EngineWorkspace
 from kpi.workspace import identity_of, stated_currency
 from ui.i18n import current_language, stage_label, t
 from ui.widgets import translated_select
+
+if TYPE_CHECKING:  # the event rules (and numba) load with the Event funnels page, not on every first paint
+    from kpi.events import FunnelSpec
 
 SESSION_TABLES = "session_tables"  # st.session_state key: table name -> polars frame, confirmed uploads
 SESSION_MONEY = "session_money"  # st.session_state key: (reporting currency, rates) chosen for the uploads
@@ -151,6 +155,15 @@ def session_workspace() -> Workspace | None:
     return Workspace(known[1], t("sidebar.session_workspace"))
 
 
+@st.cache_resource(show_spinner=False)
+def warm_event_kernels() -> subprocess.Popen[bytes]:
+    """Once a server, after its first page has drawn: compile the event-funnel kernels into numba's cache in a
+    process of its own (`python -m kpi.events`), so the first event funnel a reader opens on a new install does
+    not wait half a minute for the compiler; with the cache filled it takes about a second."""
+    return subprocess.Popen([sys.executable, "-m", "kpi.events"], cwd=Path(__file__).resolve().parent.parent,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def mappings() -> MappingStore:
     """The column mappings an upload is looked up in: those remembered in this session (saved into a
     workspace with the uploads), then those saved in the store workspace on screen."""
@@ -261,7 +274,9 @@ def event_names(ws: Workspace) -> list[str]:
 
 def event_properties(ws: Workspace) -> list[str]:
     """The events' property columns."""
-    return kpi_journeys.properties(ws.tables)
+    from kpi.journeys import properties
+
+    return properties(ws.tables)
 
 
 def funnel_dimensions(ws: Workspace) -> list[str]:

@@ -4,7 +4,11 @@ same-second ties, restarts, breakdowns, trends and conversion times must come ou
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -15,6 +19,7 @@ from polars.testing import assert_frame_equal
 
 import kpi.events as engine
 from kpi.events import ORDERS, EventFunnelError, Exclusion, FunnelSpec, funnel, person_results, trends
+from tests.conftest import REPO
 from tests.unit import event_funnel_oracle as oracle
 
 T0 = datetime(2025, 1, 1)
@@ -146,3 +151,13 @@ def test_bench_chdb_window_funnel_gives_the_engine_counts_on_distinct_steps(tmp_
     repeated = [s["count"] for s in funnel(events, FunnelSpec(("A", "A", "B"), "ordered", day))["steps"]]
     assert repeated == [4, 1, 0]
     assert chdb_counts(tmp_path / "e.parquet", ("A", "A", "B"), day) == [4, 4, 1]
+
+
+def test_warm_up_fills_numba_s_cache_in_a_process_of_its_own(tmp_path: Path) -> None:
+    """What the app starts once a server (ui.workspace.warm_event_kernels): in an empty cache, every order's
+    kernels and the trends' compiled for the next process to read (about 45 s on 2 cores)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "kpi.events"], cwd=REPO, env=env, capture_output=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    indexed = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
+    assert {"events._ordered", "events._unordered", "events._trend_counts"} <= indexed, indexed
