@@ -35,7 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.bench_engine import data_dir
+from bench.bench_engine import data_dir, mismatched
 
 REPO = Path(__file__).resolve().parents[1]
 TIME = "/usr/bin/time"  # GNU time (Debian: apt-get install time): each child's own peak RSS
@@ -126,14 +126,7 @@ def differences(keys: list[str], ours: pl.DataFrame, theirs: pl.DataFrame) -> li
     joined = ours.join(theirs, on=keys, how="full", suffix="_duck", nulls_equal=True, coalesce=True)
     problems = []
     for col in (c for c in ours.columns if c not in keys):
-        a, b = pl.col(col), pl.col(f"{col}_duck")
-        if ours.schema[col] == pl.String:
-            same = a == b
-        elif col.startswith("days"):
-            same = (a - b).abs() <= 1e-6
-        else:
-            same = (a - b).abs() <= 1e-9 * pl.max_horizontal(a.abs(), b.abs(), pl.lit(1.0))
-        bad = joined.filter(~(same | (a.is_null() & b.is_null())).fill_null(False))
+        bad = mismatched(joined, col, ours.schema[col])
         if bad.height:
             problems.append(f"{col}: {bad.height} rows differ, first {bad.select(*keys, col, f'{col}_duck').row(0)}")
     return problems

@@ -229,6 +229,21 @@ def run_child(engine: str, data: Path, repeat: int, results: Path) -> dict[str, 
 
 # --- comparing the engines' answers ---------------------------------------------------------------------------
 
+def mismatched(joined: pl.DataFrame, col: str, dtype: pl.DataType) -> pl.DataFrame:
+    """The rows of `joined` (ours beside DuckDB's `<col>_duck`) whose `col` differs: exact for text and integers,
+    1e-6 absolute for days, 1e-9 relative for ratios and amounts; null on both sides is equal."""
+    a, b = pl.col(col), pl.col(f"{col}_duck")
+    if dtype == pl.String:
+        same = a == b
+    elif dtype.is_integer():
+        same = a.cast(pl.Int64) == b.cast(pl.Int64)
+    elif col.startswith("days"):
+        same = (a - b).abs() <= 1e-6
+    else:
+        same = (a - b).abs() <= 1e-9 * pl.max_horizontal(a.abs(), b.abs(), pl.lit(1.0))
+    return joined.filter(~(same | (a.is_null() & b.is_null())).fill_null(False))
+
+
 def differences(part: str, expected: pl.DataFrame, actual: pl.DataFrame) -> list[str]:
     """Where `actual` (DuckDB) differs from `expected` (polars): exact for text and integers, relative 1e-9
     for ratios and amounts, 1e-6 absolute for days."""
@@ -243,14 +258,7 @@ def differences(part: str, expected: pl.DataFrame, actual: pl.DataFrame) -> list
     for col in expected.columns:
         if col in keys or col == "label":
             continue
-        a, b = pl.col(col), pl.col(f"{col}_duck")
-        if expected.schema[col].is_integer():
-            same = a.cast(pl.Int64) == b.cast(pl.Int64)
-        elif col.startswith("days"):
-            same = (a - b).abs() <= 1e-6
-        else:
-            same = (a - b).abs() <= 1e-9 * pl.max_horizontal(a.abs(), b.abs(), pl.lit(1.0))
-        bad = joined.filter(~(same | (a.is_null() & b.is_null())).fill_null(False))
+        bad = mismatched(joined, col, expected.schema[col])
         if bad.height:
             first = bad.select(*keys, col, f"{col}_duck").row(0)
             problems.append(f"{part}.{col}: {bad.height} rows differ, first {first}")

@@ -23,10 +23,11 @@ def page() -> AppTest:
     return at
 
 
-def upload(at: AppTest, name: str) -> AppTest:
-    at.file_uploader(key="upload_file").upload(name, (FIX / name).read_bytes())
+def upload(at: AppTest, name: str, data: bytes | None = None) -> AppTest:
+    """Upload `data` (default: the fixture `name`) on the Data page as `name`."""
+    at.file_uploader(key="upload_file").upload(name, data if data is not None else (FIX / name).read_bytes())
     at.run()
-    assert not at.exception
+    assert not at.exception, at.exception
     return at
 
 

@@ -16,6 +16,8 @@ from kpi.settings import Settings
 from kpi.store import Store
 from kpi.uploads import save_uploads
 from tests.app.conftest import open_page, page_alone, plain
+from tests.app.test_data_page import confirm, metric
+from tests.app.test_data_page import upload as data_page_upload
 from tests.conftest import REPO
 
 EV = REPO / "tests" / "fixtures" / "events"
@@ -26,20 +28,7 @@ def store() -> Store:
 
 
 def upload(at: AppTest, name: str, data: bytes | None = None) -> AppTest:
-    at.file_uploader(key="upload_file").upload(name, data if data is not None else (EV / name).read_bytes())
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return str(next(m.value for m in at.metric if m.label == label))
-
-
-def confirm(at: AppTest) -> None:
-    at.button(key="upload_confirm").click()
-    at.run()
-    assert not at.exception
+    return data_page_upload(at, name, data if data is not None else (EV / name).read_bytes())
 
 
 def data_page(lang: str = "en") -> AppTest:
