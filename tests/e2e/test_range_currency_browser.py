@@ -59,7 +59,7 @@ def test_range_exports_in_two_currencies(app_server: StreamlitServer, browser: o
     set_date(page, "From", "20250101")
     set_date(page, "To", "20260630")
     for name in PAGES:
-        page.get_by_role("link", name=name).click()
+        page.get_by_role("link", name=name, exact=True).click()
         wait_idle(page, ready='[data-testid="stHeading"]')
         no_exception(page, name)
         screenshot(page, f"range-currency-{name.split()[0].lower()}")

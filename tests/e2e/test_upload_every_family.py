@@ -19,10 +19,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.corpus.test_real_exports import csv_rows, profile
 from tests.e2e.conftest import StreamlitServer, screenshot, wait_idle
+from ui import navigation
 
 pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1440, "height": 900}
-PAGES = 9  # app.py's navigation without a shared link: seven analysis pages, Data, Workspaces & links
+PAGES = len(navigation.PAGES)  # app.py's navigation without a shared link: every page
 #: Drawn once a page's script has run: its title, or the traceback that stopped it.
 PAGE_READY = '[data-testid="stMain"] h1, [data-testid="stException"]'
 CRASH = '[data-testid="stException"]'
