@@ -65,14 +65,15 @@ def _step(k: int, names: list[str], properties: list[str], ws: data.Workspace, l
     _known(f"ev_step_{k}", names, lang)
     _known(f"ev_prop_{k}", [ANY, *properties], lang)
     event_col, prop_col, value_col = st.columns([3, 2, 2])
-    name = event_col.selectbox(t("events.step", lang, n=k + 1), names, key=f"ev_step_{k}")
+    name = event_col.selectbox(t("events.step", lang, n=k + 1), names, key=f"ev_step_{k}", persist_state="session")
     prop = prop_col.selectbox(t("events.property", lang), [ANY, *properties], key=f"ev_prop_{k}",
-                              format_func=lambda p: dim_label(p, lang) if p else t("events.any", lang))
+                              format_func=lambda p: dim_label(p, lang) if p else t("events.any", lang),
+                              persist_state="session")
     if not prop:
         return str(name), ()
     values = data.dimension_values(ws, prop)
     _known(f"ev_val_{k}_{prop}", values, lang)  # keyed by property: another property starts afresh
-    value = value_col.selectbox(t("events.value", lang), values, key=f"ev_val_{k}_{prop}")
+    value = value_col.selectbox(t("events.value", lang), values, key=f"ev_val_{k}_{prop}", persist_state="session")
     return str(name), ((prop, str(value)),) if value is not None else ()
 
 
@@ -87,26 +88,30 @@ def render_builder(ws: data.Workspace, state: ViewState) -> EventQuestion | None
     if initial is None:
         st.info(t("events.too_few", lang))
         return None
-    if _LOADED not in st.session_state:
-        set_widgets(initial)
+    if _LOADED not in st.session_state or "ev_n" not in st.session_state:
+        set_widgets(initial)  # the first visit, or the widgets' state is gone: the funnel last built (or linked)
     st.subheader(t("events.builder", lang))
-    n = int(st.number_input(t("events.step_count", lang), 2, MAX_STEPS, key="ev_n"))
+    # every widget keeps its choice while the reader is on other pages (Streamlit drops a widget's state otherwise)
+    n = int(st.number_input(t("events.step_count", lang), 2, MAX_STEPS, key="ev_n", persist_state="session"))
     steps = [_step(k, names, properties, ws, lang) for k in range(n)]
     order_col, window_col, unit_col = st.columns([3, 1, 1])
     order: Order = translated_select(order_col, t("events.order", lang), ORDERS, "ev_order", "ordered", lang,
                                      lambda o: t(f"events.order.{o}", lang))
-    amount = int(window_col.number_input(t("events.window", lang), 1, 10_000, key="ev_window_n"))
+    amount = int(window_col.number_input(t("events.window", lang), 1, 10_000, key="ev_window_n",
+                                         persist_state="session"))
     unit = translated_select(unit_col, t("events.unit", lang), UNITS, "ev_window_unit", "day", lang,
                              lambda u: t(f"events.unit.{u}", lang))
     chosen = {name for name, _ in steps}
     exclude = st.multiselect(t("events.exclude", lang), [e for e in names if e not in chosen], key="ev_exclude",
-                             help=t("events.exclude_help", lang), placeholder=t("sidebar.choose", lang))
+                             help=t("events.exclude_help", lang), placeholder=t("sidebar.choose", lang),
+                             persist_state="session")
     by_col, attr_col = st.columns(2)
     by = by_col.selectbox(t("events.by", lang), [ANY, *properties], key="ev_by",
-                          format_func=lambda p: dim_label(p, lang) if p else t("events.no_breakdown", lang))
+                          format_func=lambda p: dim_label(p, lang) if p else t("events.no_breakdown", lang),
+                          persist_state="session")
     attributions = ["first_touch", "last_touch", *[f"step:{k}" for k in range(n)]]
     attribution = attr_col.selectbox(t("events.attribution", lang), attributions, key="ev_attr", disabled=not by,
-                                     format_func=lambda a: _attribution_label(a, lang))
+                                     format_func=lambda a: _attribution_label(a, lang), persist_state="session")
     question = EventQuestion(tuple(name for name, _ in steps), tuple(where for _, where in steps), order,
                              f"{amount}{_UNIT_LETTER[unit]}", tuple(exclude), by or None, str(attribution))
     try:

@@ -118,3 +118,16 @@ def test_a_funnel_saved_in_the_workspace_opens_again_and_in_a_share_link(app: Ap
     assert shared.selectbox(key="ev_by").value == "channel"
     assert metric(shared, "Entered the funnel") == "4"
     assert not [b for b in shared.button if b.key == "ev_save"]  # a shared view saves nothing
+
+
+def test_the_funnel_built_is_still_there_after_another_page(app: AppTest) -> None:
+    use_uploads(app, TABLES, WEEK)
+    open_page(app, PAGE)
+    app.selectbox(key="ev_step_1").set_value("form_submit").run()
+    app.number_input(key="ev_window_n").set_value(3).run()
+    app.switch_page("pages/funnel.py").run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    assert app.number_input(key="ev_n").value == 3  # page_view, form_submit, form_submit
+    assert [app.selectbox(key=f"ev_step_{k}").value for k in range(2)] == ["page_view", "form_submit"]
+    assert app.number_input(key="ev_window_n").value == 3
